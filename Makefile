@@ -1,0 +1,122 @@
+# dmarcctl: one non-recursive Makefile.  `make help` lists the targets.
+
+PKGS    = libxml-2.0 zlib libzip jansson libpq
+ETPAN_CFLAGS := $(shell pkg-config --cflags libetpan 2>/dev/null || libetpan-config --cflags 2>/dev/null)
+# Debian's libetpan.pc leaks a dpkg link spec that makes the binary non-PIE;
+# the shared library carries its own dependencies, so -letpan is enough.
+ETPAN_LIBS   := -letpan
+PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CRIT_CFLAGS  := $(shell pkg-config --cflags criterion 2>/dev/null)
+CRIT_LIBS    := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+WARN  = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wwrite-strings -Wformat=2 -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. $(WARN) \
+             $(PKG_CFLAGS) $(ETPAN_CFLAGS) $(CFLAGS)
+ALL_LIBS   = $(PKG_LIBS) $(ETPAN_LIBS)
+
+B      ?= build
+PREFIX ?= /usr/local
+
+COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
+              common/str.c common/arena.c common/stream.c common/jsonw.c
+PARSERS_SRC = parsers/report.c parsers/normalize.c parsers/decomp.c \
+              parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
+INGEST_SRC  =
+STORE_SRC   =
+CLI_SRC     = cli/cmd.c cli/config.c cli/cmd_parse.c cli/output.c
+MAIN_SRC    = cli/dmarcctl.c
+TESTS_SRC   = tests/test_util.c \
+              tests/common/test_buf.c tests/common/test_stream.c \
+              tests/common/test_str.c \
+              tests/parsers/test_normalize.c tests/parsers/test_decomp.c \
+              tests/parsers/test_dmarc_xml.c tests/parsers/test_tlsrpt_json.c \
+              tests/parsers/test_mail.c tests/parsers/test_report.c \
+              tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
+              tests/cli/test_parse.c
+
+LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) $(CLI_SRC)
+LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o)
+MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
+TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)
+
+.PHONY: all deps demo check check-asan bench fuzz fuzz-build clean help install
+
+all: $(B)/dmarcctl dmarcctl
+
+dmarcctl: $(B)/dmarcctl
+	@[ "$(B)" = build ] && ln -sf $(B)/dmarcctl dmarcctl || true
+
+$(B)/dmarcctl: $(LIB_OBJ) $(MAIN_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' \
+	    -DCORPUS='"$(CURDIR)/tests/fixtures/corpus"' \
+	    -DDMARCCTL_BIN='"$(CURDIR)/$(B)/dmarcctl"' -MMD -MP -c -o $@ $<
+
+$(B)/tests/run: $(LIB_OBJ) $(TEST_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(CRIT_LIBS)
+
+deps:
+	@scripts/deps.sh
+
+# The test suite: unit tests, the corpus, and the command line end to end.
+check: deps
+	$(MAKE) $(B)/dmarcctl $(B)/tests/run
+	$(TEST_ENV) $(B)/tests/run $(TEST_ARGS)
+
+SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+check-asan: deps
+	$(MAKE) B=build/asan CFLAGS='$(SAN)' LDFLAGS='$(SAN)' \
+	    TEST_ENV='ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1' check
+
+demo: deps all
+	@scripts/demo.sh
+
+bench: deps all
+	$(MAKE) $(B)/bench/gen
+	@bench/run.sh $(B)
+
+$(B)/bench/gen: bench/gen.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L $(WARN) -o $@ $< -lz
+
+# libFuzzer harnesses: clang with -fsanitize=fuzzer,address,undefined.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS  = fuzz_xml fuzz_json fuzz_decomp fuzz_mail
+FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC)
+fuzz-build: deps
+	@mkdir -p $(B)/fuzz
+	for t in $(FUZZ_TARGETS); do \
+	    $(FUZZ_CC) -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
+	        $(PKG_CFLAGS) $(ETPAN_CFLAGS) $(FUZZ_FLAGS) -o $(B)/fuzz/$$t \
+	        fuzz/$$t.c $(FUZZ_LIB_SRC) $(ALL_LIBS) || exit 1; \
+	done
+fuzz: fuzz-build
+	@fuzz/run.sh $(B)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+clean:
+	rm -rf build dmarcctl
+
+help:
+	@echo 'make          build ./dmarcctl'
+	@echo 'make deps     install the Debian packages dmarcctl needs'
+	@echo 'make demo     run dmarcctl on the bundled sample reports'
+	@echo 'make check    run every test (check-asan: under ASan+UBSan)'
+	@echo 'make bench    speed and memory against xmllint --stream and zcat'
+	@echo 'make fuzz     run each libFuzzer harness for FUZZ_SECONDS'
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

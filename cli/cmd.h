@@ -1,0 +1,27 @@
+/*
+ * cmd: the subcommands and the one place where error codes become exit
+ * statuses (sysexits, ../CLI.md "Global").
+ */
+#ifndef DMARC_CLI_CMD_H
+#define DMARC_CLI_CMD_H
+
+#include "cli/config.h"
+#include "common/err.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 64,	/* EX_USAGE */
+	EXIT_DATAERR = 65,	/* EX_DATAERR: some input was not a report */
+	EXIT_UNAVAILABLE = 69,	/* EX_UNAVAILABLE: database, IMAP server */
+	EXIT_SOFTWARE = 70,	/* EX_SOFTWARE */
+	EXIT_IOERR = 74,	/* EX_IOERR */
+	EXIT_TEMPFAIL = 75,	/* EX_TEMPFAIL: retry later */
+};
+
+/* The exit status for an error code. */
+int cmd_exit_status(enum err_code code);
+
+/* Each command: parse its options, do the work, return an exit status. */
+int cmd_parse(int argc, char **argv, const struct config *cfg);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * config: dmarcctl's settings, read once in cli/ and passed down as a const
+ * pointer.  Flags beat environment, environment beats the file
+ * (../CLI.md "Config file").  Modules never call getenv.
+ */
+#ifndef DMARC_CLI_CONFIG_H
+#define DMARC_CLI_CONFIG_H
+
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "parsers/report.h"
+
+struct config {
+	char *path;		/* the config file read, or NULL */
+	char *database;		/* libpq conninfo, or NULL for PG* defaults */
+	struct report_limits limits;
+	/* [imap] */
+	char *imap_host;
+	char *imap_port;
+	char *imap_tls;
+	char *imap_user;
+	char *imap_password_file;
+	char *imap_ca_file;
+	char *imap_mailbox;
+	char *imap_archive;
+	char *imap_errors;
+};
+
+/* Defaults only. */
+void config_init(struct config *cfg);
+void config_release(struct config *cfg);
+
+/*
+ * Read an INI file (key = value, [section], # comments) into cfg.  Unknown
+ * keys are ERR_USAGE naming file and line, so typos do not go unnoticed.
+ * With is_optional, a missing file is not an error.
+ */
+int config_load(struct config *cfg, const char *path, bool is_optional,
+    struct err *err);
+
+/* Set one "section.key" (or "key" for the top section) from text. */
+int config_set(struct config *cfg, const char *section, const char *key,
+    const char *value, struct err *err);
+
+#endif

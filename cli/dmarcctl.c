@@ -1,0 +1,141 @@
+/*
+ * dmarcctl: main, global options and the command table.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "cli/config.h"
+#include "common/log.h"
+
+#define DEFAULT_CONFIG "/etc/dmarcctl/dmarcctl.conf"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv, const struct config *cfg);
+	const char *usage;
+	const char *help;
+} commands[] = {
+	{ "parse", cmd_parse, "parse [--records] FILE...|-",
+	  "print the reports found in files (no database)" },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: dmarcctl [--db CONNINFO] [-c FILE] [-q|-v] "
+	    "COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-34s %s\n", commands[i].usage,
+		    commands[i].help);
+	fprintf(f, "  %-34s %s\n", "help [COMMAND]", "show this help");
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* flags beat environment beat file: load the file, then override */
+static int
+load_config(struct config *cfg, const char *path, const char *db,
+    struct err *err)
+{
+	const char *env;
+
+	if (path == NULL)
+		path = getenv("DMARCCTL_CONFIG");
+	if (path != NULL) {
+		if (config_load(cfg, path, false, err) == -1)
+			return -1;
+	} else if (config_load(cfg, DEFAULT_CONFIG, true, err) == -1) {
+		return -1;
+	}
+	if ((env = getenv("DMARCCTL_DB")) != NULL &&
+	    config_set(cfg, "", "database", env, err) == -1)
+		return -1;
+	if (db != NULL && config_set(cfg, "", "database", db, err) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	c = find_command(argv[1]);
+	if (c == NULL) {
+		log_error("unknown command '%s'", argv[1]);
+		return EXIT_USAGE;
+	}
+	printf("usage: dmarcctl %s\n%s\n", c->usage, c->help);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *cfgpath = NULL;
+	const struct command *c;
+	struct config cfg;
+	struct err err;
+	int ch, status;
+
+	config_init(&cfg);
+	while ((ch = getopt_long(argc, argv, "+c:qvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': db = optarg; break;
+		case 'c': cfgpath = optarg; break;
+		case 'q': log_set_level(LOG_QUIET); break;
+		case 'v': log_set_level(log_get_level() + 1); break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "help") == 0)
+		return help(argc, argv);
+	c = find_command(argv[0]);
+	if (c == NULL) {
+		log_error("unknown command '%s' (see dmarcctl help)", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (load_config(&cfg, cfgpath, db, &err) == -1) {
+		log_error("%s", err.msg);
+		config_release(&cfg);
+		return cmd_exit_status(err.code);
+	}
+	optind = 0;	/* glibc: reinitialise getopt for the command */
+	status = c->run(argc, argv, &cfg);
+	config_release(&cfg);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_error("cannot write output: standard output failed");
+		return EXIT_IOERR;
+	}
+	return status;
+}

@@ -1,0 +1,64 @@
+/*
+ * mail: walk RFC 5322 / MIME messages and mbox files, with libetpan's MIME
+ * parser, and hand every leaf part's decoded bytes to a callback.
+ *
+ * A message is read into memory (it holds compressed attachments; capped
+ * by max_message); decoded parts are handed over one at a time.  Nested
+ * message/rfc822 parts are walked too.  Parts are not chosen by declared
+ * type or name: the caller looks at their content.
+ */
+#ifndef DMARC_PARSERS_MAIL_H
+#define DMARC_PARSERS_MAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "common/stream.h"
+
+struct mail_part {
+	const char *data;		/* decoded bytes (borrowed) */
+	size_t len;
+	const char *content_type;	/* "application/gzip", lower case */
+	const char *filename;		/* from Content-Disposition or
+					 * Content-Type name=, or NULL */
+	const char *location;		/* "part 2 'x.zip'" for messages */
+};
+
+struct mail_info {
+	unsigned index;		/* 1-based message number in an mbox */
+	bool is_mbox;		/* the input was an mbox */
+	bool is_forensic;	/* message/feedback-report: a failure report */
+	unsigned n_parts;	/* leaf parts handed over */
+	const char *types;	/* "text/plain, text/html": the leaves seen */
+	const char *subject;	/* or NULL */
+};
+
+struct mail_walker {
+	void *ctx;
+	/* each leaf part of the current message; -1 stops the walk */
+	int (*on_part)(void *ctx, const struct mail_part *part,
+	    struct err *err);
+	/* the current message is done; -1 stops the walk */
+	int (*on_message_end)(void *ctx, const struct mail_info *info,
+	    struct err *err);
+	/* one message of an mbox could not be read (too big, broken MIME);
+	 * the walk goes on with the next */
+	void (*on_message_error)(void *ctx, const struct mail_info *info,
+	    const struct err *why);
+};
+
+/* True when the bytes look like an email or an mbox: an mbox "From "
+ * line or an RFC 5322 header field ("Name: value"). */
+bool mail_sniff(const unsigned char *p, size_t n);
+
+/*
+ * Walk in as one message, or as an mbox when it starts with "From ".
+ * Returns 0 when every message was walked, -1 with *err when reading the
+ * input failed or a callback stopped the walk.  A single message that is
+ * too big or cannot be parsed is -1 too (ERR_LIMIT / ERR_PARSE).
+ */
+int mail_walk(struct stream *in, size_t max_message,
+    const struct mail_walker *w, struct err *err);
+
+#endif

@@ -1,0 +1,240 @@
+#include "parsers/normalize.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/str.h"
+
+struct alias {
+	const char *from;
+	const char *to;
+};
+
+struct norm_table {
+	const char *name;
+	const char *const *words;	/* NULL-terminated canonical words */
+	const struct alias *aliases;	/* NULL-terminated, may be NULL */
+};
+
+static const char *const disposition_words[] = {
+	"none", "pass", "quarantine", "reject", NULL };
+static const char *const verdict_words[] = { "pass", "fail", NULL };
+static const char *const dkim_words[] = { "none", "pass", "fail", "policy",
+	"neutral", "temperror", "permerror", NULL };
+static const char *const spf_words[] = { "none", "neutral", "pass", "fail",
+	"softfail", "policy", "temperror", "permerror", NULL };
+static const char *const scope_words[] = { "helo", "mfrom", NULL };
+static const char *const alignment_words[] = { "r", "s", NULL };
+static const char *const policy_words[] = {
+	"none", "quarantine", "reject", NULL };
+static const char *const reason_words[] = { "forwarded", "sampled_out",
+	"trusted_forwarder", "mailing_list", "local_policy", "other",
+	"policy_test_mode", NULL };
+static const char *const testing_words[] = { "n", "y", NULL };
+static const char *const discovery_words[] = { "psl", "treewalk", NULL };
+static const char *const tls_policy_words[] = {
+	"sts", "tlsa", "no-policy-found", NULL };
+static const char *const tls_result_words[] = { "starttls-not-supported",
+	"certificate-host-mismatch", "certificate-expired",
+	"certificate-not-trusted", "validation-failure", "tlsa-invalid",
+	"dnssec-invalid", "dane-required", "sts-policy-fetch-error",
+	"sts-policy-invalid", "sts-webpki-invalid", NULL };
+
+/* spellings seen in real reports (standards notes 5.3, 5.4) */
+static const struct alias result_aliases[] = {
+	{ "hardfail", "fail" }, { "unknown", "permerror" },
+	{ "error", "temperror" }, { "temp_error", "temperror" },
+	{ "perm_error", "permerror" }, { NULL, NULL } };
+static const struct alias verdict_aliases[] = {
+	{ "hardfail", "fail" }, { "softfail", "fail" }, { NULL, NULL } };
+static const struct alias scope_aliases[] = {
+	{ "mailfrom", "mfrom" }, { NULL, NULL } };
+static const struct alias reason_aliases[] = {
+	{ "trusted-forwarder", "trusted_forwarder" },
+	{ "mailing-list", "mailing_list" },
+	{ "local-policy", "local_policy" },
+	{ "sampled-out", "sampled_out" }, { NULL, NULL } };
+static const struct alias alignment_aliases[] = {
+	{ "relaxed", "r" }, { "strict", "s" }, { NULL, NULL } };
+static const struct alias testing_aliases[] = {
+	{ "no", "n" }, { "yes", "y" }, { NULL, NULL } };
+
+static const struct norm_table tables[NORM_KIND_COUNT] = {
+	[NORM_DISPOSITION] = { "disposition", disposition_words, NULL },
+	[NORM_VERDICT] = { "policy_evaluated result", verdict_words,
+	    verdict_aliases },
+	[NORM_DKIM_RESULT] = { "dkim result", dkim_words, result_aliases },
+	[NORM_SPF_RESULT] = { "spf result", spf_words, result_aliases },
+	[NORM_SPF_SCOPE] = { "spf scope", scope_words, scope_aliases },
+	[NORM_ALIGNMENT] = { "alignment", alignment_words,
+	    alignment_aliases },
+	[NORM_POLICY] = { "policy", policy_words, NULL },
+	[NORM_REASON] = { "reason type", reason_words, reason_aliases },
+	[NORM_TESTING] = { "testing", testing_words, testing_aliases },
+	[NORM_DISCOVERY] = { "discovery_method", discovery_words, NULL },
+	[NORM_TLS_POLICY_TYPE] = { "policy-type", tls_policy_words, NULL },
+	[NORM_TLS_RESULT_TYPE] = { "result-type", tls_result_words, NULL },
+};
+
+enum norm_result
+norm_enum(enum norm_kind kind, char *raw, const char **out)
+{
+	const struct norm_table *t = &tables[kind];
+	char *s = str_lower(str_trim(raw));
+
+	if (*s == '\0') {
+		*out = NULL;
+		return NORM_EMPTY;
+	}
+	for (const char *const *w = t->words; *w != NULL; w++)
+		if (strcmp(s, *w) == 0) {
+			*out = *w;
+			return NORM_OK;
+		}
+	for (const struct alias *a = t->aliases; a && a->from != NULL; a++)
+		if (strcmp(s, a->from) == 0) {
+			*out = a->to;
+			return NORM_ALIAS;
+		}
+	*out = s;
+	return NORM_UNKNOWN;
+}
+
+const char *
+norm_kind_name(enum norm_kind kind)
+{
+	return tables[kind].name;
+}
+
+int
+norm_ip(const char *raw, char *out, size_t outlen)
+{
+	char tmp[64];
+	unsigned char addr[16];
+	size_t n;
+
+	out[0] = '\0';
+	while (isspace((unsigned char)*raw))
+		raw++;
+	n = strlen(raw);
+	while (n > 0 && isspace((unsigned char)raw[n - 1]))
+		n--;
+	if (n == 0 || n >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, raw, n);
+	tmp[n] = '\0';
+	if (inet_pton(AF_INET, tmp, addr) == 1)
+		return inet_ntop(AF_INET, addr, out, (socklen_t)outlen) ? 4 : 0;
+	if (inet_pton(AF_INET6, tmp, addr) == 1)
+		return inet_ntop(AF_INET6, addr, out, (socklen_t)outlen) ? 6 : 0;
+	return 0;
+}
+
+int
+norm_epoch(const char *raw, int64_t *out, const char *what, struct err *err)
+{
+	/* up to year 9999; negative times are not report periods */
+	return str_to_i64(raw, 0, 253402300799LL, out, what, err);
+}
+
+/* days since 1970-01-01 of a proleptic Gregorian date (Hinnant) */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static const char *
+digits(const char *p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++, p++) {
+		if (!isdigit((unsigned char)*p))
+			return NULL;
+		v = v * 10 + (*p - '0');
+	}
+	*out = v;
+	return p;
+}
+
+int
+norm_datetime(const char *raw, int64_t *out, const char *what,
+    struct err *err)
+{
+	int y, mo, d, h = 0, mi = 0, s = 0, oh = 0, om = 0, sign = 0;
+	const char *p = raw;
+
+	while (p && isspace((unsigned char)*p))
+		p++;
+	if (p == NULL || (p = digits(p, 4, &y)) == NULL || *p++ != '-' ||
+	    (p = digits(p, 2, &mo)) == NULL || *p++ != '-' ||
+	    (p = digits(p, 2, &d)) == NULL)
+		goto bad;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p++;
+		if ((p = digits(p, 2, &h)) == NULL || *p++ != ':' ||
+		    (p = digits(p, 2, &mi)) == NULL)
+			goto bad;
+		if (*p == ':' && (p = digits(p + 1, 2, &s)) == NULL)
+			goto bad;
+		if (*p == '.' || *p == ',')
+			for (p++; isdigit((unsigned char)*p); p++)
+				;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '-' ? -1 : 1;
+		if ((p = digits(p + 1, 2, &oh)) == NULL)
+			goto bad;
+		if (*p == ':')
+			p++;
+		if ((p = digits(p, 2, &om)) == NULL)
+			goto bad;
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || s > 60 || oh > 23 || om > 59)
+		goto bad;
+	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+	    h * 3600 + mi * 60 + s - sign * (oh * 3600 + om * 60);
+	return 0;
+bad:
+	return err_set(err, ERR_PARSE, "%s '%.40s' is not an RFC 3339 "
+	    "date-time", what, raw ? raw : "");
+}
+
+char *
+norm_domain(char *raw)
+{
+	char *s = str_lower(str_trim(raw));
+	size_t n = strlen(s);
+
+	if (n > 1 && s[n - 1] == '.')
+		s[n - 1] = '\0';
+	return s;
+}
+
+void
+norm_format_time(int64_t t, char *out, size_t outlen)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, outlen, "%lld", (long long)t);
+}

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Install the Debian packages dmarcctl needs to build, test and benchmark,
+# when they are missing. As root it runs apt-get; otherwise it prints the
+# exact command to run.
+set -eu
+
+PKGS="build-essential pkg-config libxml2-dev zlib1g-dev libzip-dev \
+libjansson-dev libpq-dev libetpan-dev libgnutls28-dev libcriterion-dev \
+libxml2-utils clang libclang-rt-14-dev postgresql-15 postgresql-client-15 \
+dovecot-core dovecot-imapd openssl libdpkg-perl"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "dmarcctl: missing packages:$missing" >&2
+	echo "dmarcctl: run as root: apt-get update && $cmd" >&2
+	exit 1
+fi
+echo "dmarcctl: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# policy-rc.d keeps the packaged servers from starting: the tests run their own
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get install -y -q --no-install-recommends$missing >/dev/null
