@@ -191,13 +191,11 @@ static const char *
 enum_value(struct px *x, enum norm_kind kind, char *s, unsigned flag)
 {
 	const char *out;
-	char raw[64];
 
-	snprintf(raw, sizeof(raw), "%s", s);
 	switch (norm_enum(kind, s, &out)) {
 	case NORM_ALIAS:
-		note(x, "%s '%s' read as '%s'", norm_kind_name(kind),
-		    str_trim(raw), out);
+		/* s is the trimmed, lower-cased spelling that was sent */
+		note(x, "%s '%s' read as '%s'", norm_kind_name(kind), s, out);
 		break;
 	case NORM_UNKNOWN:
 		x->rec.flags |= flag;
@@ -487,11 +485,22 @@ start_record(struct px *x)
 	send_header(x);
 }
 
+/* the rules are grouped by parent: index each group once */
 static const struct rule *
 find_rule(enum ctx parent, const char *name)
 {
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-		if (rules[i].parent == parent &&
+	static size_t first[C_SKIP + 1], count[C_SKIP + 1];
+	static bool is_indexed;
+
+	if (!is_indexed) {
+		for (size_t i = sizeof(rules) / sizeof(rules[0]); i-- > 0;) {
+			first[rules[i].parent] = i;
+			count[rules[i].parent]++;
+		}
+		is_indexed = true;
+	}
+	for (size_t i = first[parent]; i < first[parent] + count[parent]; i++)
+		if (rules[i].name[0] == name[0] &&
 		    strcmp(rules[i].name, name) == 0)
 			return &rules[i];
 	return NULL;
@@ -800,6 +809,40 @@ is_bad_ctl(unsigned char c)
 	return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
 }
 
+/*
+ * Whether a chunk holds a byte the filter would change.  This runs over
+ * every byte of every report, so it looks at 16 bytes a step (GCC/Clang
+ * vector extensions: SIMD where the machine has it, portable C otherwise).
+ */
+typedef unsigned char v16 __attribute__((vector_size(16)));
+
+static bool
+needs_filter(const unsigned char *p, size_t n, bool is_utf8)
+{
+	const v16 ctl = { 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20,
+		0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20 };
+	const v16 high = ctl * 4;	/* 0x80 */
+	size_t i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		v16 v, bad;
+		uint64_t w[2];
+
+		memcpy(&v, p + i, 16);
+		bad = (v16)(v < ctl) & (v16)(v != '\t') & (v16)(v != '\n') &
+		    (v16)(v != '\r');
+		if (is_utf8)
+			bad |= (v16)(v >= high);
+		memcpy(w, &bad, 16);
+		if ((w[0] | w[1]) != 0)
+			return true;
+	}
+	for (; i < n; i++)
+		if (is_bad_ctl(p[i]) || (is_utf8 && p[i] >= 0x80))
+			return true;
+	return false;
+}
+
 /* filter one chunk; returns what to feed libxml2 (in itself when clean) */
 static const unsigned char *
 filter_run(struct filter *f, const unsigned char *in, size_t n,
@@ -809,9 +852,8 @@ filter_run(struct filter *f, const unsigned char *in, size_t n,
 	size_t i = 0, o = 0, len;
 	bool is_clean = f->ncarry == 0;
 
-	for (size_t k = 0; is_clean && k < n; k++)
-		if (is_bad_ctl(in[k]) || (in[k] >= 0x80 && f->is_utf8))
-			is_clean = false;
+	if (is_clean)
+		is_clean = !needs_filter(in, n, f->is_utf8);
 	if (f->is_off || is_clean) {
 		*out_n = n;
 		return in;

@@ -1,0 +1,120 @@
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include <string.h>
+
+#include "parsers/normalize.h"
+
+Test(normalize, enum_tables)
+{
+	static const struct {
+		enum norm_kind kind;
+		const char *in;
+		enum norm_result res;
+		const char *out;
+	} cases[] = {
+		{ NORM_DISPOSITION, " quarantine", NORM_OK, "quarantine" },
+		{ NORM_DISPOSITION, "None", NORM_OK, "none" },
+		{ NORM_DISPOSITION, "pass", NORM_OK, "pass" },
+		{ NORM_DISPOSITION, "softfail", NORM_UNKNOWN, "softfail" },
+		{ NORM_DISPOSITION, "  ", NORM_EMPTY, NULL },
+		{ NORM_VERDICT, "PASS", NORM_OK, "pass" },
+		{ NORM_VERDICT, "hardfail", NORM_ALIAS, "fail" },
+		{ NORM_SPF_RESULT, "HardFail", NORM_ALIAS, "fail" },
+		{ NORM_SPF_RESULT, "SoftFail", NORM_OK, "softfail" },
+		{ NORM_SPF_RESULT, "TempError", NORM_OK, "temperror" },
+		{ NORM_SPF_RESULT, "unknown", NORM_ALIAS, "permerror" },
+		{ NORM_SPF_RESULT, "error", NORM_ALIAS, "temperror" },
+		{ NORM_DKIM_RESULT, "policy", NORM_OK, "policy" },
+		{ NORM_DKIM_RESULT, "weird-value", NORM_UNKNOWN, "weird-value" },
+		{ NORM_SPF_SCOPE, "MFROM", NORM_OK, "mfrom" },
+		{ NORM_ALIGNMENT, "relaxed", NORM_ALIAS, "r" },
+		{ NORM_POLICY, "Reject", NORM_OK, "reject" },
+		{ NORM_REASON, "policy_test_mode", NORM_OK, "policy_test_mode" },
+		{ NORM_REASON, "mailing-list", NORM_ALIAS, "mailing_list" },
+		{ NORM_TESTING, "Y", NORM_OK, "y" },
+		{ NORM_DISCOVERY, "treewalk", NORM_OK, "treewalk" },
+		{ NORM_TLS_POLICY_TYPE, "no-policy-found", NORM_OK,
+		  "no-policy-found" },
+		{ NORM_TLS_RESULT_TYPE, "sts-policy-fetch-error", NORM_OK,
+		  "sts-policy-fetch-error" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char raw[64];
+		const char *out;
+		enum norm_result r;
+
+		snprintf(raw, sizeof(raw), "%s", cases[i].in);
+		r = norm_enum(cases[i].kind, raw, &out);
+		cr_expect_eq(r, cases[i].res, "case %zu '%s'", i, cases[i].in);
+		if (cases[i].out == NULL)
+			cr_expect_null(out, "case %zu", i);
+		else
+			cr_expect_str_eq(out, cases[i].out, "case %zu", i);
+	}
+}
+
+Test(normalize, ip_addresses)
+{
+	static const struct {
+		const char *in;
+		int family;
+		const char *out;
+	} cases[] = {
+		{ "192.0.2.1", 4, "192.0.2.1" },
+		{ " 192.0.2.1\n", 4, "192.0.2.1" },
+		{ "2001:DB8:0000:0000:0000:0000:0000:0001", 6, "2001:db8::1" },
+		{ "::ffff:192.0.2.1", 6, "::ffff:192.0.2.1" },
+		{ "X.X.X.X", 0, "" }, { "", 0, "" }, { "192.0.2.256", 0, "" },
+		{ "1.2.3", 0, "" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char out[64];
+
+		cr_expect_eq(norm_ip(cases[i].in, out, sizeof(out)),
+		    cases[i].family, "case '%s'", cases[i].in);
+		cr_expect_str_eq(out, cases[i].out, "case '%s'", cases[i].in);
+	}
+}
+
+Test(normalize, datetimes)
+{
+	static const struct {
+		const char *in;
+		int ok;
+		int64_t want;
+	} cases[] = {
+		{ "2024-01-01T00:00:00Z", 1, 1704067200 },
+		{ "2024-01-01T00:00:00", 1, 1704067200 },	/* Microsoft */
+		{ "2024-01-01T01:00:00+01:00", 1, 1704067200 },
+		{ "2024-01-01T00:00:00.123Z", 1, 1704067200 },
+		{ "2024-02-29T23:59:59Z", 1, 1709251199 },
+		{ "1970-01-01", 1, 0 },
+		{ "2024-13-01T00:00:00Z", 0, 0 }, { "yesterday", 0, 0 },
+		{ "", 0, 0 }, { "2024-01-01T00:00:00Zjunk", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t t = -1;
+		struct err e;
+		int r = norm_datetime(cases[i].in, &t, "start-datetime", &e);
+
+		cr_expect_eq(r == 0, cases[i].ok, "case '%s'", cases[i].in);
+		if (cases[i].ok)
+			cr_expect_eq(t, cases[i].want, "case '%s'", cases[i].in);
+	}
+}
+
+Test(normalize, domains_and_times)
+{
+	char d[] = " Mail.Example.COM. ";
+	char out[32];
+
+	cr_expect_str_eq(norm_domain(d), "mail.example.com");
+	norm_format_time(1704067200, out, sizeof(out));
+	cr_expect_str_eq(out, "2024-01-01T00:00:00Z");
+}

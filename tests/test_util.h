@@ -1,0 +1,67 @@
+/*
+ * Test helpers: fixture paths and a sink that collects what parsers deliver
+ * (as the JSON lines `dmarcctl parse --records` prints) for assertions.
+ */
+#ifndef DMARC_TESTS_TEST_UTIL_H
+#define DMARC_TESTS_TEST_UTIL_H
+
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "parsers/report.h"
+
+#define FIXTURE(p) (FIXTURES "/" p)
+
+struct collect {
+	struct buf out;		/* report and record JSON lines, as
+				 * `dmarcctl parse --records` prints them */
+	struct buf rec;		/* records of the report in progress */
+	struct buf failures;	/* one line per on_failure */
+	unsigned reports;	/* on_end calls */
+	unsigned headers;	/* on_header calls */
+	unsigned aborts;
+	unsigned failed;
+	uint64_t records;	/* record callbacks */
+	uint64_t messages;	/* sum of r->messages at on_end */
+	enum err_code last_code;
+	struct report last;	/* shallow copy at on_end: strings invalid */
+	char domain[256];	/* of the last report */
+	char org_name[256];
+	char report_id[256];
+	char kind[16];
+};
+
+void collect_init(struct collect *c);
+void collect_release(struct collect *c);
+/* A sink that fills c. */
+void collect_sink(struct collect *c, struct report_sink *out);
+
+/*
+ * Run report_parse over a file (or memory) with default limits, or lim
+ * when not NULL.  Returns report_parse's result.  A file under FIXTURES
+ * is named by its path relative to it, as `cd FIXTURES; dmarcctl parse`
+ * would name it.
+ */
+int collect_file(struct collect *c, const char *path,
+    const struct report_limits *lim, struct report_stats *st);
+int collect_mem(struct collect *c, const void *data, size_t len,
+    const struct report_limits *lim, struct report_stats *st);
+
+/* Read a whole file into a malloc'd buffer (test setup; aborts on error). */
+char *test_slurp(const char *path, size_t *len);
+
+/* gzip / zip some bytes in memory (test inputs made on the fly);
+ * malloc'd results. */
+char *test_gzip(const void *data, size_t len, size_t *out_len);
+char *test_zip(const char *const *names, const char *const *datas,
+    const size_t *lens, size_t n, size_t *out_len);
+
+/* Run a shell command line; stdout and stderr are captured (malloc'd,
+ * NUL-terminated).  Returns the exit status, or -1 if it died. */
+int test_run(const char *cmdline, char **out, char **errout);
+
+/* A fresh temporary directory for one test (removed by the OS's tmp
+ * cleaning; tests keep it small). */
+char *test_tmpdir(void);
+
+#endif
