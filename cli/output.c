@@ -93,7 +93,8 @@ dmarc_auth(struct buf *b, const struct dmarc_record *rec, struct err *err)
 		if ((i > 0 && buf_addc(b, ',', err) == -1) ||
 		    buf_addc(b, '{', err) == -1 ||
 		    jsonw_kv_str(b, "domain", d->domain, true, err) == -1 ||
-		    jsonw_kv_str(b, "selector", d->selector, false, err) == -1 ||
+		    jsonw_kv_str(b, "selector", d->selector, false,
+		    err) == -1 ||
 		    jsonw_kv_str(b, "result", d->result, false, err) == -1 ||
 		    jsonw_kv_str(b, "human_result", d->human_result, false,
 		    err) == -1 || buf_addc(b, '}', err) == -1)

@@ -9,7 +9,12 @@
 
 #include <stdbool.h>
 
-enum log_level { LOG_QUIET = -1, LOG_NORMAL = 0, LOG_VERBOSE = 1, LOG_DEBUG = 2 };
+enum log_level {
+	LOG_QUIET = -1,
+	LOG_NORMAL = 0,
+	LOG_VERBOSE = 1,
+	LOG_DEBUG = 2,
+};
 
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);

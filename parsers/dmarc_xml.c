@@ -159,26 +159,6 @@ fail(struct px *x, enum err_code code, const char *fmt, ...)
 	return -1;
 }
 
-/* add a note once per report (notes say what was normalized) */
-static void
-note(struct px *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-note(struct px *x, const char *fmt, ...)
-{
-	char tmp[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	for (size_t i = 0; i < x->r.n_notes; i++)
-		if (strcmp(x->r.notes[i], tmp) == 0)
-			return;
-	if (x->r.n_notes < REPORT_MAX_NOTES)
-		report_add_note(&x->r, arena_strdup(&x->report_arena, tmp));
-}
-
 static const char *
 record_label(struct px *x, char *out, size_t n)
 {
@@ -195,12 +175,13 @@ enum_value(struct px *x, enum norm_kind kind, char *s, unsigned flag)
 	switch (norm_enum(kind, s, &out)) {
 	case NORM_ALIAS:
 		/* s is the trimmed, lower-cased spelling that was sent */
-		note(x, "%s '%s' read as '%s'", norm_kind_name(kind), s, out);
+		report_note(&x->r, &x->report_arena, "%s '%s' read as '%s'",
+		    norm_kind_name(kind), s, out);
 		break;
 	case NORM_UNKNOWN:
 		x->rec.flags |= flag;
-		note(x, "unknown %s '%s' kept as sent", norm_kind_name(kind),
-		    out);
+		report_note(&x->r, &x->report_arena,
+		    "unknown %s '%s' kept as sent", norm_kind_name(kind), out);
 		out = arena_strdup(flag ? &x->rec_arena : &x->report_arena,
 		    out);
 		break;
@@ -230,7 +211,8 @@ static void
 set_header(struct px *x, const char **slot, char *s, bool is_domain)
 {
 	if (*slot != NULL) {
-		note(x, "repeated element ignored");
+		report_note(&x->r, &x->report_arena,
+		    "repeated element ignored");
 		return;
 	}
 	s = is_domain ? norm_domain(s) : str_trim(s);
@@ -293,7 +275,8 @@ set_metadata(struct px *x, enum field f, char *s)
 		if (str_blank(s))
 			break;
 		if (str_to_long(s, 0, 100, &pct, "pct", &e) == -1)
-			note(x, "%s: ignored", e.msg);
+			report_note(&x->r, &x->report_arena, "%s: ignored",
+			    e.msg);
 		else
 			p->pct = (int)pct;
 		break;
@@ -317,7 +300,8 @@ set_record(struct px *x, enum field f, char *s)
 		} else {
 			rec->source_ip = rec_str(x, s);
 			rec->flags |= REC_BAD_SOURCE_IP;
-			note(x, "source_ip '%.45s' is not an IP address",
+			report_note(&x->r, &x->report_arena,
+			    "source_ip '%.45s' is not an IP address",
 			    rec->source_ip ? rec->source_ip : "");
 		}
 		break;
@@ -384,16 +368,18 @@ send_header(struct px *x)
 	if (!x->has_metadata)
 		return fail(x, ERR_PARSE, "no <report_metadata>");
 	if (r->report_id == NULL || *r->report_id == '\0')
-		return fail(x, ERR_PARSE, "no <report_id> in <report_metadata>");
+		return fail(x, ERR_PARSE,
+		    "no <report_id> in <report_metadata>");
 	if (!x->has_begin || !x->has_end)
 		return fail(x, ERR_PARSE, "no <date_range> begin and end");
 	if (!x->has_policy || r->policy.domain == NULL ||
 	    *r->policy.domain == '\0')
 		return fail(x, ERR_PARSE, "no <policy_published> domain");
 	if (r->end < r->begin)
-		note(x, "date_range ends before it begins");
+		report_note(&x->r, &x->report_arena,
+		    "date_range ends before it begins");
 	if (r->org_name == NULL)
-		note(x, "no org_name");
+		report_note(&x->r, &x->report_arena, "no org_name");
 	r->domain = r->policy.domain;
 	x->is_header_sent = true;
 	if (sink->on_header != NULL && sink->on_header(sink->ctx, r,
@@ -434,7 +420,7 @@ end_reason(struct px *x)
 		x->cur_reason.type = enum_value(x, NORM_REASON, bare,
 		    REC_UNKNOWN_REASON);
 	if (x->cur_reason.type == NULL && x->cur_reason.comment == NULL)
-		note(x, "empty <reason> ignored");
+		report_note(&x->r, &x->report_arena, "empty <reason> ignored");
 	else if (results_cap(x, x->rec.n_reasons) == 0)
 		PUSH(x, x->reasons, x->rec.n_reasons, x->cap_reasons,
 		    x->cur_reason);
@@ -455,7 +441,8 @@ end_record(struct px *x)
 	}
 	if (!x->has_source_ip) {
 		rec->flags |= REC_BAD_SOURCE_IP;
-		note(x, "record without source_ip");
+		report_note(&x->r, &x->report_arena,
+		    "record without source_ip");
 	}
 	if (x->r.records >= x->env->lim->max_records) {
 		fail(x, ERR_LIMIT, "report has more than %llu records",
@@ -513,14 +500,16 @@ enter(struct px *x, enum ctx c)
 	switch (c) {
 	case C_METADATA:
 		if (x->has_metadata) {
-			note(x, "repeated <report_metadata> ignored");
+			report_note(&x->r, &x->report_arena,
+			    "repeated <report_metadata> ignored");
 			return C_SKIP;
 		}
 		x->has_metadata = true;
 		break;
 	case C_POLICY:
 		if (x->has_policy) {
-			note(x, "repeated <policy_published> ignored");
+			report_note(&x->r, &x->report_arena,
+			    "repeated <policy_published> ignored");
 			return C_SKIP;
 		}
 		x->has_policy = true;
@@ -601,7 +590,8 @@ child_ctx(struct px *x, const struct frame *top, const char *name,
 		return C_SKIP;
 	rule = find_rule(top->ctx, name);
 	if (rule == NULL) {
-		note(x, "unknown element <%.40s> ignored", name);
+		report_note(&x->r, &x->report_arena,
+		    "unknown element <%.40s> ignored", name);
 		return C_SKIP;
 	}
 	*field = rule->field;
@@ -976,6 +966,14 @@ feed(struct px *x, struct stream *in, struct filter *f, unsigned char *chunk)
 	if (x->depth == 0 && !x->is_header_sent && x->r.records == 0 &&
 	    x->stack[0].ctx != C_FEEDBACK)
 		return err_set(x->err, ERR_PARSE, "no XML element found");
+	/*
+	 * libxml2 2.9 stops at bytes its encoding converter rejects without
+	 * a fatal error and leaves wellFormed set: an element still open at
+	 * the end is then the only trace of a document cut short.
+	 */
+	if (x->depth != 0)
+		return err_set(x->err, ERR_PARSE, "XML document ends inside "
+		    "<feedback>: truncated or not valid in its encoding");
 	if (!x->ctxt->wellFormed)
 		return err_set(x->err, ERR_PARSE, "XML is not well-formed");
 	return 0;
@@ -1000,7 +998,8 @@ dmarc_xml_parse(struct stream *in, const struct report_env *env,
 		goto out;
 	}
 	if (f.fixed > 0)
-		note(&x, "%llu invalid bytes or control characters replaced",
+		report_note(&x.r, &x.report_arena, "%llu invalid bytes or "
+		    "control characters replaced",
 		    (unsigned long long)f.fixed);
 	if (sink->on_end != NULL && sink->on_end(sink->ctx, &x.r, err) == -1)
 		goto out;

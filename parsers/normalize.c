@@ -129,7 +129,8 @@ norm_ip(const char *raw, char *out, size_t outlen)
 	if (inet_pton(AF_INET, tmp, addr) == 1)
 		return inet_ntop(AF_INET, addr, out, (socklen_t)outlen) ? 4 : 0;
 	if (inet_pton(AF_INET6, tmp, addr) == 1)
-		return inet_ntop(AF_INET6, addr, out, (socklen_t)outlen) ? 6 : 0;
+		return inet_ntop(AF_INET6, addr, out, (socklen_t)outlen) ?
+		    6 : 0;
 	return 0;
 }
 

@@ -32,10 +32,20 @@ report_kind_name(enum report_kind kind)
 }
 
 void
-report_add_note(struct report *r, const char *note)
+report_note(struct report *r, struct arena *a, const char *fmt, ...)
 {
+	char tmp[256];
+	va_list ap;
+
+	/* a cut note still says what happened */
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < r->n_notes; i++)
+		if (strcmp(r->notes[i], tmp) == 0)
+			return;
 	if (r->n_notes < REPORT_MAX_NOTES)
-		r->notes[r->n_notes++] = note;
+		r->notes[r->n_notes++] = arena_strdup(a, tmp);
 }
 
 /* one walk over one input */

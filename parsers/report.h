@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/arena.h"
 #include "common/err.h"
 #include "common/stream.h"
 
@@ -34,7 +35,8 @@ struct report_limits {
 	unsigned max_depth;		/* XML element nesting */
 	unsigned max_zip_entries;	/* entries per zip archive */
 	unsigned max_nesting;		/* containers inside containers */
-	unsigned max_results;		/* dkim/spf results or reasons a record */
+	unsigned max_results;		/* dkim/spf results or reasons per
+					 * record */
 };
 
 /* Fill the documented defaults (512 MiB, 5 M records...). */
@@ -212,8 +214,13 @@ int report_parse(struct stream *in, const char *input_name,
 /* Canonical name of a kind: "dmarc" or "tlsrpt". */
 const char *report_kind_name(enum report_kind kind);
 
-/* Add a note to r (dropped silently past REPORT_MAX_NOTES); the string
- * must live as long as r. */
-void report_add_note(struct report *r, const char *note);
+/*
+ * Add a note to r, once: the same text twice is kept once, and notes past
+ * REPORT_MAX_NOTES are dropped (a note says what kind of repair was made,
+ * not how often).  The text is copied into a, which must live as long as
+ * r.
+ */
+void report_note(struct report *r, struct arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

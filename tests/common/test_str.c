@@ -14,8 +14,9 @@ Test(str, to_i64_table)
 		int ok;
 		int64_t want;
 	} cases[] = {
-		{ "0", 1, 0 }, { " 42 ", 1, 42 }, { "1524268799 ", 1, 1524268799 },
-		{ "\t7\n", 1, 7 }, { "", 0, 0 }, { "  ", 0, 0 }, { "12a", 0, 0 },
+		{ "0", 1, 0 }, { " 42 ", 1, 42 },
+		{ "1524268799 ", 1, 1524268799 }, { "\t7\n", 1, 7 },
+		{ "", 0, 0 }, { "  ", 0, 0 }, { "12a", 0, 0 },
 		{ "1 2", 0, 0 }, { "-1", 0, 0 }, { "0x10", 0, 0 },
 		{ "99999999999999999999", 0, 0 },
 	};
@@ -27,7 +28,8 @@ Test(str, to_i64_table)
 
 		cr_expect_eq(r == 0, cases[i].ok, "case '%s'", cases[i].in);
 		if (cases[i].ok)
-			cr_expect_eq(v, cases[i].want, "case '%s'", cases[i].in);
+			cr_expect_eq(v, cases[i].want, "case '%s'",
+			    cases[i].in);
 		else
 			cr_expect_eq(e.code, ERR_PARSE);
 	}
@@ -41,7 +43,8 @@ Test(str, to_size_table)
 		uint64_t want;
 	} cases[] = {
 		{ "512M", 1, 512ull << 20 }, { "64k", 1, 64ull << 10 },
-		{ "1G", 1, 1ull << 30 }, { "100", 1, 100 }, { "2MB", 1, 2u << 20 },
+		{ "1G", 1, 1ull << 30 }, { "100", 1, 100 },
+		{ "2MB", 1, 2u << 20 },
 		{ "", 0, 0 }, { "x", 0, 0 }, { "5T", 0, 0 }, { "-1", 0, 0 },
 	};
 
@@ -52,7 +55,8 @@ Test(str, to_size_table)
 
 		cr_expect_eq(r == 0, cases[i].ok, "case '%s'", cases[i].in);
 		if (cases[i].ok)
-			cr_expect_eq(v, cases[i].want, "case '%s'", cases[i].in);
+			cr_expect_eq(v, cases[i].want, "case '%s'",
+			    cases[i].in);
 	}
 }
 

@@ -189,7 +189,8 @@ Test(corpus, every_report_gzipped_zipped_and_mailed)
 			struct collect c;
 
 			collect_init(&c);
-			collect_mem(&c, forms[k].data, forms[k].len, NULL, NULL);
+			collect_mem(&c, forms[k].data, forms[k].len, NULL,
+			    NULL);
 			if (is_bad(&rows[i]))
 				check_bad(&rows[i], &c, forms[k].how);
 			else

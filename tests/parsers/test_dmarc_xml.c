@@ -205,7 +205,8 @@ Test(dmarc_xml, missing_essentials_are_errors)
 		  "</source_ip></row></record></feedback>", "record 1 has no "
 		  "<count>" },
 		{ "<feedback>" META POLICY "<record><row><count>many</count>"
-		  "</row></record></feedback>", "count 'many' is not a number" },
+		  "</row></record></feedback>",
+		  "count 'many' is not a number" },
 		{ "<feedback><report_metadata><report_id>x</report_id>"
 		  "<date_range><begin>yesterday</begin><end>2</end>"
 		  "</date_range></report_metadata></feedback>",

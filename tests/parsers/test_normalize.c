@@ -28,11 +28,13 @@ Test(normalize, enum_tables)
 		{ NORM_SPF_RESULT, "unknown", NORM_ALIAS, "permerror" },
 		{ NORM_SPF_RESULT, "error", NORM_ALIAS, "temperror" },
 		{ NORM_DKIM_RESULT, "policy", NORM_OK, "policy" },
-		{ NORM_DKIM_RESULT, "weird-value", NORM_UNKNOWN, "weird-value" },
+		{ NORM_DKIM_RESULT, "weird-value", NORM_UNKNOWN,
+		  "weird-value" },
 		{ NORM_SPF_SCOPE, "MFROM", NORM_OK, "mfrom" },
 		{ NORM_ALIGNMENT, "relaxed", NORM_ALIAS, "r" },
 		{ NORM_POLICY, "Reject", NORM_OK, "reject" },
-		{ NORM_REASON, "policy_test_mode", NORM_OK, "policy_test_mode" },
+		{ NORM_REASON, "policy_test_mode", NORM_OK,
+		  "policy_test_mode" },
 		{ NORM_REASON, "mailing-list", NORM_ALIAS, "mailing_list" },
 		{ NORM_TESTING, "Y", NORM_OK, "y" },
 		{ NORM_DISCOVERY, "treewalk", NORM_OK, "treewalk" },
@@ -105,7 +107,8 @@ Test(normalize, datetimes)
 
 		cr_expect_eq(r == 0, cases[i].ok, "case '%s'", cases[i].in);
 		if (cases[i].ok)
-			cr_expect_eq(t, cases[i].want, "case '%s'", cases[i].in);
+			cr_expect_eq(t, cases[i].want, "case '%s'",
+			    cases[i].in);
 	}
 }
 

@@ -131,8 +131,9 @@ Test(report, tls_report_in_the_dmarc_mailbox_is_read)
 	struct collect c;
 
 	collect_init(&c);
-	collect_file(&c, FIXTURE("corpus/email/google_tlsrpt-cardinalhealth.eml"),
-	    NULL, &st);
+	collect_file(&c,
+	    FIXTURE("corpus/email/google_tlsrpt-cardinalhealth.eml"), NULL,
+	    &st);
 	cr_expect_eq(st.reports, 1, "%s", buf_str(&c.failures));
 	cr_expect_str_eq(c.kind, "tlsrpt");
 	cr_expect_eq(c.messages, 48);

@@ -1,0 +1,591 @@
+#include "parsers/tlsrpt_json.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/arena.h"
+#include "common/str.h"
+#include "common/xalloc.h"
+#include "parsers/normalize.h"
+
+/*
+ * The document is pulled through jansson's callback rather than slurped,
+ * so the text is never held twice and max_json covers everything read,
+ * trailing white space included.
+ */
+struct reader {
+	struct stream *in;
+	size_t max;
+	size_t total;
+	struct err *err;
+	bool has_failed;	/* err holds an I/O or limit error */
+};
+
+struct tparse {
+	const struct report_env *env;
+	struct report r;
+	struct arena keep;	/* header strings and notes: as long as r */
+	struct arena tmp;	/* one policy's copies, reset per policy */
+	bool has_header;	/* on_header was called: on_abort is due */
+};
+
+/* The arrays of one policy, freed once the sink has seen it. */
+struct pol_arrays {
+	const char **strings;
+	const char **mx;
+	struct tls_failure *failures;
+};
+
+static void path(char *out, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+path(char *out, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(out, n, fmt, ap);
+	va_end(ap);
+	/* built from our own keys and indexes: always fits */
+	assert(len >= 0 && (size_t)len < n);
+	(void)len;
+}
+
+static size_t
+read_cb(void *buffer, size_t buflen, void *data)
+{
+	struct reader *rd = data;
+	ssize_t n;
+
+	if (rd->has_failed)
+		return (size_t)-1;
+	n = stream_read(rd->in, buffer, buflen, rd->err);
+	if (n == -1) {
+		rd->has_failed = true;
+		return (size_t)-1;
+	}
+	if ((size_t)n > rd->max - rd->total) {
+		rd->has_failed = true;
+		err_set(rd->err, ERR_LIMIT,
+		    "JSON document exceeds the %zu-byte limit", rd->max);
+		return (size_t)-1;
+	}
+	rd->total += (size_t)n;
+	return (size_t)n;
+}
+
+static int
+load(struct stream *in, size_t max, json_t **out, struct err *err)
+{
+	static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
+	struct reader rd = { in, max, 0, err, false };
+	const unsigned char *head;
+	unsigned char skip[sizeof(bom)];
+	size_t avail;
+	json_error_t jerr;
+	json_t *root;
+
+	if (stream_peek(in, sizeof(bom), &head, &avail, err) == -1)
+		return -1;
+	/* the peeked bytes are buffered: this read returns all three */
+	if (avail == sizeof(bom) && memcmp(head, bom, sizeof(bom)) == 0 &&
+	    stream_read(in, skip, sizeof(skip), err) == -1)
+		return -1;
+	root = json_load_callback(read_cb, &rd, JSON_DECODE_ANY, &jerr);
+	/* a failed read looks like the end of input to jansson */
+	if (rd.has_failed) {
+		json_decref(root);
+		return -1;
+	}
+	if (root == NULL)
+		return err_set(err, ERR_PARSE, "line %d column %d: %s",
+		    jerr.line, jerr.column, jerr.text);
+	*out = root;
+	return 0;
+}
+
+/* A string member: NULL when missing, null or blank; borrowed from obj. */
+static int
+opt_str(const json_t *obj, const char *pre, const char *key,
+    const char **out, struct err *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return err_set(err, ERR_PARSE, "%s%s is not a string", pre,
+		    key);
+	if (!str_blank(json_string_value(v)))
+		*out = json_string_value(v);
+	return 0;
+}
+
+static int
+req_str(const json_t *obj, const char *pre, const char *key,
+    const char **out, struct err *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (opt_str(obj, pre, key, out, err) == -1)
+		return -1;
+	if (*out != NULL)
+		return 0;
+	if (v == NULL || json_is_null(v))
+		return err_set(err, ERR_PARSE, "%s%s is missing", pre, key);
+	return err_set(err, ERR_PARSE, "%s%s is empty", pre, key);
+}
+
+/* A session count: missing or null is 0; a string of digits is fine. */
+static int
+get_count(const json_t *obj, const char *pre, const char *key,
+    int64_t *out, struct err *err)
+{
+	const json_t *v = json_object_get(obj, key);
+	char what[160];
+
+	if (v == NULL || json_is_null(v)) {
+		*out = 0;
+		return 0;
+	}
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return err_set(err, ERR_PARSE, "%s%s %"
+			    JSON_INTEGER_FORMAT " is negative", pre, key,
+			    json_integer_value(v));
+		*out = json_integer_value(v);
+		return 0;
+	}
+	if (json_is_real(v))
+		return err_set(err, ERR_PARSE, "%s%s %g is not an integer", pre,
+		    key, json_real_value(v));
+	if (!json_is_string(v))
+		return err_set(err, ERR_PARSE, "%s%s is not a number", pre,
+		    key);
+	path(what, sizeof(what), "%s%s", pre, key);
+	return str_to_i64(json_string_value(v), 0, INT64_MAX, out, what, err);
+}
+
+/* Copy, trim and case-fold an enumeration; unknown values stay as sent. */
+static const char *
+norm_field(struct tparse *p, enum norm_kind kind, const char *raw)
+{
+	char *copy = arena_strdup(&p->tmp, raw);
+	const char *out;
+	enum norm_result res = norm_enum(kind, copy, &out);
+
+	assert(res != NORM_EMPTY);
+	if (res == NORM_ALIAS)
+		report_note(&p->r, &p->keep, "%s '%.64s' read as '%s'",
+		    norm_kind_name(kind), raw, out);
+	else if (res == NORM_UNKNOWN)
+		report_note(&p->r, &p->keep, "unknown %s '%.64s' kept as sent",
+		    norm_kind_name(kind), out);
+	return out;
+}
+
+/* Canonical text of an address; a bad one is kept as sent, with a note. */
+static const char *
+norm_addr(struct tparse *p, const char *what, const char *raw)
+{
+	char canon[64];
+
+	if (raw == NULL)
+		return NULL;
+	if (norm_ip(raw, canon, sizeof(canon)) == 0) {
+		report_note(&p->r, &p->keep, "%s '%.64s' is not an IP address",
+		    what, raw);
+		return raw;
+	}
+	return arena_strdup(&p->tmp, canon);
+}
+
+static int
+parse_range(struct tparse *p, const json_t *root, struct err *err)
+{
+	const json_t *dr = json_object_get(root, "date-range");
+	const char *start, *end;
+
+	if (dr == NULL)
+		return err_set(err, ERR_PARSE, "date-range is missing");
+	if (!json_is_object(dr))
+		return err_set(err, ERR_PARSE, "date-range is not an object");
+	if (req_str(dr, "date-range ", "start-datetime", &start, err) == -1 ||
+	    req_str(dr, "date-range ", "end-datetime", &end, err) == -1 ||
+	    norm_datetime(start, &p->r.begin, "date-range start-datetime",
+	    err) == -1 ||
+	    norm_datetime(end, &p->r.end, "date-range end-datetime",
+	    err) == -1)
+		return -1;
+	/* kept as sent, like a DMARC report's: the period is still known */
+	if (p->r.end < p->r.begin)
+		report_note(&p->r, &p->keep,
+		    "date-range ends before it begins");
+	return 0;
+}
+
+/* The report's domain is the policy-domain of its first policy. */
+static int
+first_domain(struct tparse *p, const json_t *pols, struct err *err)
+{
+	const json_t *policy;
+	const char *d;
+
+	/* a malformed first policy is reported when it is delivered */
+	policy = json_object_get(json_array_get(pols, 0), "policy");
+	if (policy == NULL)
+		return 0;
+	if (opt_str(policy, "policies[0]: policy ", "policy-domain", &d,
+	    err) == -1)
+		return -1;
+	if (d != NULL)
+		p->r.domain = norm_domain(arena_strdup(&p->keep, d));
+	return 0;
+}
+
+static int
+parse_header(struct tparse *p, const json_t *root, struct err *err)
+{
+	const struct report_limits *lim = p->env->lim;
+	const json_t *pols = json_object_get(root, "policies");
+	struct report *r = &p->r;
+
+	if (opt_str(root, "", "organization-name", &r->org_name, err) == -1 ||
+	    opt_str(root, "", "contact-info", &r->email, err) == -1 ||
+	    req_str(root, "", "report-id", &r->report_id, err) == -1 ||
+	    parse_range(p, root, err) == -1)
+		return -1;
+	if (r->org_name == NULL)
+		report_note(&p->r, &p->keep,
+		    "organization-name is missing or empty");
+	if (pols == NULL)
+		return err_set(err, ERR_PARSE, "policies is missing");
+	if (!json_is_array(pols))
+		return err_set(err, ERR_PARSE, "policies is not an array");
+	if (json_array_size(pols) > lim->max_records)
+		return err_set(err, ERR_LIMIT, "%zu policies exceed the limit "
+		    "of %" PRIu64, json_array_size(pols), lim->max_records);
+	return first_domain(p, pols, err);
+}
+
+/*
+ * A list of strings: an array, or one bare string (the RFC 8460 example
+ * and some reporters send mx-host that way).  *out belongs to the caller
+ * even on failure.
+ */
+static int
+parse_list(const json_t *obj, const char *pre, const char *key,
+    const char ***out, size_t *n, struct err *err)
+{
+	const json_t *v = json_object_get(obj, key);
+	const char **arr;
+	size_t k;
+
+	*n = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) {
+		if (str_blank(json_string_value(v)))
+			return 0;
+		arr = xmalloc(sizeof(*arr));
+		arr[0] = json_string_value(v);
+		*out = arr;
+		*n = 1;
+		return 0;
+	}
+	if (!json_is_array(v))
+		return err_set(err, ERR_PARSE, "%s%s is neither a string nor "
+		    "an array", pre, key);
+	arr = xreallocarray(NULL, json_array_size(v), sizeof(*arr));
+	*out = arr;
+	for (k = 0; k < json_array_size(v); k++) {
+		const json_t *e = json_array_get(v, k);
+
+		if (!json_is_string(e))
+			return err_set(err, ERR_PARSE, "%s%s[%zu] is not a "
+			    "string", pre, key, k);
+		arr[k] = json_string_value(e);
+	}
+	*n = k;
+	return 0;
+}
+
+/*
+ * Microsoft sends a TLSA policy-string as one string holding a serialized
+ * JSON array of the records: ["[\"3 1 1 AB..\",\"3 1 1 CD..\"]"].  Text
+ * that does not parse as an array of strings is kept as it is.
+ */
+static void
+expand_serialized(struct tparse *p, const char ***arr, size_t *n)
+{
+	const char *s;
+	const char **inner_arr = NULL;
+	json_t *inner = NULL;
+	json_error_t jerr;
+	size_t k;
+
+	if (*n != 1)
+		return;
+	for (s = (*arr)[0]; *s == ' ' || *s == '\t'; s++)
+		;
+	if (*s != '[')
+		return;
+	inner = json_loads(s, 0, &jerr);
+	if (!json_is_array(inner))
+		goto out;
+	for (k = 0; k < json_array_size(inner); k++)
+		if (!json_is_string(json_array_get(inner, k)))
+			goto out;
+	inner_arr = xreallocarray(NULL, k, sizeof(*inner_arr));
+	for (k = 0; k < json_array_size(inner); k++)
+		inner_arr[k] = arena_strdup(&p->tmp,
+		    json_string_value(json_array_get(inner, k)));
+	free(*arr);
+	*arr = inner_arr;
+	*n = k;
+	report_note(&p->r, &p->keep,
+	    "policy-string held a serialized JSON array: expanded");
+out:
+	json_decref(inner);
+}
+
+static int
+parse_policy_obj(struct tparse *p, const json_t *item, const char *pre,
+    struct tls_policy *pol, struct pol_arrays *a, struct err *err)
+{
+	const json_t *policy = json_object_get(item, "policy");
+	const char *type, *domain;
+	char sub[64];
+
+	if (policy == NULL)
+		return err_set(err, ERR_PARSE, "%spolicy is missing", pre);
+	if (!json_is_object(policy))
+		return err_set(err, ERR_PARSE, "%spolicy is not an object",
+		    pre);
+	path(sub, sizeof(sub), "%spolicy ", pre);
+	if (req_str(policy, sub, "policy-type", &type, err) == -1 ||
+	    opt_str(policy, sub, "policy-domain", &domain, err) == -1 ||
+	    parse_list(policy, sub, "policy-string", &a->strings,
+	    &pol->n_policy_strings, err) == -1 ||
+	    parse_list(policy, sub, "mx-host", &a->mx, &pol->n_mx_hosts,
+	    err) == -1)
+		return -1;
+	pol->policy_type = norm_field(p, NORM_TLS_POLICY_TYPE, type);
+	/* Postfix leaves policy-domain out for no-policy-found */
+	if (domain != NULL)
+		pol->policy_domain = norm_domain(arena_strdup(&p->tmp, domain));
+	expand_serialized(p, &a->strings, &pol->n_policy_strings);
+	pol->policy_strings = a->strings;
+	pol->mx_hosts = a->mx;
+	return 0;
+}
+
+static int
+parse_summary(struct tparse *p, const json_t *item, const char *pre,
+    struct tls_policy *pol, struct err *err)
+{
+	const json_t *s = json_object_get(item, "summary");
+	char sub[64];
+
+	if (s == NULL || json_is_null(s)) {
+		report_note(&p->r, &p->keep,
+		    "policy without summary: session counts taken " "as 0");
+		return 0;
+	}
+	if (!json_is_object(s))
+		return err_set(err, ERR_PARSE, "%ssummary is not an object",
+		    pre);
+	path(sub, sizeof(sub), "%ssummary ", pre);
+	if (get_count(s, sub, "total-successful-session-count",
+	    &pol->successful, err) == -1 ||
+	    get_count(s, sub, "total-failure-session-count", &pol->failed,
+	    err) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+parse_failure(struct tparse *p, const json_t *fd, const char *at,
+    struct tls_failure *f, struct err *err)
+{
+	const char *type;
+	char pre[128];
+
+	if (!json_is_object(fd))
+		return err_set(err, ERR_PARSE, "%s is not an object", at);
+	path(pre, sizeof(pre), "%s: ", at);
+	if (req_str(fd, pre, "result-type", &type, err) == -1 ||
+	    opt_str(fd, pre, "sending-mta-ip", &f->sending_mta_ip,
+	    err) == -1 ||
+	    opt_str(fd, pre, "receiving-mx-hostname",
+	    &f->receiving_mx_hostname, err) == -1 ||
+	    opt_str(fd, pre, "receiving-mx-helo", &f->receiving_mx_helo,
+	    err) == -1 ||
+	    opt_str(fd, pre, "receiving-ip", &f->receiving_ip, err) == -1 ||
+	    opt_str(fd, pre, "additional-information",
+	    &f->additional_information, err) == -1 ||
+	    opt_str(fd, pre, "failure-reason-code", &f->failure_reason_code,
+	    err) == -1 ||
+	    get_count(fd, pre, "failed-session-count",
+	    &f->failed_session_count, err) == -1)
+		return -1;
+	f->result_type = norm_field(p, NORM_TLS_RESULT_TYPE, type);
+	f->sending_mta_ip = norm_addr(p, "sending-mta-ip", f->sending_mta_ip);
+	f->receiving_ip = norm_addr(p, "receiving-ip", f->receiving_ip);
+	return 0;
+}
+
+static int
+parse_failures(struct tparse *p, const json_t *item, const char *pre,
+    struct tls_policy *pol, struct pol_arrays *a, struct err *err)
+{
+	const json_t *fd = json_object_get(item, "failure-details");
+	unsigned max = p->env->lim->max_results;
+	char at[96];
+	size_t n, k;
+
+	if (fd == NULL || json_is_null(fd))
+		return 0;
+	if (!json_is_array(fd))
+		return err_set(err, ERR_PARSE, "%sfailure-details is not an "
+		    "array", pre);
+	n = json_array_size(fd);
+	if (n > max)
+		return err_set(err, ERR_LIMIT, "%s%zu failure-details exceed "
+		    "the limit of %u", pre, n, max);
+	a->failures = xcalloc(n, sizeof(*a->failures));
+	pol->failures = a->failures;
+	for (k = 0; k < n; k++) {
+		path(at, sizeof(at), "%sfailure-details[%zu]", pre, k);
+		if (parse_failure(p, json_array_get(fd, k), at,
+		    &a->failures[k], err) == -1)
+			return -1;
+		pol->n_failures++;
+	}
+	return 0;
+}
+
+static int
+parse_policy(struct tparse *p, const json_t *item, size_t i,
+    struct tls_policy *pol, struct pol_arrays *a, struct err *err)
+{
+	char pre[48];
+
+	memset(pol, 0, sizeof(*pol));
+	if (!json_is_object(item))
+		return err_set(err, ERR_PARSE, "policies[%zu] is not an "
+		    "object", i);
+	path(pre, sizeof(pre), "policies[%zu]: ", i);
+	if (parse_policy_obj(p, item, pre, pol, a, err) == -1 ||
+	    parse_summary(p, item, pre, pol, err) == -1 ||
+	    parse_failures(p, item, pre, pol, a, err) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+deliver_policy(struct tparse *p, const json_t *item, size_t i,
+    struct err *err)
+{
+	const struct report_sink *sink = p->env->sink;
+	struct pol_arrays a = { NULL, NULL, NULL };
+	struct tls_policy pol;
+	uint64_t sessions;
+	int ret = -1;
+
+	arena_reset(&p->tmp);
+	if (parse_policy(p, item, i, &pol, &a, err) == -1)
+		goto out;
+	/* each count is below 2^63, so only the running total can wrap */
+	sessions = (uint64_t)pol.successful + (uint64_t)pol.failed;
+	if (sessions > UINT64_MAX - p->r.messages) {
+		err_set(err, ERR_PARSE, "policies[%zu]: session counts "
+		    "overflow the report total", i);
+		goto out;
+	}
+	if (sink->on_tls_policy != NULL &&
+	    sink->on_tls_policy(sink->ctx, &p->r, &pol, err) == -1)
+		goto out;
+	p->r.records++;
+	p->r.messages += sessions;
+	ret = 0;
+out:
+	free(a.strings);
+	free(a.mx);
+	free(a.failures);
+	return ret;
+}
+
+static int
+deliver(struct tparse *p, const json_t *pols, struct err *err)
+{
+	const struct report_sink *sink = p->env->sink;
+	size_t i;
+
+	p->has_header = true;
+	if (sink->on_header != NULL &&
+	    sink->on_header(sink->ctx, &p->r, err) == -1)
+		return -1;
+	for (i = 0; i < json_array_size(pols); i++)
+		if (deliver_policy(p, json_array_get(pols, i), i, err) == -1)
+			return -1;
+	if (sink->on_end != NULL && sink->on_end(sink->ctx, &p->r, err) == -1)
+		return -1;
+	return 0;
+}
+
+static bool
+is_tlsrpt(const json_t *root)
+{
+	return json_is_object(root) &&
+	    (json_object_get(root, "policies") != NULL ||
+	    json_object_get(root, "organization-name") != NULL);
+}
+
+int
+tlsrpt_json_parse(struct stream *in, const struct report_env *env,
+    struct err *err)
+{
+	struct tparse p;
+	json_t *root = NULL;
+	int ret = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.env = env;
+	arena_init(&p.keep);
+	arena_init(&p.tmp);
+	p.r.kind = REPORT_TLSRPT;
+	p.r.input = env->input;
+	p.r.location = env->location;
+	p.r.begin = -1;
+	p.r.end = -1;
+	p.r.policy.pct = -1;
+	if (load(in, env->lim->max_json, &root, err) == -1)
+		goto out;
+	if (!is_tlsrpt(root)) {
+		ret = 0;
+		goto out;
+	}
+	if (parse_header(&p, root, err) == -1 ||
+	    deliver(&p, json_object_get(root, "policies"), err) == -1)
+		goto out;
+	ret = 1;
+out:
+	if (ret == -1 && p.has_header && env->sink->on_abort != NULL)
+		env->sink->on_abort(env->sink->ctx, &p.r);
+	arena_release(&p.tmp);
+	arena_release(&p.keep);
+	json_decref(root);
+	return ret;
+}
