@@ -56,7 +56,10 @@ bool mail_sniff(const unsigned char *p, size_t n);
  * Walk in as one message, or as an mbox when it starts with "From ".
  * Returns 0 when every message was walked, -1 with *err when reading the
  * input failed or a callback stopped the walk.  A single message that is
- * too big or cannot be parsed is -1 too (ERR_LIMIT / ERR_PARSE).
+ * too big or cannot be parsed is -1 too (ERR_LIMIT / ERR_PARSE); so is
+ * one nested deeper than 32 levels or holding more than 256 multipart or
+ * message parts (ERR_LIMIT: libetpan's parser slows down sharply on
+ * those, so they are counted before it runs).
  */
 int mail_walk(struct stream *in, size_t max_message,
     const struct mail_walker *w, struct err *err);
