@@ -57,6 +57,8 @@ struct walk {
 	const char *input;
 	uint64_t decompressed;
 	char why[160];		/* why nothing was found, most specific */
+	bool is_why_archive;	/* why speaks of an archive's content */
+	char msg_why[240];	/* an archive part of the current message */
 	/* the message being walked in a mail input */
 	const char *mail_location;
 	unsigned mail_nesting;
@@ -203,6 +205,7 @@ walk_gzip(struct walk *w, struct stream *s, const char *loc,
 
 		snprintf(tmp, sizeof(tmp), "%s", w->why);
 		set_why(w, "gzip data holds no report (%s)", tmp);
+		w->is_why_archive = true;
 	}
 	stream_free(g);
 	return ret;
@@ -236,8 +239,10 @@ walk_zip(struct walk *w, struct stream *s, const char *loc,
 	}
 	if (r == -1)
 		goto out;
-	if (w->stats->reports + w->stats->failures == before)
+	if (w->stats->reports + w->stats->failures == before) {
 		set_why(w, "zip archive holds no report");
+		w->is_why_archive = true;
+	}
 	ret = 0;
 out:
 	decomp_zip_free(z);
@@ -294,8 +299,12 @@ mail_part(void *ctx, const struct mail_part *part, struct err *err)
 	join(sub, sizeof(sub), w->mail_location, part->location);
 	stream_new_mem(&s, part->data, part->len, part->location);
 	w->why[0] = '\0';
+	w->is_why_archive = false;
 	if (walk_stream(w, s, sub, w->mail_nesting + 1, err) == -1)
 		report_failure(w, sub, err);
+	else if (w->is_why_archive)	/* worth saying if nothing else is */
+		snprintf(w->msg_why, sizeof(w->msg_why), "; %s: %s",
+		    part->location, w->why);
 	stream_free(s);
 	return 0;
 }
@@ -317,9 +326,11 @@ mail_end(void *ctx, const struct mail_info *info, struct err *err)
 	} else if (w->stats->reports == w->msg_reports &&
 	    w->stats->failures == w->msg_failures) {
 		err_set(&why, ERR_PARSE, "no report found in the message "
-		    "(parts: %s)", info->types ? info->types : "none");
+		    "(parts: %s%s)", info->types ? info->types : "none",
+		    w->msg_why);
 		report_failure(w, where, &why);
 	}
+	w->msg_why[0] = '\0';
 	w->msg_reports = w->stats->reports;
 	w->msg_failures = w->stats->failures;
 	return 0;
