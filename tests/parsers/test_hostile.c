@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,4 +342,33 @@ Test(hostile, containers_nested_too_deep_are_refused)
 	}
 	expect_refused(data, len, NULL, ERR_LIMIT, "nested deeper");
 	free(data);
+}
+
+/* every input fuzzing found a bug with: refused cleanly, nothing half-kept */
+Test(hostile, fuzz_findings_are_refused_cleanly)
+{
+	DIR *d = opendir(FIXTURE("fuzz"));
+	struct dirent *e;
+	unsigned n = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[1024];
+		struct collect c;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", FIXTURE("fuzz"),
+		    e->d_name);
+		collect_init(&c);
+		cr_expect_eq(collect_file(&c, path, NULL, NULL), 0);
+		cr_expect_eq(c.reports, 0, "%s: a report was kept", e->d_name);
+		cr_expect_eq(c.failed, 1, "%s: %s", e->d_name,
+		    buf_str(&c.failures));
+		cr_expect_eq(c.aborts, c.headers, "%s: not aborted", e->d_name);
+		collect_release(&c);
+		n++;
+	}
+	closedir(d);
+	cr_expect_geq(n, 2);
 }
