@@ -102,32 +102,13 @@ out:
 	stream_free(in);
 }
 
-static void
-fuzz_report(const uint8_t *data, size_t size,
-    const struct report_limits *lim)
-{
-	struct report_sink sink;
-	struct report_stats st;
-	struct fuzz_sink f;
-	struct stream *in = NULL;
-	struct err err;
-	int ret;
-
-	fuzz_sink_init(&sink, &f);
-	err_clear(&err);
-	stream_new_mem(&in, data, size, "fuzz");
-	ret = report_parse(in, "fuzz", lim, &sink, &st, &err);
-	fuzz_check_walk(&f, ret, &st, &err);
-	stream_free(in);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct report_limits lim;
 
 	fuzz_limits(&lim);
-	fuzz_report(data, size, &lim);
+	fuzz_whole_input(data, size, "fuzz", &lim);
 	fuzz_gunzip(data, size, &lim);
 	fuzz_zip(data, size, &lim);
 	return 0;

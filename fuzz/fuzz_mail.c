@@ -82,25 +82,6 @@ fuzz_walk(const uint8_t *data, size_t size, const struct report_limits *lim)
 	stream_free(in);
 }
 
-static void
-fuzz_report(const uint8_t *data, size_t size,
-    const struct report_limits *lim)
-{
-	struct report_sink sink;
-	struct report_stats st;
-	struct fuzz_sink f;
-	struct stream *in = NULL;
-	struct err err;
-	int ret;
-
-	fuzz_sink_init(&sink, &f);
-	err_clear(&err);
-	stream_new_mem(&in, data, size, "fuzz.eml");
-	ret = report_parse(in, "fuzz.eml", lim, &sink, &st, &err);
-	fuzz_check_walk(&f, ret, &st, &err);
-	stream_free(in);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -108,6 +89,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_limits(&lim);
 	fuzz_walk(data, size, &lim);
-	fuzz_report(data, size, &lim);
+	fuzz_whole_input(data, size, "fuzz.eml", &lim);
 	return 0;
 }

@@ -298,4 +298,61 @@ fuzz_check_walk(struct fuzz_sink *f, int ret,
 	fuzz_sink_hole += f->sum;
 }
 
+/*
+ * One format parser over one input, with the checks above: the body of
+ * the fuzz_xml and fuzz_json harnesses.
+ */
+typedef int (*fuzz_parse_fn)(struct stream *in, const struct report_env *env,
+    struct err *err);
+
+static inline int
+fuzz_one_parser(const uint8_t *data, size_t size, const char *name,
+    fuzz_parse_fn parse)
+{
+	struct report_limits lim;
+	struct report_sink sink;
+	struct fuzz_sink f;
+	struct report_env env;
+	struct stream *in = NULL;
+	struct err err;
+	uint64_t used = 0;
+	int ret;
+
+	fuzz_limits(&lim);
+	fuzz_sink_init(&sink, &f);
+	memset(&env, 0, sizeof(env));
+	env.lim = &lim;
+	env.sink = &sink;
+	env.input = name;
+	env.location = "";
+	env.decompressed = &used;
+	env.nesting = 0;
+	err_clear(&err);
+	stream_new_mem(&in, data, size, name);
+	ret = parse(in, &env, &err);
+	fuzz_check_parse(&f, ret, &err);
+	stream_free(in);
+	return 0;
+}
+
+/* The whole driver (report_parse) over one input, with the checks above. */
+static inline void
+fuzz_whole_input(const uint8_t *data, size_t size, const char *name,
+    const struct report_limits *lim)
+{
+	struct report_sink sink;
+	struct report_stats st;
+	struct fuzz_sink f;
+	struct stream *in = NULL;
+	struct err err;
+	int ret;
+
+	fuzz_sink_init(&sink, &f);
+	err_clear(&err);
+	stream_new_mem(&in, data, size, name);
+	ret = report_parse(in, name, lim, &sink, &st, &err);
+	fuzz_check_walk(&f, ret, &st, &err);
+	stream_free(in);
+}
+
 #endif
