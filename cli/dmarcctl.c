@@ -21,6 +21,16 @@ static const struct command {
 } commands[] = {
 	{ "parse", cmd_parse, "parse [--records] FILE...|-",
 	  "print the reports found in files (no database)" },
+	{ "ingest", cmd_ingest, "ingest [--dry-run] [--json] PATH...|-",
+	  "store the reports of files, directories, Maildirs, mbox" },
+	{ "reparse", cmd_reparse, "reparse",
+	  "rebuild every stored row from the archived originals" },
+	{ "db", cmd_db, "db migrate|status",
+	  "apply / list the schema migrations" },
+	{ "reports", cmd_reports, "reports [WINDOW] [--format F]",
+	  "list the stored reports" },
+	{ "errors", cmd_errors, "errors [--format F]",
+	  "list the inputs that held no valid report" },
 };
 
 static void

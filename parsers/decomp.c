@@ -1,6 +1,7 @@
 #include "parsers/decomp.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -327,4 +328,46 @@ decomp_zip_free(struct zip_reader *z)
 		zip_discard(z->za);
 	free(z->mem);
 	free(z);
+}
+
+int
+decomp_gzip_mem(const void *data, size_t n, size_t max, char **out,
+    size_t *out_len, struct err *err)
+{
+	z_stream z;
+	size_t cap = n / 4 + 1024;
+	char *buf;
+	int r;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return err_set(err, ERR_IO, "cannot start gzip");
+	if (cap > max)
+		cap = max;
+	buf = xmalloc(cap);
+	z.next_in = (Bytef *)(uintptr_t)data;
+	z.avail_in = (uInt)n;
+	z.next_out = (Bytef *)buf;
+	z.avail_out = (uInt)cap;
+	while ((r = deflate(&z, Z_FINISH)) == Z_OK || r == Z_BUF_ERROR) {
+		if (cap >= max) {
+			deflateEnd(&z);
+			free(buf);
+			return err_set(err, ERR_LIMIT, "compressed data exceeds "
+			    "the %zu-byte limit", max);
+		}
+		cap = cap > max / 2 ? max : cap * 2;
+		buf = xrealloc(buf, cap);
+		z.next_out = (Bytef *)buf + z.total_out;
+		z.avail_out = (uInt)(cap - z.total_out);
+	}
+	deflateEnd(&z);
+	if (r != Z_STREAM_END) {
+		free(buf);
+		return err_set(err, ERR_IO, "gzip failed");
+	}
+	*out = buf;
+	*out_len = z.total_out;
+	return 0;
 }

@@ -49,4 +49,11 @@ int decomp_zip_next(struct zip_reader *z, struct stream **entry,
 
 void decomp_zip_free(struct zip_reader *z);
 
+/*
+ * gzip n bytes into a new malloc'd buffer (the raw archive keeps plain
+ * XML and JSON compressed).  ERR_LIMIT when the result would pass max.
+ */
+int decomp_gzip_mem(const void *data, size_t n, size_t max, char **out,
+    size_t *out_len, struct err *err);
+
 #endif

@@ -1,0 +1,225 @@
+#include "cli/table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/jsonw.h"
+#include "common/xalloc.h"
+
+struct table {
+	const char *const *numeric;
+	size_t ncols;
+	char **names;
+	char **cells;		/* rows * ncols, NULL for SQL NULL */
+	size_t rows;
+	size_t cap;
+	struct arena text;
+};
+
+void
+table_new(struct table **out, const char *const *numeric)
+{
+	struct table *t = xcalloc(1, sizeof(*t));
+
+	t->numeric = numeric;
+	arena_init(&t->text);
+	*out = t;
+}
+
+void
+table_free(struct table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->names);
+	free(t->cells);
+	arena_release(&t->text);
+	free(t);
+}
+
+int
+table_add_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *values, struct err *err)
+{
+	struct table *t = ctx;
+
+	(void)err;
+	if (t->names == NULL) {
+		t->ncols = ncols;
+		t->names = xcalloc(ncols, sizeof(*t->names));
+		for (size_t c = 0; c < ncols; c++)
+			t->names[c] = arena_strdup(&t->text, names[c]);
+	}
+	if (t->rows == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->cells = xreallocarray(t->cells, t->cap * t->ncols,
+		    sizeof(*t->cells));
+	}
+	for (size_t c = 0; c < ncols; c++)
+		t->cells[t->rows * t->ncols + c] = values[c] ?
+		    arena_strdup(&t->text, values[c]) : NULL;
+	t->rows++;
+	return 0;
+}
+
+size_t
+table_rows(const struct table *t)
+{
+	return t->rows;
+}
+
+static bool
+is_numeric(const struct table *t, const char *name)
+{
+	for (const char *const *n = t->numeric; n && *n; n++)
+		if (strcmp(*n, name) == 0)
+			return true;
+	return false;
+}
+
+static int
+print_json(const struct table *t, const char *key, FILE *f, struct err *err)
+{
+	struct buf b;
+	int ret = -1;
+
+	buf_init(&b, (size_t)1 << 30);
+	if (buf_addc(&b, '{', err) == -1 || jsonw_key(&b, key, true, err) ==
+	    -1 || buf_addc(&b, '[', err) == -1)
+		goto out;
+	for (size_t r = 0; r < t->rows; r++) {
+		if ((r > 0 && buf_addc(&b, ',', err) == -1) ||
+		    buf_addc(&b, '{', err) == -1)
+			goto out;
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *v = t->cells[r * t->ncols + c];
+
+			if (jsonw_key(&b, t->names[c], c == 0, err) == -1 ||
+			    (v != NULL && is_numeric(t, t->names[c]) ?
+			    buf_adds(&b, v, err) : jsonw_str(&b, v, err)) == -1)
+				goto out;
+		}
+		if (buf_addc(&b, '}', err) == -1)
+			goto out;
+	}
+	if (buf_adds(&b, "]}\n", err) == -1)
+		goto out;
+	if (fwrite(b.data, 1, b.len, f) != b.len) {
+		err_set(err, ERR_IO, "cannot write output");
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&b);
+	return ret;
+}
+
+static void
+csv_cell(FILE *f, const char *v)
+{
+	if (v == NULL)
+		return;
+	if (strpbrk(v, ",\"\r\n") == NULL) {
+		fputs(v, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *v; v++) {
+		if (*v == '"')
+			fputc('"', f);
+		fputc(*v, f);
+	}
+	fputc('"', f);
+}
+
+static void
+print_csv(const struct table *t, FILE *f)
+{
+	for (size_t c = 0; c < t->ncols; c++) {
+		fputs(c ? "," : "", f);
+		csv_cell(f, t->names[c]);
+	}
+	fputs(t->ncols ? "\n" : "", f);
+	for (size_t r = 0; r < t->rows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			fputs(c ? "," : "", f);
+			csv_cell(f, t->cells[r * t->ncols + c]);
+		}
+		fputc('\n', f);
+	}
+}
+
+static void
+print_text(const struct table *t, FILE *f)
+{
+	size_t *w = xcalloc(t->ncols + 1, sizeof(*w));
+
+	for (size_t c = 0; c < t->ncols; c++) {
+		w[c] = strlen(t->names[c]);
+		for (size_t r = 0; r < t->rows; r++) {
+			const char *v = t->cells[r * t->ncols + c];
+			size_t n = strlen(v ? v : "-");
+
+			if (n > w[c])
+				w[c] = n;
+		}
+	}
+	for (size_t r = 0; r <= t->rows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *v = r == 0 ? t->names[c] :
+			    t->cells[(r - 1) * t->ncols + c];
+			bool is_num = r > 0 && is_numeric(t, t->names[c]);
+
+			if (v == NULL)
+				v = "-";
+			/* numbers right-aligned, text left; no trailing
+			 * blanks after the last column */
+			if (is_num)
+				fprintf(f, "%*s", (int)w[c], v);
+			else if (c + 1 == t->ncols)
+				fputs(v, f);
+			else
+				fprintf(f, "%-*s", (int)w[c], v);
+			fputs(c + 1 == t->ncols ? "\n" : "  ", f);
+		}
+	free(w);
+}
+
+int
+table_print(const struct table *t, enum table_format format,
+    const char *json_key, FILE *f, struct err *err)
+{
+	switch (format) {
+	case TABLE_JSON:
+		return print_json(t, json_key, f, err);
+	case TABLE_CSV:
+		print_csv(t, f);
+		break;
+	case TABLE_TEXT:
+		print_text(t, f);
+		break;
+	}
+	if (ferror(f))
+		return err_set(err, ERR_IO, "cannot write output");
+	return 0;
+}
+
+int
+table_parse_format(const char *s, enum table_format *out, struct err *err)
+{
+	static const struct {
+		const char *name;
+		enum table_format format;
+	} names[] = { { "text", TABLE_TEXT }, { "json", TABLE_JSON },
+		{ "csv", TABLE_CSV } };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i].name) == 0) {
+			*out = names[i].format;
+			return 0;
+		}
+	return err_set(err, ERR_USAGE, "unknown format '%s' (text, json or "
+	    "csv)", s);
+}

@@ -1,0 +1,37 @@
+/*
+ * table: rows from the store, printed as an aligned text table, JSON or
+ * CSV (--format).  Rows are kept until printed: text alignment needs every
+ * width, and query results are summaries, not raw records.
+ */
+#ifndef DMARC_CLI_TABLE_H
+#define DMARC_CLI_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/err.h"
+
+enum table_format { TABLE_TEXT, TABLE_JSON, TABLE_CSV };
+
+struct table;
+
+/* numeric: NULL-terminated names of columns printed as JSON numbers */
+void table_new(struct table **out, const char *const *numeric);
+void table_free(struct table *t);
+
+/* A store_row_fn: add one row (copies the values). */
+int table_add_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *values, struct err *err);
+
+size_t table_rows(const struct table *t);
+
+/* Print; JSON is {"<key>":[{...},...]}.  ERR_IO when f fails. */
+int table_print(const struct table *t, enum table_format format,
+    const char *json_key, FILE *f, struct err *err);
+
+/* "text", "json", "csv" -> format; ERR_USAGE otherwise. */
+int table_parse_format(const char *s, enum table_format *out,
+    struct err *err);
+
+#endif

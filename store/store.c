@@ -1,0 +1,1105 @@
+#include "store/store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "common/buf.h"
+#include "common/sha256.h"
+#include "common/xalloc.h"
+#include "store/migrations.h"
+
+enum { MAX_PARAMS = 16 };
+
+/* the child tables loaded from spool files once the main COPY is done */
+enum spool { SP_REASONS, SP_DKIM, SP_SPF, SP_TLS_FAILURES, SP_COUNT };
+
+static const char *const spool_copy[SP_COUNT] = {
+	[SP_REASONS] = "COPY record_reasons (domain, report, rec_no, "
+	    "begin_at, type, comment) FROM STDIN",
+	[SP_DKIM] = "COPY dkim_results (domain, report, rec_no, begin_at, "
+	    "dkim_domain, selector, result, human_result) FROM STDIN",
+	[SP_SPF] = "COPY spf_results (domain, report, rec_no, begin_at, "
+	    "spf_domain, scope, result, human_result) FROM STDIN",
+	[SP_TLS_FAILURES] = "COPY tls_failures (domain, report, pol_no, "
+	    "begin_at, result_type, sending_mta_ip, receiving_mx_hostname, "
+	    "receiving_mx_helo, receiving_ip, additional_information, "
+	    "failure_reason_code, failed_session_count) FROM STDIN",
+};
+
+struct store {
+	PGconn *conn;
+	struct store_stats stats;
+
+	struct store_unit unit;
+	char *unit_source;
+	long long raw_id;	/* 0: not stored (yet) */
+
+	/* the report being loaded */
+	bool in_tx;
+	bool in_copy;
+	bool is_skip;		/* known duplicate: records are ignored */
+	long long report;	/* reports.id */
+	unsigned rec_no;
+	char begin[32];		/* the report's begin, for partitions */
+	struct sha256 content;
+	FILE *spool[SP_COUNT];
+	bool has_spool_rows[SP_COUNT];
+	struct buf row;
+	int ensured_month;	/* year * 12 + month of the last partitions */
+};
+
+/* --- small helpers --- */
+
+static int
+db_error(struct store *s, struct err *err, const char *what,
+    const PGresult *res)
+{
+	const char *msg = res ? PQresultErrorMessage(res) : "";
+
+	if (msg == NULL || *msg == '\0')
+		msg = PQerrorMessage(s->conn);
+	err_set(err, ERR_DB, "%s: %s", what, msg);
+	/* libpq's messages end in a newline; ours do not */
+	for (size_t n = strlen(err->msg); n > 0 && (err->msg[n - 1] == '\n' ||
+	    err->msg[n - 1] == ' '); n--)
+		err->msg[n - 1] = '\0';
+	return -1;
+}
+
+/*
+ * Run a statement with text parameters (NULL values allowed); *out gets
+ * the result when wanted (caller PQclears), else it is cleared here.
+ */
+static int
+q(struct store *s, PGresult **out, struct err *err, const char *sql,
+    int n, const char *const *params)
+{
+	PGresult *res = PQexecParams(s->conn, sql, n, NULL, params, NULL,
+	    NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		db_error(s, err, "database", res);
+		PQclear(res);
+		return -1;
+	}
+	if (out != NULL)
+		*out = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+/* a statement without parameters (may be several, ";"-separated) */
+static int
+exec(struct store *s, const char *sql, struct err *err)
+{
+	PGresult *res = PQexec(s->conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int ret = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		ret = db_error(s, err, "database", res);
+	PQclear(res);
+	return ret;
+}
+
+static void
+format_time(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, n, "1970-01-01T00:00:00Z");
+}
+
+/* COPY text format: \N for NULL, and escapes for the specials */
+static int
+copy_field(struct buf *b, const char *v, bool is_last, struct err *err)
+{
+	if (v == NULL) {
+		if (buf_add(b, "\\N", 2, err) == -1)
+			return -1;
+	} else {
+		for (const char *p = v; *p != '\0'; p++) {
+			const char *esc = NULL;
+
+			switch (*p) {
+			case '\\': esc = "\\\\"; break;
+			case '\t': esc = "\\t"; break;
+			case '\n': esc = "\\n"; break;
+			case '\r': esc = "\\r"; break;
+			default: break;
+			}
+			if (esc != NULL ? buf_adds(b, esc, err) :
+			    buf_addc(b, *p, err))
+				return -1;
+		}
+	}
+	return buf_addc(b, is_last ? '\n' : '\t', err);
+}
+
+static int
+copy_int(struct buf *b, long long v, bool is_last, struct err *err)
+{
+	return buf_addf(b, err, "%lld%c", v, is_last ? '\n' : '\t');
+}
+
+/* a PostgreSQL array literal of strings: {"a","b\"c"} */
+static int
+array_literal(struct buf *b, const char *const *v, size_t n, struct err *err)
+{
+	if (buf_addc(b, '{', err) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if ((i > 0 && buf_addc(b, ',', err) == -1) ||
+		    buf_addc(b, '"', err) == -1)
+			return -1;
+		for (const char *p = v[i] ? v[i] : ""; *p != '\0'; p++)
+			if ((*p == '"' || *p == '\\') &&
+			    buf_addc(b, '\\', err) == -1)
+				return -1;
+			else if (buf_addc(b, *p, err) == -1)
+				return -1;
+		if (buf_addc(b, '"', err) == -1)
+			return -1;
+	}
+	return buf_addc(b, '}', err);
+}
+
+/* --- connection and migrations --- */
+
+int
+store_open(struct store **out, const char *conninfo, struct err *err)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+
+	s->conn = PQconnectdb(conninfo != NULL ? conninfo : "");
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		db_error(s, err, "cannot connect to database", NULL);
+		store_free(s);
+		return -1;
+	}
+	buf_init(&s->row, 64u << 20);
+	/* times are UTC throughout; keep the server's notices off stderr */
+	if (exec(s, "SET TIME ZONE 'UTC'; SET client_min_messages = warning",
+	    err) == -1) {
+		store_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < SP_COUNT; i++)
+		if (s->spool[i] != NULL)
+			fclose(s->spool[i]);
+	if (s->conn != NULL)
+		PQfinish(s->conn);
+	buf_release(&s->row);
+	free(s->unit_source);
+	free(s);
+}
+
+bool
+store_is_connected(const struct store *s)
+{
+	return s != NULL && PQstatus(s->conn) == CONNECTION_OK;
+}
+
+/* one migration in its own transaction, unless already applied */
+static int
+migrate_one(struct store *s, const struct migration *m, unsigned *applied,
+    struct err *err)
+{
+	char ver[16];
+	const char *params[2] = { ver, m->name };
+	PGresult *res = NULL;
+	bool is_done;
+
+	snprintf(ver, sizeof(ver), "%d", m->version);
+	if (exec(s, "BEGIN", err) == -1)
+		return -1;
+	if (q(s, &res, err, "SELECT 1 FROM dmarcctl_migrations WHERE "
+	    "version = $1", 1, params) == -1)
+		goto fail;
+	is_done = PQntuples(res) > 0;
+	PQclear(res);
+	if (!is_done) {
+		res = PQexec(s->conn, m->sql);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		    PQresultStatus(res) != PGRES_TUPLES_OK) {
+			db_error(s, err, "migration failed", res);
+			err_wrap(err, "sql/%03d_%s.sql", m->version, m->name);
+			PQclear(res);
+			goto fail;
+		}
+		PQclear(res);
+		if (q(s, NULL, err, "INSERT INTO dmarcctl_migrations (version, "
+		    "name) VALUES ($1, $2)", 2, params) == -1)
+			goto fail;
+		(*applied)++;
+	}
+	return exec(s, "COMMIT", err);
+fail:
+	PQclear(PQexec(s->conn, "ROLLBACK"));
+	return -1;
+}
+
+int
+store_migrate(struct store *s, unsigned *applied, struct err *err)
+{
+	int ret = -1;
+
+	*applied = 0;
+	/* one migrator at a time, however many cron jobs start together */
+	if (exec(s, "SELECT pg_advisory_lock(hashtext('dmarcctl_migrate'))",
+	    err) == -1)
+		return -1;
+	if (exec(s, "CREATE TABLE IF NOT EXISTS dmarcctl_migrations ("
+	    "version integer PRIMARY KEY, name text NOT NULL, "
+	    "applied_at timestamptz NOT NULL DEFAULT now())", err) == -1)
+		goto out;
+	for (size_t i = 0; i < n_migrations; i++)
+		if (migrate_one(s, &migrations[i], applied, err) == -1)
+			goto out;
+	ret = 0;
+out:
+	PQclear(PQexec(s->conn,
+	    "SELECT pg_advisory_unlock(hashtext('dmarcctl_migrate'))"));
+	return ret;
+}
+
+int
+store_status(struct store *s, store_status_fn fn, void *ctx, struct err *err)
+{
+	PGresult *res = NULL;
+	int ret = -1, n = 0;
+
+	if (q(s, &res, err, "SELECT to_regclass('dmarcctl_migrations') IS "
+	    "NOT NULL", 0, NULL) == -1)
+		return -1;
+	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+		PQclear(res);
+		if (q(s, &res, err, "SELECT version, to_char(applied_at AT TIME "
+		    "ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM "
+		    "dmarcctl_migrations", 0, NULL) == -1)
+			return -1;
+		n = PQntuples(res);
+	}
+	for (size_t i = 0; i < n_migrations; i++) {
+		const char *at = "";
+
+		for (int r = 0; r < n; r++)
+			if (strtol(PQgetvalue(res, r, 0), NULL, 10) ==
+			    migrations[i].version)
+				at = PQgetvalue(res, r, 1);
+		if (fn(ctx, migrations[i].version, migrations[i].name, at,
+		    err) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	PQclear(res);
+	return ret;
+}
+
+static int
+count_applied(void *ctx, int version, const char *name, const char *at,
+    struct err *err)
+{
+	(void)version, (void)name, (void)err;
+	if (*at != '\0')
+		(*(size_t *)ctx)++;
+	return 0;
+}
+
+int
+store_check_schema(struct store *s, struct err *err)
+{
+	size_t applied = 0;
+
+	if (store_status(s, count_applied, &applied, err) == -1)
+		return -1;
+	if (applied < n_migrations)
+		return err_set(err, ERR_DB, "database is not migrated (%zu of "
+		    "%zu migrations applied): run dmarcctl db migrate",
+		    applied, n_migrations);
+	return 0;
+}
+
+/* --- the input unit and its raw archive --- */
+
+void
+store_set_unit(struct store *s, const struct store_unit *u)
+{
+	free(s->unit_source);
+	s->unit = *u;
+	s->unit_source = xstrdup(u->source ? u->source : "");
+	s->unit.source = s->unit_source;
+	s->raw_id = u->archived_id;
+}
+
+/* store the unit's bytes once (inside the caller's transaction) */
+static int
+store_raw(struct store *s, struct err *err)
+{
+	char size[32];
+	const char *params[5] = { (const char *)s->unit.sha256,
+		s->unit.encoding, s->unit.data, size, s->unit.source };
+	int lens[5] = { 32, 0, (int)s->unit.len, 0, 0 };
+	int formats[5] = { 1, 0, 1, 0, 0 };
+
+	if (s->raw_id != 0 || s->unit.data == NULL)
+		return 0;
+	snprintf(size, sizeof(size), "%llu", (unsigned long long)s->unit.size);
+	/* a concurrent loader may insert the same bytes: then read its row,
+	 * with a fresh snapshot if this statement's one cannot see it */
+	for (int tries = 0; tries < 2 && s->raw_id == 0; tries++) {
+		PGresult *res = PQexecParams(s->conn, "WITH ins AS (INSERT "
+		    "INTO raw_inputs (sha256, encoding, content, size, source) "
+		    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO "
+		    "NOTHING RETURNING id) SELECT id FROM ins UNION ALL SELECT "
+		    "id FROM raw_inputs WHERE sha256 = $1 LIMIT 1", 5, NULL,
+		    params, lens, formats, 0);
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			db_error(s, err, "cannot archive the original", res);
+			PQclear(res);
+			return -1;
+		}
+		if (PQntuples(res) == 1)
+			s->raw_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
+	if (s->raw_id == 0)
+		return err_set(err, ERR_DB, "cannot archive the original: "
+		    "no row");
+	return 0;
+}
+
+/* --- loading one report --- */
+
+static void
+rollback(struct store *s)
+{
+	if (s->in_copy) {
+		PQputCopyEnd(s->conn, "report aborted");
+		PQclear(PQgetResult(s->conn));
+		s->in_copy = false;
+	}
+	if (s->in_tx)
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+	s->in_tx = false;
+	/* a raw row inserted in this transaction is gone with it */
+	s->raw_id = s->unit.archived_id;
+}
+
+static int
+ensure_partitions(struct store *s, int64_t begin, struct err *err)
+{
+	time_t t = (time_t)begin;
+	struct tm tm;
+	const char *params[1] = { s->begin };
+	int month;
+
+	gmtime_r(&t, &tm);
+	month = tm.tm_year * 12 + tm.tm_mon;
+	if (month == s->ensured_month)
+		return 0;
+	/* in a transaction of its own: DDL is not kept waiting by loads */
+	if (q(s, NULL, err, "SELECT dmarcctl_ensure_partitions($1)", 1,
+	    params) == -1)
+		return -1;
+	s->ensured_month = month;
+	return 0;
+}
+
+static int
+spool_reset(struct store *s, struct err *err)
+{
+	for (int i = 0; i < SP_COUNT; i++) {
+		if (s->spool[i] == NULL && (s->spool[i] = tmpfile()) == NULL)
+			return err_set(err, ERR_IO, "cannot create a "
+			    "temporary file");
+		/* reused for every report: empty it, not just rewind */
+		rewind(s->spool[i]);
+		if (ftruncate(fileno(s->spool[i]), 0) == -1)
+			return err_set(err, ERR_IO, "cannot reset a temporary "
+			    "file");
+		s->has_spool_rows[i] = false;
+	}
+	return 0;
+}
+
+static int
+spool_row(struct store *s, enum spool sp, struct err *err)
+{
+	if (fwrite(s->row.data, 1, s->row.len, s->spool[sp]) != s->row.len)
+		return err_set(err, ERR_IO, "cannot write a temporary file");
+	s->has_spool_rows[sp] = true;
+	buf_reset(&s->row);
+	return 0;
+}
+
+/* the report's key, as the advisory lock and the duplicate check see it */
+static void
+key_params(const struct report *r, char *begin, char *end,
+    const char *params[6])
+{
+	format_time(r->begin, begin, 32);
+	format_time(r->end, end, 32);
+	params[0] = r->domain;
+	params[1] = report_kind_name(r->kind);
+	params[2] = r->org_name ? r->org_name : "";
+	params[3] = r->report_id;
+	params[4] = begin;
+	params[5] = end;
+}
+
+/* the same bytes already gave this report: nothing to load again */
+static int
+is_known(struct store *s, const char *const key[6], bool *out,
+    struct err *err)
+{
+	const char *params[7];
+	int lens[7] = { 0 }, formats[7] = { 0 };
+	PGresult *res;
+
+	*out = false;
+	if (s->unit.data == NULL)
+		return 0;
+	memcpy(params, key, 6 * sizeof(*params));
+	params[6] = (const char *)s->unit.sha256;
+	lens[6] = 32;
+	formats[6] = 1;
+	res = PQexecParams(s->conn, "SELECT 1 FROM reports r JOIN raw_inputs "
+	    "w ON w.id = r.raw_id WHERE r.domain = $1 AND r.kind = $2 AND "
+	    "r.org_name = $3 AND r.report_id = $4 AND r.begin_at = $5 AND "
+	    "r.end_at = $6 AND w.sha256 = $7", 7, NULL, params, lens,
+	    formats, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_error(s, err, "database", res);
+		PQclear(res);
+		return -1;
+	}
+	*out = PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
+}
+
+static int
+insert_report(struct store *s, const struct report *r,
+    const char *const key[6], struct err *err)
+{
+	const struct report_policy *p = &r->policy;
+	char pct[16], raw[32];
+	const char *params[22];
+	PGresult *res = NULL;
+
+	snprintf(pct, sizeof(pct), "%d", p->pct);
+	snprintf(raw, sizeof(raw), "%lld", s->raw_id);
+	memcpy(params, key, 6 * sizeof(*params));
+	params[6] = r->email;
+	params[7] = r->extra_contact_info;
+	params[8] = p->p;
+	params[9] = p->sp;
+	params[10] = p->np;
+	params[11] = p->pct >= 0 ? pct : NULL;
+	params[12] = p->fo;
+	params[13] = p->adkim;
+	params[14] = p->aspf;
+	params[15] = p->testing;
+	params[16] = p->discovery_method;
+	params[17] = r->version;
+	params[18] = r->xmlns;
+	params[19] = r->generator;
+	params[20] = s->raw_id != 0 ? raw : NULL;
+	params[21] = r->location;
+	if (q(s, &res, err, "INSERT INTO reports (domain, kind, org_name, "
+	    "report_id, begin_at, end_at, email, extra_contact_info, p, sp, np, "
+	    "pct, fo, adkim, aspf, testing, discovery_method, version, xmlns, "
+	    "generator, raw_id, location, content_sha256, records, messages) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+	    "$14, $15, $16, $17, $18, $19, $20, $21, $22, '\\x', 0, 0) "
+	    "RETURNING id", 22, params) == -1)
+		return -1;
+	s->report = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+static int
+start_copy(struct store *s, const char *sql, struct err *err)
+{
+	PGresult *res = PQexec(s->conn, sql);
+
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		db_error(s, err, "cannot start COPY", res);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	s->in_copy = true;
+	return 0;
+}
+
+static int
+end_copy(struct store *s, struct err *err)
+{
+	PGresult *res;
+	int ret = 0;
+
+	s->in_copy = false;
+	if (PQputCopyEnd(s->conn, NULL) != 1)
+		return db_error(s, err, "COPY failed", NULL);
+	while ((res = PQgetResult(s->conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && ret == 0)
+			ret = db_error(s, err, "COPY failed", res);
+		PQclear(res);
+	}
+	return ret;
+}
+
+static int
+put_copy(struct store *s, const char *data, size_t len, struct err *err)
+{
+	if (PQputCopyData(s->conn, data, (int)len) != 1)
+		return db_error(s, err, "COPY failed", NULL);
+	return 0;
+}
+
+static int
+on_header(void *ctx, const struct report *r, struct err *err)
+{
+	struct store *s = ctx;
+	char begin[32], end[32], lock[1200];
+	const char *key[6], *lockp[1] = { lock };
+	bool is_dup;
+
+	key_params(r, begin, end, key);
+	snprintf(s->begin, sizeof(s->begin), "%s", begin);
+	s->is_skip = false;
+	s->rec_no = 0;
+	sha256_init(&s->content);
+	if (ensure_partitions(s, r->begin, err) == -1 ||
+	    spool_reset(s, err) == -1 || exec(s, "BEGIN", err) == -1)
+		return -1;
+	s->in_tx = true;
+	/* one loader per report key at a time: no race, no deadlock */
+	snprintf(lock, sizeof(lock), "%s|%s|%s|%s|%s|%s", key[0], key[1],
+	    key[2], key[3], key[4], key[5]);
+	if (q(s, NULL, err, "SELECT pg_advisory_xact_lock(hashtextextended("
+	    "$1, 0))", 1, lockp) == -1 || is_known(s, key, &is_dup, err) == -1)
+		goto fail;
+	if (is_dup) {
+		s->is_skip = true;	/* a rerun: skip the work */
+		return 0;
+	}
+	if (store_raw(s, err) == -1 || insert_report(s, r, key, err) == -1 ||
+	    start_copy(s, r->kind == REPORT_DMARC ? "COPY records (domain, "
+	    "report, rec_no, begin_at, source_ip, source_text, count, "
+	    "disposition, dkim, spf, header_from, envelope_from, envelope_to, "
+	    "flags) FROM STDIN" : "COPY tls_policies (domain, report, pol_no, "
+	    "begin_at, policy_type, policy_domain, policy_strings, mx_hosts, "
+	    "successful, failed) FROM STDIN", err) == -1)
+		goto fail;
+	return 0;
+fail:
+	rollback(s);
+	return -1;
+}
+
+/* "domain \t report \t no \t begin \t": the row's place, not its content */
+static int
+row_start(struct store *s, const struct report *r, unsigned no,
+    struct err *err)
+{
+	buf_reset(&s->row);
+	if (copy_field(&s->row, r->domain, false, err) == -1)
+		return -1;
+	return buf_addf(&s->row, err, "%lld\t%u\t%s\t", s->report, no,
+	    s->begin);
+}
+
+/* hash the content part of a row (after its place) */
+static void
+hash_row(struct store *s, size_t content_from)
+{
+	sha256_add(&s->content, s->row.data + content_from,
+	    s->row.len - content_from);
+}
+
+/* one row of a child table: its place, then fields, hashed and spooled */
+static int
+child_row(struct store *s, const struct report *r, enum spool sp,
+    const char *const *fields, size_t n, struct err *err)
+{
+	size_t from;
+
+	if (row_start(s, r, s->rec_no, err) == -1)
+		return -1;
+	from = s->row.len;
+	for (size_t i = 0; i < n; i++)
+		if (copy_field(&s->row, fields[i], i + 1 == n, err) == -1)
+			return -1;
+	sha256_add(&s->content, &sp, sizeof(sp));
+	hash_row(s, from);
+	return spool_row(s, sp, err);
+}
+
+static int
+spool_children(struct store *s, const struct report *r,
+    const struct dmarc_record *rec, struct err *err)
+{
+	for (size_t i = 0; i < rec->n_reasons; i++) {
+		const struct dmarc_reason *x = &rec->reasons[i];
+		const char *f[] = { x->type, x->comment };
+
+		if (child_row(s, r, SP_REASONS, f, 2, err) == -1)
+			return -1;
+	}
+	for (size_t i = 0; i < rec->n_dkim; i++) {
+		const struct dmarc_dkim *x = &rec->dkim_results[i];
+		const char *f[] = { x->domain, x->selector, x->result,
+			x->human_result };
+
+		if (child_row(s, r, SP_DKIM, f, 4, err) == -1)
+			return -1;
+	}
+	for (size_t i = 0; i < rec->n_spf; i++) {
+		const struct dmarc_spf *x = &rec->spf_results[i];
+		const char *f[] = { x->domain, x->scope, x->result,
+			x->human_result };
+
+		if (child_row(s, r, SP_SPF, f, 4, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+on_dmarc_record(void *ctx, const struct report *r,
+    const struct dmarc_record *rec, struct err *err)
+{
+	struct store *s = ctx;
+	bool is_ip = rec->ip_family != 0;
+	size_t from;
+
+	if (s->is_skip)
+		return 0;
+	s->rec_no++;
+	if (row_start(s, r, s->rec_no, err) == -1)
+		return -1;
+	from = s->row.len;
+	if (copy_field(&s->row, is_ip ? rec->source_ip : NULL, false,
+	    err) == -1 ||
+	    copy_field(&s->row, is_ip ? NULL : rec->source_ip, false,
+	    err) == -1 ||
+	    copy_int(&s->row, rec->count, false, err) == -1 ||
+	    copy_field(&s->row, rec->disposition, false, err) == -1 ||
+	    copy_field(&s->row, rec->dkim, false, err) == -1 ||
+	    copy_field(&s->row, rec->spf, false, err) == -1 ||
+	    copy_field(&s->row, rec->header_from, false, err) == -1 ||
+	    copy_field(&s->row, rec->envelope_from, false, err) == -1 ||
+	    copy_field(&s->row, rec->envelope_to, false, err) == -1 ||
+	    copy_int(&s->row, rec->flags, true, err) == -1)
+		return -1;
+	hash_row(s, from);
+	if (put_copy(s, s->row.data, s->row.len, err) == -1)
+		return -1;
+	buf_reset(&s->row);
+	return spool_children(s, r, rec, err);
+}
+
+static int
+on_tls_policy(void *ctx, const struct report *r, const struct tls_policy *p,
+    struct err *err)
+{
+	struct store *s = ctx;
+	size_t from;
+
+	if (s->is_skip)
+		return 0;
+	s->rec_no++;
+	if (row_start(s, r, s->rec_no, err) == -1)
+		return -1;
+	from = s->row.len;
+	if (copy_field(&s->row, p->policy_type, false, err) == -1 ||
+	    copy_field(&s->row, p->policy_domain, false, err) == -1)
+		return -1;
+	/* arrays: literal first, then COPY-escaped as one field */
+	for (int k = 0; k < 2; k++) {
+		struct buf lit;
+		int r2;
+
+		buf_init(&lit, 16u << 20);
+		r2 = array_literal(&lit, k == 0 ? p->policy_strings :
+		    p->mx_hosts, k == 0 ? p->n_policy_strings : p->n_mx_hosts,
+		    err);
+		if (r2 == 0)
+			r2 = copy_field(&s->row, buf_str(&lit), false, err);
+		buf_release(&lit);
+		if (r2 == -1)
+			return -1;
+	}
+	if (copy_int(&s->row, p->successful, false, err) == -1 ||
+	    copy_int(&s->row, p->failed, true, err) == -1)
+		return -1;
+	hash_row(s, from);
+	if (put_copy(s, s->row.data, s->row.len, err) == -1)
+		return -1;
+	buf_reset(&s->row);
+	for (size_t i = 0; i < p->n_failures; i++) {
+		const struct tls_failure *f = &p->failures[i];
+		char count[32];
+		const char *fields[] = { f->result_type, f->sending_mta_ip,
+			f->receiving_mx_hostname, f->receiving_mx_helo,
+			f->receiving_ip, f->additional_information,
+			f->failure_reason_code, count };
+
+		snprintf(count, sizeof(count), "%lld",
+		    (long long)f->failed_session_count);
+		if (child_row(s, r, SP_TLS_FAILURES, fields, 8, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* copy a spool file into its table */
+static int
+copy_spool(struct store *s, enum spool sp, struct err *err)
+{
+	char chunk[65536];
+	size_t n;
+
+	if (!s->has_spool_rows[sp])
+		return 0;
+	if (fflush(s->spool[sp]) == EOF)
+		return err_set(err, ERR_IO, "cannot write a temporary file");
+	rewind(s->spool[sp]);
+	if (start_copy(s, spool_copy[sp], err) == -1)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), s->spool[sp])) > 0)
+		if (put_copy(s, chunk, n, err) == -1)
+			return -1;
+	if (ferror(s->spool[sp]))
+		return err_set(err, ERR_IO, "cannot read a temporary file");
+	return end_copy(s, err);
+}
+
+static int
+is_content_known(struct store *s, const struct report *r,
+    const unsigned char hash[32], bool *out, struct err *err)
+{
+	char begin[32], end[32], id[32];
+	const char *params[8];
+	int lens[8] = { 0 }, formats[8] = { 0 };
+	PGresult *res;
+
+	key_params(r, begin, end, params);
+	params[6] = (const char *)hash;
+	lens[6] = 32;
+	formats[6] = 1;
+	snprintf(id, sizeof(id), "%lld", s->report);
+	params[7] = id;
+	res = PQexecParams(s->conn, "SELECT 1 FROM reports WHERE domain = $1 "
+	    "AND kind = $2 AND org_name = $3 AND report_id = $4 AND "
+	    "begin_at = $5 AND end_at = $6 AND content_sha256 = $7 AND "
+	    "id <> $8", 8, NULL, params, lens, formats, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_error(s, err, "database", res);
+		PQclear(res);
+		return -1;
+	}
+	*out = PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
+}
+
+static int
+finish_report(struct store *s, const struct report *r,
+    const unsigned char hash[32], struct err *err)
+{
+	char id[32], records[32], messages[32];
+	const char *params[8];
+	int lens[8] = { 0 }, formats[8] = { 0 };
+	struct buf notes;
+	PGresult *res;
+	int ret;
+
+	snprintf(id, sizeof(id), "%lld", s->report);
+	snprintf(records, sizeof(records), "%llu",
+	    (unsigned long long)r->records);
+	snprintf(messages, sizeof(messages), "%llu",
+	    (unsigned long long)r->messages);
+	buf_init(&notes, 1u << 20);
+	if (array_literal(&notes, r->notes, r->n_notes, err) == -1) {
+		buf_release(&notes);
+		return -1;
+	}
+	params[0] = r->domain;
+	params[1] = id;
+	params[2] = (const char *)hash;
+	lens[2] = 32;
+	formats[2] = 1;
+	params[3] = records;
+	params[4] = messages;
+	params[5] = buf_str(&notes);
+	params[6] = r->error;
+	params[7] = r->is_rfc9990 ? "t" : "f";
+	res = PQexecParams(s->conn, "UPDATE reports SET content_sha256 = $3, "
+	    "records = $4, messages = $5, notes = $6, error = $7, "
+	    "is_rfc9990 = $8 WHERE domain = $1 AND id = $2", 8, NULL, params,
+	    lens, formats, 0);
+	ret = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
+	    db_error(s, err, "database", res);
+	PQclear(res);
+	buf_release(&notes);
+	return ret;
+}
+
+/* the daily rollups, in the report's transaction; rows are locked in key
+ * order so concurrent loaders cannot deadlock on them */
+static int
+rollup(struct store *s, const struct report *r, struct err *err)
+{
+	static const char *const dmarc[] = {
+		"INSERT INTO dmarc_daily AS d (domain, day, org_name, "
+		"source_ip, header_from, disposition, dkim, spf, messages, "
+		"records) SELECT $1, ($3::timestamptz AT TIME ZONE 'UTC')::date, "
+		"$4, source_ip, coalesce(header_from, ''), "
+		"coalesce(disposition, ''), coalesce(dkim, ''), coalesce(spf, "
+		"''), sum(count), count(*) FROM records WHERE domain = $1 AND "
+		"report = $2 AND begin_at = $3 GROUP BY 4, 5, 6, 7, 8 "
+		"ORDER BY 4, 5, 6, 7, 8 ON CONFLICT (domain, day, org_name, "
+		"source_ip, header_from, disposition, dkim, spf) DO UPDATE SET "
+		"messages = d.messages + EXCLUDED.messages, "
+		"records = d.records + EXCLUDED.records", NULL };
+	static const char *const tls[] = {
+		"INSERT INTO tls_daily AS t (domain, day, org_name, "
+		"policy_type, successful, failed) SELECT coalesce("
+		"policy_domain, $1), ($3::timestamptz AT TIME ZONE 'UTC')::date, "
+		"$4, policy_type, sum(successful), sum(failed) FROM "
+		"tls_policies WHERE domain = $1 AND report = $2 GROUP BY 1, 4 "
+		"ORDER BY 1, 4 ON CONFLICT (domain, day, org_name, policy_type) "
+		"DO UPDATE SET successful = t.successful + EXCLUDED.successful, "
+		"failed = t.failed + EXCLUDED.failed",
+		"INSERT INTO tls_daily_failures AS t (domain, day, org_name, "
+		"result_type, mx, sessions) SELECT coalesce(p.policy_domain, "
+		"$1), ($3::timestamptz AT TIME ZONE 'UTC')::date, $4, "
+		"f.result_type, coalesce(f.receiving_mx_hostname, ''), "
+		"sum(f.failed_session_count) FROM tls_failures f JOIN "
+		"tls_policies p ON p.domain = f.domain AND p.report = f.report "
+		"AND p.pol_no = f.pol_no WHERE f.domain = $1 AND f.report = $2 "
+		"GROUP BY 1, 4, 5 ORDER BY 1, 4, 5 ON CONFLICT (domain, day, "
+		"org_name, result_type, mx) DO UPDATE SET sessions = "
+		"t.sessions + EXCLUDED.sessions", NULL };
+	char id[32];
+	const char *params[4] = { r->domain, id, s->begin,
+		r->org_name ? r->org_name : "" };
+
+	snprintf(id, sizeof(id), "%lld", s->report);
+	for (const char *const *sql = r->kind == REPORT_DMARC ? dmarc : tls;
+	    *sql != NULL; sql++)
+		if (q(s, NULL, err, *sql, 4, params) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+on_end(void *ctx, const struct report *r, struct err *err)
+{
+	struct store *s = ctx;
+	unsigned char hash[32];
+	bool is_dup;
+
+	if (s->is_skip) {
+		rollback(s);
+		s->stats.reports_duplicate++;
+		return 0;
+	}
+	if (end_copy(s, err) == -1)
+		goto fail;
+	for (int i = 0; i < SP_COUNT; i++)
+		if (copy_spool(s, (enum spool)i, err) == -1)
+			goto fail;
+	sha256_done(&s->content, hash);
+	if (is_content_known(s, r, hash, &is_dup, err) == -1)
+		goto fail;
+	if (is_dup) {
+		rollback(s);
+		s->stats.reports_duplicate++;
+		return 0;
+	}
+	if (finish_report(s, r, hash, err) == -1 || rollup(s, r, err) == -1 ||
+	    exec(s, "COMMIT", err) == -1)
+		goto fail;
+	s->in_tx = false;
+	s->stats.reports_new++;
+	s->stats.records += r->records;
+	return 0;
+fail:
+	rollback(s);
+	return -1;
+}
+
+static void
+on_abort(void *ctx, const struct report *r)
+{
+	(void)r;
+	rollback(ctx);
+}
+
+void
+store_sink(struct store *s, struct report_sink *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->ctx = s;
+	out->on_header = on_header;
+	out->on_dmarc_record = on_dmarc_record;
+	out->on_tls_policy = on_tls_policy;
+	out->on_end = on_end;
+	out->on_abort = on_abort;
+}
+
+const struct store_stats *
+store_stats(const struct store *s)
+{
+	return &s->stats;
+}
+
+int
+store_record_error(struct store *s, const struct err *why, struct err *err)
+{
+	char raw[32];
+	size_t n = strlen(s->unit.source);
+	const char *params[4] = { s->unit.source, err_code_name(why->code),
+		why->msg, raw };
+
+	/* the message names the source first: the column says it already */
+	if (strncmp(why->msg, s->unit.source, n) == 0 &&
+	    strncmp(why->msg + n, ": ", 2) == 0)
+		params[2] = why->msg + n + 2;
+
+	if (exec(s, "BEGIN", err) == -1)
+		return -1;
+	s->in_tx = true;
+	if (store_raw(s, err) == -1)
+		goto fail;
+	snprintf(raw, sizeof(raw), "%lld", s->raw_id);
+	if (s->raw_id == 0)
+		params[3] = NULL;
+	/* a rerun over the same input says it again: keep one row */
+	if (q(s, NULL, err, "INSERT INTO ingest_errors (source, code, cause, "
+	    "raw_id) VALUES ($1, $2, $3, $4) ON CONFLICT (source, location, "
+	    "cause) DO UPDATE SET at = now(), raw_id = EXCLUDED.raw_id", 4,
+	    params) == -1 || exec(s, "COMMIT", err) == -1)
+		goto fail;
+	s->in_tx = false;
+	return 0;
+fail:
+	rollback(s);
+	return -1;
+}
+
+int
+store_select(struct store *s, const char *sql, int nparams,
+    const char *const *params, store_row_fn fn, void *ctx, struct err *err)
+{
+	PGresult *res = NULL;
+	const char **names = NULL, **values = NULL;
+	int ncols, ret = -1;
+
+	if (q(s, &res, err, sql, nparams, params) == -1)
+		return -1;
+	ncols = PQnfields(res);
+	names = xcalloc((size_t)ncols + 1, sizeof(*names));
+	values = xcalloc((size_t)ncols + 1, sizeof(*values));
+	for (int c = 0; c < ncols; c++)
+		names[c] = PQfname(res, c);
+	for (int r = 0; r < PQntuples(res); r++) {
+		for (int c = 0; c < ncols; c++)
+			values[c] = PQgetisnull(res, r, c) ? NULL :
+			    PQgetvalue(res, r, c);
+		if (fn(ctx, (size_t)ncols, names, values, err) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(names);
+	free(values);
+	PQclear(res);
+	return ret;
+}
+
+int
+store_clear_derived(struct store *s, struct err *err)
+{
+	return exec(s, "TRUNCATE reports, records, record_reasons, "
+	    "dkim_results, spf_results, tls_policies, tls_failures, "
+	    "dmarc_daily, tls_daily, tls_daily_failures, ingest_errors", err);
+}
+
+int
+store_each_raw(struct store *s, store_raw_fn fn, void *ctx, struct err *err)
+{
+	PGresult *ids = NULL;
+	int ret = -1;
+
+	/* ids first, then one row at a time: the archive may be large */
+	if (q(s, &ids, err, "SELECT id FROM raw_inputs ORDER BY id", 0,
+	    NULL) == -1)
+		return -1;
+	for (int i = 0; i < PQntuples(ids); i++) {
+		const char *params[1] = { PQgetvalue(ids, i, 0) };
+		PGresult *res = PQexecParams(s->conn, "SELECT id, source, "
+		    "content FROM raw_inputs WHERE id = $1", 1, NULL, params,
+		    NULL, NULL, 1);
+		int r;
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			db_error(s, err, "database", res);
+			PQclear(res);
+			goto out;
+		}
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			continue;
+		}
+		{
+			/* binary results: the id is 8 bytes, big-endian */
+			const unsigned char *b = (const unsigned char *)
+			    PQgetvalue(res, 0, 0);
+			int64_t id = 0;
+			char *source = xstrndup(PQgetvalue(res, 0, 1),
+			    (size_t)PQgetlength(res, 0, 1));
+
+			for (int k = 0; k < 8; k++)
+				id = id << 8 | b[k];
+			r = fn(ctx, id, source, PQgetvalue(res, 0, 2),
+			    (size_t)PQgetlength(res, 0, 2), err);
+			free(source);
+		}
+		PQclear(res);
+		if (r == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	PQclear(ids);
+	return ret;
+}

@@ -1,0 +1,123 @@
+/*
+ * store: reports into PostgreSQL, exactly once.  The only module that
+ * includes libpq-fe.h.
+ *
+ * Each report is one transaction: the report row, its records by COPY
+ * (never an INSERT per record), its auth results and reasons by COPY, and
+ * the daily rollup, committed together or not at all.  The same report in
+ * any wrapping (.xml, .gz, inside an email) is stored once: it is keyed by
+ * reporter, report id, policy domain, period and a hash of its normalized
+ * records; a second copy counts as a duplicate.  Concurrent loaders take
+ * an advisory lock on that key, so they never store a report twice.
+ *
+ * Errors: ERR_DB with libpq's message.  A lost connection is ERR_DB too;
+ * store_is_connected() tells the two apart.
+ */
+#ifndef DMARC_STORE_STORE_H
+#define DMARC_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "parsers/report.h"
+
+struct store;
+
+/*
+ * Connect (conninfo: a libpq string or URI; NULL or "" for libpq's PG*
+ * defaults).  ERR_DB naming the server when it is unreachable.  The
+ * password is never part of the message.
+ */
+int store_open(struct store **out, const char *conninfo, struct err *err);
+void store_free(struct store *s);
+bool store_is_connected(const struct store *s);
+
+/* Apply the migrations not yet applied, each in its own transaction;
+ * *applied counts them.  Safe to run concurrently and from cron. */
+int store_migrate(struct store *s, unsigned *applied, struct err *err);
+
+/* Each known migration and when it was applied ("" when it was not). */
+typedef int (*store_status_fn)(void *ctx, int version, const char *name,
+    const char *applied_at, struct err *err);
+int store_status(struct store *s, store_status_fn fn, void *ctx,
+    struct err *err);
+
+/* ERR_DB "database is not migrated..." unless every migration is in. */
+int store_check_schema(struct store *s, struct err *err);
+
+/* --- loading --- */
+
+struct store_stats {
+	unsigned reports_new;
+	unsigned reports_duplicate;
+	uint64_t records;	/* in new reports */
+};
+
+/*
+ * The input unit (a file or one email) whose reports come next.  Its raw
+ * bytes are stored once, in the first report's transaction; data is
+ * borrowed until the next store_set_unit.  data NULL: not archived (too
+ * large; the original stays where source says).
+ */
+struct store_unit {
+	const char *source;	/* path, "stdin", "imap:INBOX/4711" */
+	const void *data;	/* the bytes to archive (maybe gzip'd) */
+	size_t len;
+	const char *encoding;	/* "identity" or "gzip" */
+	uint64_t size;		/* bytes as received */
+	unsigned char sha256[32];	/* of the bytes as received */
+	int64_t archived_id;	/* raw_inputs.id when already archived */
+};
+
+void store_set_unit(struct store *s, const struct store_unit *u);
+
+/*
+ * A sink that loads reports into the store (on_failure is left NULL:
+ * failures are the caller's to record with store_record_error).
+ */
+void store_sink(struct store *s, struct report_sink *out);
+
+/* What the sink loaded so far. */
+const struct store_stats *store_stats(const struct store *s);
+
+/*
+ * Record that a part of the current unit held no valid report: why, and
+ * where the original is (the unit's raw bytes are archived with it).
+ */
+int store_record_error(struct store *s, const struct err *why,
+    struct err *err);
+
+/* --- reparse: rebuild every row from the raw archive --- */
+
+/*
+ * Empty every table derived from the archive (reports, records, results,
+ * TLS rows, rollups, ingest errors), in one transaction.
+ */
+int store_clear_derived(struct store *s, struct err *err);
+
+/*
+ * Each archived input in arrival order, one at a time (data borrowed
+ * for the call; encoding "identity" or "gzip").  fn returning -1 stops.
+ */
+typedef int (*store_raw_fn)(void *ctx, int64_t id, const char *source,
+    const void *data, size_t len, struct err *err);
+int store_each_raw(struct store *s, store_raw_fn fn, void *ctx,
+    struct err *err);
+
+/* --- queries --- */
+
+/* One row: ncols names and values (NULL for SQL NULL), borrowed. */
+typedef int (*store_row_fn)(void *ctx, size_t ncols,
+    const char *const *names, const char *const *values, struct err *err);
+
+/*
+ * Run one parameterized SELECT (text parameters, $1...) and hand each row
+ * to fn.  Every query of the query commands goes through here.
+ */
+int store_select(struct store *s, const char *sql, int nparams,
+    const char *const *params, store_row_fn fn, void *ctx,
+    struct err *err);
+
+#endif
