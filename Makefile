@@ -24,12 +24,15 @@ B      ?= build
 PREFIX ?= /usr/local
 
 COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
-              common/str.c common/arena.c common/stream.c common/jsonw.c
+              common/str.c common/arena.c common/stream.c common/jsonw.c \
+              common/sha256.c
 PARSERS_SRC = parsers/report.c parsers/normalize.c parsers/decomp.c \
               parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
-INGEST_SRC  =
-STORE_SRC   =
-CLI_SRC     = cli/cmd.c cli/config.c cli/cmd_parse.c cli/output.c
+INGEST_SRC  = ingest/source.c
+STORE_SRC   = store/store.c
+SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
+CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
+              cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c cli/cmd_list.c
 MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
@@ -38,14 +41,15 @@ TESTS_SRC   = tests/test_util.c \
               tests/parsers/test_dmarc_xml.c tests/parsers/test_tlsrpt_json.c \
               tests/parsers/test_mail.c tests/parsers/test_report.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
+              tests/store/test_rig.c \
               tests/cli/test_parse.c
 
 LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) $(CLI_SRC)
-LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o)
+LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
 TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps demo check check-asan bench fuzz fuzz-build clean help install
+.PHONY: all deps demo demo-stop check check-asan bench fuzz fuzz-build clean help install
 
 all: $(B)/dmarcctl dmarcctl
 
@@ -58,6 +62,14 @@ $(B)/dmarcctl: $(LIB_OBJ) $(MAIN_OBJ)
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# the migrations of sql/, compiled in: the binary carries its schema
+$(B)/gen/migrations.c: $(SQL_SRC) scripts/embed-sql.sh
+	@mkdir -p $(@D)
+	scripts/embed-sql.sh $@ $(SQL_SRC)
+
+$(B)/gen/migrations.o: $(B)/gen/migrations.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
@@ -74,7 +86,7 @@ deps:
 # The test suite: unit tests, the corpus, and the command line end to end.
 check: deps
 	$(MAKE) $(B)/dmarcctl $(B)/tests/run
-	$(TEST_ENV) $(B)/tests/run $(TEST_ARGS)
+	$(TEST_ENV) tests/run-tests.sh $(B)/tests/run $(TEST_ARGS)
 
 SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 check-asan: deps
@@ -83,6 +95,9 @@ check-asan: deps
 
 demo: deps all
 	@scripts/demo.sh
+
+demo-stop:
+	@scripts/demo-db.sh stop
 
 bench: deps all
 	$(MAKE) $(B)/bench/gen
@@ -115,6 +130,7 @@ help:
 	@echo 'make          build ./dmarcctl'
 	@echo 'make deps     install the Debian packages dmarcctl needs'
 	@echo 'make demo     run dmarcctl on the bundled sample reports'
+	@echo 'make demo-stop  stop the demo database (data stays in .demo/pg)'
 	@echo 'make check    run every test (check-asan: under ASan+UBSan)'
 	@echo 'make bench    speed and memory against xmllint --stream and zcat'
 	@echo 'make fuzz     run each libFuzzer harness for FUZZ_SECONDS'

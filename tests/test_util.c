@@ -10,6 +10,8 @@
 #include "common/xalloc.h"
 
 #include <sys/wait.h>
+#include <criterion/criterion.h>
+#include <libpq-fe.h>
 #include <zip.h>
 #include <zlib.h>
 
@@ -313,4 +315,153 @@ test_run(const char *cmdline, char **out, char **errout)
 	if (st == -1 || !WIFEXITED(st))
 		return -1;
 	return WEXITSTATUS(st);
+}
+
+/* libpq's last error, without its final newline, in msg. */
+static void
+pq_error(char *msg, size_t n, const char *text)
+{
+	size_t len;
+
+	snprintf(msg, n, "%s", text != NULL ? text : "");
+	len = strlen(msg);
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+}
+
+/* A connection to the maintenance database of the test cluster. */
+static PGconn *
+db_admin(void)
+{
+	const char *ci = getenv("TEST_PG_CONNINFO");
+	char msg[512];
+	PGconn *c;
+
+	if (ci == NULL || *ci == '\0')
+		cr_assert_fail("TEST_PG_CONNINFO is not set: store tests run "
+		    "under make check (tests/run-tests.sh starts PostgreSQL)");
+	c = PQconnectdb(ci);
+	if (PQstatus(c) != CONNECTION_OK) {
+		pq_error(msg, sizeof(msg), PQerrorMessage(c));
+		PQfinish(c);
+		cr_assert_fail("cannot connect to the test cluster "
+		    "(TEST_PG_CONNINFO=%s): %s", ci, msg);
+	}
+	return c;
+}
+
+/* Run one statement; returns its SQLSTATE ("" when it succeeded) and
+ * fills msg with the error. */
+static void
+db_exec(PGconn *c, const char *sql, char *state, size_t sn, char *msg,
+    size_t mn)
+{
+	PGresult *r = PQexec(c, sql);
+	const char *code;
+
+	snprintf(state, sn, "%s", "");
+	snprintf(msg, mn, "%s", "");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		snprintf(state, sn, "%s", code != NULL ? code : "?");
+		pq_error(msg, mn, PQerrorMessage(c));
+	}
+	PQclear(r);
+}
+
+/* key='value ', quoted as conninfo wants it. */
+static char *
+conn_put(char *p, const char *key, const char *val)
+{
+	size_t k = strlen(key);
+
+	memcpy(p, key, k);
+	p += k;
+	*p++ = '=';
+	*p++ = '\'';
+	for (; *val != '\0'; val++) {
+		if (*val == '\\' || *val == '\'')
+			*p++ = '\\';
+		*p++ = *val;
+	}
+	*p++ = '\'';
+	*p++ = ' ';
+	return p;
+}
+
+/* ci with its dbname replaced (or added); malloc'd. */
+static char *
+conninfo_with_db(const char *ci, const char *dbname)
+{
+	PQconninfoOption *opts, *o;
+	char *errmsg = NULL, *out, *p;
+	size_t n = strlen("dbname='' ") + 2 * strlen(dbname) + 1;
+
+	opts = PQconninfoParse(ci, &errmsg);
+	if (opts == NULL)
+		cr_assert_fail("bad TEST_PG_CONNINFO %s: %s", ci,
+		    errmsg != NULL ? errmsg : "out of memory");
+	for (o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL && strcmp(o->keyword, "dbname") != 0)
+			n += strlen(o->keyword) + 2 * strlen(o->val) + 4;
+	p = out = xmalloc(n);
+	for (o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL && strcmp(o->keyword, "dbname") != 0)
+			p = conn_put(p, o->keyword, o->val);
+	p = conn_put(p, "dbname", dbname);
+	p[-1] = '\0';
+	PQconninfoFree(opts);
+	return out;
+}
+
+char *
+test_db_new(void)
+{
+	/* each test runs in a process forked from the runner: the pid keeps
+	 * the names apart, the counter the databases of one test */
+	static unsigned counter;
+	char name[64], sql[128], state[8], msg[512];
+	PGconn *c = db_admin();
+
+	for (int tries = 0;; tries++) {
+		snprintf(name, sizeof(name), "t_%ld_%u", (long)getpid(),
+		    ++counter);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+		db_exec(c, sql, state, sizeof(state), msg, sizeof(msg));
+		/* 42P04: left over by an earlier process with the same pid */
+		if (strcmp(state, "42P04") != 0 || tries == 100)
+			break;
+	}
+	PQfinish(c);
+	if (*state != '\0')
+		cr_assert_fail("test_db_new: CREATE DATABASE %s: %s", name, msg);
+	return conninfo_with_db(getenv("TEST_PG_CONNINFO"), name);
+}
+
+void
+test_db_drop(char *conninfo)
+{
+	PQconninfoOption *opts, *o;
+	char name[64] = "", sql[128], state[8], msg[512];
+	PGconn *c;
+
+	if (conninfo == NULL)
+		return;
+	opts = PQconninfoParse(conninfo, NULL);
+	for (o = opts; o != NULL && o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "dbname") == 0 && o->val != NULL)
+			snprintf(name, sizeof(name), "%s", o->val);
+	PQconninfoFree(opts);
+	free(conninfo);
+	/* only ever a name test_db_new made: nothing to quote */
+	if (strncmp(name, "t_", 2) != 0 ||
+	    strspn(name + 2, "0123456789_") != strlen(name + 2))
+		cr_assert_fail("test_db_drop: \"%s\" is not a test database",
+		    name);
+	c = db_admin();
+	snprintf(sql, sizeof(sql), "DROP DATABASE %s WITH (FORCE)", name);
+	db_exec(c, sql, state, sizeof(state), msg, sizeof(msg));
+	PQfinish(c);
+	if (*state != '\0')
+		cr_assert_fail("test_db_drop: DROP DATABASE %s: %s", name, msg);
 }

@@ -64,4 +64,17 @@ int test_run(const char *cmdline, char **out, char **errout);
  * cleaning; tests keep it small). */
 char *test_tmpdir(void);
 
+/*
+ * Store tests: a fresh, empty database on the PostgreSQL cluster that
+ * tests/run-tests.sh starts for `make check` (TEST_PG_CONNINFO names its
+ * maintenance database).  test_db_new() creates t_<pid>_<n> (unique across
+ * the forked test processes) and returns a malloc'd conninfo for it: the
+ * same conninfo with dbname replaced.  test_db_drop() drops that database
+ * (WITH (FORCE): open connections are cut) and frees the string; NULL is
+ * a no-op.  A missing TEST_PG_CONNINFO or an unreachable server fails the
+ * test: store tests never skip.
+ */
+char *test_db_new(void);
+void test_db_drop(char *conninfo);
+
 #endif

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Run a test binary against a throwaway PostgreSQL cluster (make check):
+#
+#   tests/run-tests.sh build/tests/run [criterion options]
+#
+# Starts a cluster in a fresh temp dir (unix socket only, a random port),
+# exports TEST_PG_CONNINFO (the maintenance database, dbname=postgres) and
+# TEST_PG_DIR, runs the command, then always stops the cluster and removes
+# the dir, also when the tests fail or the run is interrupted.  The exit
+# status is the command's.  A cluster that cannot start fails the run: store
+# tests never skip.
+set -euo pipefail
+
+[ $# -ge 1 ] || { echo "usage: run-tests.sh TEST-BINARY [ARGS...]" >&2; exit 64; }
+here=$(cd "$(dirname "$0")/.." && pwd)
+rig=$here/scripts/pg-rig.sh
+
+work=
+child=
+
+# shellcheck disable=SC2317  # runs from the EXIT trap
+cleanup() {
+	local rc=$? ok=0
+	trap - EXIT INT TERM HUP
+	if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
+		kill -TERM "$child" 2>/dev/null || true
+		wait "$child" 2>/dev/null || true
+	fi
+	if [ -n "$work" ] && [ -d "$work" ]; then
+		if "$rig" destroy "$work/pg"; then
+			rm -rf "$work"
+		else
+			echo "run-tests: could not stop the test cluster; left in $work" >&2
+			ok=1
+		fi
+	fi
+	[ "$rc" -ne 0 ] || rc=$ok
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+work=$(mktemp -d /tmp/dmarcctl-pg.XXXXXX)
+chmod 755 "$work"	# the server runs as postgres when we are root
+port=$((20000 + RANDOM % 40000))	# socket only: it only names the socket
+t0=$(date +%s.%N)
+if ! conninfo=$("$rig" start "$work/pg" "$port"); then
+	echo "run-tests: cannot start the test PostgreSQL cluster: the store tests need it" >&2
+	exit 1
+fi
+export TEST_PG_CONNINFO=$conninfo TEST_PG_DIR=$work/pg
+echo "run-tests: test cluster up in $(awk -v a="$t0" -v b="$(date +%s.%N)" \
+    'BEGIN { printf "%.1f", b - a }') s: $TEST_PG_CONNINFO" >&2
+
+# In the background, so that a signal reaches the trap at once; the
+# explicit stdin keeps bash from handing the tests /dev/null.
+"$@" <&0 &
+child=$!
+status=0
+wait "$child" || status=$?
+child=
+exit "$status"
