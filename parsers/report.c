@@ -62,6 +62,7 @@ struct walk {
 	/* the message being walked in a mail input */
 	const char *mail_location;
 	unsigned mail_nesting;
+	unsigned mail_depth;	/* messages inside messages being walked */
 	unsigned msg_reports;	/* stats at the start of the message */
 	unsigned msg_failures;
 };
@@ -148,7 +149,9 @@ set_why(struct walk *w, const char *fmt, ...)
 static void
 join(char *out, size_t n, const char *a, const char *b)
 {
-	if (a == NULL || *a == '\0')
+	if (b == NULL || *b == '\0')
+		snprintf(out, n, "%s", a ? a : "");
+	else if (a == NULL || *a == '\0')
 		snprintf(out, n, "%s", b);
 	else if (snprintf(out, n, "%s, %s", a, b) >= (int)n)
 		out[n - 1] = '\0';
@@ -324,7 +327,9 @@ mail_end(void *ctx, const struct mail_info *info, struct err *err)
 		    "not an aggregate report: not stored yet");
 		report_failure(w, where, &why);
 	} else if (w->stats->reports == w->msg_reports &&
-	    w->stats->failures == w->msg_failures) {
+	    w->stats->failures == w->msg_failures && w->mail_depth == 1) {
+		/* a message inside a message (headers of a failure report, a
+		 * forwarded note) fails only as part of the outer one */
 		err_set(&why, ERR_PARSE, "no report found in the message "
 		    "(parts: %s%s)", info->types ? info->types : "none",
 		    w->msg_why);
@@ -356,16 +361,25 @@ walk_mail(struct walk *w, struct stream *s, const char *loc,
 	struct mail_walker mw = { w, mail_part, mail_end, mail_error };
 	const char *saved_loc = w->mail_location;
 	unsigned saved_nesting = w->mail_nesting;
+	/* a message inside a message: the outer one's count goes on after */
+	unsigned saved_reports = w->msg_reports;
+	unsigned saved_failures = w->msg_failures;
 	unsigned before = w->stats->reports + w->stats->failures;
 	int ret;
 
 	w->mail_location = loc;
 	w->mail_nesting = nesting;
+	w->mail_depth++;
 	w->msg_reports = w->stats->reports;
 	w->msg_failures = w->stats->failures;
 	ret = mail_walk(s, w->lim->max_message, &mw, err);
+	w->mail_depth--;
 	w->mail_location = saved_loc;
 	w->mail_nesting = saved_nesting;
+	if (w->mail_depth > 0) {
+		w->msg_reports = saved_reports;
+		w->msg_failures = saved_failures;
+	}
 	if (ret == 0 && w->stats->reports + w->stats->failures == before)
 		set_why(w, "no report in the message");
 	return ret;

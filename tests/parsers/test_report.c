@@ -139,3 +139,34 @@ Test(report, tls_report_in_the_dmarc_mailbox_is_read)
 	cr_expect_eq(c.messages, 48);
 	collect_release(&c);
 }
+
+/* forwarded as an attachment: the report inside is found, the outer
+ * message is not a failure, and neither is a nested one without reports */
+Test(report, forwarded_report_email_is_read_once)
+{
+	size_t len;
+	char *inner = fixture("email/"
+	    "google_zip-attachment-utm-footer-no-final-newline.eml", &len);
+	struct report_stats st;
+	struct collect c;
+	struct buf b;
+	struct err e;
+
+	buf_init(&b, 1u << 20);
+	buf_adds(&b, "From: admin@example.com\r\nSubject: Fwd: report\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+	    "boundary=\"o\"\r\n\r\n--o\r\nContent-Type: text/plain\r\n\r\n"
+	    "see attached\r\n--o\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+	    "Received: from x\r\nSubject: headers only\r\n\r\n--o\r\n"
+	    "Content-Type: message/rfc822\r\n\r\n", &e);
+	buf_add(&b, inner, len, &e);
+	buf_adds(&b, "\r\n--o--\r\n", &e);
+	collect_init(&c);
+	collect_mem(&c, b.data, b.len, NULL, &st);
+	cr_expect_eq(st.reports, 1, "%s", buf_str(&c.failures));
+	cr_expect_eq(st.failures, 0, "%s", buf_str(&c.failures));
+	cr_expect_str_eq(c.domain, "twlnet.com");
+	collect_release(&c);
+	buf_release(&b);
+	free(inner);
+}
