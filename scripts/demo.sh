@@ -1,45 +1,35 @@
 #!/bin/sh
-# make demo: what dmarcctl reads in the bundled real-world sample reports.
-# (No database is needed for this part: `dmarcctl parse` only reads.)
+# make demo: dmarcctl's main job on a private database.  A reports mailbox
+# for the fictional domain acme-widgets.example (the last 14 days, as
+# Google, Yahoo, Microsoft and GMX would send it) is generated, ingested,
+# and shown.  Run it twice: the second run stores nothing new.
 set -eu
 cd "$(dirname "$0")/.."
 bin=./build/dmarcctl
-samples=tests/fixtures/corpus
+maildir=.demo/maildir
 
-echo "== dmarcctl parse: every sample report (DMARC XML, TLS-RPT JSON, emails)"
+echo "== the demo database: .demo/pg (make demo-stop stops it)"
+DMARCCTL_DB=$(scripts/demo-db.sh start)
+export DMARCCTL_DB
+"$bin" db migrate
 echo
-out=$(mktemp)
-errs=$(mktemp)
-trap 'rm -f "$out" "$errs"' EXIT
-status=0
-# the samples, without the .expect files the tests keep beside them
-set --
-for f in "$samples"/aggregate/* "$samples"/tlsrpt/* "$samples"/email/*; do
-	case "$f" in *.expect) ;; *) set -- "$@" "$f" ;; esac
-done
-"$bin" parse "$@" >"$out" 2>"$errs" || status=$?
 
-# one aligned row per report: kind, reporter, policy domain, records, messages
-awk '
-function field(k,   m) {
-	if (match($0, "\"" k "\":(\"[^\"]*\"|[0-9]+|null)")) {
-		m = substr($0, RSTART + length(k) + 3, RLENGTH - length(k) - 3)
-		gsub(/^"|"$/, "", m)
-		return m
-	}
-	return "-"
-}
-BEGIN { printf "%-7s %-24s %-22s %8s %9s\n", "KIND", "REPORTER", "DOMAIN", "RECORDS", "MESSAGES" }
-{
-	org = field("org_name"); if (org == "") org = "(empty)"
-	printf "%-7s %-24.24s %-22.22s %8s %9s\n", field("kind"), org, field("domain"), field("records"), field("messages")
-	n++; rec += field("records"); msg += field("messages")
-}
-END { printf "\n%d reports, %d records, %d messages\n", n, rec, msg }' "$out"
+echo "== a reports mailbox for acme-widgets.example, the last 14 days"
+rm -rf "$maildir"
+./build/demo-gen -d 14 -o "$maildir"
+echo
 
+echo "== dmarcctl ingest $maildir"
+"$bin" ingest "$maildir" 2>&1 | sed "s|$maildir/new/||"
+echo "(a failure report and a message that holds no report are refused;"
+echo " they are kept in the database with their originals: dmarcctl errors)"
 echo
-echo "== inputs refused, each with its reason (exit status $status: 65 = some input was not a valid report)"
+
+echo "== dmarcctl reports --days 3"
+"$bin" reports --days 3
 echo
-sed 's|tests/fixtures/corpus/||' "$errs"
+
+echo "== dmarcctl errors"
+"$bin" errors --format csv | cut -d, -f3- | sed "s|$maildir/new/||"
 echo
-echo "Try: $bin parse --records $samples/aggregate/zoho_no-version-spf-helo-no-domain.xml"
+echo "The database stays in .demo/pg: try DMARCCTL_DB='$DMARCCTL_DB' $bin reports"

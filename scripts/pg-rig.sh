@@ -33,7 +33,8 @@ die() {
 }
 
 usage() {
-	echo "usage: pg-rig.sh start DIR [PORT] | stop DIR | destroy DIR | conninfo DIR | status DIR" >&2
+	echo "usage: pg-rig.sh start DIR [PORT] | stop DIR | destroy DIR" \
+	    "| conninfo DIR | status DIR" >&2
 	exit 64
 }
 
@@ -115,7 +116,8 @@ log_tail() {
 # Every directory above the cluster must be traversable by its user.
 check_reachable() {
 	as_owner test -x "$1" ||
-	    die "user $owner cannot reach $1: every parent directory must be traversable by it (chmod o+x)"
+	    die "user $owner cannot reach $1: every parent directory" \
+	    "must be traversable by it (chmod o+x)"
 }
 
 init_cluster() {
@@ -170,7 +172,8 @@ cmd_start() {
 	case "$sockdir" in *\'*) die "socket directory $sockdir holds a quote" ;; esac
 	sock="$sockdir/.s.PGSQL.$port"
 	[ ${#sock} -le 107 ] ||
-	    die "socket path $sock is ${#sock} bytes, more than 107: use a shorter DIR or set PG_RIG_SOCKDIR"
+	    die "socket path $sock is ${#sock} bytes, more than 107:" \
+	    "use a shorter DIR or set PG_RIG_SOCKDIR"
 
 	mkdir -p "$dir" "$sockdir"
 	if is_root; then
@@ -247,7 +250,8 @@ dir=$(printf '%s' "$dir" | sed 's|//*|/|g; s|\(.\)/$|\1|')
 owner=${PG_RIG_USER:-postgres}
 if is_root; then
 	id "$owner" >/dev/null 2>&1 || owner=nobody
-	id "$owner" >/dev/null 2>&1 || die "no user to run the server as (postgres or nobody)"
+	id "$owner" >/dev/null 2>&1 ||
+	    die "no user to run the server as (postgres or nobody)"
 	command -v runuser >/dev/null 2>&1 || die "runuser (util-linux) is missing"
 else
 	owner=$(id -un)

@@ -11,7 +11,10 @@
 # tests never skip.
 set -euo pipefail
 
-[ $# -ge 1 ] || { echo "usage: run-tests.sh TEST-BINARY [ARGS...]" >&2; exit 64; }
+if [ $# -eq 0 ]; then
+	echo "usage: run-tests.sh TEST-BINARY [ARGS...]" >&2
+	exit 64
+fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 rig=$here/scripts/pg-rig.sh
 
@@ -23,7 +26,13 @@ cleanup() {
 	local rc=$? ok=0
 	trap - EXIT INT TERM HUP
 	if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
+		# interrupted: end the tests first (they hold connections)
 		kill -TERM "$child" 2>/dev/null || true
+		for _ in $(seq 50); do
+			kill -0 "$child" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$child" 2>/dev/null || true
 		wait "$child" 2>/dev/null || true
 	fi
 	if [ -n "$work" ] && [ -d "$work" ]; then
@@ -45,17 +54,21 @@ trap 'exit 129' HUP
 work=$(mktemp -d /tmp/dmarcctl-pg.XXXXXX)
 chmod 755 "$work"	# the server runs as postgres when we are root
 port=$((20000 + RANDOM % 40000))	# socket only: it only names the socket
-t0=$(date +%s.%N)
+t0=$(date +%s%N)
 if ! conninfo=$("$rig" start "$work/pg" "$port"); then
-	echo "run-tests: cannot start the test PostgreSQL cluster: the store tests need it" >&2
+	echo "run-tests: cannot start the test PostgreSQL cluster;" \
+	    "the store tests need it" >&2
 	exit 1
 fi
 export TEST_PG_CONNINFO=$conninfo TEST_PG_DIR=$work/pg
-echo "run-tests: test cluster up in $(awk -v a="$t0" -v b="$(date +%s.%N)" \
-    'BEGIN { printf "%.1f", b - a }') s: $TEST_PG_CONNINFO" >&2
+ms=$((($(date +%s%N) - t0) / 1000000))
+printf 'run-tests: test cluster up in %d.%d s: %s\n' $((ms / 1000)) \
+    $((ms % 1000 / 100)) "$TEST_PG_CONNINFO" >&2
 
-# In the background, so that a signal reaches the trap at once; the
-# explicit stdin keeps bash from handing the tests /dev/null.
+# In the background, so that a signal reaches the trap at once (the trap
+# passes it on as SIGTERM: Criterion's runner sits in a process group of
+# its own, out of reach of the terminal's ^C); the explicit stdin keeps
+# bash from handing the tests /dev/null.
 "$@" <&0 &
 child=$!
 status=0
