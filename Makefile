@@ -93,8 +93,14 @@ check-asan: deps
 	$(MAKE) B=build/asan CFLAGS='$(SAN)' LDFLAGS='$(SAN)' \
 	    TEST_ENV='ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1' check
 
-demo: deps all
+demo: deps all $(B)/demo-gen
 	@scripts/demo.sh
+
+# the demo's mailbox generator
+$(B)/demo-gen: scripts/demo-gen.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+	    -o $@ $< -lz
 
 demo-stop:
 	@scripts/demo-db.sh stop

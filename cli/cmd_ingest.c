@@ -4,9 +4,10 @@
  * parsers (reports) and store (rows) lives here.
  *
  * Each unit (a file, or an email of a Maildir) is read into memory when it
- * is at most max_message bytes, so its original can be archived whole with
- * its reports; a larger one is parsed as a stream and not archived (the
- * original stays where it is).  Every report is one transaction; a unit
+ * is small (INLINE_MAX), so its original is archived in the transaction of
+ * its first report; a larger one is spooled to a temporary file, archived
+ * as a stream in a transaction of its own, and parsed from the file: memory
+ * stays flat whatever the size of the input.  Every report is one transaction; a unit
  * that holds no valid report is recorded in ingest_errors, and the run
  * goes on.  A database failure stops the run: what was committed stays.
  */
@@ -24,6 +25,11 @@
 #include "ingest/source.h"
 #include "parsers/decomp.h"
 #include "store/store.h"
+
+#include <unistd.h>
+
+/* units up to this size are held whole; larger ones go through a file */
+enum { INLINE_MAX = 1u << 20 };
 
 struct ingest {
 	const struct config *cfg;
@@ -206,6 +212,74 @@ progress(struct ingest *g)
 	    g->inputs, g->reports, g->failed);
 }
 
+/*
+ * A unit too large to hold: the prefix already read and the rest of the
+ * stream go to a temporary file, hashed on the way.
+ */
+static int
+spool_unit(const char *prefix, size_t len, struct stream *in,
+    struct store_unit *u, FILE **out, struct err *err)
+{
+	FILE *f = tmpfile();
+	char chunk[65536];
+	struct sha256 h;
+	ssize_t n;
+
+	if (f == NULL)
+		return err_set(err, ERR_IO, "cannot create a temporary file");
+	sha256_init(&h);
+	sha256_add(&h, prefix, len);
+	u->size = len;
+	u->encoding = decomp_is_gzip((const unsigned char *)prefix, len) ||
+	    decomp_is_zip((const unsigned char *)prefix, len) ? "identity" :
+	    "gzip";
+	if (fwrite(prefix, 1, len, f) != len)
+		goto io;
+	while ((n = stream_read(in, chunk, sizeof(chunk), err)) > 0) {
+		sha256_add(&h, chunk, (size_t)n);
+		u->size += (uint64_t)n;
+		if (fwrite(chunk, 1, (size_t)n, f) != (size_t)n)
+			goto io;
+	}
+	if (n == -1 || fflush(f) == EOF) {
+		if (n != -1)
+			err_set(err, ERR_IO, "cannot write a temporary file");
+		fclose(f);
+		return -1;
+	}
+	sha256_done(&h, u->sha256);
+	*out = f;
+	return 0;
+io:
+	fclose(f);
+	return err_set(err, ERR_IO, "cannot write a temporary file");
+}
+
+/* a stream over the spool file from its start (the FILE stays open) */
+static void
+spool_stream(FILE *f, struct stream **out, const char *name)
+{
+	lseek(fileno(f), 0, SEEK_SET);
+	stream_new_fd(out, fileno(f), false, name);
+}
+
+static int
+archive_spool(struct ingest *g, struct store_unit *u, FILE *f,
+    struct err *err)
+{
+	struct stream *raw = NULL, *gz = NULL;
+	int ret;
+
+	spool_stream(f, &raw, u->source);
+	if (strcmp(u->encoding, "gzip") == 0)
+		decomp_gzip_stream(&gz, raw);
+	ret = store_archive_stream(g->store, u, gz ? gz : raw,
+	    &u->archived_id, err);
+	stream_free(gz);
+	stream_free(raw);
+	return ret;
+}
+
 static void
 ingest_unit(struct ingest *g, struct stream *in, const char *name)
 {
@@ -214,31 +288,28 @@ ingest_unit(struct ingest *g, struct stream *in, const char *name)
 	struct store_unit u;
 	struct report_stats st;
 	char *data = NULL, *gz = NULL;
+	FILE *spool = NULL;
 	size_t len;
 	bool is_whole;
 	struct err err;
 
 	begin_unit(g, name);
-	if (read_unit(in, lim->max_message, &data, &len, &is_whole,
-	    &err) == -1) {
+	memset(&u, 0, sizeof(u));
+	u.source = name;
+	if (read_unit(in, INLINE_MAX, &data, &len, &is_whole, &err) == -1 ||
+	    (is_whole && prepare_unit(&u, data, len, name, &gz,
+	    &err) == -1) ||
+	    (!is_whole && spool_unit(data, len, in, &u, &spool, &err) == -1) ||
+	    (spool != NULL && g->store != NULL &&
+	    archive_spool(g, &u, spool, &err) == -1)) {
 		err_wrap(&err, "%s", name);
 		on_failure(g, &err);
 		goto out;
 	}
-	if (is_whole) {
-		if (prepare_unit(&u, data, len, name, &gz, &err) == -1) {
-			err_wrap(&err, "%s", name);
-			on_failure(g, &err);
-			goto out;
-		}
+	if (spool != NULL)
+		spool_stream(spool, &s, name);
+	else
 		stream_new_mem(&s, data, len, name);
-	} else {
-		log_warn("%s: larger than %zu bytes: read as a stream, the "
-		    "original is not archived", name, lim->max_message);
-		memset(&u, 0, sizeof(u));
-		u.source = name;
-		stream_new_concat(&s, data, len, in, name);
-	}
 	if (g->store != NULL)
 		store_set_unit(g->store, &u);
 	if (report_parse(s, name, lim, &g->sink, &st, &err) == -1)
@@ -246,6 +317,8 @@ ingest_unit(struct ingest *g, struct stream *in, const char *name)
 	g->reports += st.reports;
 out:
 	stream_free(s);
+	if (spool != NULL)
+		fclose(spool);
 	free(data);
 	free(gz);
 	progress(g);

@@ -371,3 +371,66 @@ decomp_gzip_mem(const void *data, size_t n, size_t max, char **out,
 	*out_len = z.total_out;
 	return 0;
 }
+
+struct gzip_out {
+	struct stream *inner;
+	z_stream z;
+	unsigned char in[GZ_CHUNK];
+	bool is_in_eof;
+	bool is_done;
+};
+
+static ssize_t
+gzo_read(void *impl, void *buf, size_t len, struct err *err)
+{
+	struct gzip_out *g = impl;
+
+	uInt want = len > (1u << 30) ? (1u << 30) : (uInt)len;
+
+	g->z.next_out = buf;
+	g->z.avail_out = want;
+	while (!g->is_done && g->z.avail_out == want) {
+		int r;
+
+		if (g->z.avail_in == 0 && !g->is_in_eof) {
+			ssize_t n = stream_read(g->inner, g->in, sizeof(g->in),
+			    err);
+
+			if (n == -1)
+				return -1;
+			g->is_in_eof = n == 0;
+			g->z.next_in = g->in;
+			g->z.avail_in = (uInt)n;
+		}
+		r = deflate(&g->z, g->is_in_eof ? Z_FINISH : Z_NO_FLUSH);
+		if (r == Z_STREAM_END)
+			g->is_done = true;
+		else if (r != Z_OK && r != Z_BUF_ERROR)
+			return err_set(err, ERR_IO, "gzip failed");
+	}
+	return (ssize_t)(want - g->z.avail_out);
+}
+
+static void
+gzo_close(void *impl)
+{
+	struct gzip_out *g = impl;
+
+	deflateEnd(&g->z);
+	free(g);
+}
+
+static const struct stream_ops gzip_out_ops = { gzo_read, gzo_close };
+
+void
+decomp_gzip_stream(struct stream **out, struct stream *inner)
+{
+	struct gzip_out *g = xcalloc(1, sizeof(*g));
+
+	g->inner = inner;
+	/* deflateInit2 fails only without memory, and xmalloc aborts then */
+	if (deflateInit2(&g->z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		abort();
+	stream_new_ops(out, &gzip_out_ops, g, stream_name(inner));
+}

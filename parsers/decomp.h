@@ -50,6 +50,12 @@ int decomp_zip_next(struct zip_reader *z, struct stream **entry,
 void decomp_zip_free(struct zip_reader *z);
 
 /*
+ * A stream of the gzip compression of inner (borrowed), for archiving a
+ * large original without holding it: memory stays flat.
+ */
+void decomp_gzip_stream(struct stream **out, struct stream *inner);
+
+/*
  * gzip n bytes into a new malloc'd buffer (the raw archive keeps plain
  * XML and JSON compressed).  ERR_LIMIT when the result would pass max.
  */

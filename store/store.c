@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ static const char *const spool_copy[SP_COUNT] = {
 
 struct store {
 	PGconn *conn;
+	char notice[256];	/* the server's last notice, not printed */
 	struct store_stats stats;
 
 	struct store_unit unit;
@@ -56,19 +58,64 @@ struct store {
 
 /* --- small helpers --- */
 
+/*
+ * Each line break and the indentation after it become "; ", or a space
+ * when an indented line goes on with the same sentence (lower case).
+ */
+static void
+join_lines(char *msg, size_t size)
+{
+	char *in = xstrdup(msg);
+	size_t n = 0;
+
+	for (const char *p = in; *p != '\0' && n + 1 < size; p++) {
+		bool is_indented = false;
+
+		if (*p != '\n' && *p != '\r') {
+			msg[n++] = *p;
+			continue;
+		}
+		for (; p[1] == '\n' || p[1] == '\r' || p[1] == '\t' ||
+		    p[1] == ' '; p++)
+			is_indented = p[1] == '\t' || p[1] == ' ';
+		for (const char *j = is_indented &&
+		    islower((unsigned char)p[1]) ? " " : "; ";
+		    *j != '\0' && n + 1 < size; j++)
+			msg[n++] = *j;
+	}
+	msg[n] = '\0';
+	free(in);
+}
+
 static int
 db_error(struct store *s, struct err *err, const char *what,
     const PGresult *res)
 {
 	const char *msg = res ? PQresultErrorMessage(res) : "";
+	const char *conn_msg = PQerrorMessage(s->conn);
+	bool is_lost = PQstatus(s->conn) == CONNECTION_BAD;
 
-	if (msg == NULL || *msg == '\0')
-		msg = PQerrorMessage(s->conn);
+	/* a dropped connection: libpq's own message has the whole story
+	 * ("FATAL: terminating connection...\nserver closed the...") */
+	if (msg == NULL || *msg == '\0' || (is_lost && conn_msg != NULL &&
+	    *conn_msg != '\0'))
+		msg = conn_msg;
 	err_set(err, ERR_DB, "%s: %s", what, msg);
-	/* libpq's messages end in a newline; ours do not */
+	/* libpq's messages end in a newline and may span lines ("...failed:
+	 * No such file or directory\n\tIs the server running...?"); ours
+	 * are one line: "; " joins the lines */
 	for (size_t n = strlen(err->msg); n > 0 && (err->msg[n - 1] == '\n' ||
 	    err->msg[n - 1] == ' '); n--)
 		err->msg[n - 1] = '\0';
+	/* a dropped connection: the server may have said why before it
+	 * hung up ("FATAL: terminating connection due to...") */
+	if (is_lost && *s->notice != '\0' && strstr(msg, s->notice) == NULL) {
+		size_t n = strlen(err->msg);
+
+		snprintf(err->msg + n, sizeof(err->msg) - n, " (%s)",
+		    s->notice);
+	}
+	join_lines(err->msg, sizeof(err->msg));
 	return -1;
 }
 
@@ -121,7 +168,8 @@ format_time(int64_t t, char *out, size_t n)
 		snprintf(out, n, "1970-01-01T00:00:00Z");
 }
 
-/* COPY text format: \N for NULL, and escapes for the specials */
+/* COPY text format: \N for NULL, and escapes for the specials; plain
+ * runs are appended whole (this runs for every field of every record) */
 static int
 copy_field(struct buf *b, const char *v, bool is_last, struct err *err)
 {
@@ -129,19 +177,20 @@ copy_field(struct buf *b, const char *v, bool is_last, struct err *err)
 		if (buf_add(b, "\\N", 2, err) == -1)
 			return -1;
 	} else {
-		for (const char *p = v; *p != '\0'; p++) {
-			const char *esc = NULL;
+		while (*v != '\0') {
+			size_t run = strcspn(v, "\\\t\n\r");
+			const char *esc;
 
-			switch (*p) {
-			case '\\': esc = "\\\\"; break;
-			case '\t': esc = "\\t"; break;
-			case '\n': esc = "\\n"; break;
-			case '\r': esc = "\\r"; break;
-			default: break;
-			}
-			if (esc != NULL ? buf_adds(b, esc, err) :
-			    buf_addc(b, *p, err))
+			if (run > 0 && buf_add(b, v, run, err) == -1)
 				return -1;
+			v += run;
+			if (*v == '\0')
+				break;
+			esc = *v == '\\' ? "\\\\" : *v == '\t' ? "\\t" :
+			    *v == '\n' ? "\\n" : "\\r";
+			if (buf_add(b, esc, 2, err) == -1)
+				return -1;
+			v++;
 		}
 	}
 	return buf_addc(b, is_last ? '\n' : '\t', err);
@@ -150,7 +199,10 @@ copy_field(struct buf *b, const char *v, bool is_last, struct err *err)
 static int
 copy_int(struct buf *b, long long v, bool is_last, struct err *err)
 {
-	return buf_addf(b, err, "%lld%c", v, is_last ? '\n' : '\t');
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%lld%c", v, is_last ? '\n' : '\t');
+
+	return buf_add(b, num, (size_t)n, err);
 }
 
 /* a PostgreSQL array literal of strings: {"a","b\"c"} */
@@ -177,6 +229,20 @@ array_literal(struct buf *b, const char *const *v, size_t n, struct err *err)
 
 /* --- connection and migrations --- */
 
+/* keep the server's notices and unsolicited errors off stderr (store
+ * does not print): the last one may explain a dropped connection */
+static void
+keep_notice(void *ctx, const char *msg)
+{
+	struct store *s = ctx;
+	size_t n;
+
+	snprintf(s->notice, sizeof(s->notice), "%s", msg);
+	for (n = strlen(s->notice); n > 0 && (s->notice[n - 1] == '\n' ||
+	    s->notice[n - 1] == ' '); n--)
+		s->notice[n - 1] = '\0';
+}
+
 int
 store_open(struct store **out, const char *conninfo, struct err *err)
 {
@@ -188,6 +254,7 @@ store_open(struct store **out, const char *conninfo, struct err *err)
 		store_free(s);
 		return -1;
 	}
+	PQsetNoticeProcessor(s->conn, keep_notice, s);
 	buf_init(&s->row, 64u << 20);
 	/* times are UTC throughout; keep the server's notices off stderr */
 	if (exec(s, "SET TIME ZONE 'UTC'; SET client_min_messages = warning",
@@ -596,7 +663,8 @@ on_header(void *ctx, const struct report *r, struct err *err)
 	s->rec_no = 0;
 	sha256_init(&s->content);
 	if (ensure_partitions(s, r->begin, err) == -1 ||
-	    spool_reset(s, err) == -1 || exec(s, "BEGIN", err) == -1)
+	    spool_reset(s, err) == -1 || exec(s, "BEGIN; "
+	    "SET LOCAL work_mem = '64MB'", err) == -1)
 		return -1;
 	s->in_tx = true;
 	/* one loader per report key at a time: no race, no deadlock */
@@ -628,11 +696,14 @@ static int
 row_start(struct store *s, const struct report *r, unsigned no,
     struct err *err)
 {
+	char place[96];
+	int n = snprintf(place, sizeof(place), "%lld\t%u\t%s\t", s->report,
+	    no, s->begin);
+
 	buf_reset(&s->row);
 	if (copy_field(&s->row, r->domain, false, err) == -1)
 		return -1;
-	return buf_addf(&s->row, err, "%lld\t%u\t%s\t", s->report, no,
-	    s->begin);
+	return buf_add(&s->row, place, (size_t)n, err);
 }
 
 /* hash the content part of a row (after its place) */
@@ -872,52 +943,78 @@ finish_report(struct store *s, const struct report *r,
 	return ret;
 }
 
-/* the daily rollups, in the report's transaction; rows are locked in key
- * order so concurrent loaders cannot deadlock on them */
+/*
+ * The daily rollups, in the report's transaction.  Usually a reporter
+ * sends one report a day: its rows are then new and a plain INSERT does;
+ * otherwise they are merged with ON CONFLICT, rows locked in key order so
+ * concurrent loaders cannot deadlock.  A lock on (domain, day, reporter)
+ * keeps two loaders from both taking the plain path for the same day.
+ */
+#define DMARC_ROLLUP_SELECT \
+	"SELECT $1, $5::date, $4, source_ip, coalesce(header_from, ''), " \
+	"coalesce(disposition, ''), coalesce(dkim, ''), coalesce(spf, ''), " \
+	"sum(count), count(*) FROM records WHERE domain = $1 AND " \
+	"report = $2 AND begin_at = $3 GROUP BY 4, 5, 6, 7, 8"
+#define DMARC_ROLLUP_INSERT \
+	"INSERT INTO dmarc_daily AS d (domain, day, org_name, source_ip, " \
+	"header_from, disposition, dkim, spf, messages, records) "
+
+static const char *const dmarc_rollup[] = {
+	DMARC_ROLLUP_INSERT DMARC_ROLLUP_SELECT,
+	DMARC_ROLLUP_INSERT DMARC_ROLLUP_SELECT " ORDER BY 4, 5, 6, 7, 8 "
+	"ON CONFLICT (domain, day, org_name, source_ip, header_from, "
+	"disposition, dkim, spf) DO UPDATE SET messages = d.messages + "
+	"EXCLUDED.messages, records = d.records + EXCLUDED.records",
+};
+
+static const char *const tls_rollup[] = {
+	"INSERT INTO tls_daily AS t (domain, day, org_name, policy_type, "
+	"successful, failed) SELECT coalesce(policy_domain, $1), $5::date, $4, "
+	"policy_type, sum(successful), sum(failed) FROM tls_policies WHERE "
+	"domain = $1 AND report = $2 AND begin_at = $3 GROUP BY 1, 4 "
+	"ORDER BY 1, 4 ON CONFLICT "
+	"(domain, day, org_name, policy_type) DO UPDATE SET successful = "
+	"t.successful + EXCLUDED.successful, failed = t.failed + "
+	"EXCLUDED.failed",
+	"INSERT INTO tls_daily_failures AS t (domain, day, org_name, "
+	"result_type, mx, sessions) SELECT coalesce(p.policy_domain, $1), "
+	"$5::date, $4, f.result_type, coalesce(f.receiving_mx_hostname, ''), "
+	"sum(f.failed_session_count) FROM tls_failures f JOIN tls_policies p "
+	"ON p.domain = f.domain AND p.report = f.report AND p.pol_no = "
+	"f.pol_no WHERE f.domain = $1 AND f.report = $2 AND f.begin_at = $3 "
+	"GROUP BY 1, 4, 5 "
+	"ORDER BY 1, 4, 5 ON CONFLICT (domain, day, org_name, result_type, mx) "
+	"DO UPDATE SET sessions = t.sessions + EXCLUDED.sessions",
+};
+
 static int
 rollup(struct store *s, const struct report *r, struct err *err)
 {
-	static const char *const dmarc[] = {
-		"INSERT INTO dmarc_daily AS d (domain, day, org_name, "
-		"source_ip, header_from, disposition, dkim, spf, messages, "
-		"records) SELECT $1, ($3::timestamptz AT TIME ZONE 'UTC')::date, "
-		"$4, source_ip, coalesce(header_from, ''), "
-		"coalesce(disposition, ''), coalesce(dkim, ''), coalesce(spf, "
-		"''), sum(count), count(*) FROM records WHERE domain = $1 AND "
-		"report = $2 AND begin_at = $3 GROUP BY 4, 5, 6, 7, 8 "
-		"ORDER BY 4, 5, 6, 7, 8 ON CONFLICT (domain, day, org_name, "
-		"source_ip, header_from, disposition, dkim, spf) DO UPDATE SET "
-		"messages = d.messages + EXCLUDED.messages, "
-		"records = d.records + EXCLUDED.records", NULL };
-	static const char *const tls[] = {
-		"INSERT INTO tls_daily AS t (domain, day, org_name, "
-		"policy_type, successful, failed) SELECT coalesce("
-		"policy_domain, $1), ($3::timestamptz AT TIME ZONE 'UTC')::date, "
-		"$4, policy_type, sum(successful), sum(failed) FROM "
-		"tls_policies WHERE domain = $1 AND report = $2 GROUP BY 1, 4 "
-		"ORDER BY 1, 4 ON CONFLICT (domain, day, org_name, policy_type) "
-		"DO UPDATE SET successful = t.successful + EXCLUDED.successful, "
-		"failed = t.failed + EXCLUDED.failed",
-		"INSERT INTO tls_daily_failures AS t (domain, day, org_name, "
-		"result_type, mx, sessions) SELECT coalesce(p.policy_domain, "
-		"$1), ($3::timestamptz AT TIME ZONE 'UTC')::date, $4, "
-		"f.result_type, coalesce(f.receiving_mx_hostname, ''), "
-		"sum(f.failed_session_count) FROM tls_failures f JOIN "
-		"tls_policies p ON p.domain = f.domain AND p.report = f.report "
-		"AND p.pol_no = f.pol_no WHERE f.domain = $1 AND f.report = $2 "
-		"GROUP BY 1, 4, 5 ORDER BY 1, 4, 5 ON CONFLICT (domain, day, "
-		"org_name, result_type, mx) DO UPDATE SET sessions = "
-		"t.sessions + EXCLUDED.sessions", NULL };
-	char id[32];
-	const char *params[4] = { r->domain, id, s->begin,
-		r->org_name ? r->org_name : "" };
+	char id[32], day[16];
+	const char *params[5] = { r->domain, id, s->begin,
+		r->org_name ? r->org_name : "", day };
+	const char *day_key[3] = { params[0], day, params[3] };
+	PGresult *res = NULL;
+	bool is_first;
 
 	snprintf(id, sizeof(id), "%lld", s->report);
-	for (const char *const *sql = r->kind == REPORT_DMARC ? dmarc : tls;
-	    *sql != NULL; sql++)
-		if (q(s, NULL, err, *sql, 4, params) == -1)
-			return -1;
-	return 0;
+	snprintf(day, sizeof(day), "%.10s", s->begin);
+	if (r->kind == REPORT_TLSRPT) {
+		for (size_t i = 0; i < 2; i++)
+			if (q(s, NULL, err, tls_rollup[i], 5, params) == -1)
+				return -1;
+		return 0;
+	}
+	if (q(s, NULL, err, "SELECT pg_advisory_xact_lock(hashtextextended("
+	    "'dmarc_daily|' || $1 || '|' || $2 || '|' || $3, 0))", 3,
+	    day_key) == -1 ||
+	    q(s, &res, err, "SELECT NOT EXISTS (SELECT 1 FROM dmarc_daily "
+	    "WHERE domain = $1 AND day = $2::date AND org_name = $3)", 3,
+	    day_key) == -1)
+		return -1;
+	is_first = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return q(s, NULL, err, dmarc_rollup[is_first ? 0 : 1], 5, params);
 }
 
 static int
@@ -1101,5 +1198,91 @@ store_each_raw(struct store *s, store_raw_fn fn, void *ctx, struct err *err)
 	ret = 0;
 out:
 	PQclear(ids);
+	return ret;
+}
+
+/* the id of the archived bytes with this hash, or 0 */
+static int
+raw_lookup(struct store *s, const unsigned char sha[32], int64_t *out,
+    struct err *err)
+{
+	const char *params[1] = { (const char *)sha };
+	int lens[1] = { 32 }, formats[1] = { 1 };
+	PGresult *res = PQexecParams(s->conn, "SELECT id FROM raw_inputs "
+	    "WHERE sha256 = $1", 1, NULL, params, lens, formats, 0);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		db_error(s, err, "database", res);
+		PQclear(res);
+		return -1;
+	}
+	*out = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return 0;
+}
+
+/* COPY text: the bytea as \\x and hex, 64 KiB of input at a time */
+static int
+copy_hex(struct store *s, struct stream *content, struct err *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char in[65536];
+	char out[2 * sizeof(in)];
+	ssize_t n;
+
+	if (put_copy(s, "\\\\x", 3, err) == -1)
+		return -1;
+	while ((n = stream_read(content, in, sizeof(in), err)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			out[2 * i] = hex[in[i] >> 4];
+			out[2 * i + 1] = hex[in[i] & 15];
+		}
+		if (put_copy(s, out, 2 * (size_t)n, err) == -1)
+			return -1;
+	}
+	return n == -1 ? -1 : 0;
+}
+
+int
+store_archive_stream(struct store *s, const struct store_unit *u,
+    struct stream *content, int64_t *out_id, struct err *err)
+{
+	char sha[65], size[32];
+	struct buf tail;
+	int ret = -1;
+
+	sha256_hex(u->sha256, sha);
+	buf_init(&tail, 1u << 20);
+	if (exec(s, "BEGIN", err) == -1)
+		goto out;
+	s->in_tx = true;
+	/* one archiver per original: the lock, then look, then write */
+	if (q(s, NULL, err, "SELECT pg_advisory_xact_lock(hashtextextended("
+	    "$1, 0))", 1, (const char *[]){ sha }) == -1 ||
+	    raw_lookup(s, u->sha256, out_id, err) == -1)
+		goto fail;
+	if (*out_id == 0) {
+		snprintf(size, sizeof(size), "%llu",
+		    (unsigned long long)u->size);
+		if (start_copy(s, "COPY raw_inputs (sha256, encoding, size, "
+		    "source, content) FROM STDIN", err) == -1 ||
+		    buf_addf(&tail, err, "\\\\x%s\t%s\t%s\t", sha, u->encoding,
+		    size) == -1 || copy_field(&tail, u->source, false,
+		    err) == -1 ||
+		    put_copy(s, tail.data, tail.len, err) == -1 ||
+		    copy_hex(s, content, err) == -1 ||
+		    put_copy(s, "\n", 1, err) == -1 || end_copy(s, err) == -1 ||
+		    raw_lookup(s, u->sha256, out_id, err) == -1)
+			goto fail;
+	}
+	if (exec(s, "COMMIT", err) == -1)
+		goto fail;
+	s->in_tx = false;
+	ret = 0;
+	goto out;
+fail:
+	rollback(s);
+out:
+	buf_release(&tail);
 	return ret;
 }

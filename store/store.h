@@ -74,6 +74,15 @@ struct store_unit {
 void store_set_unit(struct store *s, const struct store_unit *u);
 
 /*
+ * Archive a unit too large to hold, from a stream of the bytes to store
+ * (u->data is NULL; sha256, size, encoding and source are set), in a
+ * transaction of its own, sent in chunks: memory stays flat.  *out_id is
+ * the raw_inputs row, new or already there.
+ */
+int store_archive_stream(struct store *s, const struct store_unit *u,
+    struct stream *content, int64_t *out_id, struct err *err);
+
+/*
  * A sink that loads reports into the store (on_failure is left NULL:
  * failures are the caller's to record with store_record_error).
  */
