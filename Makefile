@@ -41,8 +41,8 @@ TESTS_SRC   = tests/test_util.c \
               tests/parsers/test_dmarc_xml.c tests/parsers/test_tlsrpt_json.c \
               tests/parsers/test_mail.c tests/parsers/test_report.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
-              tests/store/test_rig.c \
-              tests/cli/test_parse.c
+              tests/store/test_rig.c tests/store/test_store.c \
+              tests/cli/test_parse.c tests/cli/test_ingest.c
 
 LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) $(CLI_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o

@@ -248,6 +248,7 @@ store_open(struct store **out, const char *conninfo, struct err *err)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 
+	s->ensured_month = -1;	/* no partitions made yet */
 	s->conn = PQconnectdb(conninfo != NULL ? conninfo : "");
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		db_error(s, err, "cannot connect to database", NULL);

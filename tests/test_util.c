@@ -8,7 +8,10 @@
 #include "cli/output.h"
 #include "common/stream.h"
 #include "common/xalloc.h"
+#include "store/store.h"
 
+#include <errno.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
@@ -464,4 +467,121 @@ test_db_drop(char *conninfo)
 	PQfinish(c);
 	if (*state != '\0')
 		cr_assert_fail("test_db_drop: DROP DATABASE %s: %s", name, msg);
+}
+
+char *
+test_email(const void *data, size_t len, const char *type,
+    const char *filename, size_t *out_len)
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	struct buf b;
+	struct err e;
+	char *out;
+
+	buf_init(&b, (size_t)-1);
+	buf_addf(&b, &e, "From: noreply-dmarc-support@example.net\r\n"
+	    "To: dmarc-reports@example.com\r\n"
+	    "Subject: Report domain: example.com\r\n"
+	    "Message-ID: <%zu.%s@example.net>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+	    "--b1\r\nContent-Type: text/plain\r\n\r\nA report.\r\n"
+	    "--b1\r\nContent-Type: %s; name=\"%s\"\r\n"
+	    "Content-Disposition: attachment; filename=\"%s\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n", len, filename,
+	    type, filename, filename);
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+
+		v |= i + 1 < len ? (unsigned)p[i + 1] << 8 : 0;
+		v |= i + 2 < len ? (unsigned)p[i + 2] : 0;
+		buf_addc(&b, abc[v >> 18 & 63], &e);
+		buf_addc(&b, abc[v >> 12 & 63], &e);
+		buf_addc(&b, i + 1 < len ? abc[v >> 6 & 63] : '=', &e);
+		buf_addc(&b, i + 2 < len ? abc[v & 63] : '=', &e);
+		if (i % 57 == 54)
+			buf_adds(&b, "\r\n", &e);
+	}
+	buf_adds(&b, "\r\n--b1--\r\n", &e);
+	out = xmalloc(b.len + 1);
+	memcpy(out, b.data, b.len + 1);
+	*out_len = b.len;
+	buf_release(&b);
+	return out;
+}
+
+void
+test_write_file(const char *path, const void *data, size_t len)
+{
+	char *dir = xstrdup(path);
+	FILE *f;
+
+	for (char *p = strchr(dir + 1, '/'); p != NULL;
+	    p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+			perror(dir);
+			abort();
+		}
+		*p = '/';
+	}
+	free(dir);
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		abort();
+	}
+}
+
+struct db_value {
+	char *value;
+	int rows;
+};
+
+static int
+db_value_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *values, struct err *err)
+{
+	struct db_value *v = ctx;
+
+	(void)names, (void)err;
+	if (v->rows++ == 0 && ncols > 0)
+		v->value = xstrdup(values[0] != NULL ? values[0] : "");
+	return 0;
+}
+
+char *
+test_db_value(const char *conninfo, const char *sql)
+{
+	struct db_value v = { NULL, 0 };
+	struct store *s = NULL;
+	struct err err;
+
+	if (store_open(&s, conninfo, &err) == -1)
+		cr_assert_fail("%s", err.msg);
+	if (store_select(s, sql, 0, NULL, db_value_row, &v, &err) == -1) {
+		store_free(s);
+		cr_assert_fail("%s: %s", sql, err.msg);
+	}
+	store_free(s);
+	if (v.rows != 1 || v.value == NULL) {
+		free(v.value);
+		cr_assert_fail("%s: %d rows, want one value", sql, v.rows);
+	}
+	return v.value;
+}
+
+long long
+test_db_count(const char *conninfo, const char *sql)
+{
+	char *v = test_db_value(conninfo, sql), *end;
+	long long n = strtoll(v, &end, 10);
+
+	if (*end != '\0') {
+		free(v);
+		cr_assert_fail("%s: not a number", sql);
+	}
+	free(v);
+	return n;
 }

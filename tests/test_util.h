@@ -77,4 +77,24 @@ char *test_tmpdir(void);
 char *test_db_new(void);
 void test_db_drop(char *conninfo);
 
+/*
+ * An email (CRLF lines) from a reporter, whose one attachment holds data
+ * base64-encoded, as MIME type `type` named `filename`; malloc'd.
+ */
+char *test_email(const void *data, size_t len, const char *type,
+    const char *filename, size_t *out_len);
+
+/* Write (create or replace) a file, making its parent directories (test
+ * setup; aborts on error). */
+void test_write_file(const char *path, const void *data, size_t len);
+
+/*
+ * The single value of a query that returns one row of one column, run
+ * through store_select on conninfo: malloc'd, "" for NULL.  Any failure,
+ * or another number of rows, fails the test.  test_db_count() is the
+ * same as a number (a NULL is 0).
+ */
+char *test_db_value(const char *conninfo, const char *sql);
+long long test_db_count(const char *conninfo, const char *sql);
+
 #endif
