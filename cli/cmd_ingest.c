@@ -40,6 +40,7 @@ struct ingest {
 	unsigned inputs;
 	unsigned reports;
 	unsigned failed;
+	bool has_io_error;	/* an input could not be read at all: 74 */
 	unsigned dry_reports;
 	uint64_t dry_records;
 	bool is_db_lost;	/* a database error: stop the run */
@@ -61,6 +62,7 @@ on_failure(void *ctx, const struct err *why)
 		return;
 	}
 	g->failed++;
+	g->has_io_error |= why->code == ERR_IO;
 	log_error("%s", why->msg);
 	if (g->store != NULL && !g->is_db_lost &&
 	    store_record_error(g->store, why, &err) == -1) {
@@ -439,7 +441,7 @@ cmd_ingest(int argc, char **argv, const struct config *cfg)
 		status = store_is_connected(g.store) ? EXIT_UNAVAILABLE :
 		    EXIT_TEMPFAIL;
 	} else if (g.failed > 0) {
-		status = EXIT_DATAERR;
+		status = g.has_io_error ? EXIT_IOERR : EXIT_DATAERR;
 	}
 	store_free(g.store);
 	return status;
@@ -508,7 +510,7 @@ cmd_reparse(int argc, char **argv, const struct config *cfg)
 		status = store_is_connected(g.store) ? EXIT_UNAVAILABLE :
 		    EXIT_TEMPFAIL;
 	} else if (g.failed > 0) {
-		status = EXIT_DATAERR;
+		status = g.has_io_error ? EXIT_IOERR : EXIT_DATAERR;
 	}
 	store_free(g.store);
 	return status;

@@ -1533,3 +1533,23 @@ Test(cli_ingest, reports_and_errors_list_what_ingest_did)
 	free(q);
 	test_db_drop(ci);
 }
+
+/* an input that cannot be read at all is an I/O error (74), recorded, and
+ * the other inputs are still stored */
+Test(cli_ingest, unreadable_input_exits_74_and_the_rest_is_stored)
+{
+	char *ci = migrated_db(), *out, *err;
+
+	cr_expect_eq(dm(ci, "ingest --json /nonexistent/report.xml "
+	    "aggregate/yahoo_strict-alignment-no-sp.xml", &out, &err), 74,
+	    "%s", err);
+	cr_expect_str_eq(out, "{\"inputs\":2,\"reports\":1,\"new\":1,"
+	    "\"duplicate\":0,\"failed\":1,\"records\":1}\n");
+	cr_expect(strstr(err, "dmarcctl: cannot open /nonexistent/report.xml: "
+	    "No such file or directory\n") != NULL, "%s", err);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM ingest_errors "
+	    "WHERE source = '/nonexistent/report.xml' AND code = 'io'"), 1);
+	free(out);
+	free(err);
+	test_db_drop(ci);
+}
