@@ -381,6 +381,44 @@ summary(const struct ingest *g)
 		    g->failed, (unsigned long long)records);
 }
 
+/* connect to a migrated database; the store's sink becomes inner */
+static int
+open_store(struct ingest *g)
+{
+	struct err err;
+
+	if (store_open(&g->store, g->cfg->database, &err) == -1 ||
+	    store_check_schema(g->store, &err) == -1) {
+		log_error("%s", err.msg);
+		store_free(g->store);
+		g->store = NULL;
+		return -1;
+	}
+	store_sink(g->store, &g->inner);
+	return 0;
+}
+
+/* the summary, and the exit status of the run */
+static int
+finish(struct ingest *g)
+{
+	int status = EXIT_OK;
+
+	summary(g);
+	if (g->is_db_lost) {
+		log_error("%s", g->db_err.msg);
+		/* a dropped connection is worth a retry; anything else is not
+		 * a server that works */
+		status = store_is_connected(g->store) ? EXIT_UNAVAILABLE :
+		    EXIT_TEMPFAIL;
+	} else if (g->failed > 0) {
+		status = g->has_io_error ? EXIT_IOERR : EXIT_DATAERR;
+	}
+	store_free(g->store);
+	g->store = NULL;
+	return status;
+}
+
 static int
 usage(FILE *f)
 {
@@ -399,8 +437,7 @@ cmd_ingest(int argc, char **argv, const struct config *cfg)
 	};
 	struct ingest g;
 	bool is_dry = false;
-	struct err err;
-	int ch, status = EXIT_OK;
+	int ch;
 
 	memset(&g, 0, sizeof(g));
 	g.cfg = cfg;
@@ -422,29 +459,12 @@ cmd_ingest(int argc, char **argv, const struct config *cfg)
 	if (is_dry) {
 		g.inner = (struct report_sink){ &g, NULL, NULL, NULL, dry_end,
 			NULL, NULL };
-	} else {
-		if (store_open(&g.store, cfg->database, &err) == -1 ||
-		    store_check_schema(g.store, &err) == -1) {
-			log_error("%s", err.msg);
-			store_free(g.store);
-			return EXIT_UNAVAILABLE;
-		}
-		store_sink(g.store, &g.inner);
+	} else if (open_store(&g) == -1) {
+		return EXIT_UNAVAILABLE;
 	}
 	for (int i = optind; i < argc && !g.is_db_lost; i++)
 		ingest_path(&g, argv[i]);
-	summary(&g);
-	if (g.is_db_lost) {
-		log_error("%s", g.db_err.msg);
-		/* a dropped connection is worth a retry; anything else is not
-		 * a server that works */
-		status = store_is_connected(g.store) ? EXIT_UNAVAILABLE :
-		    EXIT_TEMPFAIL;
-	} else if (g.failed > 0) {
-		status = g.has_io_error ? EXIT_IOERR : EXIT_DATAERR;
-	}
-	store_free(g.store);
-	return status;
+	return finish(&g);
 }
 
 /* reparse: one archived input through the current parsers */
@@ -481,7 +501,6 @@ cmd_reparse(int argc, char **argv, const struct config *cfg)
 {
 	struct ingest g;
 	struct err err;
-	int status = EXIT_OK;
 
 	if (argc > 1) {
 		fprintf(stderr, "usage: dmarcctl reparse\n");
@@ -491,27 +510,13 @@ cmd_reparse(int argc, char **argv, const struct config *cfg)
 	g.cfg = cfg;
 	g.sink = (struct report_sink){ &g, fwd_header, fwd_record, fwd_policy,
 		fwd_end, fwd_abort, on_failure };
-	if (store_open(&g.store, cfg->database, &err) == -1 ||
-	    store_check_schema(g.store, &err) == -1) {
-		log_error("%s", err.msg);
-		store_free(g.store);
+	if (open_store(&g) == -1)
 		return EXIT_UNAVAILABLE;
-	}
-	store_sink(g.store, &g.inner);
 	if (store_clear_derived(g.store, &err) == -1 ||
 	    (store_each_raw(g.store, reparse_one, &g, &err) == -1 &&
 	    !g.is_db_lost)) {
 		g.db_err = err;
 		g.is_db_lost = true;
 	}
-	summary(&g);
-	if (g.is_db_lost) {
-		log_error("%s", g.db_err.msg);
-		status = store_is_connected(g.store) ? EXIT_UNAVAILABLE :
-		    EXIT_TEMPFAIL;
-	} else if (g.failed > 0) {
-		status = g.has_io_error ? EXIT_IOERR : EXIT_DATAERR;
-	}
-	store_free(g.store);
-	return status;
+	return finish(&g);
 }

@@ -120,15 +120,16 @@ db_error(struct store *s, struct err *err, const char *what,
 }
 
 /*
- * Run a statement with text parameters (NULL values allowed); *out gets
- * the result when wanted (caller PQclears), else it is cleared here.
+ * Run a statement with parameters (NULL values allowed; lens and formats
+ * NULL for text ones, else per libpq for binary ones such as hashes); *out
+ * gets the result when wanted (caller PQclears), else it is cleared here.
  */
 static int
-q(struct store *s, PGresult **out, struct err *err, const char *sql,
-    int n, const char *const *params)
+q_bin(struct store *s, PGresult **out, struct err *err, const char *sql,
+    int n, const char *const *params, const int *lens, const int *formats)
 {
-	PGresult *res = PQexecParams(s->conn, sql, n, NULL, params, NULL,
-	    NULL, 0);
+	PGresult *res = PQexecParams(s->conn, sql, n, NULL, params, lens,
+	    formats, 0);
 	ExecStatusType st = PQresultStatus(res);
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -140,6 +141,27 @@ q(struct store *s, PGresult **out, struct err *err, const char *sql,
 		*out = res;
 	else
 		PQclear(res);
+	return 0;
+}
+
+static int
+q(struct store *s, PGresult **out, struct err *err, const char *sql,
+    int n, const char *const *params)
+{
+	return q_bin(s, out, err, sql, n, params, NULL, NULL);
+}
+
+/* whether the query returns a row */
+static int
+q_exists(struct store *s, bool *out, struct err *err, const char *sql,
+    int n, const char *const *params, const int *lens, const int *formats)
+{
+	PGresult *res = NULL;
+
+	if (q_bin(s, &res, err, sql, n, params, lens, formats) == -1)
+		return -1;
+	*out = PQntuples(res) > 0;
+	PQclear(res);
 	return 0;
 }
 
@@ -545,7 +567,6 @@ is_known(struct store *s, const char *const key[6], bool *out,
 {
 	const char *params[7];
 	int lens[7] = { 0 }, formats[7] = { 0 };
-	PGresult *res;
 
 	*out = false;
 	if (s->unit.data == NULL)
@@ -554,19 +575,10 @@ is_known(struct store *s, const char *const key[6], bool *out,
 	params[6] = (const char *)s->unit.sha256;
 	lens[6] = 32;
 	formats[6] = 1;
-	res = PQexecParams(s->conn, "SELECT 1 FROM reports r JOIN raw_inputs "
+	return q_exists(s, out, err, "SELECT 1 FROM reports r JOIN raw_inputs "
 	    "w ON w.id = r.raw_id WHERE r.domain = $1 AND r.kind = $2 AND "
 	    "r.org_name = $3 AND r.report_id = $4 AND r.begin_at = $5 AND "
-	    "r.end_at = $6 AND w.sha256 = $7", 7, NULL, params, lens,
-	    formats, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		db_error(s, err, "database", res);
-		PQclear(res);
-		return -1;
-	}
-	*out = PQntuples(res) > 0;
-	PQclear(res);
-	return 0;
+	    "r.end_at = $6 AND w.sha256 = $7", 7, params, lens, formats);
 }
 
 static int
@@ -880,7 +892,6 @@ is_content_known(struct store *s, const struct report *r,
 	char begin[32], end[32], id[32];
 	const char *params[8];
 	int lens[8] = { 0 }, formats[8] = { 0 };
-	PGresult *res;
 
 	key_params(r, begin, end, params);
 	params[6] = (const char *)hash;
@@ -888,18 +899,10 @@ is_content_known(struct store *s, const struct report *r,
 	formats[6] = 1;
 	snprintf(id, sizeof(id), "%lld", s->report);
 	params[7] = id;
-	res = PQexecParams(s->conn, "SELECT 1 FROM reports WHERE domain = $1 "
+	return q_exists(s, out, err, "SELECT 1 FROM reports WHERE domain = $1 "
 	    "AND kind = $2 AND org_name = $3 AND report_id = $4 AND "
 	    "begin_at = $5 AND end_at = $6 AND content_sha256 = $7 AND "
-	    "id <> $8", 8, NULL, params, lens, formats, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		db_error(s, err, "database", res);
-		PQclear(res);
-		return -1;
-	}
-	*out = PQntuples(res) > 0;
-	PQclear(res);
-	return 0;
+	    "id <> $8", 8, params, lens, formats);
 }
 
 static int
@@ -910,7 +913,6 @@ finish_report(struct store *s, const struct report *r,
 	const char *params[8];
 	int lens[8] = { 0 }, formats[8] = { 0 };
 	struct buf notes;
-	PGresult *res;
 	int ret;
 
 	snprintf(id, sizeof(id), "%lld", s->report);
@@ -933,13 +935,10 @@ finish_report(struct store *s, const struct report *r,
 	params[5] = buf_str(&notes);
 	params[6] = r->error;
 	params[7] = r->is_rfc9990 ? "t" : "f";
-	res = PQexecParams(s->conn, "UPDATE reports SET content_sha256 = $3, "
+	ret = q_bin(s, NULL, err, "UPDATE reports SET content_sha256 = $3, "
 	    "records = $4, messages = $5, notes = $6, error = $7, "
-	    "is_rfc9990 = $8 WHERE domain = $1 AND id = $2", 8, NULL, params,
-	    lens, formats, 0);
-	ret = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
-	    db_error(s, err, "database", res);
-	PQclear(res);
+	    "is_rfc9990 = $8 WHERE domain = $1 AND id = $2", 8, params, lens,
+	    formats);
 	buf_release(&notes);
 	return ret;
 }
@@ -1209,14 +1208,11 @@ raw_lookup(struct store *s, const unsigned char sha[32], int64_t *out,
 {
 	const char *params[1] = { (const char *)sha };
 	int lens[1] = { 32 }, formats[1] = { 1 };
-	PGresult *res = PQexecParams(s->conn, "SELECT id FROM raw_inputs "
-	    "WHERE sha256 = $1", 1, NULL, params, lens, formats, 0);
+	PGresult *res = NULL;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		db_error(s, err, "database", res);
-		PQclear(res);
+	if (q_bin(s, &res, err, "SELECT id FROM raw_inputs WHERE sha256 = $1",
+	    1, params, lens, formats) == -1)
 		return -1;
-	}
 	*out = PQntuples(res) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
 	PQclear(res);
 	return 0;
