@@ -569,7 +569,8 @@ is_known(struct store *s, const char *const key[6], bool *out,
 	int lens[7] = { 0 }, formats[7] = { 0 };
 
 	*out = false;
-	if (s->unit.data == NULL)
+	/* the hash of the original is known when it is held or archived */
+	if (s->unit.data == NULL && s->unit.archived_id == 0)
 		return 0;
 	memcpy(params, key, 6 * sizeof(*params));
 	params[6] = (const char *)s->unit.sha256;
