@@ -945,28 +945,17 @@ finish_report(struct store *s, const struct report *r,
 }
 
 /*
- * The daily rollups, in the report's transaction.  Usually a reporter
- * sends one report a day: its rows are then new and a plain INSERT does;
- * otherwise they are merged with ON CONFLICT, rows locked in key order so
- * concurrent loaders cannot deadlock.  A lock on (domain, day, reporter)
- * keeps two loaders from both taking the plain path for the same day.
+ * The daily rollups, in the report's transaction.  DMARC groups are
+ * appended per report (queries sum them); the small TLS rollups are
+ * merged, rows locked in key order so concurrent loaders cannot deadlock.
  */
-#define DMARC_ROLLUP_SELECT \
-	"SELECT $1, $5::date, $4, source_ip, coalesce(header_from, ''), " \
-	"coalesce(disposition, ''), coalesce(dkim, ''), coalesce(spf, ''), " \
-	"sum(count), count(*) FROM records WHERE domain = $1 AND " \
-	"report = $2 AND begin_at = $3 GROUP BY 4, 5, 6, 7, 8"
-#define DMARC_ROLLUP_INSERT \
-	"INSERT INTO dmarc_daily AS d (domain, day, org_name, source_ip, " \
+static const char dmarc_rollup[] =
+	"INSERT INTO dmarc_daily (domain, day, org_name, source_ip, "
 	"header_from, disposition, dkim, spf, messages, records) "
-
-static const char *const dmarc_rollup[] = {
-	DMARC_ROLLUP_INSERT DMARC_ROLLUP_SELECT,
-	DMARC_ROLLUP_INSERT DMARC_ROLLUP_SELECT " ORDER BY 4, 5, 6, 7, 8 "
-	"ON CONFLICT (domain, day, org_name, source_ip, header_from, "
-	"disposition, dkim, spf) DO UPDATE SET messages = d.messages + "
-	"EXCLUDED.messages, records = d.records + EXCLUDED.records",
-};
+	"SELECT $1, $5::date, $4, source_ip, coalesce(header_from, ''), "
+	"coalesce(disposition, ''), coalesce(dkim, ''), coalesce(spf, ''), "
+	"sum(count), count(*) FROM records WHERE domain = $1 AND "
+	"report = $2 AND begin_at = $3 GROUP BY 4, 5, 6, 7, 8";
 
 static const char *const tls_rollup[] = {
 	"INSERT INTO tls_daily AS t (domain, day, org_name, policy_type, "
@@ -994,28 +983,15 @@ rollup(struct store *s, const struct report *r, struct err *err)
 	char id[32], day[16];
 	const char *params[5] = { r->domain, id, s->begin,
 		r->org_name ? r->org_name : "", day };
-	const char *day_key[3] = { params[0], day, params[3] };
-	PGresult *res = NULL;
-	bool is_first;
 
 	snprintf(id, sizeof(id), "%lld", s->report);
 	snprintf(day, sizeof(day), "%.10s", s->begin);
-	if (r->kind == REPORT_TLSRPT) {
-		for (size_t i = 0; i < 2; i++)
-			if (q(s, NULL, err, tls_rollup[i], 5, params) == -1)
-				return -1;
-		return 0;
-	}
-	if (q(s, NULL, err, "SELECT pg_advisory_xact_lock(hashtextextended("
-	    "'dmarc_daily|' || $1 || '|' || $2 || '|' || $3, 0))", 3,
-	    day_key) == -1 ||
-	    q(s, &res, err, "SELECT NOT EXISTS (SELECT 1 FROM dmarc_daily "
-	    "WHERE domain = $1 AND day = $2::date AND org_name = $3)", 3,
-	    day_key) == -1)
-		return -1;
-	is_first = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	return q(s, NULL, err, dmarc_rollup[is_first ? 0 : 1], 5, params);
+	if (r->kind == REPORT_DMARC)
+		return q(s, NULL, err, dmarc_rollup, 5, params);
+	for (size_t i = 0; i < sizeof(tls_rollup) / sizeof(tls_rollup[0]); i++)
+		if (q(s, NULL, err, tls_rollup[i], 5, params) == -1)
+			return -1;
+	return 0;
 }
 
 static int
