@@ -18,7 +18,11 @@
 enum { MAX_PARAMS = 16 };
 
 /* the child tables loaded from spool files once the main COPY is done */
-enum spool { SP_REASONS, SP_DKIM, SP_SPF, SP_TLS_FAILURES, SP_COUNT };
+enum spool {
+	SP_REASONS, SP_DKIM, SP_SPF, SP_TLS_FAILURES,
+	SP_ROLLUP,	/* dmarc_daily: one row per record, summed by queries */
+	SP_COUNT
+};
 
 static const char *const spool_copy[SP_COUNT] = {
 	[SP_REASONS] = "COPY record_reasons (domain, report, rec_no, "
@@ -31,6 +35,9 @@ static const char *const spool_copy[SP_COUNT] = {
 	    "begin_at, result_type, sending_mta_ip, receiving_mx_hostname, "
 	    "receiving_mx_helo, receiving_ip, additional_information, "
 	    "failure_reason_code, failed_session_count) FROM STDIN",
+	[SP_ROLLUP] = "COPY dmarc_daily (domain, day, org_name, source_ip, "
+	    "header_from, disposition, dkim, spf, messages, records) "
+	    "FROM STDIN",
 };
 
 struct store {
@@ -776,6 +783,39 @@ spool_children(struct store *s, const struct report *r,
 	return 0;
 }
 
+/*
+ * The record's row of the daily rollup, loaded by COPY with the report:
+ * no server-side grouping on the load path (queries sum the rows).
+ */
+static int
+rollup_row(struct store *s, const struct report *r,
+    const struct dmarc_record *rec, struct err *err)
+{
+	const char *empty = "";
+	char day[16];
+
+	snprintf(day, sizeof(day), "%.10s", s->begin);
+	buf_reset(&s->row);
+	if (copy_field(&s->row, r->domain, false, err) == -1 ||
+	    copy_field(&s->row, day, false, err) == -1 ||
+	    copy_field(&s->row, r->org_name ? r->org_name : empty, false,
+	    err) == -1 ||
+	    copy_field(&s->row, rec->ip_family ? rec->source_ip : NULL, false,
+	    err) == -1 ||
+	    copy_field(&s->row, rec->header_from ? rec->header_from : empty,
+	    false, err) == -1 ||
+	    copy_field(&s->row, rec->disposition ? rec->disposition : empty,
+	    false, err) == -1 ||
+	    copy_field(&s->row, rec->dkim ? rec->dkim : empty, false,
+	    err) == -1 ||
+	    copy_field(&s->row, rec->spf ? rec->spf : empty, false,
+	    err) == -1 ||
+	    copy_int(&s->row, rec->count, false, err) == -1 ||
+	    copy_int(&s->row, 1, true, err) == -1)
+		return -1;
+	return spool_row(s, SP_ROLLUP, err);
+}
+
 static int
 on_dmarc_record(void *ctx, const struct report *r,
     const struct dmarc_record *rec, struct err *err)
@@ -807,7 +847,9 @@ on_dmarc_record(void *ctx, const struct report *r,
 	if (put_copy(s, s->row.data, s->row.len, err) == -1)
 		return -1;
 	buf_reset(&s->row);
-	return spool_children(s, r, rec, err);
+	if (spool_children(s, r, rec, err) == -1)
+		return -1;
+	return rollup_row(s, r, rec, err);
 }
 
 static int
@@ -945,18 +987,10 @@ finish_report(struct store *s, const struct report *r,
 }
 
 /*
- * The daily rollups, in the report's transaction.  DMARC groups are
- * appended per report (queries sum them); the small TLS rollups are
- * merged, rows locked in key order so concurrent loaders cannot deadlock.
+ * The TLS rollups, in the report's transaction, merged, rows locked in
+ * key order so concurrent loaders cannot deadlock.  (The DMARC rollup rows
+ * come by COPY with the records: see rollup_row.)
  */
-static const char dmarc_rollup[] =
-	"INSERT INTO dmarc_daily (domain, day, org_name, source_ip, "
-	"header_from, disposition, dkim, spf, messages, records) "
-	"SELECT $1, $5::date, $4, source_ip, coalesce(header_from, ''), "
-	"coalesce(disposition, ''), coalesce(dkim, ''), coalesce(spf, ''), "
-	"sum(count), count(*) FROM records WHERE domain = $1 AND "
-	"report = $2 AND begin_at = $3 GROUP BY 4, 5, 6, 7, 8";
-
 static const char *const tls_rollup[] = {
 	"INSERT INTO tls_daily AS t (domain, day, org_name, policy_type, "
 	"successful, failed) SELECT coalesce(policy_domain, $1), $5::date, $4, "
@@ -987,7 +1021,7 @@ rollup(struct store *s, const struct report *r, struct err *err)
 	snprintf(id, sizeof(id), "%lld", s->report);
 	snprintf(day, sizeof(day), "%.10s", s->begin);
 	if (r->kind == REPORT_DMARC)
-		return q(s, NULL, err, dmarc_rollup, 5, params);
+		return 0;
 	for (size_t i = 0; i < sizeof(tls_rollup) / sizeof(tls_rollup[0]); i++)
 		if (q(s, NULL, err, tls_rollup[i], 5, params) == -1)
 			return -1;
