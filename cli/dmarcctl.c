@@ -39,9 +39,9 @@ usage(FILE *f)
 	fprintf(f, "usage: dmarcctl [--db CONNINFO] [-c FILE] [-q|-v] "
 	    "COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-34s %s\n", commands[i].usage,
+		fprintf(f, "  %-38s %s\n", commands[i].usage,
 		    commands[i].help);
-	fprintf(f, "  %-34s %s\n", "help [COMMAND]", "show this help");
+	fprintf(f, "  %-38s %s\n", "help [COMMAND]", "show this help");
 }
 
 static const struct command *
