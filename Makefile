@@ -99,8 +99,8 @@ demo: deps all $(B)/demo-gen
 # the demo's mailbox generator
 $(B)/demo-gen: scripts/demo-gen.c
 	@mkdir -p $(@D)
-	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
-	    -o $@ $< -lz
+	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
+	    $(WARN) -o $@ $< -lz
 
 demo-stop:
 	@scripts/demo-db.sh stop
@@ -111,7 +111,7 @@ bench: deps all
 
 $(B)/bench/gen: bench/gen.c
 	@mkdir -p $(@D)
-	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L $(WARN) -o $@ $< -lz
+	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L -I. $(WARN) -o $@ $< -lz
 
 # libFuzzer harnesses: clang with -fsanitize=fuzzer,address,undefined.
 FUZZ_CC      ?= clang

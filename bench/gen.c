@@ -29,39 +29,13 @@
 
 #include <zlib.h>
 
+#include "common/prng.h"
+
 enum { EX_USAGE_ = 64, EX_IO_ = 74 };
 enum { OUT_BUF = 1 << 16, MAX_RECORDS = 100000000 };
 
 /* One day, starting 2026-01-01T00:00:00Z. */
 #define REPORT_BEGIN 1767225600ULL
-
-/* ---- PRNG: splitmix64, fully determined by the seed ---- */
-
-static uint64_t
-rng_next(uint64_t *state)
-{
-	uint64_t z;
-
-	*state += 0x9e3779b97f4a7c15ULL;
-	z = *state;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n), n < 2^32 (multiply-shift, no modulo bias to speak of). */
-static uint32_t
-rng_below(uint64_t *state, uint32_t n)
-{
-	return (uint32_t)(((rng_next(state) >> 32) * (uint64_t)n) >> 32);
-}
-
-/* True with probability pct/100. */
-static bool
-rng_pct(uint64_t *state, uint32_t pct)
-{
-	return rng_below(state, 100) < pct;
-}
 
 /* ---- buffered output to a FILE or a gzFile ---- */
 

@@ -64,12 +64,6 @@ table_add_row(void *ctx, size_t ncols, const char *const *names,
 	return 0;
 }
 
-size_t
-table_rows(const struct table *t)
-{
-	return t->rows;
-}
-
 static bool
 is_numeric(const struct table *t, const char *name)
 {

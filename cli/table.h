@@ -24,8 +24,6 @@ void table_free(struct table *t);
 int table_add_row(void *ctx, size_t ncols, const char *const *names,
     const char *const *values, struct err *err);
 
-size_t table_rows(const struct table *t);
-
 /* Print; JSON is {"<key>":[{...},...]}.  ERR_IO when f fails. */
 int table_print(const struct table *t, enum table_format format,
     const char *json_key, FILE *f, struct err *err);

@@ -129,44 +129,6 @@ stream_new_mem(struct stream **out, const void *data, size_t len,
 	stream_new_ops(out, &mem_ops, m, name);
 }
 
-struct concat_impl {
-	struct stream *prefix;
-	struct stream *inner;
-};
-
-static ssize_t
-concat_read(void *impl, void *buf, size_t len, struct err *err)
-{
-	struct concat_impl *c = impl;
-	ssize_t n = stream_read(c->prefix, buf, len, err);
-
-	if (n != 0)
-		return n;
-	return stream_read(c->inner, buf, len, err);
-}
-
-static void
-concat_close(void *impl)
-{
-	struct concat_impl *c = impl;
-
-	stream_free(c->prefix);
-	free(c);
-}
-
-static const struct stream_ops concat_ops = { concat_read, concat_close };
-
-void
-stream_new_concat(struct stream **out, const void *prefix, size_t len,
-    struct stream *inner, const char *name)
-{
-	struct concat_impl *c = xmalloc(sizeof(*c));
-
-	stream_new_mem(&c->prefix, prefix, len, name);
-	c->inner = inner;
-	stream_new_ops(out, &concat_ops, c, name);
-}
-
 void
 stream_free(struct stream *s)
 {

@@ -48,10 +48,6 @@ void stream_new_mem(struct stream **out, const void *data, size_t len,
 void stream_new_ops(struct stream **out, const struct stream_ops *ops,
     void *impl, const char *name);
 
-/* The bytes of prefix (borrowed), then those of inner (borrowed). */
-void stream_new_concat(struct stream **out, const void *prefix, size_t len,
-    struct stream *inner, const char *name);
-
 void stream_free(struct stream *s);
 
 /*

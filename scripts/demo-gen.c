@@ -75,6 +75,8 @@
 
 #include <zlib.h>
 
+#include "common/prng.h"
+
 enum { EX_USAGE_ = 64, EX_IO_ = 74 };
 enum { DAY = 86400, MAX_DAYS = 366, DEFAULT_DAYS = 21, MX2_BAD_DAYS = 5 };
 enum { IP_LEN = 48, NAME_LEN = 64, MAX_SPOOFERS = 400, MAX_WS_IPS = 16 };
@@ -82,41 +84,6 @@ enum { IP_LEN = 48, NAME_LEN = 64, MAX_SPOOFERS = 400, MAX_WS_IPS = 16 };
 #define DOMAIN		"acme-widgets.example"
 #define SUBDOMAIN	"mail.acme-widgets.example"
 #define RUA		"dmarc@acme-widgets.example"
-
-/* ---- PRNG: splitmix64, fully determined by the seed ---- */
-
-static uint64_t
-rng_next(uint64_t *state)
-{
-	uint64_t z;
-
-	*state += 0x9e3779b97f4a7c15ULL;
-	z = *state;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n), n < 2^32. */
-static uint32_t
-rng_below(uint64_t *state, uint32_t n)
-{
-	return (uint32_t)(((rng_next(state) >> 32) * (uint64_t)n) >> 32);
-}
-
-/* Uniform in [lo, hi]. */
-static uint32_t
-rng_range(uint64_t *state, uint32_t lo, uint32_t hi)
-{
-	assert(lo <= hi);
-	return lo + rng_below(state, hi - lo + 1);
-}
-
-static bool
-rng_pct(uint64_t *state, uint32_t pct)
-{
-	return rng_below(state, 100) < pct;
-}
 
 /*
  * One independent stream per (day, purpose): changing how much one report

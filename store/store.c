@@ -1012,7 +1012,7 @@ static const char *const tls_rollup[] = {
 };
 
 static int
-rollup(struct store *s, const struct report *r, struct err *err)
+tls_rollup_load(struct store *s, const struct report *r, struct err *err)
 {
 	char id[32], day[16];
 	const char *params[5] = { r->domain, id, s->begin,
@@ -1020,8 +1020,6 @@ rollup(struct store *s, const struct report *r, struct err *err)
 
 	snprintf(id, sizeof(id), "%lld", s->report);
 	snprintf(day, sizeof(day), "%.10s", s->begin);
-	if (r->kind == REPORT_DMARC)
-		return 0;
 	for (size_t i = 0; i < sizeof(tls_rollup) / sizeof(tls_rollup[0]); i++)
 		if (q(s, NULL, err, tls_rollup[i], 5, params) == -1)
 			return -1;
@@ -1053,7 +1051,8 @@ on_end(void *ctx, const struct report *r, struct err *err)
 		s->stats.reports_duplicate++;
 		return 0;
 	}
-	if (finish_report(s, r, hash, err) == -1 || rollup(s, r, err) == -1 ||
+	if (finish_report(s, r, hash, err) == -1 ||
+	    (r->kind == REPORT_TLSRPT && tls_rollup_load(s, r, err) == -1) ||
 	    exec(s, "COMMIT", err) == -1)
 		goto fail;
 	s->in_tx = false;
