@@ -1,6 +1,6 @@
 # dmarcctl: one non-recursive Makefile.  `make help` lists the targets.
 
-PKGS    = libxml-2.0 zlib libzip jansson libpq
+PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl
 ETPAN_CFLAGS := $(shell pkg-config --cflags libetpan 2>/dev/null || libetpan-config --cflags 2>/dev/null)
 # Debian's libetpan.pc leaks a dpkg link spec that makes the binary non-PIE;
 # the shared library carries its own dependencies, so -letpan is enough.
@@ -28,11 +28,13 @@ COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
               common/sha256.c
 PARSERS_SRC = parsers/report.c parsers/normalize.c parsers/decomp.c \
               parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
-INGEST_SRC  = ingest/source.c
+INGEST_SRC  = ingest/source.c ingest/source_imap.c
 STORE_SRC   = store/store.c
+ANALYZE_SRC =
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
-              cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c cli/cmd_list.c
+              cli/pipeline.c cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c \
+              cli/cmd_list.c cli/cmd_fetch.c
 MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
@@ -42,9 +44,11 @@ TESTS_SRC   = tests/test_util.c \
               tests/parsers/test_mail.c tests/parsers/test_report.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
               tests/store/test_rig.c tests/store/test_store.c \
-              tests/cli/test_parse.c tests/cli/test_ingest.c
+              tests/cli/test_parse.c tests/cli/test_ingest.c \
+              tests/ingest/test_fetch.c
 
-LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) $(CLI_SRC)
+LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
+           $(ANALYZE_SRC) $(CLI_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
 TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)

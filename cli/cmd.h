@@ -24,6 +24,7 @@ int cmd_exit_status(enum err_code code);
 /* Each command: parse its options, do the work, return an exit status. */
 int cmd_parse(int argc, char **argv, const struct config *cfg);
 int cmd_ingest(int argc, char **argv, const struct config *cfg);
+int cmd_fetch(int argc, char **argv, const struct config *cfg);
 int cmd_reparse(int argc, char **argv, const struct config *cfg);
 int cmd_db(int argc, char **argv, const struct config *cfg);
 int cmd_reports(int argc, char **argv, const struct config *cfg);

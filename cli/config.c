@@ -37,6 +37,7 @@ static const struct key keys[] = {
 	STR("imap", "mailbox", imap_mailbox),
 	STR("imap", "archive", imap_archive),
 	STR("imap", "errors", imap_errors),
+	STR("imap", "timeout", imap_timeout),
 	NUM(K_SIZE, "max_decompressed", max_decompressed),
 	NUM(K_COUNT, "max_records", max_records),
 	NUM(K_SIZE, "max_message", max_message),
@@ -64,6 +65,10 @@ config_release(struct config *cfg)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (keys[i].type == K_STR)
 			free(*(char **)((char *)cfg + keys[i].offset));
+	if (cfg->imap_password != NULL) {
+		explicit_bzero(cfg->imap_password, strlen(cfg->imap_password));
+		free(cfg->imap_password);
+	}
 	free(cfg->path);
 	config_init(cfg);
 }

@@ -25,6 +25,8 @@ struct config {
 	char *imap_mailbox;
 	char *imap_archive;
 	char *imap_errors;
+	char *imap_timeout;	/* seconds */
+	char *imap_password;	/* from $DMARCCTL_IMAP_PASSWORD only */
 };
 
 /* Defaults only. */

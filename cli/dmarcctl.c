@@ -10,6 +10,7 @@
 #include "cli/cmd.h"
 #include "cli/config.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 #define DEFAULT_CONFIG "/etc/dmarcctl/dmarcctl.conf"
 
@@ -23,6 +24,9 @@ static const struct command {
 	  "print the reports found in files (no database)" },
 	{ "ingest", cmd_ingest, "ingest [--dry-run] [--json] PATH...|-",
 	  "store the reports of files, directories, Maildirs, mbox" },
+	{ "fetch", cmd_fetch,
+	  "fetch [--dry-run] [--json] [--watch] [--insecure]",
+	  "store the reports of the IMAP mailbox of [imap], then move them" },
 	{ "reparse", cmd_reparse, "reparse",
 	  "rebuild every stored row from the archived originals" },
 	{ "db", cmd_db, "db migrate|status",
@@ -73,6 +77,9 @@ load_config(struct config *cfg, const char *path, const char *db,
 		return -1;
 	if (db != NULL && config_set(cfg, "", "database", db, err) == -1)
 		return -1;
+	/* a secret: never a setting of the file, never a flag */
+	if ((env = getenv("DMARCCTL_IMAP_PASSWORD")) != NULL && *env != '\0')
+		cfg->imap_password = xstrdup(env);
 	return 0;
 }
 

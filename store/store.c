@@ -1154,6 +1154,21 @@ out:
 }
 
 int
+store_try_lock(struct store *s, const char *name, struct err *err)
+{
+	const char *const params[] = { name };
+	PGresult *res = NULL;
+	int ret;
+
+	if (q(s, &res, err, "SELECT pg_try_advisory_lock(hashtextextended("
+	    "'dmarcctl lock ' || $1, 0))", 1, params) == -1)
+		return -1;
+	ret = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return ret;
+}
+
+int
 store_clear_derived(struct store *s, struct err *err)
 {
 	return exec(s, "TRUNCATE reports, records, record_reasons, "

@@ -98,6 +98,12 @@ const struct store_stats *store_stats(const struct store *s);
 int store_record_error(struct store *s, const struct err *why,
     struct err *err);
 
+/*
+ * Take the session-wide lock called name unless another connection holds
+ * it: 1 taken (held until store_free), 0 busy.  One fetch per mailbox.
+ */
+int store_try_lock(struct store *s, const char *name, struct err *err);
+
 /* --- reparse: rebuild every row from the raw archive --- */
 
 /*

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Run a test binary against a throwaway PostgreSQL cluster (make check):
+# Run a test binary against a throwaway PostgreSQL cluster and a throwaway
+# Dovecot IMAP server (make check):
 #
 #   tests/run-tests.sh build/tests/run [criterion options]
 #
 # Starts a cluster in a fresh temp dir (unix socket only, a random port),
 # exports TEST_PG_CONNINFO (the maintenance database, dbname=postgres) and
-# TEST_PG_DIR, runs the command, then always stops the cluster and removes
-# the dir, also when the tests fail or the run is interrupted.  The exit
-# status is the command's.  A cluster that cannot start fails the run: store
-# tests never skip.
+# TEST_PG_DIR; starts Dovecot on loopback (scripts/imap-rig.sh: STARTTLS on
+# TEST_IMAP_PORT, implicit TLS on TEST_IMAPS_PORT, its self-signed
+# certificate in TEST_IMAP_CA, any user with the password "secret", mail in
+# TEST_IMAP_DIR); runs the command, then always stops both servers and
+# removes the dir, also when the tests fail or the run is interrupted.  The
+# exit status is the command's.  A server that cannot start fails the run:
+# store and IMAP tests never skip.
 set -euo pipefail
 
 if [ $# -eq 0 ]; then
@@ -17,6 +21,7 @@ if [ $# -eq 0 ]; then
 fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 rig=$here/scripts/pg-rig.sh
+imap_rig=$here/scripts/imap-rig.sh
 
 work=
 child=
@@ -36,6 +41,7 @@ cleanup() {
 		wait "$child" 2>/dev/null || true
 	fi
 	if [ -n "$work" ] && [ -d "$work" ]; then
+		"$imap_rig" destroy "$work/imap" || ok=1
 		if "$rig" destroy "$work/pg"; then
 			rm -rf "$work"
 		else
@@ -64,6 +70,26 @@ export TEST_PG_CONNINFO=$conninfo TEST_PG_DIR=$work/pg
 ms=$((($(date +%s%N) - t0) / 1000000))
 printf 'run-tests: test cluster up in %d.%d s: %s\n' $((ms / 1000)) \
     $((ms % 1000 / 100)) "$TEST_PG_CONNINFO" >&2
+
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+imap_port=$(free_port)
+imaps_port=$(free_port)
+while [ "$imaps_port" = "$imap_port" ]; do imaps_port=$(free_port); done
+if ! "$imap_rig" start "$work/imap" "$imap_port" "$imaps_port" >/dev/null; then
+	echo "run-tests: cannot start the test IMAP server; the fetch tests" \
+	    "need it" >&2
+	exit 1
+fi
+export TEST_IMAP_DIR=$work/imap TEST_IMAP_PORT=$imap_port \
+    TEST_IMAPS_PORT=$imaps_port TEST_IMAP_CA=$work/imap/cert.pem
+echo "run-tests: test IMAP server on 127.0.0.1:$imap_port (STARTTLS)" \
+    "and :$imaps_port (TLS)" >&2
 
 # In the background, so that a signal reaches the trap at once (the trap
 # passes it on as SIGTERM: Criterion's runner sits in a process group of

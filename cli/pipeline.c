@@ -1,0 +1,395 @@
+#include "cli/pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "common/log.h"
+#include "common/sha256.h"
+#include "common/xalloc.h"
+#include "parsers/decomp.h"
+#include "store/store.h"
+
+/* units up to this size are held whole; larger ones go through a file */
+enum { INLINE_MAX = 1u << 20 };
+
+
+/* parts that held no valid report: say so, and record it */
+static void
+on_failure(void *ctx, const struct err *why)
+{
+	pipeline_failure(ctx, why);
+}
+
+void
+pipeline_failure(struct pipeline *g, const struct err *why)
+{
+	struct err err;
+
+	if (why->code == ERR_DB) {
+		if (!g->is_db_lost)
+			g->db_err = *why;
+		g->is_db_lost = true;
+		return;
+	}
+	g->failed++;
+	g->has_io_error |= why->code == ERR_IO;
+	log_error("%s", why->msg);
+	if (g->store != NULL && !g->is_db_lost &&
+	    store_record_error(g->store, why, &err) == -1) {
+		g->db_err = err;
+		g->is_db_lost = true;
+	}
+}
+
+/* --dry-run: count what would be stored */
+static int
+dry_end(void *ctx, const struct report *r, struct err *err)
+{
+	struct pipeline *g = ctx;
+
+	(void)err;
+	g->dry_reports++;
+	g->dry_records += r->records;
+	return 0;
+}
+
+/* our sink hands reports to the inner one and keeps failures for us */
+static int
+fwd_header(void *ctx, const struct report *r, struct err *err)
+{
+	struct pipeline *g = ctx;
+
+	return g->inner.on_header ? g->inner.on_header(g->inner.ctx, r, err) :
+	    0;
+}
+
+static int
+fwd_record(void *ctx, const struct report *r, const struct dmarc_record *rec,
+    struct err *err)
+{
+	struct pipeline *g = ctx;
+
+	return g->inner.on_dmarc_record ? g->inner.on_dmarc_record(
+	    g->inner.ctx, r, rec, err) : 0;
+}
+
+static int
+fwd_policy(void *ctx, const struct report *r, const struct tls_policy *p,
+    struct err *err)
+{
+	struct pipeline *g = ctx;
+
+	return g->inner.on_tls_policy ? g->inner.on_tls_policy(g->inner.ctx,
+	    r, p, err) : 0;
+}
+
+static int
+fwd_end(void *ctx, const struct report *r, struct err *err)
+{
+	struct pipeline *g = ctx;
+
+	return g->inner.on_end ? g->inner.on_end(g->inner.ctx, r, err) : 0;
+}
+
+static void
+fwd_abort(void *ctx, const struct report *r)
+{
+	struct pipeline *g = ctx;
+
+	if (g->inner.on_abort != NULL)
+		g->inner.on_abort(g->inner.ctx, r);
+}
+
+/* the original, as it will be archived: plain text is kept gzip'd */
+static int
+prepare_unit(struct store_unit *u, const char *data, size_t len,
+    const char *name, char **gz, struct err *err)
+{
+	struct sha256 h;
+	size_t gzlen;
+
+	memset(u, 0, sizeof(*u));
+	u->source = name;
+	u->size = len;
+	sha256_init(&h);
+	sha256_add(&h, data, len);
+	sha256_done(&h, u->sha256);
+	u->data = data;
+	u->len = len;
+	u->encoding = "identity";
+	if (decomp_is_gzip((const unsigned char *)data, len) ||
+	    decomp_is_zip((const unsigned char *)data, len))
+		return 0;
+	if (decomp_gzip_mem(data, len, len + 1024, gz, &gzlen, err) == -1)
+		return -1;
+	u->data = *gz;
+	u->len = gzlen;
+	u->encoding = "gzip";
+	return 0;
+}
+
+/* read up to max bytes; *is_whole says whether that was all of it */
+static int
+read_unit(struct stream *in, size_t max, char **out, size_t *len,
+    bool *is_whole, struct err *err)
+{
+	size_t cap = 65536, n = 0;
+	char *p = xmalloc(cap);
+	ssize_t r;
+
+	*is_whole = false;
+	while (n < max) {
+		if (n == cap) {
+			cap = cap > max / 2 ? max : cap * 2;
+			p = xrealloc(p, cap);
+		}
+		r = stream_read(in, p + n, cap - n, err);
+		if (r == -1) {
+			free(p);
+			return -1;
+		}
+		if (r == 0) {
+			*is_whole = true;
+			break;
+		}
+		n += (size_t)r;
+	}
+	*out = p;
+	*len = n;
+	return 0;
+}
+
+/* a new unit: what failures are recorded against, until it has data */
+void
+pipeline_begin_unit(struct pipeline *g, const char *name)
+{
+	struct store_unit u;
+
+	memset(&u, 0, sizeof(u));
+	u.source = name;
+	g->inputs++;
+	if (g->store != NULL)
+		store_set_unit(g->store, &u);
+}
+
+void
+pipeline_progress(struct pipeline *g)
+{
+	time_t now = time(NULL);
+
+	if (!log_want_progress() || now == g->last_progress)
+		return;
+	g->last_progress = now;
+	fprintf(stderr, "\rdmarcctl: %u inputs, %u reports, %u failed ",
+	    g->inputs, g->reports, g->failed);
+}
+
+/*
+ * A unit too large to hold: the prefix already read and the rest of the
+ * stream go to a temporary file, hashed on the way.
+ */
+static int
+spool_unit(const char *prefix, size_t len, struct stream *in,
+    struct store_unit *u, FILE **out, struct err *err)
+{
+	FILE *f = tmpfile();
+	char chunk[65536];
+	struct sha256 h;
+	ssize_t n;
+
+	if (f == NULL)
+		return err_set(err, ERR_IO, "cannot create a temporary file");
+	sha256_init(&h);
+	sha256_add(&h, prefix, len);
+	u->size = len;
+	u->encoding = decomp_is_gzip((const unsigned char *)prefix, len) ||
+	    decomp_is_zip((const unsigned char *)prefix, len) ? "identity" :
+	    "gzip";
+	if (fwrite(prefix, 1, len, f) != len)
+		goto io;
+	while ((n = stream_read(in, chunk, sizeof(chunk), err)) > 0) {
+		sha256_add(&h, chunk, (size_t)n);
+		u->size += (uint64_t)n;
+		if (fwrite(chunk, 1, (size_t)n, f) != (size_t)n)
+			goto io;
+	}
+	if (n == -1 || fflush(f) == EOF) {
+		if (n != -1)
+			err_set(err, ERR_IO, "cannot write a temporary file");
+		fclose(f);
+		return -1;
+	}
+	sha256_done(&h, u->sha256);
+	*out = f;
+	return 0;
+io:
+	fclose(f);
+	return err_set(err, ERR_IO, "cannot write a temporary file");
+}
+
+/* a stream over the spool file from its start (the FILE stays open) */
+static void
+spool_stream(FILE *f, struct stream **out, const char *name)
+{
+	lseek(fileno(f), 0, SEEK_SET);
+	stream_new_fd(out, fileno(f), false, name);
+}
+
+static int
+archive_spool(struct pipeline *g, struct store_unit *u, FILE *f,
+    struct err *err)
+{
+	struct stream *raw = NULL, *gz = NULL;
+	int ret;
+
+	spool_stream(f, &raw, u->source);
+	if (strcmp(u->encoding, "gzip") == 0)
+		decomp_gzip_stream(&gz, raw);
+	ret = store_archive_stream(g->store, u, gz ? gz : raw,
+	    &u->archived_id, err);
+	stream_free(gz);
+	stream_free(raw);
+	return ret;
+}
+
+enum unit_fate
+pipeline_unit(struct pipeline *g, struct stream *in, const char *name)
+{
+	const struct report_limits *lim = &g->cfg->limits;
+	struct stream *s = NULL;
+	struct store_unit u;
+	struct report_stats st;
+	char *data = NULL, *gz = NULL;
+	FILE *spool = NULL;
+	size_t len;
+	bool is_whole;
+	enum unit_fate fate = UNIT_REJECTED;
+	struct err err;
+
+	pipeline_begin_unit(g, name);
+	memset(&u, 0, sizeof(u));
+	u.source = name;
+	if (read_unit(in, INLINE_MAX, &data, &len, &is_whole, &err) == -1 ||
+	    (is_whole && prepare_unit(&u, data, len, name, &gz,
+	    &err) == -1) ||
+	    (!is_whole && spool_unit(data, len, in, &u, &spool, &err) == -1) ||
+	    (spool != NULL && g->store != NULL &&
+	    archive_spool(g, &u, spool, &err) == -1)) {
+		err_wrap(&err, "%s", name);
+		on_failure(g, &err);
+		goto out;
+	}
+	if (spool != NULL)
+		spool_stream(spool, &s, name);
+	else
+		stream_new_mem(&s, data, len, name);
+	if (g->store != NULL)
+		store_set_unit(g->store, &u);
+	if (report_parse(s, name, lim, &g->sink, &st, &err) == -1)
+		on_failure(g, &err);
+	g->reports += st.reports;
+	fate = st.reports > 0 ? UNIT_STORED : UNIT_REJECTED;
+out:
+	stream_free(s);
+	if (spool != NULL)
+		fclose(spool);
+	free(data);
+	free(gz);
+	pipeline_progress(g);
+	return g->is_db_lost ? UNIT_STOPPED : fate;
+}
+
+static void
+summary(const struct pipeline *g)
+{
+	unsigned new_reports = g->dry_reports, dups = 0;
+	uint64_t records = g->dry_records;
+
+	if (g->store != NULL) {
+		const struct store_stats *st = store_stats(g->store);
+
+		new_reports = st->reports_new;
+		dups = st->reports_duplicate;
+		records = st->records;
+	}
+	if (log_want_progress())
+		fputc('\n', stderr);
+	if (g->want_json) {
+		printf("{\"inputs\":%u,\"reports\":%u,\"new\":%u,"
+		    "\"duplicate\":%u,\"failed\":%u,\"records\":%llu",
+		    g->inputs, g->reports, new_reports, dups, g->failed,
+		    (unsigned long long)records);
+		if (g->is_mailbox)
+			printf(",\"archived\":%u,\"rejected\":%u", g->archived,
+			    g->rejected);
+		printf("}\n");
+	}
+	if (log_get_level() < LOG_NORMAL)
+		return;
+	fprintf(stderr, "dmarcctl: %u inputs, %u reports (%u new, %u "
+	    "duplicate%s), %u failed, %llu records stored",
+	    g->inputs, g->reports, new_reports, dups,
+	    g->store == NULL ? ", dry run: nothing stored" : "",
+	    g->failed, (unsigned long long)records);
+	if (g->is_mailbox)
+		fprintf(stderr, "; %u messages moved to the archive, %u to "
+		    "errors", g->archived, g->rejected);
+	fputc('\n', stderr);
+}
+
+/* connect to a migrated database; the store's sink becomes inner */
+static int
+open_store(struct pipeline *g)
+{
+	struct err err;
+
+	if (store_open(&g->store, g->cfg->database, &err) == -1 ||
+	    store_check_schema(g->store, &err) == -1) {
+		log_error("%s", err.msg);
+		store_free(g->store);
+		g->store = NULL;
+		return -1;
+	}
+	store_sink(g->store, &g->inner);
+	return 0;
+}
+
+int
+pipeline_init(struct pipeline *g, const struct config *cfg, bool is_dry)
+{
+	memset(g, 0, sizeof(*g));
+	g->cfg = cfg;
+	g->sink = (struct report_sink){ g, fwd_header, fwd_record, fwd_policy,
+		fwd_end, fwd_abort, on_failure };
+	if (is_dry) {
+		g->inner = (struct report_sink){ g, NULL, NULL, NULL, dry_end,
+			NULL, NULL };
+		return 0;
+	}
+	return open_store(g);
+}
+
+/* the summary, and the exit status of the run */
+int
+pipeline_finish(struct pipeline *g)
+{
+	int status = EXIT_OK;
+
+	summary(g);
+	if (g->is_db_lost) {
+		log_error("%s", g->db_err.msg);
+		/* a dropped connection is worth a retry; anything else is not
+		 * a server that works */
+		status = store_is_connected(g->store) ? EXIT_UNAVAILABLE :
+		    EXIT_TEMPFAIL;
+	} else if (g->failed > 0) {
+		status = g->has_io_error ? EXIT_IOERR : EXIT_DATAERR;
+	}
+	store_free(g->store);
+	g->store = NULL;
+	return status;
+}
+

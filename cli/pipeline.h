@@ -1,0 +1,75 @@
+/*
+ * pipeline: what joins ingest (units), parsers (reports) and store (rows),
+ * for every command that loads reports: ingest, fetch and reparse.
+ *
+ * Each unit (a file, an email of a Maildir or of an IMAP mailbox) is read
+ * into memory when it is small (INLINE_MAX), so its original is archived in
+ * the transaction of its first report; a larger one is spooled to a
+ * temporary file, archived as a stream in a transaction of its own, and
+ * parsed from the file: memory stays flat whatever the size of the input.
+ * Every report is one transaction; a unit that holds no valid report is
+ * recorded in ingest_errors, and the run goes on.  A database failure stops
+ * the run: what was committed stays.
+ */
+#ifndef DMARC_CLI_PIPELINE_H
+#define DMARC_CLI_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cli/config.h"
+#include "common/err.h"
+#include "common/stream.h"
+#include "parsers/report.h"
+
+struct store;
+
+struct pipeline {
+	const struct config *cfg;
+	struct store *store;	/* NULL with --dry-run */
+	struct report_sink sink;	/* ours: forwards to inner */
+	struct report_sink inner;	/* the store's, or the dry run's */
+	bool want_json;
+	unsigned inputs;
+	unsigned reports;
+	unsigned failed;
+	bool has_io_error;	/* an input could not be read at all: 74 */
+	unsigned dry_reports;
+	uint64_t dry_records;
+	bool is_db_lost;	/* a database error: stop the run */
+	struct err db_err;
+	time_t last_progress;
+	/* fetch: messages moved out of the mailbox */
+	bool is_mailbox;
+	unsigned archived;
+	unsigned rejected;
+};
+
+/* what became of a unit: the IMAP source moves the message accordingly */
+enum unit_fate {
+	UNIT_STORED,	/* its reports are committed (new or duplicate) */
+	UNIT_REJECTED,	/* it holds no valid report: recorded as failed */
+	UNIT_STOPPED,	/* the database failed: nothing is known, stop */
+};
+
+/*
+ * Ready g: connected to a migrated database, or (is_dry) counting only.
+ * -1 when the database cannot be used (said on stderr).
+ */
+int pipeline_init(struct pipeline *g, const struct config *cfg, bool is_dry);
+
+/* Parse and store one unit. */
+enum unit_fate pipeline_unit(struct pipeline *g, struct stream *in,
+    const char *name);
+
+/* A unit that failed before it could be parsed: counted, said, recorded. */
+void pipeline_begin_unit(struct pipeline *g, const char *name);
+void pipeline_failure(struct pipeline *g, const struct err *why);
+
+void pipeline_progress(struct pipeline *g);
+
+/* The summary (text on stderr, --json on stdout); the exit status. */
+int pipeline_finish(struct pipeline *g);
+
+#endif
