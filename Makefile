@@ -30,7 +30,7 @@ PARSERS_SRC = parsers/report.c parsers/normalize.c parsers/decomp.c \
               parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
 INGEST_SRC  = ingest/source.c ingest/source_imap.c
 STORE_SRC   = store/store.c
-ANALYZE_SRC =
+ANALYZE_SRC = analyze/orgdomain.c analyze/rdns.c analyze/verdict.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/pipeline.c cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c \
@@ -45,7 +45,9 @@ TESTS_SRC   = tests/test_util.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
               tests/store/test_rig.c tests/store/test_store.c \
               tests/cli/test_parse.c tests/cli/test_ingest.c \
-              tests/ingest/test_fetch.c
+              tests/ingest/test_fetch.c \
+              tests/analyze/test_orgdomain.c tests/analyze/test_rdns.c \
+              tests/analyze/test_verdict.c
 
 LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
            $(ANALYZE_SRC) $(CLI_SRC)

@@ -1,0 +1,1249 @@
+#include "analyze/verdict.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/xalloc.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const verdict_words[] = {
+	[VERDICT_INSUFFICIENT_DATA] = "insufficient-data",
+	[VERDICT_STAY] = "stay",
+	[VERDICT_QUARANTINE] = "quarantine",
+	[VERDICT_REJECT] = "reject",
+	[VERDICT_DONE] = "done",
+	[VERDICT_ENFORCE] = "enforce",
+};
+
+static const char *const class_words[] = {
+	[SOURCE_ALIGNED] = "aligned",
+	[SOURCE_PARTIAL] = "partial",
+	[SOURCE_THIRD_PARTY] = "third-party",
+	[SOURCE_INDIRECT] = "indirect",
+	[SOURCE_UNAUTHENTICATED] = "unauthenticated",
+};
+
+/*
+ * Major mail services: a source sending for us from one of these is very
+ * likely a service the domain owner signed up for, even when it was seen
+ * on a day or two only.  Matched as the domain or a parent of the rDNS
+ * name, its base, or the foreign DKIM d= / SPF domain.
+ */
+struct known_service {
+	const char *domain;
+	const char *name;
+};
+
+static const struct known_service known_services[] = {
+	{ "amazonses.com", "Amazon SES" },
+	{ "sendgrid.net", "SendGrid" },
+	{ "mailgun.org", "Mailgun" },
+	{ "mailgun.net", "Mailgun" },
+	{ "mcsv.net", "Mailchimp" },
+	{ "mcdlv.net", "Mailchimp" },
+	{ "rsgsv.net", "Mailchimp" },
+	{ "mailchimp.com", "Mailchimp" },
+	{ "mandrillapp.com", "Mandrill" },
+	{ "sparkpostmail.com", "SparkPost" },
+	{ "sparkpost.com", "SparkPost" },
+	{ "mailjet.com", "Mailjet" },
+	{ "sendinblue.com", "Brevo" },
+	{ "brevo.com", "Brevo" },
+	{ "postmarkapp.com", "Postmark" },
+	{ "mtasv.net", "Postmark" },
+	{ "zendesk.com", "Zendesk" },
+	{ "salesforce.com", "Salesforce" },
+	{ "exacttarget.com", "Salesforce Marketing Cloud" },
+	{ "hubspot.com", "HubSpot" },
+	{ "hubspotemail.net", "HubSpot" },
+	{ "outlook.com", "Microsoft 365" },
+	{ "onmicrosoft.com", "Microsoft 365" },
+	{ "google.com", "Google Workspace" },
+	{ "googlemail.com", "Google Workspace" },
+	{ "gappssmtp.com", "Google Workspace" },
+	{ "zoho.com", "Zoho Mail" },
+	{ "mktomail.com", "Marketo" },
+	{ "ccsend.com", "Constant Contact" },
+	{ "constantcontact.com", "Constant Contact" },
+	{ "elasticemail.com", "Elastic Email" },
+	{ "shopifyemail.com", "Shopify" },
+	{ "pphosted.com", "Proofpoint" },
+	{ "mimecast.com", "Mimecast" },
+	{ "messagelabs.com", "Broadcom Email Security" },
+};
+
+/* RFC 8460 section 4.3 result types: meaning and fix ({mx}, {domain}). */
+struct tls_type {
+	const char *type;
+	bool is_blocking;
+	const char *meaning;
+	const char *fix;
+};
+
+static const struct tls_type tls_types[] = {
+	{ "starttls-not-supported", true,
+	    "the MX did not offer STARTTLS, so mail went unencrypted",
+	    "enable STARTTLS on {mx} and check that no firewall or "
+	    "middlebox strips it from the EHLO reply" },
+	{ "certificate-host-mismatch", true,
+	    "the certificate of the MX does not name the MX host",
+	    "install a certificate on {mx} whose subjectAltName includes "
+	    "{mx}, and make the mx: lines of the MTA-STS policy match the "
+	    "MX names" },
+	{ "certificate-expired", true,
+	    "the certificate of the MX has expired",
+	    "renew the certificate of {mx} and automate renewal (an ACME "
+	    "client, for example)" },
+	{ "certificate-not-trusted", true,
+	    "the certificate of the MX does not chain to a trusted CA "
+	    "(self-signed, or an intermediate is missing)",
+	    "install a certificate for {mx} from a public CA and serve the "
+	    "full chain, intermediates included" },
+	{ "validation-failure", true,
+	    "TLS validation failed for another reason (see the "
+	    "failure-reason-code of the reports)",
+	    "check the TLS setup of {mx} (protocol versions, ciphers, "
+	    "certificate chain) against the failure-reason-code in the "
+	    "reports" },
+	{ "tlsa-invalid", true,
+	    "DANE: no TLSA record matched the certificate of the MX",
+	    "update the TLSA records at _25._tcp.{mx} to match the current "
+	    "certificate or key, and publish the next key's TLSA record "
+	    "before rolling it" },
+	{ "dnssec-invalid", true,
+	    "DANE: DNSSEC validation of the MX or TLSA records failed",
+	    "repair DNSSEC for the zone of {mx} (signatures, DS records at "
+	    "the parent) so its TLSA records validate" },
+	{ "dane-required", true,
+	    "the sender requires DANE but found no usable TLSA records",
+	    "publish DNSSEC-signed TLSA records at _25._tcp.{mx}" },
+	{ "sts-policy-fetch-error", false,
+	    "the MTA-STS policy could not be fetched",
+	    "make https://mta-sts.{domain}/.well-known/mta-sts.txt "
+	    "reachable with a valid certificate (HTTP 200, no redirect)" },
+	{ "sts-policy-invalid", false,
+	    "the MTA-STS policy was fetched but is not valid",
+	    "fix https://mta-sts.{domain}/.well-known/mta-sts.txt: "
+	    "text/plain with version: STSv1, mode, one mx: line per MX and "
+	    "max_age" },
+	{ "sts-webpki-invalid", false,
+	    "the certificate of the MTA-STS policy host is not valid",
+	    "install a valid, publicly trusted certificate for "
+	    "mta-sts.{domain}" },
+};
+
+static const struct tls_type tls_unknown = {
+	NULL, false,
+	"a result type dmarcctl does not know",
+	"see the failure-reason-code and additional-information of the "
+	"reports for {mx}",
+};
+
+const char *
+verdict_name(enum verdict_word v)
+{
+	assert((size_t)v < NELEM(verdict_words));
+	return verdict_words[v];
+}
+
+const char *
+verdict_class_name(enum source_class c)
+{
+	assert((size_t)c < NELEM(class_words));
+	return class_words[c];
+}
+
+bool
+verdict_class_is_legitimate(enum source_class c)
+{
+	return c == SOURCE_ALIGNED || c == SOURCE_PARTIAL ||
+	    c == SOURCE_THIRD_PARTY;
+}
+
+struct verdict_thresholds
+verdict_defaults(void)
+{
+	return (struct verdict_thresholds){
+		.min_days = 14,
+		.min_reporters = 2,
+		.min_messages = 100,
+		.recent_days = 14,
+		.aligned_rate = 0.99,
+		.third_party_days = 3,
+		.indirect_share = 0.5,
+		.quarantine_pass_rate = 0.98,
+		.source_share = 0.005,
+		.source_pass_rate = 0.95,
+		.reject_quarantine_days = 28,
+		.reject_pass_rate = 0.995,
+		.reject_dkim_rate = 0.98,
+		.reject_indirect_share = 0.01,
+		.tls_min_days = 14,
+		.tls_min_reporters = 2,
+		.tls_recent_days = 7,
+		.tls_failure_rate = 0.001,
+	};
+}
+
+/* Rates divide (correctly rounded) so that 98 of 100 equals 0.98. */
+static double
+ratio(int64_t part, int64_t whole)
+{
+	return whole > 0 ? (double)part / (double)whole : 0.0;
+}
+
+static int64_t
+clamp(int64_t v, int64_t hi)
+{
+	return v < 0 ? 0 : v > hi ? hi : v;
+}
+
+static bool
+is_word(const char *s, const char *word)
+{
+	return s != NULL && strcasecmp(s, word) == 0;
+}
+
+static const char *
+or_text(const char *s, const char *dflt)
+{
+	return s != NULL && *s != '\0' ? s : dflt;
+}
+
+/* Mark a cut with "...": texts are read by people, a cut must show. */
+static void
+mark_cut(char *dst, size_t size)
+{
+	if (size >= 4)
+		memcpy(dst + size - 4, "...", 4);
+}
+
+static void fmt_fixed(char *dst, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+fmt_fixed(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	assert(size > 0);
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		dst[0] = '\0';
+	else if ((size_t)n >= size)
+		mark_cut(dst, size);
+}
+
+static void append(char *dst, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Append to a NUL-terminated text in a fixed buffer. */
+static void
+append(char *dst, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(dst);
+	va_list ap;
+	int n;
+
+	if (len >= size)
+		return;
+	/* a full buffer still learns whether more was to come */
+	va_start(ap, fmt);
+	n = vsnprintf(dst + len, size - len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		dst[len] = '\0';
+	else if ((size_t)n >= size - len)
+		mark_cut(dst, size);
+}
+
+static void add_line(char ***lines, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Explanation lines are sized to fit: they are never cut. */
+static void
+add_line(char ***lines, size_t *n, const char *fmt, ...)
+{
+	va_list ap, ap2;
+	char *s;
+	int len;
+
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	assert(len >= 0);
+	s = xmalloc((size_t)len + 1);
+	vsnprintf(s, (size_t)len + 1, fmt, ap2);
+	va_end(ap2);
+	*lines = xreallocarray(*lines, *n + 1, sizeof(**lines));
+	(*lines)[(*n)++] = s;
+}
+
+static void
+free_lines(char **lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+/* True when d is parent or a name under it (case and a final dot aside). */
+static bool
+domain_within(const char *d, const char *parent)
+{
+	size_t dl = strlen(d), pl = strlen(parent);
+
+	if (dl > 0 && d[dl - 1] == '.')
+		dl--;
+	if (dl < pl || strncasecmp(d + dl - pl, parent, pl) != 0)
+		return false;
+	return dl == pl || d[dl - pl - 1] == '.';
+}
+
+const char *
+verdict_known_service(const char *domain)
+{
+	if (domain == NULL || *domain == '\0')
+		return NULL;
+	for (size_t i = 0; i < NELEM(known_services); i++)
+		if (domain_within(domain, known_services[i].domain))
+			return known_services[i].name;
+	return NULL;
+}
+
+static const char *
+service_of(const struct source_stats *s)
+{
+	const char *const names[] = { s->foreign_dkim_domain, s->base,
+		s->name, s->foreign_spf_domain };
+	const char *svc;
+
+	for (size_t i = 0; i < NELEM(names); i++)
+		if ((svc = verdict_known_service(names[i])) != NULL)
+			return svc;
+	return NULL;
+}
+
+/* ---- classification ---- */
+
+static int64_t
+failing_of(const struct source_stats *s)
+{
+	return s->messages > 0 ?
+	    s->messages - clamp(s->dmarc_pass, s->messages) : 0;
+}
+
+static bool
+is_indirect(const struct source_stats *s, const struct verdict_thresholds *th)
+{
+	int64_t fail = failing_of(s);
+	int64_t marked;
+
+	if (fail == 0)
+		return false;
+	/* the two counts may overlap; neither can exceed the failures */
+	marked = clamp(s->overridden, fail) + clamp(s->own_dkim_broken, fail);
+	marked = clamp(marked, fail);
+	return marked > 0 && ratio(marked, fail) >= th->indirect_share;
+}
+
+enum source_class
+verdict_classify(const struct source_stats *s,
+    const struct verdict_thresholds *th)
+{
+	int64_t pass;
+
+	assert(s != NULL && th != NULL);
+	if (s->messages <= 0)
+		return SOURCE_UNAUTHENTICATED;
+	pass = clamp(s->dmarc_pass, s->messages);
+	if (ratio(pass, s->messages) >= th->aligned_rate)
+		return SOURCE_ALIGNED;
+	if (!s->is_authorized && is_indirect(s, th))
+		return SOURCE_INDIRECT;
+	if (pass > 0)
+		return SOURCE_PARTIAL;
+	/* the user vouches for it: failing mail of theirs is never spoofing */
+	if (s->is_authorized)
+		return SOURCE_THIRD_PARTY;
+	if (s->dkim_foreign > 0 || s->spf_foreign > 0) {
+		if (s->days >= th->third_party_days || service_of(s) != NULL)
+			return SOURCE_THIRD_PARTY;
+	}
+	return SOURCE_UNAUTHENTICATED;
+}
+
+/* ---- diagnosis ---- */
+
+enum diagnosis {
+	DIAG_FOREIGN_DKIM,
+	DIAG_DKIM_BROKEN,
+	DIAG_SPF_UNALIGNED,
+	DIAG_DKIM_MISSING,
+	DIAG_UNKNOWN,
+};
+
+static enum diagnosis
+dominant_problem(const struct source_stats *s)
+{
+	/* in the order of enum diagnosis: the first wins a tie */
+	const int64_t counts[] = { s->dkim_foreign, s->own_dkim_broken,
+		s->spf_foreign, s->dkim_missing };
+	enum diagnosis best = DIAG_UNKNOWN;
+	int64_t max = 0;
+
+	for (size_t i = 0; i < NELEM(counts); i++) {
+		if (counts[i] > max) {
+			max = counts[i];
+			best = (enum diagnosis)i;
+		}
+	}
+	return best;
+}
+
+/* "Mailgun", or "the sending service (base, rDNS name or IP)". */
+static void
+service_text(const struct source_stats *s, char *out, size_t size)
+{
+	const char *svc = service_of(s);
+
+	if (svc != NULL)
+		fmt_fixed(out, size, "%s", svc);
+	else
+		fmt_fixed(out, size, "the sending service (%s)",
+		    or_text(s->base, or_text(s->name, or_text(s->ip, "?"))));
+}
+
+void
+verdict_diagnose(const struct source_stats *s, struct verdict_problem *out)
+{
+	char svc[300];
+
+	assert(s != NULL && out != NULL);
+	service_text(s, svc, sizeof(svc));
+	switch (dominant_problem(s)) {
+	case DIAG_FOREIGN_DKIM:
+		fmt_fixed(out->problem, sizeof(out->problem), "third-party d=");
+		fmt_fixed(out->fix, sizeof(out->fix), "signs with its own "
+		    "domain %s: configure aligned DKIM (a CNAME/selector for "
+		    "your domain) at %s",
+		    or_text(s->foreign_dkim_domain, "(not reported)"), svc);
+		break;
+	case DIAG_DKIM_BROKEN:
+		fmt_fixed(out->problem, sizeof(out->problem), "DKIM broken");
+		fmt_fixed(out->fix, sizeof(out->fix), "a DKIM signature of "
+		    "your domain is present but fails: check that the "
+		    "selector's public key in DNS matches the key %s signs "
+		    "with, and that nothing alters messages after signing",
+		    svc);
+		break;
+	case DIAG_SPF_UNALIGNED:
+		fmt_fixed(out->problem, sizeof(out->problem), "SPF unaligned");
+		fmt_fixed(out->fix, sizeof(out->fix), "SPF passes for %s, "
+		    "not aligned with the From domain: set a custom "
+		    "return-path (MAIL FROM) under your domain at %s",
+		    or_text(s->foreign_spf_domain, "another domain"), svc);
+		break;
+	case DIAG_DKIM_MISSING:
+		fmt_fixed(out->problem, sizeof(out->problem), "DKIM missing");
+		fmt_fixed(out->fix, sizeof(out->fix), "the source signs "
+		    "nothing: enable DKIM signing with a key under your "
+		    "domain at %s", svc);
+		break;
+	case DIAG_UNKNOWN:
+		fmt_fixed(out->problem, sizeof(out->problem), "not aligned");
+		fmt_fixed(out->fix, sizeof(out->fix), "neither DKIM nor SPF "
+		    "passes aligned with the From domain: sign with DKIM "
+		    "under your domain at %s", svc);
+		break;
+	}
+}
+
+/* ---- domain verdict ---- */
+
+/* The published policy as a step of the progression. */
+enum stage {
+	STAGE_NONE,
+	STAGE_QUARANTINE_PARTIAL,
+	STAGE_QUARANTINE,
+	STAGE_REJECT_PARTIAL,
+	STAGE_REJECT,
+};
+
+struct tally {
+	int64_t by_class[SOURCE_UNAUTHENTICATED + 1];	/* messages */
+	int64_t legit, legit_pass, legit_dkim;
+	int64_t legit_recent, legit_recent_pass;
+	int64_t indirect_fail;
+};
+
+static bool
+policy_is_partial(const struct dmarc_policy *pol)
+{
+	return (pol->pct >= 0 && pol->pct < 100) || is_word(pol->t, "y");
+}
+
+static enum stage
+stage_of(const struct dmarc_policy *pol)
+{
+	bool is_partial = policy_is_partial(pol);
+
+	if (is_word(pol->p, "reject"))
+		return is_partial ? STAGE_REJECT_PARTIAL : STAGE_REJECT;
+	if (is_word(pol->p, "quarantine"))
+		return is_partial ? STAGE_QUARANTINE_PARTIAL : STAGE_QUARANTINE;
+	return STAGE_NONE;	/* none, absent, or a word we do not know */
+}
+
+static const char *
+stage_p(enum stage st)
+{
+	switch (st) {
+	case STAGE_NONE:
+		return "none";
+	case STAGE_QUARANTINE_PARTIAL:
+	case STAGE_QUARANTINE:
+		return "quarantine";
+	case STAGE_REJECT_PARTIAL:
+	case STAGE_REJECT:
+		return "reject";
+	}
+	return "none";
+}
+
+/* The current pass rate of a source: recent when it sent recently. */
+static double
+now_rate(const struct source_stats *s)
+{
+	if (s->recent_messages > 0)
+		return ratio(clamp(s->recent_pass, s->recent_messages),
+		    s->recent_messages);
+	return ratio(clamp(s->dmarc_pass, s->messages), s->messages);
+}
+
+static void
+tally_sources(const struct verdict_input *in,
+    const struct verdict_thresholds *th, struct tally *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < in->n_sources; i++) {
+		const struct source_stats *s = &in->sources[i];
+		enum source_class c = verdict_classify(s, th);
+		int64_t m = s->messages > 0 ? s->messages : 0;
+
+		t->by_class[c] += m;
+		if (c == SOURCE_INDIRECT)
+			t->indirect_fail += failing_of(s);
+		if (!verdict_class_is_legitimate(c))
+			continue;
+		t->legit += m;
+		t->legit_pass += clamp(s->dmarc_pass, m);
+		t->legit_dkim += clamp(s->dkim_aligned, m);
+		if (s->recent_messages > 0) {
+			t->legit_recent += s->recent_messages;
+			t->legit_recent_pass += clamp(s->recent_pass,
+			    s->recent_messages);
+		}
+	}
+}
+
+#define LINE(out, ...) add_line(&(out)->lines, &(out)->n_lines, __VA_ARGS__)
+
+static const char *
+ok(bool held)
+{
+	return held ? "ok" : "not met";
+}
+
+static bool
+enough_data(const struct verdict_input *in,
+    const struct verdict_thresholds *th, struct verdict_advice *out)
+{
+	bool days = in->days >= th->min_days;
+	bool reporters = in->reporters >= th->min_reporters;
+	bool messages = in->messages >= th->min_messages;
+
+	LINE(out, "%s: %d days with reports (need at least %d)", ok(days),
+	    in->days, th->min_days);
+	LINE(out, "%s: %d reporters (need at least %d)", ok(reporters),
+	    in->reporters, th->min_reporters);
+	LINE(out, "%s: %" PRId64 " messages (need at least %" PRId64 ")",
+	    ok(messages), in->messages, th->min_messages);
+	return days && reporters && messages;
+}
+
+static void
+explain_volume(const struct tally *t, struct verdict_advice *out)
+{
+	const int64_t *c = t->by_class;
+
+	LINE(out, "legitimate mail: %" PRId64 " messages (aligned %" PRId64
+	    ", partial %" PRId64 ", third-party %" PRId64 "), passing "
+	    "DMARC %.2f%%, with aligned DKIM %.2f%%", t->legit,
+	    c[SOURCE_ALIGNED], c[SOURCE_PARTIAL], c[SOURCE_THIRD_PARTY],
+	    100.0 * out->evidence.legitimate_pass_rate,
+	    100.0 * out->evidence.dkim_aligned_rate);
+	LINE(out, "not counted: indirect %" PRId64 " (forwarding, mailing "
+	    "lists; %" PRId64 " failing), unauthenticated %" PRId64
+	    " (spoofing or unknown senders: they never block a policy)",
+	    c[SOURCE_INDIRECT], t->indirect_fail, c[SOURCE_UNAUTHENTICATED]);
+}
+
+static struct verdict_blocker *
+new_blocker(struct verdict_advice *out, const struct source_stats *s)
+{
+	struct verdict_blocker *b;
+
+	out->blockers = xreallocarray(out->blockers, out->n_blockers + 1,
+	    sizeof(*out->blockers));
+	b = &out->blockers[out->n_blockers++];
+	memset(b, 0, sizeof(*b));
+	fmt_fixed(b->source, sizeof(b->source), "%s", or_text(s->ip, "?"));
+	fmt_fixed(b->name, sizeof(b->name), "%s", or_text(s->name, ""));
+	b->messages = s->messages;
+	b->failing = failing_of(s);
+	return b;
+}
+
+static void
+block_failing(struct verdict_advice *out, const struct source_stats *s)
+{
+	struct verdict_problem p;
+	struct verdict_blocker *b = new_blocker(out, s);
+
+	verdict_diagnose(s, &p);
+	memcpy(b->problem, p.problem, sizeof(b->problem));
+	memcpy(b->fix, p.fix, sizeof(b->fix));
+}
+
+static void
+block_text(struct verdict_advice *out, const struct source_stats *s,
+    const char *problem, const char *fix)
+{
+	struct verdict_blocker *b = new_blocker(out, s);
+
+	fmt_fixed(b->problem, sizeof(b->problem), "%s", problem);
+	fmt_fixed(b->fix, sizeof(b->fix), "%s", fix);
+}
+
+/* Which sources a gate names as blockers. */
+struct gate {
+	double below;		/* every legitimate source under this rate
+				 * (the domain missed its rate), else -1 */
+	bool want_spf_only;	/* the reject gate: DKIM coverage counts */
+	bool is_dkim_failed;	/* ... and the domain missed it */
+	bool want_indirect;	/* the indirect loss is too high */
+};
+
+struct gate_count {
+	size_t failing;		/* significant legitimate sources that
+				 * fail */
+	size_t spf_only;	/* significant sources passing by SPF only */
+	size_t minor;		/* small failing sources not named */
+};
+
+static void
+gate_source(const struct source_stats *s, const struct tally *t,
+    const struct verdict_thresholds *th, const struct gate *g,
+    struct verdict_advice *out, struct gate_count *n)
+{
+	bool is_big = ratio(s->messages, t->legit) >= th->source_share;
+	double rate = now_rate(s);
+	double dkim = ratio(clamp(s->dkim_aligned, s->messages), s->messages);
+
+	if ((rate < th->source_pass_rate && is_big) || rate < g->below) {
+		block_failing(out, s);
+		n->failing += is_big;
+	} else if (g->want_spf_only && dkim < th->reject_dkim_rate &&
+	    (is_big || g->is_dkim_failed)) {
+		block_text(out, s, "passes by SPF only",
+		    "sign with aligned DKIM: forwarding breaks SPF");
+		out->blockers[out->n_blockers - 1].failing = s->messages -
+		    clamp(s->dkim_aligned, s->messages);
+		n->spf_only += is_big;
+	} else if (rate < th->source_pass_rate) {
+		n->minor++;
+	}
+}
+
+static void
+gate_sources(const struct verdict_input *in, const struct tally *t,
+    const struct verdict_thresholds *th, const struct gate *g,
+    struct verdict_advice *out, struct gate_count *n)
+{
+	memset(n, 0, sizeof(*n));
+	for (size_t i = 0; i < in->n_sources; i++) {
+		const struct source_stats *s = &in->sources[i];
+		enum source_class c = verdict_classify(s, th);
+
+		if (verdict_class_is_legitimate(c))
+			gate_source(s, t, th, g, out, n);
+		else if (c == SOURCE_INDIRECT && g->want_indirect &&
+		    failing_of(s) > 0)
+			block_text(out, s, "indirect flow fails",
+			    "forwarded or list mail whose DKIM breaks would "
+			    "be rejected: ask the forwarder or list to use ARC "
+			    "or to rewrite From, or accept the loss");
+	}
+	if (n->minor > 0)
+		LINE(out, "note: %zu small legitimate sources (each under "
+		    "%.2f%% of legitimate volume) pass less than %.2f%%: fix "
+		    "them too", n->minor, 100.0 * th->source_share,
+		    100.0 * th->source_pass_rate);
+}
+
+static void
+explain_sources(const struct verdict_thresholds *th,
+    const struct gate_count *n, struct verdict_advice *out)
+{
+	LINE(out, "%s: %zu legitimate sources with at least %.2f%% of "
+	    "legitimate volume pass less than %.2f%% (need none)",
+	    ok(n->failing == 0), n->failing, 100.0 * th->source_share,
+	    100.0 * th->source_pass_rate);
+}
+
+/* p=none (or partial quarantine) -> full quarantine. */
+static bool
+gate_quarantine(const struct verdict_input *in, const struct tally *t,
+    const struct verdict_thresholds *th, struct verdict_advice *out)
+{
+	struct gate g = { .below = -1.0 };
+	struct gate_count n;
+	bool is_recent = t->legit_recent > 0;
+	double rate;
+	bool rate_ok;
+
+	if (t->legit == 0) {
+		LINE(out, "not met: no legitimate (authenticated) mail was "
+		    "seen; if the domain sends no mail at all, publish "
+		    "p=reject; if it does, list its senders as authorized");
+		return false;
+	}
+	rate = is_recent ? ratio(t->legit_recent_pass, t->legit_recent) :
+	    out->evidence.legitimate_pass_rate;
+	rate_ok = rate >= th->quarantine_pass_rate;
+	if (is_recent)
+		LINE(out, "%s: legitimate pass rate over the last %d days "
+		    "%.2f%% (need at least %.2f%%)", ok(rate_ok),
+		    th->recent_days, 100.0 * rate,
+		    100.0 * th->quarantine_pass_rate);
+	else
+		LINE(out, "%s: legitimate pass rate %.2f%% over the window, "
+		    "none of it in the last %d days (need at least %.2f%%)",
+		    ok(rate_ok), 100.0 * rate, th->recent_days,
+		    100.0 * th->quarantine_pass_rate);
+	if (!rate_ok)
+		g.below = th->quarantine_pass_rate;
+	gate_sources(in, t, th, &g, out, &n);
+	explain_sources(th, &n, out);
+	return rate_ok && n.failing == 0;
+}
+
+/* Full quarantine (or partial reject) -> reject. */
+static bool
+gate_reject(const struct verdict_input *in, const struct tally *t,
+    const struct verdict_thresholds *th, struct verdict_advice *out)
+{
+	const struct verdict_evidence *ev = &out->evidence;
+	bool days_ok = in->quarantine_days >= th->reject_quarantine_days;
+	bool rate_ok = t->legit > 0 &&
+	    ev->legitimate_pass_rate >= th->reject_pass_rate;
+	bool dkim_ok = t->legit > 0 &&
+	    ev->dkim_aligned_rate >= th->reject_dkim_rate;
+	double loss = ratio(t->indirect_fail, in->messages);
+	bool loss_ok = loss <= th->reject_indirect_share;
+	struct gate g = { .below = rate_ok ? -1.0 : th->reject_pass_rate,
+		.want_spf_only = true, .is_dkim_failed = !dkim_ok,
+		.want_indirect = !loss_ok };
+	struct gate_count n;
+
+	LINE(out, "%s: %d days at full quarantine (need at least %d: as long "
+	    "at quarantine as at none, RFC 9989 section 7.4)", ok(days_ok),
+	    in->quarantine_days, th->reject_quarantine_days);
+	LINE(out, "%s: legitimate pass rate %.2f%% (need at least %.2f%%)",
+	    ok(rate_ok), 100.0 * ev->legitimate_pass_rate,
+	    100.0 * th->reject_pass_rate);
+	LINE(out, "%s: %.2f%% of legitimate mail passes with aligned DKIM "
+	    "(need at least %.2f%%: reject must not rely on SPF alone, "
+	    "RFC 9989 section 7.4)", ok(dkim_ok),
+	    100.0 * ev->dkim_aligned_rate, 100.0 * th->reject_dkim_rate);
+	LINE(out, "%s: failing indirect mail (forwarding, lists) is %.2f%% "
+	    "of all mail (at most %.2f%%): reject would lose it",
+	    ok(loss_ok), 100.0 * loss, 100.0 * th->reject_indirect_share);
+	gate_sources(in, t, th, &g, out, &n);
+	explain_sources(th, &n, out);
+	LINE(out, "%s: %zu legitimate sources with at least %.2f%% of "
+	    "legitimate volume pass by SPF only (need none)",
+	    ok(n.spf_only == 0), n.spf_only, 100.0 * th->source_share);
+	return days_ok && rate_ok && dkim_ok && loss_ok && n.failing == 0 &&
+	    n.spf_only == 0;
+}
+
+/* Full reject: healthy, or legitimate mail is being lost now. */
+static bool
+gate_done(const struct verdict_input *in, const struct tally *t,
+    const struct verdict_thresholds *th, struct verdict_advice *out)
+{
+	struct gate g = { .below = -1.0 };
+	struct gate_count n;
+
+	gate_sources(in, t, th, &g, out, &n);
+	explain_sources(th, &n, out);
+	if (n.failing > 0)
+		LINE(out, "warning: p=reject is published and %zu legitimate "
+		    "sources fail: receivers may be rejecting their mail now",
+		    n.failing);
+	if (t->legit > 0 &&
+	    out->evidence.dkim_aligned_rate < th->reject_dkim_rate)
+		LINE(out, "note: only %.2f%% of legitimate mail passes with "
+		    "aligned DKIM: mail passing by SPF alone fails when "
+		    "forwarded", 100.0 * out->evidence.dkim_aligned_rate);
+	return n.failing == 0;
+}
+
+static int
+blocker_cmp(const void *a, const void *b)
+{
+	const struct verdict_blocker *x = a, *y = b;
+
+	if (x->failing != y->failing)
+		return x->failing > y->failing ? -1 : 1;
+	if (x->messages != y->messages)
+		return x->messages > y->messages ? -1 : 1;
+	return strcmp(x->source, y->source);
+}
+
+static bool
+is_policy_word(const char *s)
+{
+	return is_word(s, "none") || is_word(s, "quarantine") ||
+	    is_word(s, "reject");
+}
+
+/* sp as published: reports show an inherited sp equal to p. */
+static bool
+sp_is_explicit(const struct dmarc_policy *pol, enum stage st)
+{
+	return is_policy_word(pol->sp) && !is_word(pol->sp, stage_p(st));
+}
+
+/* The policy subdomains get now: sp, else p. */
+static const char *
+effective_sp(const struct dmarc_policy *pol, enum stage st)
+{
+	return sp_is_explicit(pol, st) ? pol->sp : stage_p(st);
+}
+
+/* np as published: reports may show an inherited np equal to sp. */
+static bool
+np_is_explicit(const struct dmarc_policy *pol, enum stage st)
+{
+	return is_policy_word(pol->np) &&
+	    !is_word(pol->np, effective_sp(pol, st));
+}
+
+/*
+ * The record with p: sp and np as published (left out where the new
+ * record inherits the same value), strict alignment, and pct and t=y
+ * only when the record stays as it is (t=y also when asked for).
+ */
+static void
+build_record(const struct dmarc_policy *pol, enum stage st, const char *p,
+    bool is_unchanged, bool want_t, char *dst, size_t size)
+{
+	const char *sp = sp_is_explicit(pol, st) && !is_word(pol->sp, p) ?
+	    pol->sp : NULL;
+	const char *new_sp = sp != NULL ? sp : p;
+
+	dst[0] = '\0';
+	append(dst, size, "v=DMARC1; p=%s", p);
+	if (sp != NULL)
+		append(dst, size, "; sp=%s", sp);
+	if (np_is_explicit(pol, st) && !is_word(pol->np, new_sp))
+		append(dst, size, "; np=%s", pol->np);
+	if (is_word(pol->adkim, "s"))
+		append(dst, size, "; adkim=s");
+	if (is_word(pol->aspf, "s"))
+		append(dst, size, "; aspf=s");
+	if (is_unchanged && pol->pct >= 0 && pol->pct < 100)
+		append(dst, size, "; pct=%d", pol->pct);
+	if ((is_unchanged && is_word(pol->t, "y")) || want_t)
+		append(dst, size, "; t=y");
+	if (pol->rua != NULL && *pol->rua != '\0')
+		append(dst, size, "; rua=%s", pol->rua);
+}
+
+static void
+next_record(const struct verdict_input *in, enum stage st,
+    struct verdict_advice *out)
+{
+	const char *p = stage_p(st);
+	bool is_unchanged = true, want_t = false;
+
+	if (out->verdict == VERDICT_QUARANTINE) {
+		p = "quarantine";
+		is_unchanged = false;
+		want_t = st == STAGE_NONE;
+	} else if (out->verdict == VERDICT_REJECT) {
+		p = "reject";
+		is_unchanged = false;
+	}
+	build_record(&in->policy, st, p, is_unchanged, want_t,
+	    out->next_record, sizeof(out->next_record));
+}
+
+static void
+explain_partial(const struct dmarc_policy *pol, struct verdict_advice *out)
+{
+	if (pol->pct >= 0 && pol->pct < 100)
+		LINE(out, "pct=%d: legacy (RFC 7489) receivers apply the "
+		    "policy to %d%% of failing mail; RFC 9989 removed pct, "
+		    "which was applied reliably only at 0 and 100", pol->pct,
+		    pol->pct);
+	if (is_word(pol->t, "y"))
+		LINE(out, "t=y: receivers that implement RFC 9989 apply one "
+		    "level softer and report policy_test_mode");
+}
+
+static void
+explain_next(const struct verdict_input *in, enum stage st,
+    struct verdict_advice *out)
+{
+	const struct dmarc_policy *pol = &in->policy;
+
+	if (st == STAGE_QUARANTINE_PARTIAL || st == STAGE_REJECT_PARTIAL)
+		explain_partial(pol, out);
+	switch (out->verdict) {
+	case VERDICT_QUARANTINE:
+		if (st == STAGE_NONE) {
+			LINE(out, "next: p=quarantine, with t=y for a first "
+			    "staged week: receivers that implement RFC 9989 "
+			    "then apply none and report policy_test_mode; "
+			    "remove t=y after a week of clean reports");
+			LINE(out, "pct is only for legacy receivers (RFC 9989 "
+			    "removed it): they ignore t=y and quarantine in "
+			    "full");
+		} else {
+			LINE(out, "next: full quarantine: drop pct and t=y so "
+			    "every receiver quarantines all failing mail");
+		}
+		break;
+	case VERDICT_REJECT:
+		LINE(out, "next: p=reject%s: failing mail, forwarded mail "
+		    "whose DKIM broke included, is then refused",
+		    st == STAGE_REJECT_PARTIAL ? " in full (drop pct and t=y)" :
+		    "");
+		break;
+	case VERDICT_DONE:
+		LINE(out, "p=reject is published and legitimate mail passes: "
+		    "nothing to do");
+		break;
+	case VERDICT_STAY:
+		LINE(out, "stay at p=%s%s", stage_p(st), out->n_blockers > 0 ?
+		    ": fix the blockers and run advise again" : "");
+		break;
+	case VERDICT_INSUFFICIENT_DATA:
+	case VERDICT_ENFORCE:
+		LINE(out, "keep the policy and collect more reports before "
+		    "judging");
+		break;
+	}
+}
+
+static void
+explain_subdomains(const struct verdict_input *in, enum stage st,
+    struct verdict_advice *out)
+{
+	const struct dmarc_policy *pol = &in->policy;
+	const char *sp = effective_sp(pol, st);
+	bool is_moving = out->verdict == VERDICT_QUARANTINE ||
+	    out->verdict == VERDICT_REJECT;
+
+	if (in->subdomain_messages > 0) {
+		LINE(out, "subdomains: %" PRId64 " messages, %" PRId64
+		    " failing DMARC", in->subdomain_messages,
+		    in->subdomain_fail);
+		if (is_moving && in->subdomain_fail > 0 &&
+		    !sp_is_explicit(pol, st))
+			LINE(out, "without sp= the new p applies to subdomains "
+			    "too: fix their senders, or add sp=%s to hold them "
+			    "back", stage_p(st));
+	} else if (!is_word(sp, "reject")) {
+		LINE(out, "no mail from subdomains was seen: sp=reject would "
+		    "protect them now");
+	}
+	if (is_word(sp, "none") && st != STAGE_NONE)
+		LINE(out, "sp=none: subdomains are not protected; RFC 9989 "
+		    "counts a domain as enforcing only when its subdomains "
+		    "are too");
+	if (pol->np == NULL)
+		LINE(out, "np= (RFC 9989) sets the policy for subdomains that "
+		    "do not exist: np=reject is safe, no real mail uses them");
+}
+
+static void
+explain_rua(const struct dmarc_policy *pol, struct verdict_advice *out)
+{
+	if (pol->rua != NULL && *pol->rua != '\0')
+		LINE(out, "keep rua=%s: without it reports stop", pol->rua);
+	else
+		LINE(out, "keep your rua=mailto:... tag: reports do not show "
+		    "it, so the record above lacks it");
+}
+
+void
+verdict_advise(const struct verdict_input *in,
+    const struct verdict_thresholds *th, struct verdict_advice *out)
+{
+	enum stage st = stage_of(&in->policy);
+	struct tally t;
+	bool is_ready;
+
+	assert(in != NULL && th != NULL && out != NULL);
+	memset(out, 0, sizeof(*out));
+	tally_sources(in, th, &t);
+	out->evidence = (struct verdict_evidence){
+		.days = in->days, .reporters = in->reporters,
+		.messages = in->messages, .legitimate_messages = t.legit,
+		.legitimate_pass_rate = ratio(t.legit_pass, t.legit),
+		.dkim_aligned_rate = ratio(t.legit_dkim, t.legit),
+	};
+	is_ready = enough_data(in, th, out);
+	explain_volume(&t, out);
+	if (!is_ready)
+		out->verdict = VERDICT_INSUFFICIENT_DATA;
+	else if (st == STAGE_NONE || st == STAGE_QUARANTINE_PARTIAL)
+		out->verdict = gate_quarantine(in, &t, th, out) ?
+		    VERDICT_QUARANTINE : VERDICT_STAY;
+	else if (st == STAGE_QUARANTINE || st == STAGE_REJECT_PARTIAL)
+		out->verdict = gate_reject(in, &t, th, out) ?
+		    VERDICT_REJECT : VERDICT_STAY;
+	else
+		out->verdict = gate_done(in, &t, th, out) ?
+		    VERDICT_DONE : VERDICT_STAY;
+	if (out->n_blockers > 1)
+		qsort(out->blockers, out->n_blockers, sizeof(*out->blockers),
+		    blocker_cmp);
+	next_record(in, st, out);
+	explain_next(in, st, out);
+	explain_subdomains(in, st, out);
+	explain_rua(&in->policy, out);
+	LINE(out, "blind spot: mail rejected by SPF -all before DMARC never "
+	    "appears in reports");
+}
+
+void
+verdict_advice_free(struct verdict_advice *a)
+{
+	if (a == NULL)
+		return;
+	free(a->blockers);
+	free_lines(a->lines, a->n_lines);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- MTA-STS ---- */
+
+static const struct tls_type *
+tls_type_of(const char *result_type)
+{
+	if (result_type != NULL)
+		for (size_t i = 0; i < NELEM(tls_types); i++)
+			if (is_word(result_type, tls_types[i].type))
+				return &tls_types[i];
+	return &tls_unknown;
+}
+
+const char *
+verdict_tls_meaning(const char *result_type)
+{
+	return tls_type_of(result_type)->meaning;
+}
+
+bool
+verdict_tls_is_blocking(const char *result_type)
+{
+	return tls_type_of(result_type)->is_blocking;
+}
+
+char *
+verdict_tls_fix(const char *result_type, const char *domain, const char *mx,
+    char *out, size_t size)
+{
+	const char *p = tls_type_of(result_type)->fix;
+
+	assert(out != NULL && size > 0);
+	out[0] = '\0';
+	while (*p != '\0') {
+		if (strncmp(p, "{mx}", 4) == 0) {
+			append(out, size, "%s", or_text(mx, "the MX"));
+			p += 4;
+		} else if (strncmp(p, "{domain}", 8) == 0) {
+			append(out, size, "%s", or_text(domain, "<domain>"));
+			p += 8;
+		} else {
+			append(out, size, "%c", *p++);
+		}
+	}
+	return out;
+}
+
+static void
+tls_block(const struct verdict_tls_input *in, const struct tls_result_stats *r,
+    struct verdict_tls_advice *out)
+{
+	const char *mx = or_text(r->mx, "");
+	const char *type = or_text(r->result_type, "");
+	struct verdict_tls_blocker *b;
+
+	for (size_t i = 0; i < out->n_blockers; i++) {
+		b = &out->blockers[i];
+		if (strcasecmp(b->mx, mx) == 0 &&
+		    strcasecmp(b->result_type, type) == 0) {
+			b->sessions += r->sessions;
+			return;
+		}
+	}
+	out->blockers = xreallocarray(out->blockers, out->n_blockers + 1,
+	    sizeof(*out->blockers));
+	b = &out->blockers[out->n_blockers++];
+	memset(b, 0, sizeof(*b));
+	fmt_fixed(b->mx, sizeof(b->mx), "%s", mx);
+	fmt_fixed(b->result_type, sizeof(b->result_type), "%s", type);
+	b->sessions = r->sessions;
+	verdict_tls_fix(type, in->domain, r->mx, b->fix, sizeof(b->fix));
+}
+
+/* Name the blockers; returns the sessions of recent blocking failures. */
+static int64_t
+tls_collect(const struct verdict_tls_input *in, bool is_rate_ok,
+    struct verdict_tls_advice *out)
+{
+	int64_t hard = 0;
+
+	for (size_t i = 0; i < in->n_results; i++) {
+		const struct tls_result_stats *r = &in->results[i];
+		bool is_hard = r->is_recent &&
+		    verdict_tls_is_blocking(r->result_type);
+
+		if (r->sessions <= 0)
+			continue;
+		hard += is_hard ? r->sessions : 0;
+		if (is_hard || !is_rate_ok)
+			tls_block(in, r, out);
+	}
+	return hard;
+}
+
+static int
+tls_blocker_cmp(const void *a, const void *b)
+{
+	const struct verdict_tls_blocker *x = a, *y = b;
+	int c;
+
+	if (x->sessions != y->sessions)
+		return x->sessions > y->sessions ? -1 : 1;
+	if ((c = strcmp(x->mx, y->mx)) != 0)
+		return c;
+	return strcmp(x->result_type, y->result_type);
+}
+
+static bool
+tls_enough_data(const struct verdict_tls_input *in,
+    const struct verdict_thresholds *th, struct verdict_tls_advice *out)
+{
+	bool days = in->days >= th->tls_min_days;
+	bool reporters = in->reporters >= th->tls_min_reporters;
+	bool sessions = in->sessions > 0;
+
+	LINE(out, "%s: %d days with reports (need at least %d)", ok(days),
+	    in->days, th->tls_min_days);
+	LINE(out, "%s: %d reporters (need at least %d)", ok(reporters),
+	    in->reporters, th->tls_min_reporters);
+	LINE(out, "%s: %" PRId64 " sessions reported (need some)",
+	    ok(sessions), in->sessions);
+	return days && reporters && sessions;
+}
+
+static enum verdict_word
+tls_decide(const struct verdict_tls_input *in, bool is_healthy,
+    struct verdict_tls_advice *out)
+{
+	const char *d = or_text(in->domain, "<domain>");
+
+	if (is_word(in->mode, "testing")) {
+		if (!is_healthy) {
+			LINE(out, "stay at mode: testing: mail to a failing "
+			    "MX is delivered without validated TLS now; "
+			    "under enforce it would not be delivered");
+			return VERDICT_STAY;
+		}
+		LINE(out, "next: set mode: enforce in https://mta-sts.%s/"
+		    ".well-known/mta-sts.txt and change the id= of the "
+		    "_mta-sts.%s TXT record so senders fetch it again", d, d);
+		return VERDICT_ENFORCE;
+	}
+	if (is_word(in->mode, "enforce")) {
+		if (is_healthy) {
+			LINE(out, "mode: enforce is published and TLS to every "
+			    "MX validates: nothing to do");
+			return VERDICT_DONE;
+		}
+		LINE(out, "warning: mode: enforce is published: senders that "
+		    "honour MTA-STS delay or bounce mail to the failing MX");
+		return VERDICT_STAY;
+	}
+	LINE(out, "no MTA-STS policy in testing mode was seen (mode: %s): "
+	    "publish one with mode: testing before enforce",
+	    or_text(in->mode, "none"));
+	return VERDICT_STAY;
+}
+
+void
+verdict_tls(const struct verdict_tls_input *in,
+    const struct verdict_thresholds *th, struct verdict_tls_advice *out)
+{
+	bool is_rate_ok;
+	int64_t hard;
+
+	assert(in != NULL && th != NULL && out != NULL);
+	memset(out, 0, sizeof(*out));
+	out->failure_rate = ratio(clamp(in->failures, in->sessions),
+	    in->sessions);
+	if (!tls_enough_data(in, th, out)) {
+		out->verdict = VERDICT_INSUFFICIENT_DATA;
+		return;
+	}
+	is_rate_ok = out->failure_rate <= th->tls_failure_rate;
+	hard = tls_collect(in, is_rate_ok, out);
+	LINE(out, "%s: %.3f%% of %" PRId64 " sessions failed (at most "
+	    "%.3f%%)", ok(is_rate_ok), 100.0 * out->failure_rate,
+	    in->sessions, 100.0 * th->tls_failure_rate);
+	LINE(out, "%s: %" PRId64 " sessions with STARTTLS, certificate, "
+	    "validation or DANE failures in the last %d days (need none)",
+	    ok(hard == 0), hard, th->tls_recent_days);
+	out->verdict = tls_decide(in, is_rate_ok && hard == 0, out);
+	if (out->n_blockers > 1)
+		qsort(out->blockers, out->n_blockers, sizeof(*out->blockers),
+		    tls_blocker_cmp);
+}
+
+void
+verdict_tls_advice_free(struct verdict_tls_advice *a)
+{
+	if (a == NULL)
+		return;
+	free(a->blockers);
+	free_lines(a->lines, a->n_lines);
+	memset(a, 0, sizeof(*a));
+}

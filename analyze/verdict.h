@@ -1,0 +1,364 @@
+/*
+ * verdict: the decisions of dmarcctl's analyzer, as pure functions.
+ *
+ * The query commands (summary, sources, advise, tls) compute aggregates
+ * over a time window in SQL and fill the input structs below.  This module
+ * classifies each sending source, says whether a domain is ready for its
+ * next DMARC policy step and what blocks it, and whether an MTA-STS policy
+ * in testing mode is ready for enforce.  No database, DNS or output
+ * formatting: the results are verdict words, numbers and sentences that
+ * cli/ prints as text or JSON (the words and keys of CLI.md).
+ *
+ * Every number the rules use is a field of struct verdict_thresholds;
+ * verdict_defaults() gives the documented defaults.
+ *
+ * Input strings are borrowed for the duration of a call and may be NULL
+ * where a comment says so.  Output structs copy what they keep: they own
+ * their arrays and texts and are released with verdict_advice_free() /
+ * verdict_tls_advice_free().  Nothing here can fail except by running out
+ * of memory, which aborts (xalloc), so the functions return no error.
+ */
+#ifndef DMARC_ANALYZE_VERDICT_H
+#define DMARC_ANALYZE_VERDICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The verdict words of `advise` and `tls` (CLI.md). */
+enum verdict_word {
+	VERDICT_INSUFFICIENT_DATA,	/* "insufficient-data" */
+	VERDICT_STAY,			/* "stay" */
+	VERDICT_QUARANTINE,		/* "quarantine" */
+	VERDICT_REJECT,			/* "reject" */
+	VERDICT_DONE,			/* "done" */
+	VERDICT_ENFORCE,		/* "enforce" (tls only) */
+};
+
+/* The word of a verdict, as CLI.md spells it; static. */
+const char *verdict_name(enum verdict_word v);
+
+/*
+ * Every number the rules use.  Rates are fractions (0.98 = 98 %).  The
+ * caller computes the recent_* counts of struct source_stats over the
+ * last recent_days days and the is_recent flag of struct tls_result_stats
+ * over the last tls_recent_days days.
+ */
+struct verdict_thresholds {
+	/* enough data to judge a domain */
+	int min_days;			/* 14 distinct days with reports */
+	int min_reporters;		/* 2 distinct reporters */
+	int64_t min_messages;		/* 100 messages */
+	int recent_days;		/* 14: window of the recent_* counts */
+
+	/* classification of a source */
+	double aligned_rate;		/* 0.99: aligned at or above */
+	int third_party_days;		/* 3: a consistent third party */
+	double indirect_share;		/* 0.5: share of failures that are
+					 * overridden or own DKIM broken */
+
+	/* p=none -> p=quarantine (and partial -> full quarantine) */
+	double quarantine_pass_rate;	/* 0.98 legitimate, recent window */
+	double source_share;		/* 0.005 of legitimate volume makes
+					 * a source significant */
+	double source_pass_rate;	/* 0.95: a significant source below
+					 * this blocks */
+
+	/* p=quarantine -> p=reject */
+	int reject_quarantine_days;	/* 28 days at full quarantine */
+	double reject_pass_rate;	/* 0.995 legitimate, whole window */
+	double reject_dkim_rate;	/* 0.98 of legitimate volume passes
+					 * with aligned DKIM */
+	double reject_indirect_share;	/* 0.01 of all volume may be
+					 * failing indirect mail */
+
+	/* MTA-STS testing -> enforce */
+	int tls_min_days;		/* 14 */
+	int tls_min_reporters;		/* 2 */
+	int tls_recent_days;		/* 7: window of is_recent */
+	double tls_failure_rate;	/* 0.001 of sessions at most */
+};
+
+/* The defaults listed above. */
+struct verdict_thresholds verdict_defaults(void);
+
+/*
+ * The most recent policy_published seen in the window.  Strings are NULL
+ * when absent and hold the canonical words of the parsers ("none",
+ * "quarantine", "reject"; "r", "s"; t "y" or "n", RFC 9989 testing).
+ */
+struct dmarc_policy {
+	const char *p, *sp, *np;
+	const char *adkim, *aspf;
+	const char *t;
+	int pct;		/* 0-100, -1 absent */
+	const char *rua;	/* from DNS or configuration, reports do not
+				 * carry it: may be NULL */
+};
+
+enum source_class {
+	SOURCE_ALIGNED,		/* passes DMARC (>= aligned_rate) */
+	SOURCE_PARTIAL,		/* some of its mail passes, some fails */
+	SOURCE_THIRD_PARTY,	/* a legitimate sender that never aligns */
+	SOURCE_INDIRECT,	/* forwarding, mailing lists */
+	SOURCE_UNAUTHENTICATED,	/* spoofing or unknown: never blocks */
+};
+
+/* "aligned", "partial", "third-party", "indirect", "unauthenticated". */
+const char *verdict_class_name(enum source_class c);
+
+/* True for the classes that count as legitimate volume: aligned, partial
+ * and third-party. */
+bool verdict_class_is_legitimate(enum source_class c);
+
+/*
+ * One sending source (IP) of one policy domain over the window.  Counts
+ * are messages (sums of <count>).  "Failing" means failing DMARC: neither
+ * policy_evaluated dkim nor spf is pass.
+ */
+struct source_stats {
+	const char *ip;
+	const char *name;		/* reverse DNS, or NULL */
+	const char *base;		/* organizational domain of name, or
+					 * NULL */
+	int64_t messages;
+	int64_t dmarc_pass;		/* policy_evaluated dkim or spf
+					 * pass */
+	int64_t dkim_aligned;		/* policy_evaluated dkim pass */
+	int64_t spf_aligned;		/* policy_evaluated spf pass */
+	int64_t recent_messages;	/* the same over the last recent_days */
+	int64_t recent_pass;
+	int64_t dkim_foreign;		/* failing, DKIM passed for a
+					 * non-aligned d= */
+	int64_t spf_foreign;		/* failing, SPF passed for a
+					 * non-aligned domain */
+	int64_t dkim_missing;		/* failing, no DKIM signature */
+	int64_t own_dkim_broken;	/* failing, a signature of the policy
+					 * domain fails, SPF fails */
+	int64_t overridden;		/* failing, reason forwarded,
+					 * trusted_forwarder, mailing_list, or
+					 * local_policy with ARC */
+	/* the most common foreign DKIM d= and SPF domain, or NULL */
+	const char *foreign_dkim_domain;
+	const char *foreign_spf_domain;
+	int days;			/* distinct days it was seen */
+	bool is_authorized;		/* the user listed it as a sender */
+};
+
+/*
+ * Classify a source.  In this order:
+ *  - aligned: dmarc_pass >= aligned_rate of messages;
+ *  - indirect: not authorized, and overridden + own_dkim_broken (at most
+ *    the failing count) make at least indirect_share of its failing
+ *    messages (forwarders keep some mail passing when our DKIM survives,
+ *    so this comes before partial);
+ *  - partial: some messages pass;
+ *  - third-party: none passes, and the user authorized it, or DKIM or SPF
+ *    passed for another domain and it is consistent (seen on at least
+ *    third_party_days days) or a known sending service (its rDNS name,
+ *    base or foreign DKIM/SPF domain is in the table of
+ *    verdict_known_service);
+ *  - unauthenticated: everything else, and a source without messages.
+ */
+enum source_class verdict_classify(const struct source_stats *s,
+    const struct verdict_thresholds *th);
+
+/*
+ * The name of the major mail service (ESP, relay, hosted mailbox) that
+ * domain belongs to, such as "SendGrid" for "o1.sendgrid.net", or NULL.
+ * Matches the domain itself and its parent domains, ignoring case and a
+ * trailing dot.  Static result.
+ */
+const char *verdict_known_service(const char *domain);
+
+/* What is wrong with a failing legitimate source and how to fix it. */
+enum { VERDICT_PROBLEM_MAX = 64, VERDICT_FIX_MAX = 512 };
+
+struct verdict_problem {
+	char problem[VERDICT_PROBLEM_MAX];	/* "third-party d=", "SPF
+						 * unaligned", "DKIM broken",
+						 * "DKIM missing", "not
+						 * aligned" */
+	char fix[VERDICT_FIX_MAX];
+};
+
+/*
+ * Diagnose why a source's mail fails DMARC, from its largest failure
+ * count (dkim_foreign, own_dkim_broken, spf_foreign, dkim_missing; ties
+ * in that order), and write the problem and a concrete fix naming the
+ * service to *out.  Texts longer than the buffers end in "...".
+ */
+void verdict_diagnose(const struct source_stats *s,
+    struct verdict_problem *out);
+
+/* Everything verdict_advise() needs about one policy domain. */
+struct verdict_input {
+	const char *domain;		/* the policy domain, for texts;
+					 * may be NULL */
+	struct dmarc_policy policy;
+	int days;			/* distinct days with reports */
+	int reporters;			/* distinct reporters */
+	int64_t messages;		/* all messages */
+	const struct source_stats *sources;
+	size_t n_sources;
+	int quarantine_days;		/* distinct report days whose policy
+					 * was full quarantine or stronger */
+	int64_t subdomain_messages;	/* header_from a subdomain */
+	int64_t subdomain_fail;		/* of those, failing DMARC */
+};
+
+/* The evidence object of `advise` (CLI.md), key for key. */
+struct verdict_evidence {
+	int days;
+	int reporters;
+	int64_t messages;
+	int64_t legitimate_messages;	/* aligned, partial, third-party */
+	double legitimate_pass_rate;	/* their dmarc_pass over the whole
+					 * window; 0 without legitimate mail */
+	double dkim_aligned_rate;	/* their dkim_aligned, likewise */
+};
+
+/* A source that holds the domain back. */
+struct verdict_blocker {
+	char source[64];		/* the IP */
+	char name[256];			/* reverse DNS, "" when unknown */
+	int64_t messages;		/* all its messages in the window */
+	int64_t failing;		/* of them failing DMARC; for "passes
+					 * by SPF only": passing without
+					 * aligned DKIM */
+	char problem[VERDICT_PROBLEM_MAX];
+	char fix[VERDICT_FIX_MAX];
+};
+
+struct verdict_advice {
+	enum verdict_word verdict;
+	char next_record[512];		/* TXT record text */
+	struct verdict_evidence evidence;
+	struct verdict_blocker *blockers;	/* worst first */
+	size_t n_blockers;
+	char **lines;			/* explanation for text output */
+	size_t n_lines;
+};
+
+/*
+ * The policy-readiness verdict of one domain, written to *out (which the
+ * caller releases with verdict_advice_free, whatever the verdict).
+ *
+ * A source's "current" pass rate is over the recent window when it sent
+ * mail there, else over the whole window; a source is significant with
+ * at least source_share of the legitimate volume.
+ *
+ *  - insufficient-data: days < min_days, reporters < min_reporters or
+ *    messages < min_messages (at any policy).
+ *  - p=none or no p, and partial quarantine (pct < 100 or t=y): the next
+ *    step is (full) quarantine when the legitimate pass rate over the
+ *    recent window (the whole window when no legitimate mail is recent)
+ *    is >= quarantine_pass_rate and no significant source's current rate
+ *    is < source_pass_rate; else stay.  Without any legitimate mail: stay.
+ *  - full quarantine, and partial reject: reject when quarantine_days >=
+ *    reject_quarantine_days, the legitimate pass rate over the window is
+ *    >= reject_pass_rate, dkim_aligned_rate >= reject_dkim_rate, no
+ *    significant source passes mostly without aligned DKIM ("passes by
+ *    SPF only") and failing indirect mail is <= reject_indirect_share of
+ *    all messages; else stay.
+ *  - full reject: done, or stay when a significant source's current rate
+ *    is < source_pass_rate.
+ *
+ * Blockers: significant sources below source_pass_rate; when the domain's
+ * pass rate misses its gate, also every legitimate source whose current
+ * rate is below that gate; at the reject gate, sources that pass by SPF
+ * only and (when that gate fails) failing indirect sources.  Worst
+ * first: by failing messages, then messages, then IP.
+ *
+ * next_record is the record to publish next, or the current one for stay,
+ * insufficient-data and done: tags v, p, then sp (left out when equal to
+ * p: reports show the inherited value), np (left out when equal to the
+ * effective sp), adkim and aspf (left out when "r"), pct (only when kept
+ * unchanged and below 100), t=y (kept unchanged, or proposed for the
+ * first step to quarantine) and rua when known.
+ */
+void verdict_advise(const struct verdict_input *in,
+    const struct verdict_thresholds *th, struct verdict_advice *out);
+
+/* Release what *a owns and zero it; NULL is a no-op. */
+void verdict_advice_free(struct verdict_advice *a);
+
+/*
+ * One line of TLS-RPT failure details: failed sessions of one result type
+ * at one MX.  The caller may split a pair into a recent and an older row.
+ */
+struct tls_result_stats {
+	const char *mx;			/* receiving MX, NULL when reports
+					 * did not name it */
+	const char *result_type;	/* RFC 8460 result type */
+	int64_t sessions;		/* failed sessions */
+	bool is_recent;			/* in the last tls_recent_days */
+};
+
+struct verdict_tls_input {
+	const char *domain;		/* the policy domain, for texts;
+					 * may be NULL */
+	const char *mode;		/* testing, enforce, none or NULL */
+	int days;			/* distinct days with reports */
+	int reporters;
+	int64_t sessions;		/* all sessions, successful or not */
+	int64_t failures;		/* failed sessions (summary counts) */
+	const struct tls_result_stats *results;
+	size_t n_results;
+};
+
+struct verdict_tls_blocker {
+	char mx[256];			/* "" when reports did not name
+					 * it */
+	char result_type[64];
+	int64_t sessions;
+	char fix[VERDICT_FIX_MAX];
+};
+
+struct verdict_tls_advice {
+	enum verdict_word verdict;	/* insufficient-data, stay, enforce,
+					 * done */
+	double failure_rate;		/* failures / sessions; 0 without
+					 * sessions */
+	struct verdict_tls_blocker *blockers;	/* most sessions first */
+	size_t n_blockers;
+	char **lines;
+	size_t n_lines;
+};
+
+/*
+ * The MTA-STS verdict of one policy domain, written to *out (released
+ * with verdict_tls_advice_free).
+ *  - insufficient-data: days < tls_min_days, reporters <
+ *    tls_min_reporters, or no sessions.
+ *  - healthy: failures / sessions <= tls_failure_rate and no
+ *    certificate, validation, STARTTLS or DANE failure (see
+ *    verdict_tls_is_blocking) in a recent row.
+ *  - mode testing: enforce when healthy, else stay; enforce: done when
+ *    healthy, else stay; none or NULL: stay (publish testing first).
+ * Blockers: each (MX, result type) with a recent blocking failure and,
+ * when the failure rate is too high, every (MX, result type) reported.
+ */
+void verdict_tls(const struct verdict_tls_input *in,
+    const struct verdict_thresholds *th, struct verdict_tls_advice *out);
+
+/* Release what *a owns and zero it; NULL is a no-op. */
+void verdict_tls_advice_free(struct verdict_tls_advice *a);
+
+/* What an RFC 8460 result type means, in one sentence; a generic text for
+ * unknown types and NULL.  Static. */
+const char *verdict_tls_meaning(const char *result_type);
+
+/* True for the result types that block enforce whenever they appear
+ * recently: STARTTLS, certificate, validation and DANE failures. */
+bool verdict_tls_is_blocking(const char *result_type);
+
+/*
+ * How to fix a result type, naming the MX and the policy domain (either
+ * may be NULL), written to out (size bytes, NUL-terminated; "..." marks a
+ * cut).  Returns out.
+ */
+char *verdict_tls_fix(const char *result_type, const char *domain,
+    const char *mx, char *out, size_t size);
+
+#endif
