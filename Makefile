@@ -97,7 +97,7 @@ check: deps
 SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 check-asan: deps
 	$(MAKE) B=build/asan CFLAGS='$(SAN)' LDFLAGS='$(SAN)' \
-	    TEST_ENV='ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1' check
+	    TEST_ENV='ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1' check
 
 demo: deps all $(B)/demo-gen
 	@scripts/demo.sh
@@ -114,6 +114,7 @@ demo-stop:
 bench: deps all
 	$(MAKE) $(B)/bench/gen
 	@bench/run.sh $(B)
+	@[ "$${BENCH_FETCH:-1}" = 0 ] || bench/fetch.sh $(B)
 
 $(B)/bench/gen: bench/gen.c
 	@mkdir -p $(@D)

@@ -172,7 +172,8 @@ net_lost(struct fetch *f, const struct err *why)
 	f->net_err = *why;
 }
 
-/* move the current message; a failure to move is a lost connection */
+/* the current message is done with; a failure to move is a lost
+ * connection */
 static bool
 ack(struct fetch *f, struct imap *m, bool is_stored)
 {
@@ -182,53 +183,70 @@ ack(struct fetch *f, struct imap *m, bool is_stored)
 		net_lost(f, &err);
 		return false;
 	}
-	if (f->set.is_read_only)
-		return true;
-	if (is_stored)
-		f->g.archived++;
-	else
-		f->g.rejected++;
 	return true;
 }
 
-/* every message of the mailbox as listed; false when the run must stop */
+/* count what the session moved, then end it */
+static void
+close_session(struct fetch *f, struct imap *m)
+{
+	unsigned archived, rejected;
+
+	if (m == NULL)
+		return;
+	imap_moved(m, &archived, &rejected);
+	f->g.archived += archived;
+	f->g.rejected += rejected;
+	imap_close(m);
+}
+
+/*
+ * Every message of the mailbox as listed; false when the run must stop.
+ * What was committed is moved before returning, unless the connection is
+ * what failed.
+ */
 static bool
 drain(struct fetch *f, struct imap *m)
 {
 	const char *data, *name;
 	size_t len;
 	struct err err;
+	bool is_ok = true;
 	int r;
 
-	while (!stop_requested && (r = imap_next(m, &data, &len, &name,
-	    &err)) != 0) {
+	while (is_ok && !stop_requested && (r = imap_next(m, &data, &len,
+	    &name, &err)) != 0) {
 		struct stream *s = NULL;
 		enum unit_fate fate;
 
 		if (r == -1 && err.code != ERR_LIMIT) {
 			net_lost(f, &err);
-			return false;
+			return false;	/* what waits to move is seen again */
 		}
 		if (r == -1) {
 			/* too large to fetch: it stays whole in errors */
 			pipeline_begin_unit(&f->g, name);
 			pipeline_failure(&f->g, &err);
-			if (f->g.is_db_lost || !ack(f, m, false))
-				return false;
+			is_ok = !f->g.is_db_lost && ack(f, m, false);
 			continue;
 		}
 		stream_new_mem(&s, data, len, name);
 		fate = pipeline_unit(&f->g, s, name);
 		stream_free(s);
 		if (fate == UNIT_STOPPED)
-			return false;	/* the database failed: keep it */
+			break;	/* the database failed: this one stays */
 		if (fate == UNIT_REJECTED && !f->set.is_read_only)
 			log_notice("%s: moved to %s", name, imap_folder(m,
 			    false));
-		if (!ack(f, m, fate == UNIT_STORED))
-			return false;
+		is_ok = ack(f, m, fate == UNIT_STORED);
 	}
-	return true;
+	if (f->is_net_lost)
+		return false;
+	if (imap_flush(m, &err) == -1) {
+		net_lost(f, &err);
+		return false;
+	}
+	return is_ok && !f->g.is_db_lost;
 }
 
 static void
@@ -289,10 +307,12 @@ watch(struct fetch *f, struct imap *m)
 			err = f->net_err;
 		log_warn("%s; reconnecting", err.msg);
 		f->is_net_lost = false;
-		imap_close(m);
+		close_session(f, m);
 		m = NULL;
 	}
-	imap_close(m);
+	if (m != NULL && !f->g.is_db_lost && imap_flush(m, &err) == -1)
+		log_warn("%s", err.msg);
+	close_session(f, m);
 }
 
 static int
@@ -387,7 +407,7 @@ cmd_fetch(int argc, char **argv, const struct config *cfg)
 		watch(f, m);
 	} else {
 		(void)drain(f, m);
-		imap_close(m);
+		close_session(f, m);
 	}
 	status = pipeline_finish(&f->g);
 	if (f->is_net_lost) {

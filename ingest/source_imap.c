@@ -14,8 +14,18 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 
-/* a longer IDLE is renewed: servers may drop one idle for 30 minutes */
-enum { IDLE_RENEW = 600, MAX_CHAIN = 16 };
+/*
+ * A longer IDLE is renewed: servers may drop one idle for 30 minutes.
+ * Moves go out in batches of MOVE_BATCH: a server syncs its disk once per
+ * MOVE, and a batch cut short by a crash only means duplicates next time.
+ */
+enum { IDLE_RENEW = 600, MAX_CHAIN = 16, MOVE_BATCH = 64 };
+
+/* messages acknowledged but not moved yet, per destination */
+struct pending {
+	uint32_t uids[MOVE_BATCH];
+	size_t n;
+};
 
 struct imap {
 	const struct imap_settings *set;
@@ -34,6 +44,10 @@ struct imap {
 	bool has_move;
 	bool has_uidplus;
 	bool has_idle;
+	struct pending to_archive;
+	struct pending to_errors;
+	unsigned archived;	/* moved so far */
+	unsigned rejected;
 };
 
 static bool
@@ -532,51 +546,84 @@ imap_folder(const struct imap *m, bool is_stored)
 }
 
 /* UID MOVE, or COPY + \Deleted + EXPUNGE where the server has no MOVE */
-int
-imap_ack(struct imap *m, bool is_stored, struct err *err)
+static int
+move(struct imap *m, struct pending *p, const char *folder, struct err *err)
 {
-	const char *folder = is_stored ? m->archive : m->errors;
 	struct mailimap_set *set;
-	int r;
+	int r = MAILIMAP_NO_ERROR;
+	unsigned n;
 
-	if (m->cur_uid == 0 || m->set->is_read_only)
+	if (p->n == 0)
 		return 0;
-	set = mailimap_set_new_single(m->cur_uid);
+	set = mailimap_set_new_empty();
+	for (size_t i = 0; i < p->n; i++)
+		mailimap_set_add_single(set, p->uids[i]);
+	n = p->n;
+	p->n = 0;
 	if (m->has_move) {
 		r = mailimap_uid_move(m->imap, set, folder);
-		if (!is_ok(r))
-			goto bad;
 	} else {
 		struct mailimap_flag_list *fl;
 		struct mailimap_store_att_flags *sa;
 
 		r = mailimap_uid_copy(m->imap, set, folder);
-		if (!is_ok(r))
-			goto bad;
-		fl = mailimap_flag_list_new_empty();
-		mailimap_flag_list_add(fl, mailimap_flag_new_deleted());
-		sa = mailimap_store_att_flags_new_add_flags_silent(fl);
-		r = mailimap_uid_store(m->imap, set, sa);
-		mailimap_store_att_flags_free(sa);
-		if (!is_ok(r))
-			goto bad;
-		r = m->has_uidplus ? mailimap_uid_expunge(m->imap, set) :
-		    mailimap_expunge(m->imap);
-		if (!is_ok(r))
-			goto bad;
+		if (is_ok(r)) {
+			fl = mailimap_flag_list_new_empty();
+			mailimap_flag_list_add(fl, mailimap_flag_new_deleted());
+			sa = mailimap_store_att_flags_new_add_flags_silent(fl);
+			r = mailimap_uid_store(m->imap, set, sa);
+			mailimap_store_att_flags_free(sa);
+		}
+		if (is_ok(r))
+			r = m->has_uidplus ? mailimap_uid_expunge(m->imap, set) :
+			    mailimap_expunge(m->imap);
 	}
 	mailimap_set_free(set);
-	drop_current(m);
-	return 0;
-bad:
-	mailimap_set_free(set);
-	{
-		char what[700];
+	if (!is_ok(r)) {
+		char what[600];
 
-		snprintf(what, sizeof(what), "cannot move %s to %s", m->name,
+		snprintf(what, sizeof(what), "cannot move messages to %s",
 		    folder);
 		return fail(m, r, what, err);
 	}
+	if (p == &m->to_archive)
+		m->archived += n;
+	else
+		m->rejected += n;
+	return 0;
+}
+
+void
+imap_moved(const struct imap *m, unsigned *archived, unsigned *rejected)
+{
+	*archived = m->archived;
+	*rejected = m->rejected;
+}
+
+int
+imap_flush(struct imap *m, struct err *err)
+{
+	if (m->set->is_read_only)
+		return 0;
+	if (move(m, &m->to_archive, m->archive, err) == -1 ||
+	    move(m, &m->to_errors, m->errors, err) == -1)
+		return -1;
+	return 0;
+}
+
+int
+imap_ack(struct imap *m, bool is_stored, struct err *err)
+{
+	struct pending *p = is_stored ? &m->to_archive : &m->to_errors;
+	uint32_t uid = m->cur_uid;
+
+	drop_current(m);
+	if (uid == 0 || m->set->is_read_only)
+		return 0;
+	p->uids[p->n++] = uid;
+	if (p->n < MOVE_BATCH)
+		return 0;
+	return move(m, p, is_stored ? m->archive : m->errors, err);
 }
 
 /* wait for the IDLE socket, a second at a time so a signal is seen */
@@ -631,6 +678,8 @@ imap_wait(struct imap *m, unsigned seconds, volatile sig_atomic_t *stop,
 	time_t until = time(NULL) + seconds;
 
 	drop_current(m);
+	if (imap_flush(m, err) == -1)
+		return -1;
 	for (;;) {
 		time_t now = time(NULL);
 		unsigned left = now < until ? (unsigned)(until - now) : 0;

@@ -58,8 +58,18 @@ int imap_open(struct imap **out, const struct imap_settings *set,
 int imap_next(struct imap *m, const char **data, size_t *len,
     const char **name, struct err *err);
 
-/* Move the current message to the archive (is_stored) or errors folder. */
+/*
+ * The current message is done with: it goes to the archive (is_stored) or
+ * errors folder.  Moves are sent in batches; imap_flush sends what waits
+ * (imap_wait does so first).  A batch lost with the connection only means
+ * duplicates on the next run, never a lost message.
+ */
 int imap_ack(struct imap *m, bool is_stored, struct err *err);
+int imap_flush(struct imap *m, struct err *err);
+
+/* How many messages this session moved to the archive and errors. */
+void imap_moved(const struct imap *m, unsigned *archived,
+    unsigned *rejected);
 
 /* The folder imap_ack(is_stored) moves to, as configured. */
 const char *imap_folder(const struct imap *m, bool is_stored);
