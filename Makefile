@@ -30,11 +30,13 @@ PARSERS_SRC = parsers/report.c parsers/normalize.c parsers/decomp.c \
               parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
 INGEST_SRC  = ingest/source.c ingest/source_imap.c
 STORE_SRC   = store/store.c
-ANALYZE_SRC = analyze/orgdomain.c analyze/rdns.c analyze/verdict.c
+ANALYZE_SRC = analyze/orgdomain.c analyze/align.c analyze/rdns.c \
+              analyze/verdict.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/pipeline.c cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c \
-              cli/cmd_list.c cli/cmd_fetch.c
+              cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c \
+              cli/cmd_analyze.c
 MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \

@@ -10,7 +10,7 @@
 #include "common/str.h"
 #include "common/xalloc.h"
 
-enum key_type { K_STR, K_SIZE, K_COUNT };
+enum key_type { K_STR, K_SIZE, K_COUNT, K_RATE };
 
 struct key {
 	const char *section;	/* "" for the top */
@@ -25,6 +25,10 @@ struct key {
 #define NUM(type, name, field) { "limits", name, type, \
 	offsetof(struct config, limits.field), \
 	sizeof(((struct report_limits *)0)->field) }
+
+#define TH(type, name, field) { "analysis", name, type, \
+	offsetof(struct config, thresholds.field), \
+	sizeof(((struct verdict_thresholds *)0)->field) }
 
 static const struct key keys[] = {
 	STR("", "database", database),
@@ -48,6 +52,27 @@ static const struct key keys[] = {
 	NUM(K_COUNT, "max_zip_entries", max_zip_entries),
 	NUM(K_COUNT, "max_nesting", max_nesting),
 	NUM(K_COUNT, "max_results", max_results),
+	STR("analysis", "dns_server", dns_server),
+	STR("analysis", "dns_timeout", dns_timeout),
+	STR("analysis", "authorized", authorized),
+	TH(K_COUNT, "min_days", min_days),
+	TH(K_COUNT, "min_reporters", min_reporters),
+	TH(K_COUNT, "min_messages", min_messages),
+	TH(K_COUNT, "recent_days", recent_days),
+	TH(K_RATE, "aligned_rate", aligned_rate),
+	TH(K_COUNT, "third_party_days", third_party_days),
+	TH(K_RATE, "indirect_share", indirect_share),
+	TH(K_RATE, "quarantine_pass_rate", quarantine_pass_rate),
+	TH(K_RATE, "source_share", source_share),
+	TH(K_RATE, "source_pass_rate", source_pass_rate),
+	TH(K_COUNT, "reject_quarantine_days", reject_quarantine_days),
+	TH(K_RATE, "reject_pass_rate", reject_pass_rate),
+	TH(K_RATE, "reject_dkim_rate", reject_dkim_rate),
+	TH(K_RATE, "reject_indirect_share", reject_indirect_share),
+	TH(K_COUNT, "tls_min_days", tls_min_days),
+	TH(K_COUNT, "tls_min_reporters", tls_min_reporters),
+	TH(K_COUNT, "tls_recent_days", tls_recent_days),
+	TH(K_RATE, "tls_failure_rate", tls_failure_rate),
 };
 
 void
@@ -55,6 +80,7 @@ config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	report_limits_default(&cfg->limits);
+	cfg->thresholds = verdict_defaults();
 }
 
 void
@@ -71,6 +97,27 @@ config_release(struct config *cfg)
 	}
 	free(cfg->path);
 	config_init(cfg);
+}
+
+/* a share: "0.98" or "98%" */
+static int
+set_rate(double *field, const char *value, const char *name,
+    struct err *err)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(value, &end);
+	if (end != value && *end == '%') {
+		v /= 100;
+		end++;
+	}
+	if (end == value || *end != '\0' || errno != 0 || !(v >= 0 && v <= 1))
+		return err_set(err, ERR_USAGE, "%s '%s': expected a share "
+		    "such as 0.98 or 98%%", name, value);
+	*field = v;
+	return 0;
 }
 
 static int
@@ -117,6 +164,8 @@ config_set(struct config *cfg, const char *section, const char *key,
 			*(char **)field = *value ? xstrdup(value) : NULL;
 			return 0;
 		}
+		if (k->type == K_RATE)
+			return set_rate(field, value, key, err);
 		return set_number(field, k->width, value, k->type, key, err);
 	}
 	return err_set(err, ERR_USAGE, "unknown setting '%s%s%s'", section,

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "analyze/verdict.h"
 #include "common/err.h"
 #include "parsers/report.h"
 
@@ -27,6 +28,12 @@ struct config {
 	char *imap_errors;
 	char *imap_timeout;	/* seconds */
 	char *imap_password;	/* from $DMARCCTL_IMAP_PASSWORD only */
+	/* [analysis] */
+	char *dns_server;	/* "IP[:PORT]" for reverse DNS, NULL: system */
+	char *dns_timeout;	/* milliseconds per query */
+	char *authorized;	/* senders the user vouches for: IPs or
+				 * domains, separated by commas or spaces */
+	struct verdict_thresholds thresholds;
 };
 
 /* Defaults only. */

@@ -35,6 +35,14 @@ static const struct command {
 	  "list the stored reports" },
 	{ "errors", cmd_errors, "errors [--format F]",
 	  "list the inputs that held no valid report" },
+	{ "summary", cmd_summary, "summary [WINDOW] [--domain D] [--format F]",
+	  "per domain: volume, pass rates, policy, verdict" },
+	{ "sources", cmd_sources, "sources [WINDOW] [--domain D] [--no-dns]",
+	  "who sends as your domains, named and classified" },
+	{ "advise", cmd_advise, "advise [WINDOW] [--domain D] [--format F]",
+	  "ready for quarantine / reject? what to fix first" },
+	{ "tls", cmd_tls, "tls [WINDOW] [--domain D] [--format F]",
+	  "TLS-RPT per domain and MX; ready for MTA-STS enforce?" },
 };
 
 static void

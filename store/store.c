@@ -12,15 +12,32 @@
 
 #include "common/buf.h"
 #include "common/sha256.h"
+#include "analyze/align.h"
+#include "analyze/orgdomain.h"
 #include "common/xalloc.h"
 #include "store/migrations.h"
 
 enum { MAX_PARAMS = 16 };
 
+/* the counts of domain_daily, in its column order after reports */
+enum {
+	DC_MESSAGES, DC_PASS, DC_DKIM, DC_SPF, DC_QUARANTINED, DC_REJECTED,
+	DC_SUBDOMAIN, DC_SUBDOMAIN_FAIL, DC_DISAGREE, DC_COUNT
+};
+
+/* the counts of a source_stage row, in its column order after source */
+enum {
+	SC_MESSAGES, SC_PASS, SC_DKIM, SC_SPF, SC_DKIM_FOREIGN, SC_SPF_FOREIGN,
+	SC_DKIM_MISSING, SC_OWN_DKIM_BROKEN, SC_OVERRIDDEN, SC_DISAGREE,
+	SC_COUNT
+};
+
 /* the child tables loaded from spool files once the main COPY is done */
 enum spool {
 	SP_REASONS, SP_DKIM, SP_SPF, SP_TLS_FAILURES,
 	SP_ROLLUP,	/* dmarc_daily: one row per record, summed by queries */
+	SP_SOURCE,	/* source_stage: one row per record, merged into
+			 * source_daily at the end of the report */
 	SP_COUNT
 };
 
@@ -38,6 +55,10 @@ static const char *const spool_copy[SP_COUNT] = {
 	[SP_ROLLUP] = "COPY dmarc_daily (domain, day, org_name, source_ip, "
 	    "header_from, disposition, dkim, spf, messages, records) "
 	    "FROM STDIN",
+	[SP_SOURCE] = "COPY source_stage (source, messages, dmarc_pass, "
+	    "dkim_aligned, spf_aligned, dkim_foreign, spf_foreign, "
+	    "dkim_missing, own_dkim_broken, overridden, disagree, "
+	    "foreign_dkim, foreign_spf) FROM STDIN",
 };
 
 struct store {
@@ -61,6 +82,9 @@ struct store {
 	bool has_spool_rows[SP_COUNT];
 	struct buf row;
 	int ensured_month;	/* year * 12 + month of the last partitions */
+	bool has_stage;		/* the session's source_stage exists */
+	/* the report's domain_daily counts */
+	int64_t day_counts[DC_COUNT];
 };
 
 /* --- small helpers --- */
@@ -670,6 +694,27 @@ put_copy(struct store *s, const char *data, size_t len, struct err *err)
 	return 0;
 }
 
+/*
+ * The session's staging table for source_daily, outside any transaction
+ * (a rollback would take it away); emptied at every commit.
+ */
+static int
+ensure_stage(struct store *s, struct err *err)
+{
+	if (s->has_stage)
+		return 0;
+	if (orgdomain_init(err) == -1 || exec(s, "CREATE TEMP TABLE IF NOT "
+	    "EXISTS source_stage (source text NOT NULL, messages bigint, "
+	    "dmarc_pass bigint, dkim_aligned bigint, spf_aligned bigint, "
+	    "dkim_foreign bigint, spf_foreign bigint, dkim_missing bigint, "
+	    "own_dkim_broken bigint, overridden bigint, disagree bigint, "
+	    "foreign_dkim text, foreign_spf text) ON COMMIT DELETE ROWS",
+	    err) == -1)
+		return -1;
+	s->has_stage = true;
+	return 0;
+}
+
 static int
 on_header(void *ctx, const struct report *r, struct err *err)
 {
@@ -682,8 +727,10 @@ on_header(void *ctx, const struct report *r, struct err *err)
 	snprintf(s->begin, sizeof(s->begin), "%s", begin);
 	s->is_skip = false;
 	s->rec_no = 0;
+	memset(s->day_counts, 0, sizeof(s->day_counts));
 	sha256_init(&s->content);
-	if (ensure_partitions(s, r->begin, err) == -1 ||
+	if ((r->kind == REPORT_DMARC && ensure_stage(s, err) == -1) ||
+	    ensure_partitions(s, r->begin, err) == -1 ||
 	    spool_reset(s, err) == -1 || exec(s, "BEGIN; "
 	    "SET LOCAL work_mem = '64MB'", err) == -1)
 		return -1;
@@ -816,6 +863,121 @@ rollup_row(struct store *s, const struct report *r,
 	return spool_row(s, SP_ROLLUP, err);
 }
 
+static bool
+is_value(const char *v, const char *want)
+{
+	return v != NULL && strcmp(v, want) == 0;
+}
+
+/*
+ * What the analyzer needs of the record: the domain's counts (summed in
+ * memory: one row per report) and the source's (one staging row per
+ * record, merged by source at the end of the report).
+ */
+static int
+analysis_row(struct store *s, const struct report *r,
+    const struct dmarc_record *rec, struct err *err)
+{
+	struct record_auth a;
+	int64_t n = rec->count, c[SC_COUNT];
+	bool is_pass = is_value(rec->dkim, "pass") || is_value(rec->spf, "pass");
+	bool is_fail = !is_pass;
+	int64_t *d = s->day_counts;
+
+	align_record(r, rec, &a);
+	d[DC_MESSAGES] += n;
+	d[DC_PASS] += is_pass ? n : 0;
+	d[DC_DKIM] += is_value(rec->dkim, "pass") ? n : 0;
+	d[DC_SPF] += is_value(rec->spf, "pass") ? n : 0;
+	d[DC_QUARANTINED] += is_value(rec->disposition, "quarantine") ? n : 0;
+	d[DC_REJECTED] += is_value(rec->disposition, "reject") ? n : 0;
+	d[DC_SUBDOMAIN] += a.is_subdomain ? n : 0;
+	d[DC_SUBDOMAIN_FAIL] += a.is_subdomain && is_fail ? n : 0;
+	d[DC_DISAGREE] += a.is_disagreement ? n : 0;
+
+	c[SC_MESSAGES] = n;
+	c[SC_PASS] = is_pass ? n : 0;
+	c[SC_DKIM] = is_value(rec->dkim, "pass") ? n : 0;
+	c[SC_SPF] = is_value(rec->spf, "pass") ? n : 0;
+	c[SC_DKIM_FOREIGN] = is_fail && a.dkim == AUTH_FOREIGN_PASS ? n : 0;
+	c[SC_SPF_FOREIGN] = is_fail && a.spf == AUTH_FOREIGN_PASS ? n : 0;
+	c[SC_DKIM_MISSING] = is_fail && a.dkim == AUTH_NONE ? n : 0;
+	c[SC_OWN_DKIM_BROKEN] = is_fail && a.has_own_dkim_fail &&
+	    a.dkim != AUTH_ALIGNED_PASS && a.spf != AUTH_ALIGNED_PASS ? n : 0;
+	c[SC_OVERRIDDEN] = is_fail && a.is_overridden ? n : 0;
+	c[SC_DISAGREE] = a.is_disagreement ? n : 0;
+	buf_reset(&s->row);
+	if (copy_field(&s->row, rec->ip_family ? rec->source_ip : "", false,
+	    err) == -1)
+		return -1;
+	for (int i = 0; i < SC_COUNT; i++)
+		if (copy_int(&s->row, c[i], false, err) == -1)
+			return -1;
+	if (copy_field(&s->row, a.dkim == AUTH_FOREIGN_PASS ? a.dkim_domain :
+	    NULL, false, err) == -1 ||
+	    copy_field(&s->row, a.spf == AUTH_FOREIGN_PASS ? a.spf_domain :
+	    NULL, true, err) == -1)
+		return -1;
+	return spool_row(s, SP_SOURCE, err);
+}
+
+/*
+ * The analyzer's rollups, merged in the report's transaction with rows
+ * locked in key order (concurrent loaders cannot deadlock).
+ */
+static int
+analysis_load(struct store *s, const struct report *r, struct err *err)
+{
+	char day[16], num[DC_COUNT][24];
+	const char *params[3 + DC_COUNT];
+
+	snprintf(day, sizeof(day), "%.10s", s->begin);
+	params[0] = r->domain;
+	params[1] = day;
+	params[2] = r->org_name != NULL ? r->org_name : "";
+	for (int i = 0; i < DC_COUNT; i++) {
+		snprintf(num[i], sizeof(num[i]), "%lld",
+		    (long long)s->day_counts[i]);
+		params[3 + i] = num[i];
+	}
+	if (q(s, NULL, err, "INSERT INTO domain_daily AS t (domain, day, "
+	    "org_name, reports, messages, dmarc_pass, dkim_aligned, "
+	    "spf_aligned, quarantined, rejected, subdomain, subdomain_fail, "
+	    "disagree) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, "
+	    "$11, $12) ON CONFLICT (domain, day, org_name) DO UPDATE SET "
+	    "reports = t.reports + 1, messages = t.messages + "
+	    "EXCLUDED.messages, dmarc_pass = t.dmarc_pass + "
+	    "EXCLUDED.dmarc_pass, dkim_aligned = t.dkim_aligned + "
+	    "EXCLUDED.dkim_aligned, spf_aligned = t.spf_aligned + "
+	    "EXCLUDED.spf_aligned, quarantined = t.quarantined + "
+	    "EXCLUDED.quarantined, rejected = t.rejected + EXCLUDED.rejected, "
+	    "subdomain = t.subdomain + EXCLUDED.subdomain, subdomain_fail = "
+	    "t.subdomain_fail + EXCLUDED.subdomain_fail, disagree = "
+	    "t.disagree + EXCLUDED.disagree", 3 + DC_COUNT, params) == -1)
+		return -1;
+	if (!s->has_spool_rows[SP_SOURCE])
+		return 0;
+	return q(s, NULL, err, "INSERT INTO source_daily AS t SELECT $1, "
+	    "$2::date, source, sum(messages), sum(dmarc_pass), "
+	    "sum(dkim_aligned), sum(spf_aligned), sum(dkim_foreign), "
+	    "sum(spf_foreign), sum(dkim_missing), sum(own_dkim_broken), "
+	    "sum(overridden), sum(disagree), max(foreign_dkim), "
+	    "max(foreign_spf) FROM source_stage GROUP BY source ORDER BY "
+	    "source ON CONFLICT (domain, day, source) DO UPDATE SET messages = "
+	    "t.messages + EXCLUDED.messages, dmarc_pass = t.dmarc_pass + "
+	    "EXCLUDED.dmarc_pass, dkim_aligned = t.dkim_aligned + "
+	    "EXCLUDED.dkim_aligned, spf_aligned = t.spf_aligned + "
+	    "EXCLUDED.spf_aligned, dkim_foreign = t.dkim_foreign + "
+	    "EXCLUDED.dkim_foreign, spf_foreign = t.spf_foreign + "
+	    "EXCLUDED.spf_foreign, dkim_missing = t.dkim_missing + "
+	    "EXCLUDED.dkim_missing, own_dkim_broken = t.own_dkim_broken + "
+	    "EXCLUDED.own_dkim_broken, overridden = t.overridden + "
+	    "EXCLUDED.overridden, disagree = t.disagree + EXCLUDED.disagree, "
+	    "foreign_dkim = greatest(t.foreign_dkim, EXCLUDED.foreign_dkim), "
+	    "foreign_spf = greatest(t.foreign_spf, EXCLUDED.foreign_spf)", 2,
+	    params);
+}
+
 static int
 on_dmarc_record(void *ctx, const struct report *r,
     const struct dmarc_record *rec, struct err *err)
@@ -847,9 +1009,10 @@ on_dmarc_record(void *ctx, const struct report *r,
 	if (put_copy(s, s->row.data, s->row.len, err) == -1)
 		return -1;
 	buf_reset(&s->row);
-	if (spool_children(s, r, rec, err) == -1)
+	if (spool_children(s, r, rec, err) == -1 ||
+	    rollup_row(s, r, rec, err) == -1)
 		return -1;
-	return rollup_row(s, r, rec, err);
+	return analysis_row(s, r, rec, err);
 }
 
 static int
@@ -1053,6 +1216,7 @@ on_end(void *ctx, const struct report *r, struct err *err)
 	}
 	if (finish_report(s, r, hash, err) == -1 ||
 	    (r->kind == REPORT_TLSRPT && tls_rollup_load(s, r, err) == -1) ||
+	    (r->kind == REPORT_DMARC && analysis_load(s, r, err) == -1) ||
 	    exec(s, "COMMIT", err) == -1)
 		goto fail;
 	s->in_tx = false;
@@ -1142,7 +1306,8 @@ store_select(struct store *s, const char *sql, int nparams,
 		for (int c = 0; c < ncols; c++)
 			values[c] = PQgetisnull(res, r, c) ? NULL :
 			    PQgetvalue(res, r, c);
-		if (fn(ctx, (size_t)ncols, names, values, err) == -1)
+		if (fn != NULL && fn(ctx, (size_t)ncols, names, values,
+		    err) == -1)
 			goto out;
 	}
 	ret = 0;
@@ -1173,7 +1338,8 @@ store_clear_derived(struct store *s, struct err *err)
 {
 	return exec(s, "TRUNCATE reports, records, record_reasons, "
 	    "dkim_results, spf_results, tls_policies, tls_failures, "
-	    "dmarc_daily, tls_daily, tls_daily_failures, ingest_errors", err);
+	    "dmarc_daily, tls_daily, tls_daily_failures, domain_daily, "
+	    "source_daily, ingest_errors", err);
 }
 
 int

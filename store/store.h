@@ -128,8 +128,9 @@ typedef int (*store_row_fn)(void *ctx, size_t ncols,
     const char *const *names, const char *const *values, struct err *err);
 
 /*
- * Run one parameterized SELECT (text parameters, $1...) and hand each row
- * to fn.  Every query of the query commands goes through here.
+ * Run one parameterized statement (text parameters, $1...) and hand each
+ * row to fn (NULL: a statement whose rows do not matter, such as an
+ * INSERT).  Every query of the query commands goes through here.
  */
 int store_select(struct store *s, const char *sql, int nparams,
     const char *const *params, store_row_fn fn, void *ctx,

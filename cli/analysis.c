@@ -1,0 +1,732 @@
+#include "cli/analysis.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "analyze/orgdomain.h"
+#include "analyze/rdns.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/str.h"
+#include "common/xalloc.h"
+#include "store/store.h"
+
+enum {
+	DNS_TIMEOUT_MS = 2000,
+	DNS_INFLIGHT = 64,
+	TTL_MIN = 3600,			/* names are kept at least an hour */
+	TTL_MAX = 7 * 86400,
+	TTL_NONE = 86400,		/* no PTR: ask again tomorrow */
+	TTL_FAIL = 600,			/* timeout: ask again soon */
+};
+
+static int64_t
+num(const char *v)
+{
+	return v != NULL ? strtoll(v, NULL, 10) : 0;
+}
+
+static char *
+dup_or_null(const char *v)
+{
+	return v != NULL ? xstrdup(v) : NULL;
+}
+
+/* --- domains --- */
+
+static struct analysis_domain *
+find_domain(struct analysis *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_domains; i++)
+		if (strcmp(a->domains[i].domain, name) == 0)
+			return &a->domains[i];
+	return NULL;
+}
+
+static int
+domain_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	struct analysis *a = ctx;
+	struct analysis_domain *d;
+
+	(void)ncols, (void)names, (void)err;
+	a->domains = xrealloc(a->domains, (a->n_domains + 1) *
+	    sizeof(*a->domains));
+	d = &a->domains[a->n_domains++];
+	memset(d, 0, sizeof(*d));
+	d->domain = xstrdup(v[0]);
+	d->reports = num(v[1]);
+	d->messages = num(v[2]);
+	d->dmarc_pass = num(v[3]);
+	d->dkim_aligned = num(v[4]);
+	d->spf_aligned = num(v[5]);
+	d->quarantined = num(v[6]);
+	d->rejected = num(v[7]);
+	d->subdomain = num(v[8]);
+	d->subdomain_fail = num(v[9]);
+	d->disagree = num(v[10]);
+	d->days = (int)num(v[11]);
+	d->reporters = (int)num(v[12]);
+	d->policy.pct = -1;
+	return 0;
+}
+
+static int
+policy_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	struct analysis_domain *d = find_domain(ctx, v[0]);
+
+	(void)ncols, (void)names, (void)err;
+	if (d == NULL)
+		return 0;
+	d->has_policy = true;
+	d->policy.p = dup_or_null(v[1]);
+	d->policy.sp = dup_or_null(v[2]);
+	d->policy.np = dup_or_null(v[3]);
+	d->policy.pct = v[4] != NULL ? (int)num(v[4]) : -1;
+	d->policy.adkim = dup_or_null(v[5]);
+	d->policy.aspf = dup_or_null(v[6]);
+	d->policy.t = dup_or_null(v[7]);
+	d->quarantine_days = (int)num(v[8]);
+	return 0;
+}
+
+/* --- sources --- */
+
+static int
+source_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	struct analysis *a = ctx;
+	struct analysis_domain *d = find_domain(a, v[0]);
+	struct analysis_source *src;
+	struct source_stats *st;
+
+	(void)ncols, (void)names, (void)err;
+	if (d == NULL)
+		return 0;
+	d->sources = xrealloc(d->sources, (d->n_sources + 1) *
+	    sizeof(*d->sources));
+	src = &d->sources[d->n_sources++];
+	memset(src, 0, sizeof(*src));
+	st = &src->st;
+	st->ip = xstrdup(v[1]);
+	st->messages = num(v[2]);
+	st->dmarc_pass = num(v[3]);
+	st->dkim_aligned = num(v[4]);
+	st->spf_aligned = num(v[5]);
+	st->recent_messages = num(v[6]);
+	st->recent_pass = num(v[7]);
+	st->dkim_foreign = num(v[8]);
+	st->spf_foreign = num(v[9]);
+	st->dkim_missing = num(v[10]);
+	st->own_dkim_broken = num(v[11]);
+	st->overridden = num(v[12]);
+	src->disagree = num(v[13]);
+	st->foreign_dkim_domain = dup_or_null(v[14]);
+	st->foreign_spf_domain = dup_or_null(v[15]);
+	st->days = (int)num(v[16]);
+	return 0;
+}
+
+/* --- reverse DNS, through the cache --- */
+
+/* a PostgreSQL text[] literal of n strings (NULL elements allowed) */
+static void
+array_of(struct buf *b, const char *const *v, size_t n)
+{
+	buf_reset(b);
+	buf_addc(b, '{', NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(b, ',', NULL);
+		if (v[i] == NULL) {
+			buf_adds(b, "NULL", NULL);
+			continue;
+		}
+		buf_addc(b, '"', NULL);
+		for (const char *p = v[i]; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_addc(b, '\\', NULL);
+			buf_addc(b, *p, NULL);
+		}
+		buf_addc(b, '"', NULL);
+	}
+	buf_addc(b, '}', NULL);
+}
+
+struct names {
+	const char **ips;	/* borrowed from the sources */
+	char **name;		/* owned; NULL: none known */
+	bool *is_known;		/* answered by the cache or the resolver */
+	size_t n;
+	/* what the resolver said, to keep in the cache */
+	const char **save_ip;
+	char **save_name;
+	const char **save_status;
+	int *save_ttl;
+	size_t n_save;
+};
+
+static size_t
+name_index(const struct names *nm, const char *ip)
+{
+	size_t lo = 0, hi = nm->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(nm->ips[mid], ip);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return nm->n;
+}
+
+static int
+cached_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	struct names *nm = ctx;
+	size_t i = name_index(nm, v[0]);
+
+	(void)ncols, (void)names, (void)err;
+	if (i == nm->n)
+		return 0;
+	nm->is_known[i] = true;
+	if (v[1] != NULL)
+		nm->name[i] = xstrdup(v[1]);
+	return 0;
+}
+
+static void
+resolved(void *ctx, const char *ip, enum rdns_status st, const char *name,
+    unsigned ttl)
+{
+	static const char *const status[] = { [RDNS_OK] = "ok",
+		[RDNS_NONE] = "none", [RDNS_FAIL] = "fail" };
+	struct names *nm = ctx;
+	size_t i = name_index(nm, ip), k = nm->n_save++;
+
+	if (i < nm->n && st == RDNS_OK)
+		nm->name[i] = xstrdup(name);
+	nm->save_ip[k] = ip;
+	nm->save_name[k] = st == RDNS_OK ? xstrdup(name) : NULL;
+	nm->save_status[k] = status[st];
+	nm->save_ttl[k] = st == RDNS_FAIL ? TTL_FAIL : st == RDNS_NONE ?
+	    TTL_NONE : ttl < TTL_MIN ? TTL_MIN : ttl > TTL_MAX ? TTL_MAX :
+	    (int)ttl;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* ask the resolver for what the cache does not know, and remember it */
+static int
+resolve_missing(struct store *s, const struct config *cfg, struct names *nm,
+    struct err *err)
+{
+	const char **ask = xcalloc(nm->n + 1, sizeof(*ask));
+	struct rdns *r = NULL;
+	struct buf a[4];
+	long timeout = DNS_TIMEOUT_MS;
+	size_t n = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < nm->n; i++)
+		if (!nm->is_known[i])
+			ask[n++] = nm->ips[i];
+	if (n == 0) {
+		free(ask);
+		return 0;
+	}
+	if (cfg->dns_timeout != NULL && str_to_long(cfg->dns_timeout, 1,
+	    60000, &timeout, "[analysis] dns_timeout", err) == -1) {
+		free(ask);
+		return -1;
+	}
+	nm->save_ip = xcalloc(n, sizeof(*nm->save_ip));
+	nm->save_name = xcalloc(n, sizeof(*nm->save_name));
+	nm->save_status = xcalloc(n, sizeof(*nm->save_status));
+	nm->save_ttl = xcalloc(n, sizeof(*nm->save_ttl));
+	if (rdns_new(&r, cfg->dns_server, (unsigned)timeout, DNS_INFLIGHT,
+	    err) == -1 || rdns_resolve(r, ask, n, resolved, nm, err) == -1) {
+		log_warn("reverse DNS: %s; sources stay unnamed", err->msg);
+		rdns_free(r);
+		free(ask);
+		return 0;
+	}
+	rdns_free(r);
+	free(ask);
+	for (int i = 0; i < 4; i++)
+		buf_init(&a[i], 64u << 20);
+	array_of(&a[0], nm->save_ip, nm->n_save);
+	array_of(&a[1], (const char *const *)nm->save_name, nm->n_save);
+	array_of(&a[2], nm->save_status, nm->n_save);
+	buf_reset(&a[3]);
+	buf_addc(&a[3], '{', NULL);
+	for (size_t i = 0; i < nm->n_save; i++)
+		buf_addf(&a[3], NULL, "%s%d", i ? "," : "", nm->save_ttl[i]);
+	buf_addc(&a[3], '}', NULL);
+	{
+		const char *params[4] = { buf_str(&a[0]), buf_str(&a[1]),
+			buf_str(&a[2]), buf_str(&a[3]) };
+
+		ret = store_select(s, "INSERT INTO rdns_cache AS c (ip, name, "
+		    "status, expires_at) SELECT u.ip, u.name, u.status, now() + "
+		    "make_interval(secs => u.ttl) FROM unnest($1::text[], "
+		    "$2::text[], $3::text[], $4::int[]) AS u(ip, name, status, "
+		    "ttl) ON CONFLICT (ip) DO UPDATE SET name = EXCLUDED.name, "
+		    "status = EXCLUDED.status, resolved_at = now(), expires_at "
+		    "= EXCLUDED.expires_at", 4, params, NULL, NULL, err);
+	}
+	for (int i = 0; i < 4; i++)
+		buf_release(&a[i]);
+	return ret;
+}
+
+static void
+names_release(struct names *nm)
+{
+	for (size_t i = 0; i < nm->n; i++)
+		free(nm->name[i]);
+	for (size_t i = 0; i < nm->n_save; i++)
+		free(nm->save_name[i]);
+	free(nm->ips);
+	free(nm->name);
+	free(nm->is_known);
+	free(nm->save_ip);
+	free(nm->save_name);
+	free(nm->save_status);
+	free(nm->save_ttl);
+}
+
+/* every source IP of every domain, named at once (cache, then DNS) */
+static int
+name_sources(struct store *s, const struct config *cfg, struct analysis *a,
+    struct err *err)
+{
+	struct names nm;
+	struct buf arr;
+	size_t total = 0, k = 0;
+	int ret = -1;
+
+	memset(&nm, 0, sizeof(nm));
+	for (size_t d = 0; d < a->n_domains; d++)
+		total += a->domains[d].n_sources;
+	nm.ips = xcalloc(total + 1, sizeof(*nm.ips));
+	for (size_t d = 0; d < a->n_domains; d++)
+		for (size_t i = 0; i < a->domains[d].n_sources; i++)
+			if (*a->domains[d].sources[i].st.ip != '\0')
+				nm.ips[k++] = a->domains[d].sources[i].st.ip;
+	qsort(nm.ips, k, sizeof(*nm.ips), cmp_str);
+	for (size_t i = 0; i < k; i++)
+		if (nm.n == 0 || strcmp(nm.ips[nm.n - 1], nm.ips[i]) != 0)
+			nm.ips[nm.n++] = nm.ips[i];
+	nm.name = xcalloc(nm.n + 1, sizeof(*nm.name));
+	nm.is_known = xcalloc(nm.n + 1, sizeof(*nm.is_known));
+	buf_init(&arr, 64u << 20);
+	array_of(&arr, nm.ips, nm.n);
+	{
+		const char *params[1] = { buf_str(&arr) };
+
+		if (nm.n > 0 && store_select(s, "SELECT ip, name FROM "
+		    "rdns_cache WHERE ip = ANY($1::text[]) AND expires_at > "
+		    "now()", 1, params, cached_row, &nm, err) == -1)
+			goto out;
+	}
+	if (resolve_missing(s, cfg, &nm, err) == -1)
+		goto out;
+	for (size_t d = 0; d < a->n_domains; d++)
+		for (size_t i = 0; i < a->domains[d].n_sources; i++) {
+			struct source_stats *st = &a->domains[d].sources[i].st;
+			size_t at = name_index(&nm, st->ip);
+			char base[256];
+
+			if (at == nm.n || nm.name[at] == NULL)
+				continue;
+			st->name = xstrdup(nm.name[at]);
+			if (orgdomain_of(st->name, base, sizeof(base)) != NULL)
+				st->base = xstrdup(base);
+		}
+	ret = 0;
+out:
+	buf_release(&arr);
+	names_release(&nm);
+	return ret;
+}
+
+/* --- what the user vouches for --- */
+
+static bool
+is_under(const char *name, const char *domain)
+{
+	size_t n, d;
+
+	if (name == NULL)
+		return false;
+	n = strlen(name);
+	d = strlen(domain);
+	return (n == d && strcasecmp(name, domain) == 0) || (n > d &&
+	    name[n - d - 1] == '.' && strcasecmp(name + n - d, domain) == 0);
+}
+
+static bool
+is_authorized(const struct source_stats *st, const char *list)
+{
+	char word[256];
+
+	while (list != NULL && *list != '\0') {
+		size_t len = strcspn(list, ", \t");
+
+		if (len > 0 && len < sizeof(word)) {
+			memcpy(word, list, len);
+			word[len] = '\0';
+			if (strcmp(st->ip, word) == 0 || is_under(st->name, word) ||
+			    is_under(st->foreign_dkim_domain, word) ||
+			    is_under(st->foreign_spf_domain, word))
+				return true;
+		}
+		list += len;
+		list += strspn(list, ", \t");
+	}
+	return false;
+}
+
+static int
+cmp_source(const void *pa, const void *pb)
+{
+	const struct analysis_source *a = pa, *b = pb;
+
+	if (a->st.messages != b->st.messages)
+		return a->st.messages > b->st.messages ? -1 : 1;
+	return strcmp(a->st.ip, b->st.ip);
+}
+
+/* --- loading --- */
+
+/* the start of the recent window: recent_days before until */
+static void
+recent_since(const struct window *w, int days, char *out, size_t size)
+{
+	time_t t = (time_t)(w->until - (int64_t)days * 86400);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+analysis_load(struct store *s, const struct config *cfg,
+    const struct window *w, const struct analysis_options *opt,
+    struct analysis *out, struct err *err)
+{
+	char recent[32];
+	const char *params[4] = { w->since_text, w->until_text, opt->domain,
+		recent };
+
+	memset(out, 0, sizeof(*out));
+	recent_since(w, cfg->thresholds.recent_days, recent, sizeof(recent));
+	/* a rollup day belongs to the window when it starts inside it: as
+	 * a report does whose period begins at midnight */
+	if (store_select(s, "SELECT domain, sum(reports), sum(messages), "
+	    "sum(dmarc_pass), sum(dkim_aligned), sum(spf_aligned), "
+	    "sum(quarantined), sum(rejected), sum(subdomain), "
+	    "sum(subdomain_fail), sum(disagree), count(DISTINCT day), "
+	    "count(DISTINCT org_name) FROM domain_daily WHERE day >= "
+	    "$1::timestamptz AND day < $2::timestamptz AND ($3::text IS NULL "
+	    "OR domain = $3) GROUP BY domain ORDER BY domain", 3, params,
+	    domain_row, out, err) == -1 ||
+	    store_select(s, "WITH w AS (SELECT * FROM reports WHERE kind = "
+	    "'dmarc' AND begin_at >= $1 AND begin_at < $2 AND ($3::text IS "
+	    "NULL OR domain = $3)), q AS (SELECT domain, count(DISTINCT "
+	    "(begin_at AT TIME ZONE 'UTC')::date) AS days FROM w WHERE (p = "
+	    "'quarantine' AND coalesce(pct, 100) >= 100 AND coalesce(testing, "
+	    "'n') <> 'y') OR p = 'reject' GROUP BY domain) SELECT DISTINCT ON "
+	    "(w.domain) w.domain, p, sp, np, pct, adkim, aspf, testing, "
+	    "coalesce(q.days, 0) FROM w LEFT JOIN q USING (domain) ORDER BY "
+	    "w.domain, begin_at DESC, id DESC", 3, params, policy_row, out,
+	    err) == -1)
+		goto fail;
+	if (!opt->want_sources)
+		return 0;
+	if (store_select(s, "SELECT domain, source, sum(messages), "
+	    "sum(dmarc_pass), sum(dkim_aligned), sum(spf_aligned), "
+	    "coalesce(sum(messages) FILTER (WHERE day >= $4::timestamptz), 0), "
+	    "coalesce(sum(dmarc_pass) FILTER (WHERE day >= $4::timestamptz), "
+	    "0), sum(dkim_foreign), sum(spf_foreign), sum(dkim_missing), "
+	    "sum(own_dkim_broken), sum(overridden), sum(disagree), "
+	    "max(foreign_dkim), max(foreign_spf), count(*) FROM source_daily "
+	    "WHERE day >= $1::timestamptz AND day < $2::timestamptz AND "
+	    "($3::text IS NULL OR domain = $3) GROUP BY domain, source", 4,
+	    params, source_row, out, err) == -1)
+		goto fail;
+	if (opt->want_dns && (orgdomain_init(err) == -1 ||
+	    name_sources(s, cfg, out, err) == -1))
+		goto fail;
+	for (size_t d = 0; d < out->n_domains; d++) {
+		struct analysis_domain *dom = &out->domains[d];
+
+		for (size_t i = 0; i < dom->n_sources; i++) {
+			struct analysis_source *src = &dom->sources[i];
+
+			src->st.is_authorized = is_authorized(&src->st,
+			    cfg->authorized);
+			src->class = verdict_classify(&src->st,
+			    &cfg->thresholds);
+		}
+		qsort(dom->sources, dom->n_sources, sizeof(*dom->sources),
+		    cmp_source);
+		/* the verdict reads an array of source_stats: a view */
+		dom->stats = xcalloc(dom->n_sources + 1, sizeof(*dom->stats));
+		for (size_t i = 0; i < dom->n_sources; i++)
+			dom->stats[i] = dom->sources[i].st;
+	}
+	return 0;
+fail:
+	analysis_release(out);
+	return -1;
+}
+
+void
+analysis_input(const struct analysis_domain *d, struct verdict_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->domain = d->domain;
+	in->policy = d->policy;
+	in->days = d->days;
+	in->reporters = d->reporters;
+	in->messages = d->messages;
+	in->quarantine_days = d->quarantine_days;
+	in->subdomain_messages = d->subdomain;
+	in->subdomain_fail = d->subdomain_fail;
+	in->sources = d->stats;
+	in->n_sources = d->n_sources;
+}
+
+void
+analysis_release(struct analysis *a)
+{
+	for (size_t d = 0; d < a->n_domains; d++) {
+		struct analysis_domain *dom = &a->domains[d];
+
+		for (size_t i = 0; i < dom->n_sources; i++) {
+			struct source_stats *st = &dom->sources[i].st;
+
+			free((char *)st->ip);
+			free((char *)st->name);
+			free((char *)st->base);
+			free((char *)st->foreign_dkim_domain);
+			free((char *)st->foreign_spf_domain);
+		}
+		free(dom->sources);
+		free(dom->stats);
+		free(dom->domain);
+		free((char *)dom->policy.p);
+		free((char *)dom->policy.sp);
+		free((char *)dom->policy.np);
+		free((char *)dom->policy.adkim);
+		free((char *)dom->policy.aspf);
+		free((char *)dom->policy.t);
+	}
+	free(a->domains);
+	memset(a, 0, sizeof(*a));
+}
+
+/* --- TLS-RPT --- */
+
+static struct analysis_tls_domain *
+find_tls(struct analysis_tls *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_domains; i++)
+		if (strcmp(a->domains[i].domain, name) == 0)
+			return &a->domains[i];
+	return NULL;
+}
+
+static int
+tls_domain_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	struct analysis_tls *a = ctx;
+	struct analysis_tls_domain *d = find_tls(a, v[0]);
+
+	(void)ncols, (void)names, (void)err;
+	if (d == NULL) {
+		a->domains = xrealloc(a->domains, (a->n_domains + 1) *
+		    sizeof(*a->domains));
+		d = &a->domains[a->n_domains++];
+		memset(d, 0, sizeof(*d));
+		d->domain = xstrdup(v[0]);
+		d->days = (int)num(v[4]);
+		d->reporters = (int)num(v[5]);
+	}
+	d->types = xrealloc(d->types, (d->n_types + 1) * sizeof(*d->types));
+	d->types[d->n_types].policy_type = xstrdup(v[1]);
+	d->types[d->n_types].sessions = num(v[2]);
+	d->types[d->n_types].failures = num(v[3]);
+	d->n_types++;
+	d->sessions += num(v[2]);
+	d->failures += num(v[3]);
+	return 0;
+}
+
+/* "mode: testing" of the policy text, lines of "key: value" */
+static char *
+sts_mode(const char *policy)
+{
+	const char *p = policy;
+
+	while (p != NULL && *p != '\0') {
+		const char *line = p, *end = p + strcspn(p, "\r\n");
+
+		p = end + strspn(end, "\r\n");
+		if (strncasecmp(line, "mode", 4) != 0)
+			continue;
+		line += 4;
+		while (line < end && (*line == ' ' || *line == '\t'))
+			line++;
+		if (line == end || *line != ':')
+			continue;
+		line++;
+		while (line < end && (*line == ' ' || *line == '\t'))
+			line++;
+		{
+			size_t n = (size_t)(end - line);
+			char *m = xmalloc(n + 1);
+
+			memcpy(m, line, n);
+			m[n] = '\0';
+			while (n > 0 && isspace((unsigned char)m[n - 1]))
+				m[--n] = '\0';
+			for (char *c = m; *c != '\0'; c++)
+				*c = (char)tolower((unsigned char)*c);
+			return m;
+		}
+	}
+	return NULL;
+}
+
+static int
+tls_mode_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	struct analysis_tls_domain *d = find_tls(ctx, v[0]);
+
+	(void)ncols, (void)names, (void)err;
+	if (d != NULL && d->mode == NULL)
+		d->mode = sts_mode(v[1]);
+	return 0;
+}
+
+static int
+tls_result_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	struct analysis_tls_domain *d = find_tls(ctx, v[0]);
+	struct tls_result_stats *r;
+
+	(void)ncols, (void)names, (void)err;
+	if (d == NULL)
+		return 0;
+	d->results = xrealloc(d->results, (d->n_results + 1) *
+	    sizeof(*d->results));
+	r = &d->results[d->n_results++];
+	r->mx = v[1] != NULL && *v[1] != '\0' ? xstrdup(v[1]) : NULL;
+	r->result_type = xstrdup(v[2]);
+	r->sessions = num(v[3]);
+	r->is_recent = v[4] != NULL && strcmp(v[4], "t") == 0;
+	return 0;
+}
+
+int
+analysis_tls_load(struct store *s, const struct config *cfg,
+    const struct window *w, const char *domain, struct analysis_tls *out,
+    struct err *err)
+{
+	char recent[32];
+	const char *params[4] = { w->since_text, w->until_text, domain,
+		recent };
+
+	memset(out, 0, sizeof(*out));
+	recent_since(w, cfg->thresholds.tls_recent_days, recent,
+	    sizeof(recent));
+	/* per domain and policy type, with the days and reporters of the
+	 * domain */
+	if (store_select(s, "WITH d AS (SELECT domain, count(DISTINCT day) AS "
+	    "days, count(DISTINCT org_name) AS reporters FROM tls_daily WHERE "
+	    "day >= $1::timestamptz AND day < $2::timestamptz AND ($3::text "
+	    "IS NULL OR domain = $3) GROUP BY domain) SELECT t.domain, "
+	    "t.policy_type, sum(t.successful + t.failed), sum(t.failed), "
+	    "max(d.days), max(d.reporters) FROM tls_daily t JOIN d USING "
+	    "(domain) WHERE t.day >= $1::timestamptz AND t.day < "
+	    "$2::timestamptz GROUP BY t.domain, t.policy_type ORDER BY "
+	    "t.domain, t.policy_type", 3, params, tls_domain_row, out,
+	    err) == -1 ||
+	    store_select(s, "SELECT coalesce(policy_domain, domain), "
+	    "array_to_string(policy_strings, E'\\n') FROM tls_policies WHERE "
+	    "policy_type = 'sts' AND begin_at >= $1 AND begin_at < $2 AND "
+	    "($3::text IS NULL OR coalesce(policy_domain, domain) = $3) "
+	    "ORDER BY begin_at DESC, report DESC", 3, params, tls_mode_row,
+	    out, err) == -1 ||
+	    store_select(s, "SELECT domain, mx, result_type, sum(sessions), "
+	    "day >= $4::timestamptz FROM tls_daily_failures WHERE day >= "
+	    "$1::timestamptz AND day < $2::timestamptz AND ($3::text IS NULL "
+	    "OR domain = $3) GROUP BY domain, mx, result_type, 5 ORDER BY "
+	    "domain, 4 DESC, mx, result_type", 4, params, tls_result_row, out,
+	    err) == -1)
+		goto fail;
+	return 0;
+fail:
+	analysis_tls_release(out);
+	return -1;
+}
+
+void
+analysis_tls_input(const struct analysis_tls_domain *d,
+    struct verdict_tls_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->domain = d->domain;
+	in->mode = d->mode;
+	in->days = d->days;
+	in->reporters = d->reporters;
+	in->sessions = d->sessions;
+	in->failures = d->failures;
+	in->results = d->results;
+	in->n_results = d->n_results;
+}
+
+void
+analysis_tls_release(struct analysis_tls *a)
+{
+	for (size_t i = 0; i < a->n_domains; i++) {
+		struct analysis_tls_domain *d = &a->domains[i];
+
+		for (size_t k = 0; k < d->n_results; k++) {
+			free((char *)d->results[k].mx);
+			free((char *)d->results[k].result_type);
+		}
+		for (size_t k = 0; k < d->n_types; k++)
+			free(d->types[k].policy_type);
+		free(d->results);
+		free(d->types);
+		free(d->mode);
+		free(d->domain);
+	}
+	free(a->domains);
+	memset(a, 0, sizeof(*a));
+}
