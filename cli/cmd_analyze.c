@@ -708,6 +708,22 @@ tls_csv_rows(const struct analysis_tls_domain *d, struct table *t)
 	}
 }
 
+/* the verdict of a domain over the verdict window, or insufficient data */
+static void
+tls_verdict(const struct query *q, const struct analysis_tls *judge,
+    const char *domain, struct verdict_tls_advice *adv)
+{
+	struct verdict_tls_input in;
+	static const struct analysis_tls_domain none;
+
+	analysis_tls_input(&none, &in);
+	in.domain = domain;
+	for (size_t i = 0; i < judge->n_domains; i++)
+		if (strcmp(judge->domains[i].domain, domain) == 0)
+			analysis_tls_input(&judge->domains[i], &in);
+	verdict_tls(&in, &q->cfg->thresholds, adv);
+}
+
 int
 cmd_tls(int argc, char **argv, const struct config *cfg)
 {
@@ -715,26 +731,40 @@ cmd_tls(int argc, char **argv, const struct config *cfg)
 	struct query q = { .name = "tls", .usage = "[--days N | --since DATE "
 	    "--until DATE] [--domain D] [--format text|json|csv]",
 	    .default_days = 14, .has_csv = true };
-	struct analysis_tls a;
+	struct analysis_tls a, judge;
 	struct table *t = NULL;
+	struct window vw;
 	struct err err;
 	int r = start(&q, argc, argv, cfg);
 
 	if (r != 0)
 		return r - 1;
+	/* Reports of a day arrive the day after: a 14-day window holds 13
+	 * days of them.  The verdict looks at the verdict window (30 days,
+	 * or the given one when longer), as advise does. */
+	vw = q.w;
+	if (vw.until - vw.since < (int64_t)ADVISE_DAYS * 86400) {
+		vw.days = 0;
+		vw.since = vw.until - (int64_t)ADVISE_DAYS * 86400;
+		if (window_finish(&vw, ADVISE_DAYS, &err) == -1)
+			return db_failed(&q, &err);
+	}
 	if (analysis_tls_load(q.store, cfg, &q.w, q.domain, &a, &err) == -1)
 		return db_failed(&q, &err);
+	if (analysis_tls_load(q.store, cfg, &vw, q.domain, &judge,
+	    &err) == -1) {
+		analysis_tls_release(&a);
+		return db_failed(&q, &err);
+	}
 	if (a.n_domains == 0 && q.format == TABLE_TEXT)
 		printf("no TLS reports between %s and %s\n", q.w.since_text,
 		    q.w.until_text);
 	if (q.format == TABLE_CSV)
 		table_new(&t, numbers);
 	for (size_t i = 0; i < a.n_domains; i++) {
-		struct verdict_tls_input in;
 		struct verdict_tls_advice adv;
 
-		analysis_tls_input(&a.domains[i], &in);
-		verdict_tls(&in, &cfg->thresholds, &adv);
+		tls_verdict(&q, &judge, a.domains[i].domain, &adv);
 		if (q.format == TABLE_JSON)
 			tls_json(&a.domains[i], &adv);
 		else if (q.format == TABLE_CSV)
@@ -743,10 +773,14 @@ cmd_tls(int argc, char **argv, const struct config *cfg)
 			tls_text(&a.domains[i], &adv);
 		verdict_tls_advice_free(&adv);
 	}
+	if (q.format == TABLE_TEXT && a.n_domains > 0)
+		printf("verdict: over the last %ld days (a day's reports arrive "
+		    "the day after)\n", (long)((vw.until - vw.since) / 86400));
 	if (t != NULL && table_print(t, TABLE_CSV, "results", stdout,
 	    &err) == -1)
 		r = cmd_exit_status(err.code);
 	table_free(t);
 	analysis_tls_release(&a);
+	analysis_tls_release(&judge);
 	return finish(&q, r);
 }

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # make demo: dmarcctl's main job on a private database.  A reports mailbox
 # for the fictional domain acme-widgets.example (the last 14 days, as
-# Google, Yahoo, Microsoft and GMX would send it) is generated and
-# delivered to a private IMAP server (Dovecot on loopback, for the length
-# of the demo), fetched as cron would, and shown.  Run it twice: the second
-# run stores nothing new.
+# Google, Yahoo, Microsoft and GMX would send it, three weeks of it) is
+# generated and delivered to a private IMAP server (Dovecot on loopback,
+# for the length of the demo), fetched as cron would, and analyzed, with
+# the sending sources named by a private DNS server (dnsmasq on loopback).
+# Run it twice: the second run stores nothing new.
 set -eu
 cd "$(dirname "$0")/.."
 bin=./build/dmarcctl
 maildir=.demo/maildir
 
 imap=$(mktemp -d /tmp/dmarcctl-demo-imap.XXXXXX)
-trap 'scripts/imap-rig.sh destroy "$imap" >/dev/null 2>&1 || true' EXIT
+dns=$(mktemp -d /tmp/dmarcctl-demo-dns.XXXXXX)
+cleanup() {
+	scripts/imap-rig.sh destroy "$imap" >/dev/null 2>&1 || true
+	scripts/dns-rig.sh stop "$dns" >/dev/null 2>&1 || true
+	rm -rf "$dns"
+}
+trap cleanup EXIT
 free_port() {
 	local p
 	while :; do
@@ -24,14 +31,18 @@ count() {
 }
 
 echo "== the demo database: .demo/pg (make demo-stop stops it)"
-DMARCCTL_DB=$(scripts/demo-db.sh start)
+cluster=$(scripts/demo-db.sh start)
+# a fresh database each run: the story starts from an empty store
+psql -X -q "$cluster" -c 'DROP DATABASE IF EXISTS dmarcctl_demo' \
+    -c 'CREATE DATABASE dmarcctl_demo'
+DMARCCTL_DB=$(printf '%s' "$cluster" | sed 's/dbname=postgres/dbname=dmarcctl_demo/')
 export DMARCCTL_DB
 "$bin" db migrate
 echo
 
-echo "== a reports mailbox for acme-widgets.example, the last 14 days"
+echo "== a reports mailbox for acme-widgets.example, the last 21 days"
 rm -rf "$maildir"
-./build/demo-gen -d 14 -o "$maildir"
+./build/demo-gen -d 21 -o "$maildir"
 echo
 
 echo "== delivered to dmarc-reports@acme-widgets.example on a private Dovecot"
@@ -59,11 +70,46 @@ echo "INBOX: $(count "$box/new" "$box/cur") messages left," \
     "Archive/Invalid: $(count "$box/.Archive.Invalid/new" "$box/.Archive.Invalid/cur")"
 echo
 
-echo "== dmarcctl reports --days 3"
-"$bin" reports --days 3
+echo "== dmarcctl reports --days 2"
+"$bin" reports --days 2
 echo
 
 echo "== dmarcctl errors"
-"$bin" errors --format csv | cut -d, -f3- | sed 's|imaps://[^,]*;UID=|message |' 
+"$bin" errors --format csv | cut -d, -f3- | sed 's|imaps://[^,]*;UID=|message |'
 echo
-echo "The database stays in .demo/pg: try DMARCCTL_DB='$DMARCCTL_DB' $bin reports"
+
+# The demo's sources get names from a DNS server of its own: the
+# addresses are documentation ranges nobody else names.
+{
+	echo "192.0.2.25 mx1.acme-widgets.example"
+	echo "192.0.2.26 mx2.acme-widgets.example"
+	echo "2001:db8:a::25 mx1-v6.acme-widgets.example"
+	for i in 20 21 22 23 36 37 38 39; do
+		echo "198.51.100.$i out-$i.smtp.mailsender.example"
+	done
+	echo "203.0.113.10 relay1.alumni.northfield-university.example"
+	echo "203.0.113.11 relay2.alumni.northfield-university.example"
+	echo "203.0.113.50 lists.widgetfans.example"
+	"$bin" sources --no-dns --format csv | cut -d, -f2 | grep '^209\.85\.' |
+	    sort -u | awk -F. '{ printf "%s mail-sor-f%d.google.com\n", $0, $4 }'
+} >"$dns/hosts"
+dnsport=$(free_port)
+DNS_RIG_OWNER=$$ scripts/dns-rig.sh start "$dns/rig" "$dnsport" "$dns/hosts" >/dev/null
+printf '[analysis]\ndns_server = 127.0.0.1:%s\n' "$dnsport" >>.demo/dmarcctl.conf
+q() { "$bin" -c .demo/dmarcctl.conf "$@"; }
+
+echo "== dmarcctl tls (MTA-STS: testing -> enforce?)"
+q tls
+echo "== dmarcctl summary --days 14"
+q summary --days 14
+echo
+echo "== dmarcctl sources (names from reverse DNS, cached in the database)"
+q sources >"$dns/sources"
+head -n 24 "$dns/sources"
+n=$(($(wc -l <"$dns/sources") - 4))
+[ "$n" -le 23 ] || echo "... and $((n - 23)) more sources, most of them single spoofing IPs"
+tail -n 2 "$dns/sources"
+echo
+echo "== dmarcctl advise (p=none -> quarantine?)"
+q advise
+echo "The database stays in .demo/pg: try DMARCCTL_DB='$DMARCCTL_DB' $bin advise"
