@@ -22,7 +22,7 @@ enum { MAX_PARAMS = 16 };
 /* the counts of domain_daily, in its column order after reports */
 enum {
 	DC_MESSAGES, DC_PASS, DC_DKIM, DC_SPF, DC_QUARANTINED, DC_REJECTED,
-	DC_SUBDOMAIN, DC_SUBDOMAIN_FAIL, DC_DISAGREE, DC_COUNT
+	DC_SUBDOMAIN, DC_SUBDOMAIN_FAIL, DC_DISAGREE, DC_RECORDS, DC_COUNT
 };
 
 /* the counts of a source_stage row, in its column order after source */
@@ -35,7 +35,6 @@ enum {
 /* the child tables loaded from spool files once the main COPY is done */
 enum spool {
 	SP_REASONS, SP_DKIM, SP_SPF, SP_TLS_FAILURES,
-	SP_ROLLUP,	/* dmarc_daily: one row per record, summed by queries */
 	SP_SOURCE,	/* source_stage: one row per record, merged into
 			 * source_daily at the end of the report */
 	SP_COUNT
@@ -52,9 +51,6 @@ static const char *const spool_copy[SP_COUNT] = {
 	    "begin_at, result_type, sending_mta_ip, receiving_mx_hostname, "
 	    "receiving_mx_helo, receiving_ip, additional_information, "
 	    "failure_reason_code, failed_session_count) FROM STDIN",
-	[SP_ROLLUP] = "COPY dmarc_daily (domain, day, org_name, source_ip, "
-	    "header_from, disposition, dkim, spf, messages, records) "
-	    "FROM STDIN",
 	[SP_SOURCE] = "COPY source_stage (source, messages, dmarc_pass, "
 	    "dkim_aligned, spf_aligned, dkim_foreign, spf_foreign, "
 	    "dkim_missing, own_dkim_broken, overridden, disagree, "
@@ -830,39 +826,6 @@ spool_children(struct store *s, const struct report *r,
 	return 0;
 }
 
-/*
- * The record's row of the daily rollup, loaded by COPY with the report:
- * no server-side grouping on the load path (queries sum the rows).
- */
-static int
-rollup_row(struct store *s, const struct report *r,
-    const struct dmarc_record *rec, struct err *err)
-{
-	const char *empty = "";
-	char day[16];
-
-	snprintf(day, sizeof(day), "%.10s", s->begin);
-	buf_reset(&s->row);
-	if (copy_field(&s->row, r->domain, false, err) == -1 ||
-	    copy_field(&s->row, day, false, err) == -1 ||
-	    copy_field(&s->row, r->org_name ? r->org_name : empty, false,
-	    err) == -1 ||
-	    copy_field(&s->row, rec->ip_family ? rec->source_ip : NULL, false,
-	    err) == -1 ||
-	    copy_field(&s->row, rec->header_from ? rec->header_from : empty,
-	    false, err) == -1 ||
-	    copy_field(&s->row, rec->disposition ? rec->disposition : empty,
-	    false, err) == -1 ||
-	    copy_field(&s->row, rec->dkim ? rec->dkim : empty, false,
-	    err) == -1 ||
-	    copy_field(&s->row, rec->spf ? rec->spf : empty, false,
-	    err) == -1 ||
-	    copy_int(&s->row, rec->count, false, err) == -1 ||
-	    copy_int(&s->row, 1, true, err) == -1)
-		return -1;
-	return spool_row(s, SP_ROLLUP, err);
-}
-
 static bool
 is_value(const char *v, const char *want)
 {
@@ -894,6 +857,7 @@ analysis_row(struct store *s, const struct report *r,
 	d[DC_SUBDOMAIN] += a.is_subdomain ? n : 0;
 	d[DC_SUBDOMAIN_FAIL] += a.is_subdomain && is_fail ? n : 0;
 	d[DC_DISAGREE] += a.is_disagreement ? n : 0;
+	d[DC_RECORDS]++;
 
 	c[SC_MESSAGES] = n;
 	c[SC_PASS] = is_pass ? n : 0;
@@ -943,9 +907,10 @@ analysis_load(struct store *s, const struct report *r, struct err *err)
 	if (q(s, NULL, err, "INSERT INTO domain_daily AS t (domain, day, "
 	    "org_name, reports, messages, dmarc_pass, dkim_aligned, "
 	    "spf_aligned, quarantined, rejected, subdomain, subdomain_fail, "
-	    "disagree) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $10, "
-	    "$11, $12) ON CONFLICT (domain, day, org_name) DO UPDATE SET "
-	    "reports = t.reports + 1, messages = t.messages + "
+	    "disagree, records) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, "
+	    "$10, $11, $12, $13) ON CONFLICT (domain, day, org_name) DO UPDATE "
+	    "SET reports = t.reports + 1, records = t.records + "
+	    "EXCLUDED.records, messages = t.messages + "
 	    "EXCLUDED.messages, dmarc_pass = t.dmarc_pass + "
 	    "EXCLUDED.dmarc_pass, dkim_aligned = t.dkim_aligned + "
 	    "EXCLUDED.dkim_aligned, spf_aligned = t.spf_aligned + "
@@ -1009,8 +974,7 @@ on_dmarc_record(void *ctx, const struct report *r,
 	if (put_copy(s, s->row.data, s->row.len, err) == -1)
 		return -1;
 	buf_reset(&s->row);
-	if (spool_children(s, r, rec, err) == -1 ||
-	    rollup_row(s, r, rec, err) == -1)
+	if (spool_children(s, r, rec, err) == -1)
 		return -1;
 	return analysis_row(s, r, rec, err);
 }
@@ -1152,7 +1116,7 @@ finish_report(struct store *s, const struct report *r,
 /*
  * The TLS rollups, in the report's transaction, merged, rows locked in
  * key order so concurrent loaders cannot deadlock.  (The DMARC rollup rows
- * come by COPY with the records: see rollup_row.)
+ * are merged by analysis_load.)
  */
 static const char *const tls_rollup[] = {
 	"INSERT INTO tls_daily AS t (domain, day, org_name, policy_type, "
@@ -1338,8 +1302,8 @@ store_clear_derived(struct store *s, struct err *err)
 {
 	return exec(s, "TRUNCATE reports, records, record_reasons, "
 	    "dkim_results, spf_results, tls_policies, tls_failures, "
-	    "dmarc_daily, tls_daily, tls_daily_failures, domain_daily, "
-	    "source_daily, ingest_errors", err);
+	    "tls_daily, tls_daily_failures, domain_daily, source_daily, "
+	    "ingest_errors", err);
 }
 
 int

@@ -284,7 +284,7 @@ fingerprint(const char *ci)
 	    "(SELECT count(*) FROM tls_policies), "
 	    "(SELECT count(*) FROM tls_failures), "
 	    "(SELECT count(*) || '/' || md5(string_agg(x::text, ',' ORDER BY "
-	    "x::text)) FROM dmarc_daily x), "
+	    "x::text)) FROM domain_daily x), "
 	    "(SELECT count(*) || '/' || md5(string_agg(x::text, ',' ORDER BY "
 	    "x::text)) FROM tls_daily x), "
 	    "(SELECT count(*) || '/' || md5(string_agg(x::text, ',' ORDER BY "
@@ -297,7 +297,7 @@ fingerprint(const char *ci)
 static const char nothing_stored[] = "SELECT (SELECT count(*) FROM "
     "raw_inputs) + (SELECT count(*) FROM reports) + (SELECT count(*) FROM "
     "records) + (SELECT count(*) FROM tls_policies) + (SELECT count(*) FROM "
-    "dmarc_daily) + (SELECT count(*) FROM tls_daily) + (SELECT count(*) "
+    "domain_daily) + (SELECT count(*) FROM tls_daily) + (SELECT count(*) "
     "FROM ingest_errors)";
 
 /* --- db --- */
@@ -503,7 +503,7 @@ check_originals(const char *ci, const struct mrow *rows, size_t n)
 
 /* per policy domain, the rollup says what the manifest says */
 static void
-check_dmarc_daily(const char *ci, const struct mrow *rows, size_t n)
+check_domain_daily(const char *ci, const struct mrow *rows, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		long long msgs = 0, recs = 0;
@@ -520,10 +520,10 @@ check_dmarc_daily(const char *ci, const struct mrow *rows, size_t n)
 		/* corpus domains are plain names: no quoting needed */
 		cr_assert(strchr(rows[i].domain, '\'') == NULL);
 		snprintf(sql, sizeof(sql), "SELECT sum(messages) FROM "
-		    "dmarc_daily WHERE domain = '%s'", rows[i].domain);
+		    "domain_daily WHERE domain = '%s'", rows[i].domain);
 		cr_expect_eq(count(ci, sql), msgs, "%s", sql);
 		snprintf(sql, sizeof(sql), "SELECT sum(records) FROM "
-		    "dmarc_daily WHERE domain = '%s'", rows[i].domain);
+		    "domain_daily WHERE domain = '%s'", rows[i].domain);
 		cr_expect_eq(count(ci, sql), recs, "%s", sql);
 	}
 }
@@ -545,13 +545,13 @@ check_corpus_stored(const char *ci, const struct mrow *rows, size_t n,
 	    t->tls_records);
 	cr_expect_eq(count(ci, "SELECT sum(successful + failed) FROM "
 	    "tls_policies"), t->tls_messages);
-	cr_expect_eq(count(ci, "SELECT sum(messages) FROM dmarc_daily"),
+	cr_expect_eq(count(ci, "SELECT sum(messages) FROM domain_daily"),
 	    t->dmarc_messages);
-	cr_expect_eq(count(ci, "SELECT sum(records) FROM dmarc_daily"),
+	cr_expect_eq(count(ci, "SELECT sum(records) FROM domain_daily"),
 	    t->dmarc_records);
 	cr_expect_eq(count(ci, "SELECT sum(successful + failed) FROM "
 	    "tls_daily"), t->tls_messages);
-	check_dmarc_daily(ci, rows, n);
+	check_domain_daily(ci, rows, n);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM ingest_errors"), 4);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM ingest_errors"),
 	    t->failed);
@@ -661,8 +661,8 @@ Test(cli_ingest, one_report_in_three_wrappings_is_stored_once)
 	}
 	cr_expect_eq(count(ci, "SELECT count(*) FROM reports"), 1);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM records"), 8);
-	cr_expect_eq(count(ci, "SELECT sum(messages) FROM dmarc_daily"), 9);
-	cr_expect_eq(count(ci, "SELECT sum(records) FROM dmarc_daily"), 8);
+	cr_expect_eq(count(ci, "SELECT sum(messages) FROM domain_daily"), 9);
+	cr_expect_eq(count(ci, "SELECT sum(records) FROM domain_daily"), 8);
 	/* the copy that was stored is the one archived */
 	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 1);
 	snprintf(args, sizeof(args), "SELECT count(*) FROM raw_inputs WHERE "
@@ -739,13 +739,13 @@ Test(cli_ingest, four_loaders_at_once_store_each_report_once)
 		    t.dmarc_records);
 		cr_expect_eq(count(ci, "SELECT count(*) FROM tls_policies"),
 		    t.tls_records);
-		cr_expect_eq(count(ci, "SELECT sum(messages) FROM dmarc_daily"),
+		cr_expect_eq(count(ci, "SELECT sum(messages) FROM domain_daily"),
 		    t.dmarc_messages);
-		cr_expect_eq(count(ci, "SELECT sum(records) FROM dmarc_daily"),
+		cr_expect_eq(count(ci, "SELECT sum(records) FROM domain_daily"),
 		    t.dmarc_records);
 		cr_expect_eq(count(ci, "SELECT sum(successful + failed) FROM "
 		    "tls_daily"), t.tls_messages);
-		check_dmarc_daily(ci, rows, n);
+		check_domain_daily(ci, rows, n);
 		cr_expect_eq(count(ci, "SELECT count(*) FROM ingest_errors"),
 		    4);
 		cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"),
@@ -839,9 +839,9 @@ Test(cli_ingest, four_loaders_over_other_wrappings_store_each_report_once)
 	cr_expect_eq(new_total, 4);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM reports"), 4);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM records"), 8 + 2 + 2);
-	cr_expect_eq(count(ci, "SELECT sum(messages) FROM dmarc_daily"),
+	cr_expect_eq(count(ci, "SELECT sum(messages) FROM domain_daily"),
 	    9 + 3 + 2);
-	cr_expect_eq(count(ci, "SELECT sum(records) FROM dmarc_daily"),
+	cr_expect_eq(count(ci, "SELECT sum(records) FROM domain_daily"),
 	    8 + 2 + 2);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM tls_policies"), 2);
 	cr_expect_eq(count(ci, "SELECT sum(successful + failed) FROM "
@@ -948,7 +948,7 @@ check_whole(const char *ci, const char *when)
 	    "length(content_sha256) <> 32 OR raw_id IS NULL) = 0, "
 	    "(SELECT count(*) FROM dkim_results) = (SELECT count(*) FROM "
 	    "records), "
-	    "(SELECT coalesce(sum(messages), 0) FROM dmarc_daily) = (SELECT "
+	    "(SELECT coalesce(sum(messages), 0) FROM domain_daily) = (SELECT "
 	    "coalesce(sum(count), 0) FROM records), "
 	    "(SELECT count(*) FROM raw_inputs) = (SELECT count(*) FROM "
 	    "reports))");
@@ -1010,9 +1010,9 @@ Test(cli_ingest, killed_loaders_leave_whole_reports_and_a_rerun_finishes)
 	    want_messages);
 	cr_expect_eq(count(ci, "SELECT sum(messages) FROM reports"),
 	    want_messages);
-	cr_expect_eq(count(ci, "SELECT sum(messages) FROM dmarc_daily"),
+	cr_expect_eq(count(ci, "SELECT sum(messages) FROM domain_daily"),
 	    want_messages);
-	cr_expect_eq(count(ci, "SELECT sum(records) FROM dmarc_daily"),
+	cr_expect_eq(count(ci, "SELECT sum(records) FROM domain_daily"),
 	    (long long)CRASH_FILES * CRASH_RECORDS);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM spf_results"),
 	    (long long)CRASH_FILES * CRASH_RECORDS);
@@ -1131,7 +1131,7 @@ Test(cli_ingest, a_report_cut_short_stores_only_its_error)
 	free(err);
 	cr_expect_eq(count(ci, "SELECT (SELECT count(*) FROM reports) + "
 	    "(SELECT count(*) FROM records) + (SELECT count(*) FROM "
-	    "dkim_results) + (SELECT count(*) FROM dmarc_daily)"), 0);
+	    "dkim_results) + (SELECT count(*) FROM domain_daily)"), 0);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM ingest_errors e JOIN "
 	    "raw_inputs w ON w.id = e.raw_id WHERE e.source LIKE '%/cut.xml%' "
 	    "AND e.source = w.source"), 2);
@@ -1145,7 +1145,7 @@ Test(cli_ingest, a_report_cut_short_stores_only_its_error)
 	free(out);
 	free(err);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM records"), CRASH_RECORDS);
-	cr_expect_eq(count(ci, "SELECT sum(records) FROM dmarc_daily"),
+	cr_expect_eq(count(ci, "SELECT sum(records) FROM domain_daily"),
 	    CRASH_RECORDS);
 	buf_release(&b);
 	free(gz);
@@ -1412,7 +1412,7 @@ Test(cli_ingest, a_large_input_is_stored_once_and_archived)
 	    "decode($2, 'hex') AND w.size = $3 AND r.records = 8000 AND "
 	    "r.messages = 24000", 3, p), 1);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM records"), N);
-	cr_expect_eq(count(ci, "SELECT sum(messages) FROM dmarc_daily"),
+	cr_expect_eq(count(ci, "SELECT sum(messages) FROM domain_daily"),
 	    3 * N);
 	before = fingerprint(ci);
 	/* again, and gzip'd: nothing new */
@@ -1433,9 +1433,9 @@ Test(cli_ingest, a_large_input_is_stored_once_and_archived)
 	}
 	cr_expect_eq(count(ci, "SELECT count(*) FROM reports"), 1);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM records"), N);
-	cr_expect_eq(count(ci, "SELECT sum(messages) FROM dmarc_daily"),
+	cr_expect_eq(count(ci, "SELECT sum(messages) FROM domain_daily"),
 	    3 * N);
-	cr_expect_eq(count(ci, "SELECT sum(records) FROM dmarc_daily"), N);
+	cr_expect_eq(count(ci, "SELECT sum(records) FROM domain_daily"), N);
 	free(before);
 	free(gz);
 	buf_release(&b);

@@ -182,7 +182,7 @@ table_counts(const char *ci)
 {
 	return test_db_value(ci, "SELECT format('raw=%s reports=%s records=%s "
 	    "reasons=%s dkim=%s spf=%s tls_policies=%s tls_failures=%s "
-	    "dmarc_daily=%s tls_daily=%s tls_daily_failures=%s errors=%s', "
+	    "domain_daily=%s tls_daily=%s tls_daily_failures=%s errors=%s', "
 	    "(SELECT count(*) FROM raw_inputs), "
 	    "(SELECT count(*) FROM reports), "
 	    "(SELECT count(*) FROM records), "
@@ -191,14 +191,14 @@ table_counts(const char *ci)
 	    "(SELECT count(*) FROM spf_results), "
 	    "(SELECT count(*) FROM tls_policies), "
 	    "(SELECT count(*) FROM tls_failures), "
-	    "(SELECT count(*) FROM dmarc_daily), "
+	    "(SELECT count(*) FROM domain_daily), "
 	    "(SELECT count(*) FROM tls_daily), "
 	    "(SELECT count(*) FROM tls_daily_failures), "
 	    "(SELECT count(*) FROM ingest_errors))");
 }
 
 static const char empty_tables[] = "raw=0 reports=0 records=0 reasons=0 "
-    "dkim=0 spf=0 tls_policies=0 tls_failures=0 dmarc_daily=0 tls_daily=0 "
+    "dkim=0 spf=0 tls_policies=0 tls_failures=0 domain_daily=0 tls_daily=0 "
     "tls_daily_failures=0 errors=0";
 
 static int
@@ -286,18 +286,19 @@ Test(store, dmarc_report_is_stored_whole)
 	cr_expect_eq(count(ci, "SELECT count(*) FROM record_reasons"),
 	    (long long)l.reasons);
 	cr_expect_gt(l.dkim + l.spf, 0);
-	cr_expect_eq(count(ci, "SELECT sum(messages) FROM dmarc_daily"), 9);
-	cr_expect_eq(count(ci, "SELECT sum(records) FROM dmarc_daily"), 8);
-	/* one rollup row per record, with its source, results and count */
-	cr_expect_eq(count(ci, "SELECT count(*) FROM records r JOIN "
-	    "dmarc_daily d ON d.domain = r.domain AND d.source_ip IS NOT "
-	    "DISTINCT FROM r.source_ip AND d.header_from = coalesce("
-	    "r.header_from, '') AND d.disposition = coalesce(r.disposition, "
-	    "'') AND d.dkim = coalesce(r.dkim, '') AND d.spf = coalesce(r.spf, "
-	    "'') AND d.messages = r.count AND d.records = 1"),
-	    count(ci, "SELECT count(*) FROM dmarc_daily"));
-	cr_expect_eq(count(ci, "SELECT count(*) FROM dmarc_daily"),
-	    count(ci, "SELECT count(*) FROM records"));
+	cr_expect_eq(count(ci, "SELECT sum(messages) FROM domain_daily"), 9);
+	cr_expect_eq(count(ci, "SELECT sum(records) FROM domain_daily"), 8);
+	cr_expect_eq(count(ci, "SELECT sum(reports) FROM domain_daily"), 1);
+	/* per source, the rollup sums the records of that source */
+	cr_expect_eq(count(ci, "SELECT sum(messages) FROM source_daily"), 9);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM (SELECT coalesce("
+	    "host(source_ip), '') AS s, sum(count) AS c FROM records GROUP BY "
+	    "1) r JOIN (SELECT source, sum(messages) AS m FROM source_daily "
+	    "GROUP BY 1) d ON d.source = r.s AND d.m = r.c"),
+	    count(ci, "SELECT count(DISTINCT source) FROM source_daily"));
+	cr_expect_eq(count(ci, "SELECT count(DISTINCT source) FROM "
+	    "source_daily"), count(ci, "SELECT count(DISTINCT coalesce("
+	    "host(source_ip), '')) FROM records"));
 	/* the original is archived as it came */
 	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs w JOIN "
 	    "reports r ON r.raw_id = w.id WHERE w.encoding = 'identity' AND "
@@ -370,8 +371,8 @@ Test(store, a_report_is_stored_once_in_any_wrapping)
 		free(after);
 	}
 	cr_expect_eq(count(ci, "SELECT count(*) FROM reports"), 1);
-	cr_expect_eq(count(ci, "SELECT sum(messages) FROM dmarc_daily"), 3);
-	cr_expect_eq(count(ci, "SELECT sum(records) FROM dmarc_daily"), 2);
+	cr_expect_eq(count(ci, "SELECT sum(messages) FROM domain_daily"), 3);
+	cr_expect_eq(count(ci, "SELECT sum(records) FROM domain_daily"), 2);
 	free(before);
 	free(xml);
 	free(gz);
@@ -398,7 +399,7 @@ Test(store, same_report_id_with_other_content_is_another_report)
 	    "reports"), 2);
 	cr_expect_eq(count(ci, "SELECT sum(records) FROM reports"), 3);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM records"), 3);
-	cr_expect_eq(count(ci, "SELECT sum(messages) FROM dmarc_daily"), 7);
+	cr_expect_eq(count(ci, "SELECT sum(messages) FROM domain_daily"), 7);
 	store_free(s);
 	test_db_drop(ci);
 }
@@ -541,7 +542,7 @@ Test(store, a_row_the_server_refuses_rolls_the_report_back)
 		    (long long)n);
 		cr_expect_eq(count(ci, "SELECT count(*) FROM records WHERE "
 		    "source_ip = '2001:db8::1'"), 1);
-		cr_expect_eq(count(ci, "SELECT sum(messages) FROM dmarc_daily"),
+		cr_expect_eq(count(ci, "SELECT sum(messages) FROM domain_daily"),
 		    2 * (long long)n);
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM reports WHERE "
 		    "report_id = 'good' AND records = %zu AND messages = %zu",
