@@ -730,3 +730,86 @@ analysis_tls_release(struct analysis_tls *a)
 	free(a->domains);
 	memset(a, 0, sizeof(*a));
 }
+
+/* --- what was concluded, for dashboards and monitoring --- */
+
+static int
+save_classes(struct store *s, const struct analysis_domain *d,
+    struct err *err)
+{
+	const char **ips = xcalloc(d->n_sources + 1, sizeof(*ips));
+	const char **cls = xcalloc(d->n_sources + 1, sizeof(*cls));
+	struct buf a, b;
+	int ret;
+
+	for (size_t i = 0; i < d->n_sources; i++) {
+		ips[i] = d->sources[i].st.ip;
+		cls[i] = verdict_class_name(d->sources[i].class);
+	}
+	buf_init(&a, 256u << 20);
+	buf_init(&b, 256u << 20);
+	array_of(&a, ips, d->n_sources);
+	array_of(&b, cls, d->n_sources);
+	{
+		const char *params[3] = { d->domain, buf_str(&a), buf_str(&b) };
+
+		ret = store_select(s, "INSERT INTO source_classes AS c (domain, "
+		    "source, class) SELECT $1, u.source, u.class FROM "
+		    "unnest($2::text[], $3::text[]) AS u(source, class) ORDER BY "
+		    "1, 2 ON CONFLICT (domain, source) DO UPDATE SET class = "
+		    "EXCLUDED.class, judged_at = now()", 3, params, NULL, NULL,
+		    err);
+	}
+	buf_release(&a);
+	buf_release(&b);
+	free(ips);
+	free(cls);
+	return ret;
+}
+
+static int
+save_verdict(struct store *s, const struct config *cfg,
+    const struct analysis_domain *d, struct err *err)
+{
+	struct verdict_input in;
+	struct verdict_advice adv;
+	char rate[32];
+	int ret;
+
+	analysis_input(d, &in);
+	verdict_advise(&in, &cfg->thresholds, &adv);
+	snprintf(rate, sizeof(rate), "%.6f", adv.evidence.legitimate_pass_rate);
+	{
+		const char *params[5] = { d->domain, verdict_name(adv.verdict),
+			d->policy.p, adv.next_record, rate };
+
+		ret = store_select(s, "INSERT INTO domain_verdicts AS v (domain, "
+		    "verdict, policy, next_record, legitimate_pass_rate) VALUES "
+		    "($1, $2, $3, $4, $5) ON CONFLICT (domain) DO UPDATE SET "
+		    "verdict = EXCLUDED.verdict, policy = EXCLUDED.policy, "
+		    "next_record = EXCLUDED.next_record, legitimate_pass_rate = "
+		    "EXCLUDED.legitimate_pass_rate, judged_at = now()", 5, params,
+		    NULL, NULL, err);
+	}
+	verdict_advice_free(&adv);
+	return ret;
+}
+
+void
+analysis_save(struct store *s, const struct config *cfg,
+    const struct analysis *a, bool has_verdicts)
+{
+	struct err err;
+
+	for (size_t i = 0; i < a->n_domains; i++) {
+		const struct analysis_domain *d = &a->domains[i];
+
+		if ((d->n_sources > 0 && save_classes(s, d, &err) == -1) ||
+		    (has_verdicts && save_verdict(s, cfg, d, &err) == -1)) {
+			/* a read-only user still gets its answer */
+			log_warn("cannot keep the verdicts for dashboards: %s",
+			    err.msg);
+			return;
+		}
+	}
+}

@@ -64,6 +64,15 @@ void analysis_input(const struct analysis_domain *d,
 
 void analysis_release(struct analysis *a);
 
+/*
+ * Keep what was concluded for dashboards and monitoring: the class of
+ * every source (source_classes) and, with has_verdicts (a window of
+ * advise's length), each domain's verdict (domain_verdicts).  A failure
+ * (a read-only database user) is a warning: the answer was given.
+ */
+void analysis_save(struct store *s, const struct config *cfg,
+    const struct analysis *a, bool has_verdicts);
+
 /* --- TLS-RPT --- */
 
 struct analysis_tls_domain {

@@ -338,6 +338,7 @@ cmd_summary(int argc, char **argv, const struct config *cfg)
 		analysis_release(&a);
 		return db_failed(&q, &err);
 	}
+	analysis_save(q.store, cfg, &v.a, true);
 	if (q.format == TABLE_JSON)
 		summary_json(&q, &a, &v);
 	else if (summary_table(&q, &a, &v, &err) == -1)
@@ -380,6 +381,7 @@ cmd_sources(int argc, char **argv, const struct config *cfg)
 	opt.want_dns = q.want_dns;
 	if (analysis_load(q.store, cfg, &q.w, &opt, &a, &err) == -1)
 		return db_failed(&q, &err);
+	analysis_save(q.store, cfg, &a, false);
 	table_new(&t, source_numbers);
 	for (size_t i = 0; i < a.n_domains; i++) {
 		const struct analysis_domain *d = &a.domains[i];
@@ -548,6 +550,7 @@ cmd_advise(int argc, char **argv, const struct config *cfg)
 	opt.want_dns = q.want_dns;
 	if (analysis_load(q.store, cfg, &q.w, &opt, &a, &err) == -1)
 		return db_failed(&q, &err);
+	analysis_save(q.store, cfg, &a, true);
 	if (a.n_domains == 0 && q.format == TABLE_TEXT)
 		printf("no DMARC reports between %s and %s%s%s\n",
 		    q.w.since_text, q.w.until_text, q.domain ? " for " : "",
