@@ -43,6 +43,8 @@ static const struct command {
 	  "ready for quarantine / reject? what to fix first" },
 	{ "tls", cmd_tls, "tls [WINDOW] [--domain D] [--format F]",
 	  "TLS-RPT per domain and MX; ready for MTA-STS enforce?" },
+	{ "check", cmd_check, "check [--domain D] [--max-silence DAYS]",
+	  "for monitoring: exit 1 when reports stop or mail starts failing" },
 };
 
 static void

@@ -1,0 +1,343 @@
+/*
+ * dmarcctl check: one command for cron and monitoring (Nagios, Icinga,
+ * a systemd timer with OnFailure=).  It looks at the last days against the
+ * weeks before them and exits 1 with one line per problem on stdout:
+ *
+ * - silence: a policy domain's reports stopped arriving (no DMARC report
+ *   period ending in the last --max-silence days, default 2; the same for
+ *   TLS reports of a domain that had them in the baseline);
+ * - a legitimate source started failing: it passed DMARC (aligned, >= 99
+ *   %) in the baseline and passes less than source_pass_rate (95 %) in the
+ *   last RECENT_DAYS days, with enough mail to tell;
+ * - the failure rate jumped: the share of legitimate mail failing DMARC in
+ *   the last days is at least twice the baseline's and 5 points above it;
+ *   for TLS, the share of failed sessions likewise.
+ *
+ * All well: exit 0 and one "ok:" line.  Unreachable database: 69.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/analysis.h"
+#include "cli/cmd.h"
+#include "cli/window.h"
+#include "common/log.h"
+#include "common/str.h"
+#include "common/xalloc.h"
+#include "store/store.h"
+
+enum {
+	EXIT_PROBLEM = 1,
+	RECENT_DAYS = 3,	/* what is compared with the baseline */
+	BASELINE_DAYS = 30,	/* the weeks before them */
+	DEFAULT_SILENCE = 2,
+	MIN_RECENT_MESSAGES = 20,	/* a source needs this to be judged */
+	MIN_RATE_MESSAGES = 100,	/* and a domain's failure rate */
+};
+
+/* a jump: at least twice the baseline and this many points above it */
+static const double JUMP_POINTS = 0.05;
+
+struct check {
+	const struct config *cfg;
+	struct store *store;
+	const char *domain;
+	long max_silence;
+	time_t now;
+	unsigned problems;
+};
+
+static void
+problem(struct check *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+problem(struct check *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	c->problems++;
+}
+
+static int
+window_at(struct window *w, time_t since, time_t until, struct err *err)
+{
+	window_init(w);
+	w->since = since;
+	w->until = until;
+	return window_finish(w, 1, err);
+}
+
+/* --- silence --- */
+
+static int
+silence_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	struct check *c = ctx;
+	long days = (long)strtol(v[3], NULL, 10);
+
+	(void)ncols, (void)names, (void)err;
+	if (days > c->max_silence)
+		problem(c, "%s: no %s report since %s (%ld days; at most %ld "
+		    "expected)", v[0], strcmp(v[1], "tlsrpt") == 0 ? "TLS" :
+		    "DMARC", v[2], days, c->max_silence);
+	return 0;
+}
+
+static int
+check_silence(struct check *c, struct err *err)
+{
+	char since[32];
+	time_t t = c->now - (time_t)BASELINE_DAYS * 86400;
+	struct tm tm;
+	const char *params[2] = { since, c->domain };
+
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* domains heard from in the baseline, by kind, and how long ago
+	 * their latest report period ended */
+	return store_select(c->store, "SELECT domain, kind, to_char(max(end_at), "
+	    "'YYYY-MM-DD HH24:MI\"Z\"'), floor(extract(epoch FROM now() - "
+	    "max(end_at)) / 86400)::bigint FROM reports WHERE begin_at >= $1 "
+	    "AND ($2::text IS NULL OR domain = $2) GROUP BY domain, kind ORDER "
+	    "BY domain, kind", 2, params, silence_row, c, err);
+}
+
+/* --- sources and rates --- */
+
+static double
+rate(int64_t part, int64_t whole)
+{
+	return whole > 0 ? (double)part / (double)whole : 0;
+}
+
+static const struct analysis_source *
+find_source(const struct analysis_domain *d, const char *ip)
+{
+	for (size_t i = 0; i < d->n_sources; i++)
+		if (strcmp(d->sources[i].st.ip, ip) == 0)
+			return &d->sources[i];
+	return NULL;
+}
+
+static const struct analysis_domain *
+find_domain(const struct analysis *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_domains; i++)
+		if (strcmp(a->domains[i].domain, name) == 0)
+			return &a->domains[i];
+	return NULL;
+}
+
+/* legitimate mail of the recent domain, by the baseline's classes */
+static void
+legitimate(const struct analysis_domain *base,
+    const struct analysis_domain *d, int64_t *msgs, int64_t *pass)
+{
+	*msgs = *pass = 0;
+	for (size_t i = 0; i < d->n_sources; i++) {
+		const struct analysis_source *b = find_source(base,
+		    d->sources[i].st.ip);
+
+		if (b == NULL || !verdict_class_is_legitimate(b->class))
+			continue;
+		*msgs += d->sources[i].st.messages;
+		*pass += d->sources[i].st.dmarc_pass;
+	}
+}
+
+static void
+check_domain(struct check *c, const struct analysis_domain *base,
+    const struct analysis_domain *d)
+{
+	const struct verdict_thresholds *th = &c->cfg->thresholds;
+	int64_t bm, bp, rm, rp;
+	double before, now;
+
+	for (size_t i = 0; i < d->n_sources; i++) {
+		const struct source_stats *st = &d->sources[i].st;
+		const struct analysis_source *b = find_source(base, st->ip);
+		double r = rate(st->dmarc_pass, st->messages);
+
+		if (b == NULL || b->class != SOURCE_ALIGNED ||
+		    st->messages < MIN_RECENT_MESSAGES ||
+		    r >= th->source_pass_rate)
+			continue;
+		problem(c, "%s: source %s%s%s%s started failing DMARC: %.1f%% "
+		    "of %lld messages pass in the last %d days, %.1f%% before",
+		    d->domain, st->ip, st->name != NULL ? " (" : "",
+		    st->name != NULL ? st->name : "", st->name != NULL ? ")" :
+		    "", 100 * r, (long long)st->messages, RECENT_DAYS,
+		    100 * rate(b->st.dmarc_pass, b->st.messages));
+	}
+	legitimate(base, base, &bm, &bp);
+	legitimate(base, d, &rm, &rp);
+	if (rm < MIN_RATE_MESSAGES || bm == 0)
+		return;
+	before = 1 - rate(bp, bm);
+	now = 1 - rate(rp, rm);
+	if (now >= 2 * before && now >= before + JUMP_POINTS)
+		problem(c, "%s: the failure rate of legitimate mail jumped to "
+		    "%.1f%% in the last %d days (%.1f%% before)", d->domain,
+		    100 * now, RECENT_DAYS, 100 * before);
+}
+
+static void
+check_tls_domain(struct check *c, const struct analysis_tls_domain *base,
+    const struct analysis_tls_domain *d)
+{
+	double before = rate(base->failures, base->sessions);
+	double now = rate(d->failures, d->sessions);
+
+	if (d->sessions < MIN_RATE_MESSAGES || base->sessions == 0)
+		return;
+	if (now >= 2 * before && now >= before + JUMP_POINTS / 5)
+		problem(c, "%s: TLS failures jumped to %.2f%% of sessions in "
+		    "the last %d days (%.2f%% before)%s%s", d->domain,
+		    100 * now, RECENT_DAYS, 100 * before,
+		    d->n_results > 0 ? "; most: " : "",
+		    d->n_results > 0 ? d->results[0].result_type : "");
+}
+
+static int
+check_rates(struct check *c, struct err *err)
+{
+	struct analysis base, recent;
+	struct analysis_tls tbase, trecent;
+	struct analysis_options opt = { c->domain, true, false };
+	struct window wb, wr;
+	time_t split = c->now - (time_t)RECENT_DAYS * 86400;
+	int ret = -1;
+
+	memset(&base, 0, sizeof(base));
+	memset(&recent, 0, sizeof(recent));
+	memset(&tbase, 0, sizeof(tbase));
+	memset(&trecent, 0, sizeof(trecent));
+	if (window_at(&wb, split - (time_t)BASELINE_DAYS * 86400, split,
+	    err) == -1 || window_at(&wr, split, c->now, err) == -1)
+		return -1;
+	/* no reverse DNS: a monitoring check must not hang on it; the
+	 * classes come from the baseline */
+	if (analysis_load(c->store, c->cfg, &wb, &opt, &base, err) == -1 ||
+	    analysis_load(c->store, c->cfg, &wr, &opt, &recent, err) == -1 ||
+	    analysis_tls_load(c->store, c->cfg, &wb, c->domain, &tbase,
+	    err) == -1 || analysis_tls_load(c->store, c->cfg, &wr, c->domain,
+	    &trecent, err) == -1)
+		goto out;
+	for (size_t i = 0; i < recent.n_domains; i++) {
+		const struct analysis_domain *b = find_domain(&base,
+		    recent.domains[i].domain);
+
+		if (b != NULL)
+			check_domain(c, b, &recent.domains[i]);
+	}
+	for (size_t i = 0; i < trecent.n_domains; i++)
+		for (size_t k = 0; k < tbase.n_domains; k++)
+			if (strcmp(tbase.domains[k].domain,
+			    trecent.domains[i].domain) == 0)
+				check_tls_domain(c, &tbase.domains[k],
+				    &trecent.domains[i]);
+	if (c->problems == 0) {
+		long long msgs = 0;
+
+		for (size_t i = 0; i < recent.n_domains; i++)
+			msgs += recent.domains[i].messages;
+		printf("ok: %zu domain%s, %lld messages in the last %d days, "
+		    "nothing stopped, nothing started failing\n",
+		    recent.n_domains, recent.n_domains == 1 ? "" : "s", msgs,
+		    RECENT_DAYS);
+	}
+	ret = 0;
+out:
+	analysis_release(&base);
+	analysis_release(&recent);
+	analysis_tls_release(&tbase);
+	analysis_tls_release(&trecent);
+	return ret;
+}
+
+/* a domain asked for by name that never reported is a problem too */
+static int
+count_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	(void)ncols, (void)names, (void)err;
+	*(long long *)ctx = strtoll(v[0], NULL, 10);
+	return 0;
+}
+
+static int
+usage(FILE *f)
+{
+	fprintf(f, "usage: dmarcctl check [--domain D] [--max-silence DAYS]\n");
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+int
+cmd_check(int argc, char **argv, const struct config *cfg)
+{
+	static const struct option opts[] = {
+		{ "domain", required_argument, NULL, 'd' },
+		{ "max-silence", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct check c;
+	struct err err;
+	long long known = 0;
+	int ch;
+
+	memset(&c, 0, sizeof(c));
+	c.cfg = cfg;
+	c.max_silence = DEFAULT_SILENCE;
+	c.now = time(NULL);
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': c.domain = optarg; break;
+		case 'm':
+			if (str_to_long(optarg, 1, 3650, &c.max_silence,
+			    "--max-silence", &err) == -1) {
+				log_error("%s", err.msg);
+				return usage(stderr);
+			}
+			break;
+		case 'h': return usage(stdout);
+		default: return usage(stderr);
+		}
+	}
+	if (optind < argc)
+		return usage(stderr);
+	if (store_open(&c.store, cfg->database, &err) == -1 ||
+	    store_check_schema(c.store, &err) == -1) {
+		log_error("%s", err.msg);
+		store_free(c.store);
+		return EXIT_UNAVAILABLE;
+	}
+	if (c.domain != NULL) {
+		const char *params[1] = { c.domain };
+
+		if (store_select(c.store, "SELECT count(*) FROM reports WHERE "
+		    "domain = $1", 1, params, count_row, &known, &err) == -1)
+			goto db;
+		if (known == 0)
+			problem(&c, "%s: no report was ever stored for this "
+			    "domain", c.domain);
+	}
+	if (check_silence(&c, &err) == -1 || check_rates(&c, &err) == -1)
+		goto db;
+	store_free(c.store);
+	return c.problems > 0 ? EXIT_PROBLEM : EXIT_OK;
+db:
+	log_error("%s", err.msg);
+	store_free(c.store);
+	return cmd_exit_status(err.code);
+}
