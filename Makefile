@@ -49,7 +49,8 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_parse.c tests/cli/test_ingest.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_orgdomain.c tests/analyze/test_rdns.c \
-              tests/analyze/test_verdict.c tests/analyze/test_align.c
+              tests/analyze/test_verdict.c tests/analyze/test_align.c \
+              tests/cli/test_analyze.c
 
 LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
            $(ANALYZE_SRC) $(CLI_SRC)

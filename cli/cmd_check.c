@@ -215,7 +215,9 @@ check_rates(struct check *c, struct err *err)
 	struct analysis_tls tbase, trecent;
 	struct analysis_options opt = { c->domain, true, false };
 	struct window wb, wr;
-	time_t split = c->now - (time_t)RECENT_DAYS * 86400;
+	/* whole days: the recent window starts at midnight, RECENT_DAYS
+	 * days before today (whose reports have not come yet) */
+	time_t split = c->now - c->now % 86400 - (time_t)RECENT_DAYS * 86400;
 	int ret = -1;
 
 	memset(&base, 0, sizeof(base));

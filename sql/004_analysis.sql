@@ -34,8 +34,9 @@ CREATE TABLE domain_daily (
 --   dkim_foreign     DKIM passed for a domain not aligned with From
 --   spf_foreign      SPF passed for a domain not aligned with From
 --   dkim_missing     no DKIM signature at all
---   own_dkim_broken  a signature of the From domain failed, SPF did not
---                    pass aligned (forwarding that altered the message)
+--   own_dkim_broken  a signature of the From domain failed and no
+--                    override was given (forwarding that altered the
+--                    message; overridden mail is counted there only)
 --   overridden       the receiver overrode its policy: forwarded,
 --                    trusted_forwarder, mailing_list, local_policy (ARC)
 -- foreign_dkim / foreign_spf: a foreign passing domain seen (the largest

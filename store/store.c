@@ -866,8 +866,9 @@ analysis_row(struct store *s, const struct report *r,
 	c[SC_DKIM_FOREIGN] = is_fail && a.dkim == AUTH_FOREIGN_PASS ? n : 0;
 	c[SC_SPF_FOREIGN] = is_fail && a.spf == AUTH_FOREIGN_PASS ? n : 0;
 	c[SC_DKIM_MISSING] = is_fail && a.dkim == AUTH_NONE ? n : 0;
+	/* apart from overridden: the verdict adds the two up */
 	c[SC_OWN_DKIM_BROKEN] = is_fail && a.has_own_dkim_fail &&
-	    a.dkim != AUTH_ALIGNED_PASS && a.spf != AUTH_ALIGNED_PASS ? n : 0;
+	    !a.is_overridden ? n : 0;
 	c[SC_OVERRIDDEN] = is_fail && a.is_overridden ? n : 0;
 	c[SC_DISAGREE] = a.is_disagreement ? n : 0;
 	buf_reset(&s->row);

@@ -1,0 +1,1353 @@
+/*
+ * dmarcctl summary, sources, advise and tls end to end: aggregate and
+ * TLS-RPT reports made up on the spot, dated over the last weeks (UTC,
+ * one report per reporter and day), ingested into a fresh database, and
+ * the verdicts, evidence, blockers, counts and classifications printed
+ * for scenarios whose right answer is known.  Reverse DNS runs against a
+ * private dnsmasq (scripts/dns-rig.sh) on loopback.
+ */
+#include <criterion/criterion.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/buf.h"
+#include "common/xalloc.h"
+#include "tests/test_util.h"
+
+#define DAY 86400
+#define NO_DB "host=/nonexistent port=1"
+#define DNS_RIG FIXTURES "/../../scripts/dns-rig.sh"
+
+/* "@" in a flow stands for the policy domain of the scenario */
+#define OWN "@"
+
+static const char *const reporters[] = { "google.com", "yahoo.com",
+	"outlook.com" };
+
+/* --- scenarios --- */
+
+/*
+ * One kind of mail of a sending source: a <record> of count messages in
+ * each report of the days and reporters it is active in.
+ */
+struct flow {
+	const char *ip;		/* with is_rotating: the first two octets,
+				 * then the day back and the reporter */
+	bool is_rotating;
+	long long count;
+	const char *disposition;
+	const char *dkim, *spf;			/* policy_evaluated */
+	const char *dkim_domain, *dkim_result;	/* auth_results; NULL: none */
+	const char *spf_domain, *spf_result;
+	const char *reason, *comment;		/* NULL: no <reason> */
+	const char *header_from;		/* NULL: the policy domain */
+	int to_day;		/* active on days back 1..to_day; 0: all */
+	unsigned reporter_mask;	/* bit r for reporter r; 0: all */
+	int from_day;		/* active from this day back on (0: 1) */
+};
+
+/* own servers: DKIM and SPF pass, aligned */
+static const struct flow own[] = {
+	{ .ip = "192.0.2.10", .count = 100, .disposition = "none",
+	  .dkim = "pass", .spf = "pass", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass" },
+	{ .ip = "192.0.2.11", .count = 60, .disposition = "none",
+	  .dkim = "pass", .spf = "pass", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass" },
+	{ .ip = NULL },
+};
+enum { OWN_PER_REPORT = 160 };
+
+/* an ESP signing with its own d= and its own return-path: 8 of 168 */
+#define ESP_IP "198.51.100.25"
+#define ESP_DKIM "mail.esp-relay.net"
+static const struct flow esp[] = {
+	{ .ip = ESP_IP, .count = 8, .disposition = "none", .dkim = "fail",
+	  .spf = "fail", .dkim_domain = ESP_DKIM, .dkim_result = "pass",
+	  .spf_domain = "bounce.esp-relay.net", .spf_result = "pass" },
+	{ .ip = NULL },
+};
+
+/* a forwarder: our DKIM broken by it, SPF failing for its domain, the
+ * receivers overriding (forwarded; or ARC, where the list's signature
+ * alone is reported: only the override marks that mail); some mail with
+ * DKIM intact */
+#define FWD_IP "203.0.113.50"
+static const struct flow fwd[] = {
+	{ .ip = FWD_IP, .count = 6, .disposition = "none", .dkim = "fail",
+	  .spf = "fail", .dkim_domain = OWN, .dkim_result = "fail",
+	  .spf_domain = "lists.fwd-example.net", .spf_result = "fail",
+	  .reason = "forwarded", .reporter_mask = 1 },
+	{ .ip = FWD_IP, .count = 20, .disposition = "none", .dkim = "fail",
+	  .spf = "fail", .dkim_domain = "lists.fwd-example.net",
+	  .dkim_result = "pass", .spf_domain = "lists.fwd-example.net",
+	  .spf_result = "fail", .reason = "local_policy",
+	  .comment = "arc=pass", .reporter_mask = 2 },
+	{ .ip = FWD_IP, .count = 3, .disposition = "none", .dkim = "pass",
+	  .spf = "fail", .dkim_domain = OWN, .dkim_result = "pass",
+	  .spf_domain = "lists.fwd-example.net", .spf_result = "fail" },
+	{ .ip = NULL },
+};
+
+/* spoofing: a new IP every day and reporter, and one that stays; nothing
+ * passes, the domains are not ours; more mail than our own */
+#define SPOOF_IP "198.51.100.66"
+static const struct flow spoof[] = {
+	{ .ip = "198.18", .is_rotating = true, .count = 400,
+	  .disposition = "none", .dkim = "fail", .spf = "fail",
+	  .dkim_domain = "promo-blast.example", .dkim_result = "fail",
+	  .spf_domain = "promo-blast.example", .spf_result = "softfail" },
+	{ .ip = SPOOF_IP, .count = 50, .disposition = "none", .dkim = "fail",
+	  .spf = "fail", .spf_domain = "dyn.spoofer.example",
+	  .spf_result = "fail" },
+	{ .ip = NULL },
+};
+
+/* senders with their own d= seen on 2 and on 3 days only */
+#define NEW2_IP "198.51.100.27"
+#define NEW3_IP "198.51.100.28"
+static const struct flow newcomers[] = {
+	{ .ip = NEW2_IP, .count = 5, .disposition = "none", .dkim = "fail",
+	  .spf = "fail", .dkim_domain = "two-days.example", .dkim_result =
+	  "pass", .spf_domain = "two-days.example", .spf_result = "pass",
+	  .to_day = 2, .reporter_mask = 1 },
+	{ .ip = NEW3_IP, .count = 5, .disposition = "none", .dkim = "fail",
+	  .spf = "fail", .dkim_domain = "three-days.example", .dkim_result =
+	  "pass", .spf_domain = "three-days.example", .spf_result = "pass",
+	  .to_day = 3, .reporter_mask = 1 },
+	{ .ip = NULL },
+};
+
+/* spoofing a domain at p=quarantine: quarantined, some rejected */
+static const struct flow spoof_held[] = {
+	{ .ip = "198.51.100.77", .count = 30, .disposition = "quarantine",
+	  .dkim = "fail", .spf = "fail", .spf_domain = "dyn.spoofer.example",
+	  .spf_result = "fail" },
+	{ .ip = "198.51.100.78", .count = 7, .disposition = "reject",
+	  .dkim = "fail", .spf = "fail", .dkim_domain = "promo-blast.example",
+	  .dkim_result = "fail", .reporter_mask = 2 },
+	{ .ip = NULL },
+};
+
+/* 50 messages in all over 20 days and 2 reporters */
+static const struct flow trickle[] = {
+	{ .ip = "192.0.2.10", .count = 1, .disposition = "none",
+	  .dkim = "pass", .spf = "pass", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass" },
+	{ .ip = "192.0.2.11", .count = 1, .disposition = "none",
+	  .dkim = "pass", .spf = "pass", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass",
+	  .to_day = 10, .reporter_mask = 1 },
+	{ .ip = NULL },
+};
+
+/* the main sender passes by SPF alone: no signature at all */
+static const struct flow spf_only[] = {
+	{ .ip = "192.0.2.10", .count = 100, .disposition = "none",
+	  .dkim = "fail", .spf = "pass", .spf_domain = OWN,
+	  .spf_result = "pass" },
+	{ .ip = "192.0.2.11", .count = 60, .disposition = "none",
+	  .dkim = "pass", .spf = "pass", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass" },
+	{ .ip = NULL },
+};
+
+struct scenario {
+	const char *domain;
+	const char *p;			/* p and sp published */
+	const char *earlier_p;		/* published before, or NULL */
+	int changed_day;		/* ... on days back after this one */
+	int days;			/* reports for days back 1..days */
+	int n_reporters;		/* the first of reporters[] */
+	const struct flow *sets[6];	/* NULL-terminated */
+};
+
+static bool
+flow_active(const struct flow *f, int k, int r)
+{
+	if ((f->to_day > 0 && k > f->to_day) || k < f->from_day)
+		return false;
+	return f->reporter_mask == 0 || (f->reporter_mask & (1u << r)) != 0;
+}
+
+static const char *
+at(const char *v, const char *domain)
+{
+	return v != NULL && strcmp(v, OWN) == 0 ? domain : v;
+}
+
+/* midnight UTC of the day k days back from now */
+static int64_t
+day_start(int64_t now, int k)
+{
+	return now - now % DAY - (int64_t)k * DAY;
+}
+
+static void
+flow_ip(const struct flow *f, int k, int r, char *out, size_t size)
+{
+	if (f->is_rotating)
+		snprintf(out, size, "%s.%d.%d", f->ip, k, r + 1);
+	else
+		snprintf(out, size, "%s", f->ip);
+}
+
+/* one <record> */
+static void
+record_xml(struct buf *b, const struct flow *f, const char *ip,
+    const char *domain)
+{
+	struct err e;
+
+	buf_addf(b, &e, "<record><row><source_ip>%s</source_ip>"
+	    "<count>%lld</count><policy_evaluated><disposition>%s"
+	    "</disposition><dkim>%s</dkim><spf>%s</spf>", ip, f->count,
+	    f->disposition, f->dkim, f->spf);
+	if (f->reason != NULL)
+		buf_addf(b, &e, "<reason><type>%s</type><comment>%s</comment>"
+		    "</reason>", f->reason, f->comment ? f->comment : "");
+	buf_addf(b, &e, "</policy_evaluated></row><identifiers>"
+	    "<header_from>%s</header_from></identifiers><auth_results>",
+	    f->header_from ? f->header_from : domain);
+	if (f->dkim_domain != NULL)
+		buf_addf(b, &e, "<dkim><domain>%s</domain><selector>s1"
+		    "</selector><result>%s</result></dkim>",
+		    at(f->dkim_domain, domain), f->dkim_result);
+	if (f->spf_domain != NULL)
+		buf_addf(b, &e, "<spf><domain>%s</domain><scope>mfrom</scope>"
+		    "<result>%s</result></spf>", at(f->spf_domain, domain),
+		    f->spf_result);
+	buf_adds(b, "</auth_results></record>\n", &e);
+}
+
+/* the report of reporter r for day k back; false when it holds nothing */
+static bool
+report_xml(struct buf *b, const struct scenario *sc, int64_t now, int k,
+    int r)
+{
+	int64_t begin = day_start(now, k);
+	const char *p = sc->earlier_p != NULL && k > sc->changed_day ?
+	    sc->earlier_p : sc->p;
+	struct err e;
+	size_t records = 0;
+
+	buf_reset(b);
+	buf_addf(b, &e, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<feedback><version>1.0</version><report_metadata><org_name>%s"
+	    "</org_name><email>dmarc@%s</email><report_id>%s-%d-%d"
+	    "</report_id><date_range><begin>%lld</begin><end>%lld</end>"
+	    "</date_range></report_metadata><policy_published><domain>%s"
+	    "</domain><adkim>r</adkim><aspf>r</aspf><p>%s</p><sp>%s</sp>"
+	    "<pct>100</pct></policy_published>\n", reporters[r],
+	    reporters[r], sc->domain, r, k, (long long)begin,
+	    (long long)(begin + DAY - 1), sc->domain, p, p);
+	for (size_t s = 0; sc->sets[s] != NULL; s++)
+		for (const struct flow *f = sc->sets[s]; f->ip != NULL; f++) {
+			char ip[64];
+
+			if (!flow_active(f, k, r))
+				continue;
+			flow_ip(f, k, r, ip, sizeof(ip));
+			record_xml(b, f, ip, sc->domain);
+			records++;
+		}
+	buf_adds(b, "</feedback>\n", &e);
+	return records > 0;
+}
+
+/* write the scenario's reports into dir; returns how many */
+static int
+write_reports(const struct scenario *sc, const char *dir, int64_t now)
+{
+	struct buf b;
+	char path[512];
+	int n = 0;
+
+	buf_init(&b, 64u << 20);
+	for (int k = 1; k <= sc->days; k++)
+		for (int r = 0; r < sc->n_reporters; r++) {
+			if (!report_xml(&b, sc, now, k, r))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s-%d-%02d.xml", dir,
+			    sc->domain, r, k);
+			test_write_file(path, b.data, b.len);
+			n++;
+		}
+	buf_release(&b);
+	return n;
+}
+
+/* what a window [since, until) holds of a scenario */
+struct totals {
+	long long reports, messages, dmarc_pass, dkim_aligned, spf_aligned;
+	long long quarantined, rejected;
+	int days, reporters;
+};
+
+static void
+totals_of(const struct scenario *sc, int64_t now, int64_t since,
+    int64_t until, struct totals *t)
+{
+	bool seen_reporter[3] = { false, false, false };
+
+	memset(t, 0, sizeof(*t));
+	for (int k = 1; k <= sc->days; k++) {
+		int64_t begin = day_start(now, k);
+		bool is_day = false;
+
+		if (begin < since || begin >= until)
+			continue;
+		for (int r = 0; r < sc->n_reporters; r++) {
+			bool is_report = false;
+
+			for (size_t s = 0; sc->sets[s] != NULL; s++)
+				for (const struct flow *f = sc->sets[s];
+				    f->ip != NULL; f++) {
+					bool d = strcmp(f->dkim, "pass") == 0;
+					bool p = strcmp(f->spf, "pass") == 0;
+
+					if (!flow_active(f, k, r))
+						continue;
+					is_report = true;
+					t->messages += f->count;
+					t->dmarc_pass += d || p ? f->count : 0;
+					t->dkim_aligned += d ? f->count : 0;
+					t->spf_aligned += p ? f->count : 0;
+					t->quarantined += strcmp(f->disposition,
+					    "quarantine") == 0 ? f->count : 0;
+					t->rejected += strcmp(f->disposition,
+					    "reject") == 0 ? f->count : 0;
+				}
+			if (!is_report)
+				continue;
+			t->reports++;
+			is_day = true;
+			seen_reporter[r] = true;
+		}
+		t->days += is_day;
+	}
+	for (int r = 0; r < 3; r++)
+		t->reporters += seen_reporter[r];
+}
+
+/* --- running dmarcctl --- */
+
+/* s in single quotes for sh; malloc'd */
+static char *
+shq(const char *s)
+{
+	struct buf b;
+	struct err e;
+	char *out;
+
+	buf_init(&b, 1u << 20);
+	buf_addc(&b, '\'', &e);
+	for (; *s != '\0'; s++)
+		if (*s == '\'')
+			buf_adds(&b, "'\\''", &e);
+		else
+			buf_addc(&b, *s, &e);
+	buf_addc(&b, '\'', &e);
+	out = xstrdup(buf_str(&b));
+	buf_release(&b);
+	return out;
+}
+
+/* `dmarcctl --db CI ARGS` */
+static int
+dm(const char *ci, const char *args, char **out, char **err)
+{
+	char *q = shq(ci), cmd[8192];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "%s --db %s %s", DMARCCTL_BIN, q, args);
+	free(q);
+	rc = test_run(cmd, out, err);
+	return rc;
+}
+
+static char *
+migrated_db(void)
+{
+	char *ci = test_db_new(), *out, *err;
+
+	cr_assert_eq(dm(ci, "db migrate", &out, &err), 0, "%s", err);
+	free(out);
+	free(err);
+	return ci;
+}
+
+static void
+remove_dir(char *dir)
+{
+	char cmd[600], *out, *err;
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(test_run(cmd, &out, &err), 0, "%s", err);
+	free(out);
+	free(err);
+	free(dir);
+}
+
+/* ingest the reports of dir: all of them new */
+static void
+ingest_dir(const char *ci, const char *dir, int want)
+{
+	char args[1024], want_out[256], *out, *err;
+
+	snprintf(args, sizeof(args), "ingest --json '%s'", dir);
+	cr_assert_eq(dm(ci, args, &out, &err), 0, "ingest: %s", err);
+	snprintf(want_out, sizeof(want_out), "\"new\":%d,\"duplicate\":0,"
+	    "\"failed\":0", want);
+	cr_assert(strstr(out, want_out) != NULL, "ingest: %s (want %s)", out,
+	    want_out);
+	free(out);
+	free(err);
+}
+
+/* a fresh database holding the reports of the scenarios */
+static char *
+db_with(const struct scenario *const *sc, size_t n, int64_t now)
+{
+	char *ci = migrated_db(), *dir = test_tmpdir();
+	int reports = 0;
+
+	for (size_t i = 0; i < n; i++)
+		reports += write_reports(sc[i], dir, now);
+	ingest_dir(ci, dir, reports);
+	remove_dir(dir);
+	return ci;
+}
+
+/* run a query command that must succeed; its output parsed as one JSON
+ * value (the caller's) */
+static json_t *
+run_json(const char *ci, const char *args)
+{
+	char *out, *err;
+	json_error_t je;
+	json_t *j;
+	int rc = dm(ci, args, &out, &err);
+
+	cr_assert_eq(rc, 0, "dmarcctl %s: exit %d: %s", args, rc, err);
+	j = json_loads(out, 0, &je);
+	cr_assert_not_null(j, "dmarcctl %s: not one JSON value: %s: '%s'",
+	    args, je.text, out);
+	free(out);
+	free(err);
+	return j;
+}
+
+static json_t *
+advise(const char *ci, const char *domain, const char *extra)
+{
+	char args[512];
+
+	snprintf(args, sizeof(args), "advise --format json --no-dns "
+	    "--domain %s %s", domain, extra != NULL ? extra : "");
+	return run_json(ci, args);
+}
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	cr_assert(json_is_string(v), "no string \"%s\"", key);
+	return json_string_value(v);
+}
+
+static long long
+jint(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	cr_assert(json_is_integer(v), "no integer \"%s\"", key);
+	return json_integer_value(v);
+}
+
+static double
+jnum(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	cr_assert(json_is_number(v), "no number \"%s\"", key);
+	return json_number_value(v);
+}
+
+static json_t *
+jarr(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	cr_assert(json_is_array(v), "no array \"%s\"", key);
+	return v;
+}
+
+/* the element of array a whose key is value, or NULL */
+static json_t *
+find_by(const json_t *a, const char *key, const char *value)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(a, i, x) {
+		json_t *v = json_object_get(x, key);
+
+		if (json_is_string(v) && strcmp(json_string_value(v), value) ==
+		    0)
+			return x;
+	}
+	return NULL;
+}
+
+static bool
+starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* "2024-05-01T00:00:00Z" as seconds */
+static int64_t
+parse_time(const char *s)
+{
+	struct tm tm;
+	char z = '\0';
+
+	memset(&tm, 0, sizeof(tm));
+	cr_assert_eq(sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &z), 7, "time %s", s);
+	cr_assert_eq(z, 'Z', "time %s", s);
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	return (int64_t)timegm(&tm);
+}
+
+/* the verdict word; the blockers explain a wrong one */
+static void
+expect_verdict(const json_t *adv, const char *want)
+{
+	char *bl = json_dumps(json_object_get(adv, "blockers"), 0);
+
+	cr_expect_str_eq(jstr(adv, "verdict"), want, "blockers: %s", bl);
+	free(bl);
+}
+
+/* --- advise: p=none -> p=quarantine --- */
+
+static const struct scenario clean = {
+	.domain = "clean.example", .p = "none",
+	.days = 20, .n_reporters = 2, .sets = { own } };
+static const struct scenario with_esp = {
+	.domain = "esp.example", .p = "none",
+	.days = 20, .n_reporters = 2, .sets = { own, esp } };
+static const struct scenario forwarded = {
+	.domain = "forwarded.example", .p = "none",
+	.days = 20, .n_reporters = 2, .sets = { own, fwd } };
+static const struct scenario spoofed = {
+	.domain = "spoofed.example", .p = "none",
+	.days = 20, .n_reporters = 2, .sets = { own, spoof } };
+static const struct scenario mixed = {
+	.domain = "mixed.example", .p = "none",
+	.days = 20, .n_reporters = 2,
+	.sets = { own, esp, fwd, spoof, newcomers } };
+
+Test(analyze_cli, clean_domain_at_none_is_ready_for_quarantine)
+{
+	const struct scenario *sc[] = { &clean };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now);
+	json_t *adv = advise(ci, clean.domain, NULL), *ev, *pol;
+
+	cr_expect_str_eq(jstr(adv, "domain"), "clean.example");
+	expect_verdict(adv, "quarantine");
+	cr_expect(starts(jstr(adv, "next_record"), "v=DMARC1; p=quarantine"),
+	    "%s", jstr(adv, "next_record"));
+	pol = json_object_get(adv, "policy");
+	cr_assert(json_is_object(pol));
+	cr_expect_str_eq(jstr(pol, "p"), "none");
+	ev = json_object_get(adv, "evidence");
+	cr_assert(json_is_object(ev));
+	/* the 30-day window holds all 20 days */
+	cr_expect_eq(jint(ev, "days"), 20);
+	cr_expect_eq(jint(ev, "reporters"), 2);
+	cr_expect_eq(jint(ev, "messages"), 20 * 2 * OWN_PER_REPORT);
+	cr_expect_eq(jint(ev, "legitimate_messages"), 20 * 2 *
+	    OWN_PER_REPORT);
+	cr_expect_float_eq(jnum(ev, "legitimate_pass_rate"), 1.0, 1e-9);
+	cr_expect_float_eq(jnum(ev, "dkim_aligned_rate"), 1.0, 1e-9);
+	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 0);
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+Test(analyze_cli, esp_with_its_own_dkim_blocks_quarantine)
+{
+	const struct scenario *sc[] = { &with_esp };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now);
+	json_t *adv = advise(ci, with_esp.domain, NULL), *b;
+	const char *fix;
+
+	expect_verdict(adv, "stay");
+	cr_expect(starts(jstr(adv, "next_record"), "v=DMARC1; p=none"), "%s",
+	    jstr(adv, "next_record"));
+	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 1);
+	b = find_by(jarr(adv, "blockers"), "source", ESP_IP);
+	cr_assert_not_null(b, "no blocker for " ESP_IP);
+	cr_expect_eq(jint(b, "messages"), 20 * 2 * 8);
+	cr_expect_str_eq(jstr(b, "problem"), "third-party d=");
+	fix = jstr(b, "fix");
+	cr_expect(strstr(fix, "signs with its own domain " ESP_DKIM) != NULL,
+	    "%s", fix);
+	cr_expect(strstr(fix, "configure aligned DKIM") != NULL, "%s", fix);
+	/* the ESP is legitimate volume, failing */
+	cr_expect_eq(jint(json_object_get(adv, "evidence"),
+	    "legitimate_messages"), 20 * 2 * (OWN_PER_REPORT + 8));
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+Test(analyze_cli, forwarding_failures_do_not_block_quarantine)
+{
+	const struct scenario *sc[] = { &forwarded };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now);
+	json_t *adv = advise(ci, forwarded.domain, NULL), *ev;
+
+	expect_verdict(adv, "quarantine");
+	cr_expect(starts(jstr(adv, "next_record"), "v=DMARC1; p=quarantine"),
+	    "%s", jstr(adv, "next_record"));
+	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 0);
+	ev = json_object_get(adv, "evidence");
+	/* the forwarder is counted, but not as legitimate */
+	cr_expect_eq(jint(ev, "messages"), 20 * (2 * OWN_PER_REPORT + 6 + 20 +
+	    2 * 3));
+	cr_expect_eq(jint(ev, "legitimate_messages"), 20 * 2 *
+	    OWN_PER_REPORT);
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+Test(analyze_cli, spoofing_flood_does_not_block_quarantine)
+{
+	const struct scenario *sc[] = { &spoofed };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now);
+	json_t *adv = advise(ci, spoofed.domain, NULL), *ev;
+
+	expect_verdict(adv, "quarantine");
+	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 0);
+	ev = json_object_get(adv, "evidence");
+	cr_expect_eq(jint(ev, "messages"), 20 * 2 * (OWN_PER_REPORT + 450));
+	cr_expect_eq(jint(ev, "legitimate_messages"), 20 * 2 *
+	    OWN_PER_REPORT);
+	cr_expect_gt(jint(ev, "messages"), 2 * jint(ev,
+	    "legitimate_messages"));
+	cr_expect_float_eq(jnum(ev, "legitimate_pass_rate"), 1.0, 1e-9);
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+/* --- advise: too little data --- */
+
+static const struct scenario few_days = {
+	.domain = "few-days.example", .p = "none",
+	.days = 5, .n_reporters = 2, .sets = { own } };
+static const struct scenario one_reporter = {
+	.domain = "one-reporter.example", .p = "none",
+	.days = 20, .n_reporters = 1, .sets = { own } };
+static const struct scenario few_messages = {
+	.domain = "few-messages.example", .p = "none",
+	.days = 20, .n_reporters = 2, .sets = { trickle } };
+
+Test(analyze_cli, too_little_data_is_insufficient)
+{
+	const struct scenario *sc[] = { &few_days, &one_reporter,
+		&few_messages };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 3, now);
+	json_t *adv, *ev;
+
+	adv = advise(ci, few_days.domain, NULL);
+	expect_verdict(adv, "insufficient-data");
+	ev = json_object_get(adv, "evidence");
+	cr_expect_eq(jint(ev, "days"), 5);
+	cr_expect_eq(jint(ev, "reporters"), 2);
+	cr_expect_eq(jint(ev, "messages"), 5 * 2 * OWN_PER_REPORT);
+	json_decref(adv);
+
+	adv = advise(ci, one_reporter.domain, NULL);
+	expect_verdict(adv, "insufficient-data");
+	ev = json_object_get(adv, "evidence");
+	cr_expect_eq(jint(ev, "days"), 20);
+	cr_expect_eq(jint(ev, "reporters"), 1);
+	cr_expect_eq(jint(ev, "messages"), 20 * OWN_PER_REPORT);
+	json_decref(adv);
+
+	adv = advise(ci, few_messages.domain, NULL);
+	expect_verdict(adv, "insufficient-data");
+	ev = json_object_get(adv, "evidence");
+	cr_expect_eq(jint(ev, "days"), 20);
+	cr_expect_eq(jint(ev, "reporters"), 2);
+	cr_expect_eq(jint(ev, "messages"), 50);
+	/* and the record stays as it is */
+	cr_expect(starts(jstr(adv, "next_record"), "v=DMARC1; p=none"), "%s",
+	    jstr(adv, "next_record"));
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+/* --- advise: p=quarantine -> p=reject --- */
+
+static const struct scenario quarantined = {
+	.domain = "quarantined.example", .p = "quarantine",
+	.days = 32, .n_reporters = 2, .sets = { own, spoof_held } };
+/* p=none until 10 days ago */
+static const struct scenario lately_quarantined = {
+	.domain = "lately.example", .p = "quarantine", .earlier_p = "none",
+	.changed_day = 10, .days = 32, .n_reporters = 2, .sets = { own } };
+static const struct scenario quarantined_spf = {
+	.domain = "spf-only.example", .p = "quarantine",
+	.days = 32, .n_reporters = 2, .sets = { spf_only } };
+
+Test(analyze_cli, clean_domain_at_quarantine_is_ready_for_reject)
+{
+	const struct scenario *sc[] = { &quarantined };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now);
+	json_t *adv = advise(ci, quarantined.domain, NULL), *ev;
+
+	expect_verdict(adv, "reject");
+	cr_expect(starts(jstr(adv, "next_record"), "v=DMARC1; p=reject"), "%s",
+	    jstr(adv, "next_record"));
+	cr_expect_str_eq(jstr(json_object_get(adv, "policy"), "p"),
+	    "quarantine");
+	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 0);
+	ev = json_object_get(adv, "evidence");
+	/* the default 30-day window: days 1-29 back (30 only at midnight) */
+	cr_expect(jint(ev, "days") >= 29 && jint(ev, "days") <= 30, "%lld",
+	    jint(ev, "days"));
+	cr_expect_float_eq(jnum(ev, "dkim_aligned_rate"), 1.0, 1e-9);
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+Test(analyze_cli, spf_only_main_sender_blocks_reject)
+{
+	const struct scenario *sc[] = { &quarantined_spf };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now);
+	json_t *adv = advise(ci, quarantined_spf.domain, NULL), *ev, *b;
+
+	expect_verdict(adv, "stay");
+	cr_expect(starts(jstr(adv, "next_record"), "v=DMARC1; p=quarantine"),
+	    "%s", jstr(adv, "next_record"));
+	ev = json_object_get(adv, "evidence");
+	cr_expect_float_eq(jnum(ev, "legitimate_pass_rate"), 1.0, 1e-9);
+	cr_expect_float_eq(jnum(ev, "dkim_aligned_rate"), 60.0 / 160.0, 1e-4);
+	b = find_by(jarr(adv, "blockers"), "source", "192.0.2.10");
+	cr_assert_not_null(b, "no blocker for the SPF-only sender");
+	cr_expect_str_eq(jstr(b, "problem"), "passes by SPF only");
+	cr_expect(strstr(jstr(b, "fix"), "DKIM") != NULL, "%s",
+	    jstr(b, "fix"));
+	cr_expect_null(find_by(jarr(adv, "blockers"), "source", "192.0.2.11"));
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+Test(analyze_cli, ten_days_at_quarantine_are_too_few_for_reject)
+{
+	const struct scenario *sc[] = { &lately_quarantined };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now);
+	json_t *adv = advise(ci, lately_quarantined.domain, NULL);
+
+	/* the policy is the latest one, and the days at it are counted */
+	cr_expect_str_eq(jstr(json_object_get(adv, "policy"), "p"),
+	    "quarantine");
+	expect_verdict(adv, "stay");
+	cr_expect(starts(jstr(adv, "next_record"), "v=DMARC1; p=quarantine"),
+	    "%s", jstr(adv, "next_record"));
+	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 0);
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+/* --- tls: MTA-STS testing -> enforce --- */
+
+struct tls_scenario {
+	const char *domain;
+	int days, n_reporters;
+	long long successful;		/* per report */
+	const char *fail_mx;		/* NULL: no failures */
+	const char *fail_type;
+	long long fail_sessions;	/* per report, on days 1..fail_days */
+	int fail_days;
+};
+
+static void
+tls_json(struct buf *b, const struct tls_scenario *sc, int64_t now, int k,
+    int r)
+{
+	int64_t begin = day_start(now, k);
+	bool is_failing = sc->fail_mx != NULL && k <= sc->fail_days;
+	char from[32], to[32];
+	time_t t0 = (time_t)begin, t1 = (time_t)(begin + DAY - 1);
+	struct tm tm;
+	struct err e;
+
+	strftime(from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t0, &tm));
+	strftime(to, sizeof(to), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t1, &tm));
+	buf_reset(b);
+	buf_addf(b, &e, "{\"organization-name\":\"%s\",\"date-range\":"
+	    "{\"start-datetime\":\"%s\",\"end-datetime\":\"%s\"},"
+	    "\"contact-info\":\"tls-reports@%s\",\"report-id\":\"%s_%s-%d\","
+	    "\"policies\":[{\"policy\":{\"policy-type\":\"sts\","
+	    "\"policy-string\":[\"version: STSv1\",\"mode: testing\","
+	    "\"mx: mx1.%s\",\"mx: mx2.%s\",\"max_age: 86400\"],"
+	    "\"policy-domain\":\"%s\",\"mx-host\":[\"mx1.%s\",\"mx2.%s\"]},"
+	    "\"summary\":{\"total-successful-session-count\":%lld,"
+	    "\"total-failure-session-count\":%lld}", reporters[r], from, to,
+	    reporters[r], from, sc->domain, r, sc->domain, sc->domain,
+	    sc->domain, sc->domain, sc->domain, sc->successful,
+	    is_failing ? sc->fail_sessions : 0);
+	if (is_failing)
+		buf_addf(b, &e, ",\"failure-details\":[{\"result-type\":\"%s\","
+		    "\"sending-mta-ip\":\"209.85.222.201\",\"receiving-ip\":"
+		    "\"192.0.2.25\",\"receiving-mx-hostname\":\"%s\","
+		    "\"failed-session-count\":%lld}]", sc->fail_type,
+		    sc->fail_mx, sc->fail_sessions);
+	buf_adds(b, "}]}\n", &e);
+}
+
+static char *
+tls_db(const struct tls_scenario *sc, int64_t now)
+{
+	char *ci = migrated_db(), *dir = test_tmpdir(), path[512];
+	struct buf b;
+	int n = 0;
+
+	buf_init(&b, 1u << 20);
+	for (int k = 1; k <= sc->days; k++)
+		for (int r = 0; r < sc->n_reporters; r++) {
+			tls_json(&b, sc, now, k, r);
+			snprintf(path, sizeof(path), "%s/tls-%d-%02d.json", dir,
+			    r, k);
+			test_write_file(path, b.data, b.len);
+			n++;
+		}
+	buf_release(&b);
+	ingest_dir(ci, dir, n);
+	remove_dir(dir);
+	return ci;
+}
+
+static json_t *
+tls_of(const char *ci, const char *domain, const char *extra)
+{
+	char args[512];
+
+	snprintf(args, sizeof(args), "tls --format json --domain %s %s",
+	    domain, extra != NULL ? extra : "");
+	return run_json(ci, args);
+}
+
+static void
+expect_tls_blocked(const json_t *t, const char *what)
+{
+	json_t *b, *res;
+
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "%s", what);
+	cr_expect_str_eq(jstr(t, "mode"), "testing", "%s", what);
+	cr_expect_eq(jint(t, "failures"), 2 * 3 * 40, "%s", what);
+	cr_expect_eq(json_array_size(jarr(t, "blockers")), 1, "%s", what);
+	b = json_array_get(jarr(t, "blockers"), 0);
+	if (b != NULL) {
+		cr_expect_str_eq(jstr(b, "mx"), "mx2.example.org", "%s", what);
+		cr_expect_str_eq(jstr(b, "result_type"),
+		    "certificate-expired", "%s", what);
+		cr_expect_eq(jint(b, "sessions"), 2 * 3 * 40, "%s", what);
+		cr_expect(strstr(jstr(b, "fix"), "mx2.example.org") != NULL,
+		    "%s: %s", what, jstr(b, "fix"));
+	}
+	res = find_by(jarr(t, "by_result"), "result_type",
+	    "certificate-expired");
+	cr_expect_not_null(res, "%s: by_result", what);
+	if (res != NULL)
+		cr_expect_eq(jint(res, "sessions"), 2 * 3 * 40, "%s", what);
+}
+
+Test(analyze_cli, expired_certificate_on_one_mx_blocks_enforce)
+{
+	static const struct tls_scenario sc = { "example.org", 20, 2, 1000,
+		"mx2.example.org", "certificate-expired", 40, 3 };
+	char *ci = tls_db(&sc, time(NULL));
+	json_t *t;
+
+	/* the default window (14 days) */
+	t = tls_of(ci, sc.domain, NULL);
+	cr_expect_str_eq(jstr(t, "domain"), "example.org");
+	expect_tls_blocked(t, "default window");
+	json_decref(t);
+	/* all 20 days */
+	t = tls_of(ci, sc.domain, "--days 21");
+	expect_tls_blocked(t, "--days 21");
+	json_decref(t);
+	test_db_drop(ci);
+}
+
+Test(analyze_cli, clean_sts_testing_is_ready_for_enforce)
+{
+	static const struct tls_scenario sc = { "example.org", 20, 2, 1000,
+		NULL, NULL, 0, 0 };
+	char *ci = tls_db(&sc, time(NULL));
+	json_t *t;
+
+	t = tls_of(ci, sc.domain, NULL);
+	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "default window");
+	cr_expect_str_eq(jstr(t, "mode"), "testing");
+	cr_expect_eq(jint(t, "failures"), 0);
+	cr_expect_eq(json_array_size(jarr(t, "blockers")), 0);
+	json_decref(t);
+	t = tls_of(ci, sc.domain, "--days 21");
+	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "--days 21");
+	cr_expect_eq(jint(t, "sessions"), 20 * 2 * 1000);
+	cr_expect_eq(jint(t, "days"), 20);
+	cr_expect_eq(jint(t, "reporters"), 2);
+	json_decref(t);
+	test_db_drop(ci);
+}
+
+/* --- summary --- */
+
+static void
+expect_summary(const json_t *d, const struct scenario *sc, int64_t now,
+    int64_t since, int64_t until)
+{
+	struct totals t;
+
+	totals_of(sc, now, since, until, &t);
+	cr_assert_gt(t.reports, 0, "%s: nothing inside the window", sc->domain);
+	cr_expect_eq(jint(d, "messages"), t.messages, "%s", sc->domain);
+	cr_expect_eq(jint(d, "dmarc_pass"), t.dmarc_pass, "%s", sc->domain);
+	cr_expect_eq(jint(d, "dkim_aligned"), t.dkim_aligned, "%s",
+	    sc->domain);
+	cr_expect_eq(jint(d, "spf_aligned"), t.spf_aligned, "%s", sc->domain);
+	cr_expect_eq(jint(d, "quarantined"), t.quarantined, "%s", sc->domain);
+	cr_expect_eq(jint(d, "rejected"), t.rejected, "%s", sc->domain);
+	cr_expect_eq(jint(d, "reports"), t.reports, "%s", sc->domain);
+	cr_expect_eq(jint(d, "reporters"), t.reporters, "%s", sc->domain);
+	cr_expect_str_eq(jstr(json_object_get(d, "policy"), "p"), sc->p, "%s",
+	    sc->domain);
+}
+
+Test(analyze_cli, summary_counts_the_window_and_agrees_with_advise)
+{
+	const struct scenario *sc[] = { &clean, &mixed, &quarantined };
+	int64_t now = time(NULL), since, until;
+	char *ci = db_with(sc, 3, now);
+	json_t *s = run_json(ci, "summary --format json --days 14"), *doms;
+
+	since = parse_time(jstr(s, "since"));
+	until = parse_time(jstr(s, "until"));
+	cr_expect(until >= now && until - since == 14 * DAY, "%s .. %s",
+	    jstr(s, "since"), jstr(s, "until"));
+	doms = jarr(s, "domains");
+	cr_assert_eq(json_array_size(doms), 3);
+	for (size_t i = 0; i < 3; i++) {
+		json_t *d = find_by(doms, "domain", sc[i]->domain), *adv;
+
+		cr_assert_not_null(d, "no %s", sc[i]->domain);
+		expect_summary(d, sc[i], now, since, until);
+		adv = advise(ci, sc[i]->domain, NULL);
+		cr_expect_str_eq(jstr(d, "verdict"), jstr(adv, "verdict"),
+		    "%s", sc[i]->domain);
+		json_decref(adv);
+	}
+	cr_expect_str_eq(jstr(find_by(doms, "domain", "clean.example"),
+	    "verdict"), "quarantine");
+	cr_expect_str_eq(jstr(find_by(doms, "domain", "mixed.example"),
+	    "verdict"), "stay");
+	cr_expect_str_eq(jstr(find_by(doms, "domain", "quarantined.example"),
+	    "verdict"), "reject");
+	cr_expect_gt(jint(find_by(doms, "domain", "quarantined.example"),
+	    "quarantined"), 0);
+	cr_expect_gt(jint(find_by(doms, "domain", "quarantined.example"),
+	    "rejected"), 0);
+	/* 13 whole days back fit in 14 x 24 h */
+	{
+		struct totals t;
+
+		totals_of(&clean, now, since, until, &t);
+		cr_expect(t.days == 13 || t.days == 14, "%d", t.days);
+		cr_expect_eq(jint(find_by(doms, "domain", "clean.example"),
+		    "messages"), t.days * 2 * OWN_PER_REPORT);
+	}
+	json_decref(s);
+	test_db_drop(ci);
+}
+
+/* --- sources --- */
+
+static json_t *
+source_of(const json_t *srcs, const char *domain, const char *ip)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(srcs, i, x) {
+		json_t *d = json_object_get(x, "domain");
+		json_t *s = json_object_get(x, "source");
+
+		if (json_is_string(d) && json_is_string(s) &&
+		    strcmp(json_string_value(d), domain) == 0 &&
+		    strcmp(json_string_value(s), ip) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+static void
+expect_class(const json_t *srcs, const char *ip, const char *want)
+{
+	json_t *x = source_of(srcs, mixed.domain, ip);
+
+	cr_expect_not_null(x, "no source %s", ip);
+	if (x != NULL)
+		cr_expect_str_eq(jstr(x, "class"), want, "%s", ip);
+}
+
+Test(analyze_cli, sources_are_classified)
+{
+	const struct scenario *sc[] = { &mixed };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now);
+	json_t *j = run_json(ci, "sources --format json --no-dns --domain "
+	    "mixed.example"), *srcs = jarr(j, "sources"), *x;
+	size_t i, rotating = 0;
+	int days;
+
+	expect_class(srcs, "192.0.2.10", "aligned");
+	expect_class(srcs, "192.0.2.11", "aligned");
+	expect_class(srcs, ESP_IP, "third-party");
+	expect_class(srcs, FWD_IP, "indirect");
+	expect_class(srcs, SPOOF_IP, "unauthenticated");
+	/* a sender with its own d= is trusted from its third day on */
+	expect_class(srcs, NEW3_IP, "third-party");
+	expect_class(srcs, NEW2_IP, "unauthenticated");
+
+	x = source_of(srcs, mixed.domain, ESP_IP);
+	cr_assert_not_null(x);
+	days = (int)jint(x, "days");
+	cr_expect(days == 13 || days == 14, "%d", days);
+	cr_expect_eq(jint(x, "messages"), days * 2 * 8);
+	cr_expect_eq(jint(x, "dmarc_pass"), 0);
+	cr_expect_str_eq(jstr(x, "dkim_domain"), ESP_DKIM);
+	cr_expect_str_eq(jstr(x, "spf_domain"), "bounce.esp-relay.net");
+	/* --no-dns: nobody is named */
+	cr_expect(json_is_null(json_object_get(x, "name")));
+	cr_expect(json_is_null(json_object_get(x, "base")));
+	x = source_of(srcs, mixed.domain, FWD_IP);
+	cr_assert_not_null(x);
+	cr_expect_eq(jint(x, "messages"), days * (6 + 20 + 2 * 3));
+	cr_expect_eq(jint(x, "dmarc_pass"), days * 2 * 3);
+	x = source_of(srcs, mixed.domain, "192.0.2.10");
+	cr_assert_not_null(x);
+	cr_expect_eq(jint(x, "dkim_aligned"), days * 2 * 100);
+
+	json_array_foreach(srcs, i, x) {
+		if (!starts(jstr(x, "source"), "198.18."))
+			continue;
+		rotating++;
+		cr_expect_str_eq(jstr(x, "class"), "unauthenticated", "%s",
+		    jstr(x, "source"));
+		cr_expect_eq(jint(x, "days"), 1, "%s", jstr(x, "source"));
+	}
+	cr_expect_eq(rotating, (size_t)days * 2);
+	cr_expect_eq(json_array_size(srcs), 7 + rotating);
+	json_decref(j);
+	test_db_drop(ci);
+}
+
+/* --- sources: reverse DNS --- */
+
+static char *rig_dir;
+
+/* a UDP port on 127.0.0.1 where nothing listens (free a moment ago) */
+static unsigned
+free_udp_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	cr_assert_geq(fd, 0, "socket");
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* dnsmasq answering PTR queries from hosts; its port */
+static unsigned
+rig_start(const char *hosts)
+{
+	char path[512], cmd[2048], *out = NULL, *err = NULL;
+	unsigned port = 0;
+	int st = -1;
+
+	rig_dir = test_tmpdir();
+	snprintf(path, sizeof(path), "%s/hosts", rig_dir);
+	test_write_file(path, hosts, strlen(hosts));
+	/* another process may take the free port first: try a few */
+	for (int attempt = 0; attempt < 3 && st != 0; attempt++) {
+		port = free_udp_port();
+		free(out);
+		free(err);
+		snprintf(cmd, sizeof(cmd), "DNS_RIG_OWNER=%ld '%s' start "
+		    "'%s/rig' %u '%s'", (long)getpid(), DNS_RIG, rig_dir, port,
+		    path);
+		st = test_run(cmd, &out, &err);
+	}
+	cr_assert_eq(st, 0, "dns-rig.sh start: %s", err);
+	free(out);
+	free(err);
+	return port;
+}
+
+/* also when an assertion failed: no dnsmasq outlives its test */
+static void
+rig_stop(void)
+{
+	char cmd[2048], *out, *err;
+
+	if (rig_dir == NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "'%s' stop '%s/rig' && rm -rf '%s'",
+	    DNS_RIG, rig_dir, rig_dir);
+	if (test_run(cmd, &out, &err) != 0)
+		cr_log_error("dns-rig.sh stop: %s", err);
+	free(out);
+	free(err);
+	free(rig_dir);
+	rig_dir = NULL;
+}
+
+static void
+expect_named(const json_t *srcs, const char *domain, const char *ip,
+    const char *name, const char *base, const char *what)
+{
+	json_t *x = source_of(srcs, domain, ip);
+
+	cr_expect_not_null(x, "%s: no source %s", what, ip);
+	if (x == NULL)
+		return;
+	if (name == NULL) {
+		cr_expect(json_is_null(json_object_get(x, "name")),
+		    "%s: %s has a name", what, ip);
+		return;
+	}
+	cr_expect(json_is_string(json_object_get(x, "name")) &&
+	    strcmp(json_string_value(json_object_get(x, "name")), name) == 0,
+	    "%s: %s: name, want %s", what, ip, name);
+	cr_expect(json_is_string(json_object_get(x, "base")) &&
+	    strcmp(json_string_value(json_object_get(x, "base")), base) == 0,
+	    "%s: %s: base, want %s", what, ip, base);
+}
+
+Test(analyze_cli, sources_are_named_by_reverse_dns_and_the_cache,
+    .fini = rig_stop)
+{
+	const struct scenario *sc[] = { &with_esp };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now), conf[512], text[256], args[1024];
+	unsigned port = rig_start("192.0.2.10 Mail1.Outbound.Example.NET\n"
+	    ESP_IP " o25.smtp.esp-relay.net\n");
+	json_t *j;
+
+	snprintf(conf, sizeof(conf), "%s/dmarcctl.conf", rig_dir);
+	snprintf(text, sizeof(text), "[analysis]\ndns_server = 127.0.0.1:%u\n"
+	    "dns_timeout = 500\n", port);
+	test_write_file(conf, text, strlen(text));
+	snprintf(args, sizeof(args), "-c '%s' sources --format json", conf);
+
+	j = run_json(ci, args);
+	expect_named(jarr(j, "sources"), with_esp.domain, "192.0.2.10",
+	    "mail1.outbound.example.net", "example.net", "from DNS");
+	expect_named(jarr(j, "sources"), with_esp.domain, ESP_IP,
+	    "o25.smtp.esp-relay.net", "esp-relay.net", "from DNS");
+	expect_named(jarr(j, "sources"), with_esp.domain, "192.0.2.11", NULL,
+	    NULL, "from DNS");
+	json_decref(j);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM rdns_cache"), 3);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM rdns_cache WHERE "
+	    "status = 'ok' AND expires_at > now()"), 2);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM rdns_cache WHERE "
+	    "ip = '192.0.2.11' AND status = 'none' AND name IS NULL"), 1);
+
+	/* no server any more: the cache answers */
+	{
+		char cmd[1024], *out, *err;
+
+		snprintf(cmd, sizeof(cmd), "'%s' stop '%s/rig'", DNS_RIG,
+		    rig_dir);
+		cr_assert_eq(test_run(cmd, &out, &err), 0, "%s", err);
+		free(out);
+		free(err);
+	}
+	j = run_json(ci, args);
+	expect_named(jarr(j, "sources"), with_esp.domain, "192.0.2.10",
+	    "mail1.outbound.example.net", "example.net", "from the cache");
+	expect_named(jarr(j, "sources"), with_esp.domain, ESP_IP,
+	    "o25.smtp.esp-relay.net", "esp-relay.net", "from the cache");
+	json_decref(j);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM rdns_cache WHERE "
+	    "status = 'ok'"), 2);
+	test_db_drop(ci);
+}
+
+/* --- exit statuses --- */
+
+Test(analyze_cli, exit_statuses)
+{
+	char *ci = migrated_db(), *out, *err;
+
+	cr_expect_eq(dm(NO_DB, "advise", &out, &err), 69, "%s", err);
+	cr_expect_str_eq(out, "");
+	cr_expect(starts(err, "dmarcctl: "), "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(dm(ci, "advise --format csv", &out, &err), 64, "%s", err);
+	cr_expect_str_eq(out, "");
+	cr_expect(strstr(err, "usage") != NULL, "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(dm(ci, "summary --days x", &out, &err), 64, "%s", err);
+	cr_expect_str_eq(out, "");
+	free(out);
+	free(err);
+	/* and a good one, on an empty database */
+	cr_expect_eq(dm(ci, "advise --format json", &out, &err), 0, "%s", err);
+	cr_expect_str_eq(out, "");
+	free(out);
+	free(err);
+	test_db_drop(ci);
+}
+
+/* --- check: cron and monitoring --- */
+
+/* `dmarcctl --db CI check ARGS`: its exit status, stdout kept */
+static int
+check(const char *ci, const char *args, char **out)
+{
+	char cmd[512], *err;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "check %s", args);
+	rc = dm(ci, cmd, out, &err);
+	cr_expect_str_eq(err, "", "check writes problems to stdout: %s", err);
+	free(err);
+	return rc;
+}
+
+/* a mail server of ours that breaks three days ago (a lost DKIM key and
+ * an SPF record that no longer lists it) */
+static const struct flow breaking[] = {
+	{ .ip = "192.0.2.30", .count = 40, .disposition = "none",
+	  .dkim = "pass", .spf = "pass", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass",
+	  .from_day = 4 },
+	{ .ip = "192.0.2.30", .count = 40, .disposition = "none",
+	  .dkim = "fail", .spf = "fail", .spf_domain = OWN,
+	  .spf_result = "fail", .to_day = 3 },
+	{ .ip = NULL },
+};
+
+Test(check, all_well_exits_0)
+{
+	static const struct scenario sc = { "steady.example", "none", NULL, 0,
+		20, 2, { own, NULL } };
+	const struct scenario *all[] = { &sc };
+	int64_t now = time(NULL);
+	char *ci = db_with(all, 1, now), *out;
+
+	cr_expect_eq(check(ci, "", &out), 0, "%s", out);
+	cr_expect(starts(out, "ok: 1 domain"), "%s", out);
+	free(out);
+	cr_expect_eq(check(ci, "--domain steady.example", &out), 0, "%s", out);
+	free(out);
+	/* a domain that never reported is a problem */
+	cr_expect_eq(check(ci, "--domain never.example", &out), 1, "%s", out);
+	cr_expect(starts(out, "never.example: no report was ever stored"),
+	    "%s", out);
+	free(out);
+	test_db_drop(ci);
+}
+
+Test(check, reports_that_stop_are_a_problem)
+{
+	static const struct scenario sc = { "quiet.example", "none", NULL, 0,
+		20, 2, { own, NULL } };
+	const struct scenario *all[] = { &sc };
+	/* the last report period ended five days ago */
+	int64_t now = time(NULL) - 5 * DAY;
+	char *ci = db_with(all, 1, now), *out;
+
+	cr_expect_eq(check(ci, "", &out), 1, "%s", out);
+	cr_expect(starts(out, "quiet.example: no DMARC report since "), "%s",
+	    out);
+	cr_expect(strstr(out, "(5 days; at most 2 expected)") != NULL, "%s",
+	    out);
+	cr_expect(strchr(out, '\n') == out + strlen(out) - 1, "one line: %s",
+	    out);
+	free(out);
+	cr_expect_eq(check(ci, "--max-silence 7", &out), 0, "%s", out);
+	free(out);
+	test_db_drop(ci);
+}
+
+Test(check, a_source_that_starts_failing_is_a_problem)
+{
+	static const struct scenario sc = { "broken.example", "none", NULL, 0,
+		20, 2, { own, breaking, NULL } };
+	const struct scenario *all[] = { &sc };
+	int64_t now = time(NULL);
+	char *ci = db_with(all, 1, now), *out;
+
+	cr_expect_eq(check(ci, "", &out), 1, "%s", out);
+	cr_expect(strstr(out, "broken.example: source 192.0.2.30 started "
+	    "failing DMARC: 0.0% of ") != NULL, "%s", out);
+	cr_expect(strstr(out, "100.0% before") != NULL, "%s", out);
+	/* 80 of 400 messages a day fail now, none did before */
+	cr_expect(strstr(out, "broken.example: the failure rate of legitimate "
+	    "mail jumped to 20.0% in the last 3 days (0.0% before)") != NULL,
+	    "%s", out);
+	free(out);
+	test_db_drop(ci);
+}
+
+Test(check, unreachable_database_exits_69)
+{
+	char *out, *err;
+
+	cr_expect_eq(dm(NO_DB, "check", &out, &err), 69, "%s", err);
+	cr_expect(starts(err, "dmarcctl: "), "%s", err);
+	free(out);
+	free(err);
+}
