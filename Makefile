@@ -50,7 +50,8 @@ TESTS_SRC   = tests/test_util.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_orgdomain.c tests/analyze/test_rdns.c \
               tests/analyze/test_verdict.c tests/analyze/test_align.c \
-              tests/cli/test_analyze.c
+              tests/cli/test_analyze.c \
+              tests/cli/test_install.c
 
 LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
            $(ANALYZE_SRC) $(CLI_SRC)
@@ -58,7 +59,7 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
 TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps demo demo-stop check check-asan bench fuzz fuzz-build clean help install
+.PHONY: all deps demo demo-stop check check-asan bench fuzz fuzz-build clean help install uninstall
 
 all: $(B)/dmarcctl dmarcctl
 
@@ -139,6 +140,50 @@ fuzz-build: deps
 fuzz: fuzz-build
 	@fuzz/run.sh $(B)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# make install [PREFIX=/usr/local] [DESTDIR=/staging]: the binary, its manual
+# page and bash completion; for reading, the migrations (the binary carries
+# them), the Grafana files, contrib/ (systemd units, cron line, config
+# example, Docker files; their /usr/local/bin becomes $(BINDIR)) and the
+# README.  `make uninstall` with the same PREFIX and DESTDIR removes them.
+BINDIR  = $(PREFIX)/bin
+MAN1DIR = $(PREFIX)/share/man/man1
+COMPDIR = $(PREFIX)/share/bash-completion/completions
+DATADIR = $(PREFIX)/share/dmarcctl
+DOCDIR  = $(PREFIX)/share/doc/dmarcctl
+# recursive (=): looked at only by install and uninstall
+DATA_FILES    = $(SQL_SRC) $(wildcard sql/views/*.sql) \
+                $(shell find grafana -type f ! -name '.*' 2>/dev/null | LC_ALL=C sort)
+CONTRIB_FILES = $(shell find contrib -type f ! -name '.*' | LC_ALL=C sort)
+
+install: $(B)/dmarcctl
+	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MAN1DIR)' \
+	    '$(DESTDIR)$(COMPDIR)' '$(DESTDIR)$(DATADIR)' '$(DESTDIR)$(DOCDIR)'
+	install -m 755 $(B)/dmarcctl '$(DESTDIR)$(BINDIR)/dmarcctl'
+	install -m 644 dmarcctl.1 '$(DESTDIR)$(MAN1DIR)/dmarcctl.1'
+	install -m 644 completion/dmarcctl.bash '$(DESTDIR)$(COMPDIR)/dmarcctl'
+	install -m 644 README.md '$(DESTDIR)$(DOCDIR)/README.md'
+	@set -e; for f in $(DATA_FILES); do \
+	    echo "install -D -m 644 $$f '$(DESTDIR)$(DATADIR)/$$f'"; \
+	    install -D -m 644 "$$f" '$(DESTDIR)$(DATADIR)'/"$$f"; \
+	done
+	@set -e; for f in $(CONTRIB_FILES); do \
+	    mkdir -p "$(B)/$${f%/*}"; \
+	    sed 's|/usr/local/bin/dmarcctl|$(BINDIR)/dmarcctl|g' "$$f" >"$(B)/$$f"; \
+	    echo "install -D -m 644 $$f '$(DESTDIR)$(DATADIR)/$$f'"; \
+	    install -D -m 644 "$(B)/$$f" '$(DESTDIR)$(DATADIR)'/"$$f"; \
+	done
+
+uninstall:
+	rm -f '$(DESTDIR)$(BINDIR)/dmarcctl' '$(DESTDIR)$(MAN1DIR)/dmarcctl.1' \
+	    '$(DESTDIR)$(COMPDIR)/dmarcctl' '$(DESTDIR)$(DOCDIR)/README.md'
+	@set -e; for f in $(DATA_FILES) $(CONTRIB_FILES); do \
+	    rm -f '$(DESTDIR)$(DATADIR)'/"$$f"; \
+	done
+	@# the directories of our own that are now empty; shared ones stay
+	@for d in '$(DESTDIR)$(DATADIR)' '$(DESTDIR)$(DOCDIR)'; do \
+	    [ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; \
+	done
+
 clean:
 	rm -rf build dmarcctl
 
@@ -150,5 +195,6 @@ help:
 	@echo 'make check    run every test (check-asan: under ASan+UBSan)'
 	@echo 'make bench    speed and memory against xmllint --stream and zcat'
 	@echo 'make fuzz     run each libFuzzer harness for FUZZ_SECONDS'
+	@echo 'make install  install under PREFIX (/usr/local), staged in DESTDIR; uninstall'
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

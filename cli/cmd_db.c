@@ -25,6 +25,11 @@ cmd_db(int argc, char **argv, const struct config *cfg)
 	unsigned applied;
 	int status = EXIT_OK;
 
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		printf("usage: dmarcctl db migrate|status\n");
+		return EXIT_OK;
+	}
 	if (argc != 2 || (strcmp(argv[1], "migrate") != 0 &&
 	    strcmp(argv[1], "status") != 0)) {
 		fprintf(stderr, "usage: dmarcctl db migrate|status\n");

@@ -119,8 +119,11 @@ cmd_reparse(int argc, char **argv, const struct config *cfg)
 	struct err err;
 
 	if (argc > 1) {
-		fprintf(stderr, "usage: dmarcctl reparse\n");
-		return strcmp(argv[1], "--help") == 0 ? EXIT_OK : EXIT_USAGE;
+		bool is_help = argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+		    strcmp(argv[1], "-h") == 0);
+
+		fprintf(is_help ? stdout : stderr, "usage: dmarcctl reparse\n");
+		return is_help ? EXIT_OK : EXIT_USAGE;
 	}
 	if (pipeline_init(&g, cfg, false) == -1)
 		return EXIT_UNAVAILABLE;

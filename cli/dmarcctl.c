@@ -13,6 +13,7 @@
 #include "common/xalloc.h"
 
 #define DEFAULT_CONFIG "/etc/dmarcctl/dmarcctl.conf"
+#define USAGE_WIDTH 38	/* the column of the list of commands */
 
 static const struct command {
 	const char *name;
@@ -35,11 +36,14 @@ static const struct command {
 	  "list the stored reports" },
 	{ "errors", cmd_errors, "errors [--format F]",
 	  "list the inputs that held no valid report" },
-	{ "summary", cmd_summary, "summary [WINDOW] [--domain D] [--format F]",
+	{ "summary", cmd_summary,
+	  "summary [WINDOW] [--domain D] [--no-dns] [--format F]",
 	  "per domain: volume, pass rates, policy, verdict" },
-	{ "sources", cmd_sources, "sources [WINDOW] [--domain D] [--no-dns]",
+	{ "sources", cmd_sources,
+	  "sources [WINDOW] [--domain D] [--no-dns] [--format F]",
 	  "who sends as your domains, named and classified" },
-	{ "advise", cmd_advise, "advise [WINDOW] [--domain D] [--format F]",
+	{ "advise", cmd_advise,
+	  "advise [WINDOW] [--domain D] [--no-dns] [--format F]",
 	  "ready for quarantine / reject? what to fix first" },
 	{ "tls", cmd_tls, "tls [WINDOW] [--domain D] [--format F]",
 	  "TLS-RPT per domain and MX; ready for MTA-STS enforce?" },
@@ -52,10 +56,21 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: dmarcctl [--db CONNINFO] [-c FILE] [-q|-v] "
 	    "COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-38s %s\n", commands[i].usage,
-		    commands[i].help);
-	fprintf(f, "  %-38s %s\n", "help [COMMAND]", "show this help");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *c = &commands[i];
+
+		/* a usage too long for its column: its help on the next line */
+		if (strlen(c->usage) > USAGE_WIDTH)
+			fprintf(f, "  %s\n  %-*s %s\n", c->usage, USAGE_WIDTH,
+			    "", c->help);
+		else
+			fprintf(f, "  %-*s %s\n", USAGE_WIDTH, c->usage,
+			    c->help);
+	}
+	fprintf(f, "  %-*s %s\n", USAGE_WIDTH, "help [COMMAND]",
+	    "show this help");
+	fprintf(f, "\nWINDOW: --days N, or --since DATE --until DATE (UTC); "
+	    "F: text, json or csv.\nSee dmarcctl(1).\n");
 }
 
 static const struct command *

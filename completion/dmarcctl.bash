@@ -1,0 +1,143 @@
+# bash completion for dmarcctl(1)
+#
+# Installed as share/bash-completion/completions/dmarcctl, where
+# bash-completion loads it on first use; or source it from ~/.bashrc.
+
+_dmarcctl()
+{
+	local cur prev words cword
+	if declare -F _init_completion >/dev/null 2>&1; then
+		_init_completion -n = || return
+	else
+		COMPREPLY=()
+		cur=${COMP_WORDS[COMP_CWORD]}
+		prev=${COMP_WORDS[COMP_CWORD - 1]}
+		words=("${COMP_WORDS[@]}")
+		cword=$COMP_CWORD
+	fi
+
+	local commands="parse ingest fetch reparse db reports errors summary
+		sources advise tls check help"
+	local global_opts="--db -c --config -q --quiet -v --verbose -h --help"
+	local window_opts="--days --since --until"
+
+	# the command: the first word that is neither an option nor the
+	# argument of --db or -c
+	local i cmd='' cmd_at=0
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		--db | -c | --config) ((i++)) ;;
+		--db=* | --config=*) ;;
+		-*) ;;
+		*)
+			cmd=${words[i]}
+			cmd_at=$i
+			break
+			;;
+		esac
+	done
+
+	# values of options, wherever they are
+	case $prev in
+	-c | --config)
+		_dmarcctl_files
+		return
+		;;
+	--db)
+		return	# a conninfo: nothing to guess
+		;;
+	--format)
+		local formats="text json csv"
+		[ "$cmd" = advise ] && formats="text json"
+		_dmarcctl_words "$formats"
+		return
+		;;
+	--days | --max-silence)
+		_dmarcctl_words "1 2 3 7 14 30 90"
+		return
+		;;
+	--since | --until | --domain)
+		return
+		;;
+	esac
+	case $cur in
+	--format=*)
+		local formats="text json csv"
+		[ "$cmd" = advise ] && formats="text json"
+		cur=${cur#--format=}
+		_dmarcctl_words "$formats"
+		return
+		;;
+	--config=*)
+		cur=${cur#--config=}
+		_dmarcctl_files
+		return
+		;;
+	esac
+
+	if [ -z "$cmd" ]; then
+		if [[ $cur == -* ]]; then
+			_dmarcctl_words "$global_opts"
+		else
+			_dmarcctl_words "$commands"
+		fi
+		return
+	fi
+
+	local opts=
+	case $cmd in
+	parse) opts="--records --help" ;;
+	ingest) opts="--dry-run --json --help" ;;
+	fetch) opts="--dry-run --json --watch --insecure --help" ;;
+	reparse) opts="--help" ;;
+	db)
+		if ((cword == cmd_at + 1)); then
+			_dmarcctl_words "migrate status --help"
+		fi
+		return
+		;;
+	reports) opts="$window_opts --format --help" ;;
+	errors) opts="--format --help" ;;
+	summary | sources | advise)
+		opts="$window_opts --domain --no-dns --format --help" ;;
+	tls) opts="$window_opts --domain --format --help" ;;
+	check) opts="--domain --max-silence --help" ;;
+	help)
+		if ((cword == cmd_at + 1)); then
+			_dmarcctl_words "$commands"
+		fi
+		return
+		;;
+	*) return ;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		_dmarcctl_words "$opts"
+		return
+	fi
+	case $cmd in
+	parse | ingest)
+		# files, directories (ingest walks them; Maildirs), or -
+		_dmarcctl_files
+		;;
+	esac
+}
+
+# the words of $1 that start with $cur
+_dmarcctl_words()
+{
+	mapfile -t COMPREPLY < <(compgen -W "$1" -- "$cur")
+}
+
+# file and directory names, as bash-completion's _filedir would give them
+_dmarcctl_files()
+{
+	if declare -F _filedir >/dev/null 2>&1; then
+		_filedir
+	else
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+		compopt -o filenames 2>/dev/null
+	fi
+}
+
+complete -F _dmarcctl dmarcctl
