@@ -51,7 +51,8 @@ TESTS_SRC   = tests/test_util.c \
               tests/analyze/test_orgdomain.c tests/analyze/test_rdns.c \
               tests/analyze/test_verdict.c tests/analyze/test_align.c \
               tests/cli/test_analyze.c \
-              tests/cli/test_install.c
+              tests/cli/test_install.c \
+              tests/grafana/test_dashboards.c
 
 LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
            $(ANALYZE_SRC) $(CLI_SRC)
@@ -95,7 +96,7 @@ deps:
 
 # The test suite: unit tests, the corpus, and the command line end to end.
 check: deps
-	$(MAKE) $(B)/dmarcctl $(B)/tests/run
+	$(MAKE) $(B)/dmarcctl $(B)/demo-gen $(B)/tests/run
 	$(TEST_ENV) tests/run-tests.sh $(B)/tests/run $(TEST_ARGS)
 
 SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
