@@ -30,17 +30,9 @@ cleanup() {
 }
 [ -n "${BENCH_KEEP:-}" ] || trap cleanup EXIT
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
-
-conninfo=$(scripts/pg-rig.sh start "$work/pg" "$(free_port)")
-p1=$(free_port)
-p2=$(free_port)
+conninfo=$(scripts/pg-rig.sh start "$work/pg" "$(scripts/free-port.sh)")
+p1=$(scripts/free-port.sh)
+p2=$(scripts/free-port.sh)
 scripts/imap-rig.sh start "$work/imap" "$p1" "$p2" >/dev/null
 user=bench@example.test
 md=$(scripts/imap-rig.sh maildir "$work/imap" "$user")

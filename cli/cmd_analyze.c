@@ -114,6 +114,23 @@ db_failed(struct query *q, const struct err *err)
 	return finish(q, cmd_exit_status(err->code));
 }
 
+/*
+ * The sources of the window, named unless --no-dns, classified, and what
+ * was concluded kept for dashboards (the verdicts too when the window is
+ * advise's).
+ */
+static int
+load_judged(struct query *q, const struct window *w, bool has_verdicts,
+    struct analysis *a, struct err *err)
+{
+	struct analysis_options opt = { q->domain, true, q->want_dns };
+
+	if (analysis_load(q->store, q->cfg, w, &opt, a, err) == -1)
+		return -1;
+	analysis_save(q->store, q->cfg, a, has_verdicts);
+	return 0;
+}
+
 /* --- shared pieces of output --- */
 
 static double
@@ -184,14 +201,12 @@ struct verdicts {
 static int
 load_verdicts(struct query *q, struct verdicts *v, struct err *err)
 {
-	struct analysis_options opt = { q->domain, true, q->want_dns };
 	struct window w = q->w;
 
 	w.days = 0;
 	w.since = w.until - (int64_t)ADVISE_DAYS * 86400;
-	if (window_finish(&w, ADVISE_DAYS, err) == -1)
-		return -1;
-	if (analysis_load(q->store, q->cfg, &w, &opt, &v->a, err) == -1)
+	if (window_finish(&w, ADVISE_DAYS, err) == -1 ||
+	    load_judged(q, &w, true, &v->a, err) == -1)
 		return -1;
 	v->is_loaded = true;
 	return 0;
@@ -338,7 +353,6 @@ cmd_summary(int argc, char **argv, const struct config *cfg)
 		analysis_release(&a);
 		return db_failed(&q, &err);
 	}
-	analysis_save(q.store, cfg, &v.a, true);
 	if (q.format == TABLE_JSON)
 		summary_json(&q, &a, &v);
 	else if (summary_table(&q, &a, &v, &err) == -1)
@@ -369,7 +383,6 @@ cmd_sources(int argc, char **argv, const struct config *cfg)
 	struct query q = { .name = "sources", .usage = "[--days N | --since "
 	    "DATE --until DATE] [--domain D] [--no-dns] [--format "
 	    "text|json|csv]", .default_days = 14, .has_csv = true };
-	struct analysis_options opt = { NULL, true, true };
 	struct analysis a;
 	struct table *t;
 	struct err err;
@@ -377,11 +390,8 @@ cmd_sources(int argc, char **argv, const struct config *cfg)
 
 	if (r != 0)
 		return r - 1;
-	opt.domain = q.domain;
-	opt.want_dns = q.want_dns;
-	if (analysis_load(q.store, cfg, &q.w, &opt, &a, &err) == -1)
+	if (load_judged(&q, &q.w, false, &a, &err) == -1)
 		return db_failed(&q, &err);
-	analysis_save(q.store, cfg, &a, false);
 	table_new(&t, source_numbers);
 	for (size_t i = 0; i < a.n_domains; i++) {
 		const struct analysis_domain *d = &a.domains[i];
@@ -539,18 +549,14 @@ cmd_advise(int argc, char **argv, const struct config *cfg)
 	struct query q = { .name = "advise", .usage = "[--days N | --since "
 	    "DATE --until DATE] [--domain D] [--no-dns] [--format "
 	    "text|json]", .default_days = ADVISE_DAYS, .has_csv = false };
-	struct analysis_options opt = { NULL, true, true };
 	struct analysis a;
 	struct err err;
 	int r = start(&q, argc, argv, cfg);
 
 	if (r != 0)
 		return r - 1;
-	opt.domain = q.domain;
-	opt.want_dns = q.want_dns;
-	if (analysis_load(q.store, cfg, &q.w, &opt, &a, &err) == -1)
+	if (load_judged(&q, &q.w, true, &a, &err) == -1)
 		return db_failed(&q, &err);
-	analysis_save(q.store, cfg, &a, true);
 	if (a.n_domains == 0 && q.format == TABLE_TEXT)
 		printf("no DMARC reports between %s and %s%s%s\n",
 		    q.w.since_text, q.w.until_text, q.domain ? " for " : "",

@@ -19,13 +19,6 @@ cleanup() {
 	rm -rf "$dns"
 }
 trap cleanup EXIT
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
 count() {
 	find "$@" -type f 2>/dev/null | wc -l
 }
@@ -46,8 +39,8 @@ rm -rf "$maildir"
 echo
 
 echo "== delivered to dmarc-reports@acme-widgets.example on a private Dovecot"
-port=$(free_port)
-tlsport=$(free_port)
+port=$(scripts/free-port.sh)
+tlsport=$(scripts/free-port.sh)
 scripts/imap-rig.sh start "$imap" "$port" "$tlsport" >/dev/null
 user=dmarc-reports@acme-widgets.example
 box=$(scripts/imap-rig.sh maildir "$imap" "$user")
@@ -93,7 +86,7 @@ echo
 	"$bin" sources --no-dns --format csv | cut -d, -f2 | grep '^209\.85\.' |
 	    sort -u | awk -F. '{ printf "%s mail-sor-f%d.google.com\n", $0, $4 }'
 } >"$dns/hosts"
-dnsport=$(free_port)
+dnsport=$(scripts/free-port.sh)
 DNS_RIG_OWNER=$$ scripts/dns-rig.sh start "$dns/rig" "$dnsport" "$dns/hosts" >/dev/null
 printf '[analysis]\ndns_server = 127.0.0.1:%s\n' "$dnsport" >>.demo/dmarcctl.conf
 q() { "$bin" -c .demo/dmarcctl.conf "$@"; }

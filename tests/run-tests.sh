@@ -71,16 +71,9 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 printf 'run-tests: test cluster up in %d.%d s: %s\n' $((ms / 1000)) \
     $((ms % 1000 / 100)) "$TEST_PG_CONNINFO" >&2
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
-imap_port=$(free_port)
-imaps_port=$(free_port)
-while [ "$imaps_port" = "$imap_port" ]; do imaps_port=$(free_port); done
+imap_port=$("$here/scripts/free-port.sh")
+imaps_port=$("$here/scripts/free-port.sh")
+while [ "$imaps_port" = "$imap_port" ]; do imaps_port=$("$here/scripts/free-port.sh"); done
 if ! "$imap_rig" start "$work/imap" "$imap_port" "$imaps_port" >/dev/null; then
 	echo "run-tests: cannot start the test IMAP server; the fetch tests" \
 	    "need it" >&2

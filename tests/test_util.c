@@ -11,6 +11,8 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <criterion/criterion.h>
@@ -584,4 +586,68 @@ test_db_count(const char *conninfo, const char *sql)
 	}
 	free(v);
 	return n;
+}
+
+char *
+test_shq(const char *s)
+{
+	struct buf b;
+	char *out;
+
+	buf_init(&b, 1u << 20);
+	buf_addc(&b, '\'', NULL);
+	for (; *s != '\0'; s++)
+		if (*s == '\'')
+			buf_adds(&b, "'\\''", NULL);
+		else
+			buf_addc(&b, *s, NULL);
+	buf_addc(&b, '\'', NULL);
+	out = xstrdup(buf_str(&b));
+	buf_release(&b);
+	return out;
+}
+
+int
+test_dmarcctl(const char *dir, const char *ci, const char *args,
+    char **out, char **err)
+{
+	char *q = test_shq(ci), cmd[8192];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "%s%s%s%s --db %s %s", dir ? "cd " : "",
+	    dir ? dir : "", dir ? " && " : "", DMARCCTL_BIN, q, args);
+	free(q);
+	rc = test_run(cmd, out, err);
+	return rc;
+}
+
+unsigned
+test_free_port(int type)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, type, 0);
+
+	if (fd == -1)
+		abort();
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
+		abort();
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+char *
+test_db_migrated(void)
+{
+	char *ci = test_db_new(), *out, *err;
+	int rc = test_dmarcctl(NULL, ci, "db migrate", &out, &err);
+
+	cr_assert_eq(rc, 0, "dmarcctl db migrate: exit %d: %s", rc, err);
+	free(out);
+	free(err);
+	return ci;
 }

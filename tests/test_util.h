@@ -60,6 +60,20 @@ char *test_zip(const char *const *names, const char *const *datas,
  * NUL-terminated).  Returns the exit status, or -1 if it died. */
 int test_run(const char *cmdline, char **out, char **errout);
 
+/* s in single quotes for sh (malloc'd). */
+char *test_shq(const char *s);
+
+/*
+ * `dmarcctl --db CI ARGS` run in dir (NULL: the current directory), as
+ * test_run: the exit status, stdout and stderr malloc'd.
+ */
+int test_dmarcctl(const char *dir, const char *ci, const char *args,
+    char **out, char **err);
+
+/* A port on 127.0.0.1 nothing listens on (free a moment ago), for
+ * SOCK_STREAM or SOCK_DGRAM. */
+unsigned test_free_port(int type);
+
 /* A fresh temporary directory for one test (removed by the OS's tmp
  * cleaning; tests keep it small). */
 char *test_tmpdir(void);
@@ -76,6 +90,9 @@ char *test_tmpdir(void);
  */
 char *test_db_new(void);
 void test_db_drop(char *conninfo);
+
+/* test_db_new(), migrated by `dmarcctl db migrate` (which must work). */
+char *test_db_migrated(void);
 
 /*
  * An email (CRLF lines) from a reporter, whose one attachment holds data

@@ -343,50 +343,13 @@ totals_of(const struct scenario *sc, int64_t now, int64_t since,
 
 /* --- running dmarcctl --- */
 
-/* s in single quotes for sh; malloc'd */
-static char *
-shq(const char *s)
-{
-	struct buf b;
-	struct err e;
-	char *out;
-
-	buf_init(&b, 1u << 20);
-	buf_addc(&b, '\'', &e);
-	for (; *s != '\0'; s++)
-		if (*s == '\'')
-			buf_adds(&b, "'\\''", &e);
-		else
-			buf_addc(&b, *s, &e);
-	buf_addc(&b, '\'', &e);
-	out = xstrdup(buf_str(&b));
-	buf_release(&b);
-	return out;
-}
-
 /* `dmarcctl --db CI ARGS` */
 static int
 dm(const char *ci, const char *args, char **out, char **err)
 {
-	char *q = shq(ci), cmd[8192];
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "%s --db %s %s", DMARCCTL_BIN, q, args);
-	free(q);
-	rc = test_run(cmd, out, err);
-	return rc;
+	return test_dmarcctl(NULL, ci, args, out, err);
 }
 
-static char *
-migrated_db(void)
-{
-	char *ci = test_db_new(), *out, *err;
-
-	cr_assert_eq(dm(ci, "db migrate", &out, &err), 0, "%s", err);
-	free(out);
-	free(err);
-	return ci;
-}
 
 static void
 remove_dir(char *dir)
@@ -420,7 +383,7 @@ ingest_dir(const char *ci, const char *dir, int want)
 static char *
 db_with(const struct scenario *const *sc, size_t n, int64_t now)
 {
-	char *ci = migrated_db(), *dir = test_tmpdir();
+	char *ci = test_db_migrated(), *dir = test_tmpdir();
 	int reports = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -836,7 +799,7 @@ tls_json(struct buf *b, const struct tls_scenario *sc, int64_t now, int k,
 static char *
 tls_db(const struct tls_scenario *sc, int64_t now)
 {
-	char *ci = migrated_db(), *dir = test_tmpdir(), path[512];
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), path[512];
 	struct buf b;
 	int n = 0;
 
@@ -1086,23 +1049,6 @@ Test(analyze_cli, sources_are_classified)
 
 static char *rig_dir;
 
-/* a UDP port on 127.0.0.1 where nothing listens (free a moment ago) */
-static unsigned
-free_udp_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	cr_assert_geq(fd, 0, "socket");
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
 
 /* dnsmasq answering PTR queries from hosts; its port */
 static unsigned
@@ -1117,7 +1063,7 @@ rig_start(const char *hosts)
 	test_write_file(path, hosts, strlen(hosts));
 	/* another process may take the free port first: try a few */
 	for (int attempt = 0; attempt < 3 && st != 0; attempt++) {
-		port = free_udp_port();
+		port = test_free_port(SOCK_DGRAM);
 		free(out);
 		free(err);
 		snprintf(cmd, sizeof(cmd), "DNS_RIG_OWNER=%ld '%s' start "
@@ -1226,7 +1172,7 @@ Test(analyze_cli, sources_are_named_by_reverse_dns_and_the_cache,
 
 Test(analyze_cli, exit_statuses)
 {
-	char *ci = migrated_db(), *out, *err;
+	char *ci = test_db_migrated(), *out, *err;
 
 	cr_expect_eq(dm(NO_DB, "advise", &out, &err), 69, "%s", err);
 	cr_expect_str_eq(out, "");

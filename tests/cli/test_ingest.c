@@ -123,39 +123,11 @@ corpus_totals(const struct mrow *rows, size_t n, struct totals *t)
 
 /* --- running dmarcctl --- */
 
-/* s in single quotes for sh; malloc'd */
-static char *
-shq(const char *s)
-{
-	struct buf b;
-	struct err e;
-	char *out;
-
-	buf_init(&b, 1u << 20);
-	buf_addc(&b, '\'', &e);
-	for (; *s != '\0'; s++)
-		if (*s == '\'')
-			buf_adds(&b, "'\\''", &e);
-		else
-			buf_addc(&b, *s, &e);
-	buf_addc(&b, '\'', &e);
-	out = xstrdup(buf_str(&b));
-	buf_release(&b);
-	return out;
-}
-
 /* `cd CORPUS && dmarcctl --db CI ARGS` */
 static int
 dm(const char *ci, const char *args, char **out, char **err)
 {
-	char *q = shq(ci), cmd[8000];
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "cd %s && %s --db %s %s", CORPUS,
-	    DMARCCTL_BIN, q, args);
-	free(q);
-	rc = test_run(cmd, out, err);
-	return rc;
+	return test_dmarcctl(CORPUS, ci, args, out, err);
 }
 
 static unsigned
@@ -202,16 +174,6 @@ summary(const char *out)
 	return (struct summary){ v[0], v[1], v[2], v[3], v[4], v[5] };
 }
 
-static char *
-migrated_db(void)
-{
-	char *ci = test_db_new(), *out, *err;
-
-	cr_assert_eq(dm(ci, "db migrate", &out, &err), 0, "%s", err);
-	free(out);
-	free(err);
-	return ci;
-}
 
 static long long
 count(const char *ci, const char *sql)
@@ -347,7 +309,7 @@ Test(cli_ingest, db_migrate_is_idempotent_and_status_shows_it)
 
 Test(cli_ingest, concurrent_migrations_apply_the_schema_once)
 {
-	char *ci = test_db_new(), *q = shq(ci), *dir = test_tmpdir();
+	char *ci = test_db_new(), *q = test_shq(ci), *dir = test_tmpdir();
 	char cmd[4096], path[512], *out, *err;
 	size_t len;
 	int talkers = 0;
@@ -563,7 +525,7 @@ Test(cli_ingest, the_corpus_as_the_manifest_says)
 {
 	struct mrow *rows;
 	size_t n = manifest(&rows);
-	char *ci = migrated_db(), *out, *err;
+	char *ci = test_db_migrated(), *out, *err;
 	struct totals t;
 	struct summary s;
 
@@ -599,7 +561,7 @@ Test(cli_ingest, a_second_run_stores_nothing_new)
 {
 	struct mrow *rows;
 	size_t n = manifest(&rows);
-	char *ci = migrated_db(), *out, *err, *before, *after, want[256];
+	char *ci = test_db_migrated(), *out, *err, *before, *after, want[256];
 	struct totals t;
 
 	corpus_totals(rows, n, &t);
@@ -626,7 +588,7 @@ Test(cli_ingest, a_second_run_stores_nothing_new)
 
 Test(cli_ingest, one_report_in_three_wrappings_is_stored_once)
 {
-	char *ci = migrated_db(), *dir = test_tmpdir(), *out, *err, *xml, *gz;
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *out, *err, *xml, *gz;
 	char *mail, path[512], args[1024];
 	size_t len, gzlen, maillen;
 	static const struct {
@@ -687,7 +649,7 @@ Test(cli_ingest, four_loaders_at_once_store_each_report_once)
 
 	corpus_totals(rows, n, &t);
 	for (int round = 0; round < 2; round++) {
-		char *ci = migrated_db(), *q = shq(ci), *dir = test_tmpdir();
+		char *ci = test_db_migrated(), *q = test_shq(ci), *dir = test_tmpdir();
 		char cmd[4096], path[512], *out, *err;
 		long long new_total = 0, records_total = 0;
 
@@ -771,7 +733,7 @@ Test(cli_ingest, four_loaders_over_other_wrappings_store_each_report_once)
 		"tlsrpt/microsoft_sts-plus-tlsa-policies.json",
 	};
 	static const char *const ext[] = { "raw", "gz", "eml" };
-	char *ci = migrated_db(), *q = shq(ci), *dir = test_tmpdir();
+	char *ci = test_db_migrated(), *q = test_shq(ci), *dir = test_tmpdir();
 	char path[512], *out, *err;
 	struct buf cmd;
 	struct err e;
@@ -960,7 +922,7 @@ check_whole(const char *ci, const char *when)
 
 Test(cli_ingest, killed_loaders_leave_whole_reports_and_a_rerun_finishes)
 {
-	char *ci = migrated_db(), *dir = test_tmpdir(), *out, *err;
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *out, *err;
 	char args[1024], when[64];
 	unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	long long before, want_messages = 0;
@@ -1037,7 +999,7 @@ cut_connections(const char *ci)
  * whole reports only, and the retry finishes the job */
 Test(cli_ingest, a_dropped_connection_is_exit_75_and_a_retry_finishes)
 {
-	char *ci = migrated_db(), *dir = test_tmpdir(), *logs = test_tmpdir();
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *logs = test_tmpdir();
 	char o[512], e[512], args[1024], *out, *err;
 	struct timespec tick = { 0, 5 * 1000000L };
 	long long cut = 0;
@@ -1110,7 +1072,7 @@ Test(cli_ingest, a_dropped_connection_is_exit_75_and_a_retry_finishes)
  * recorded as failed, with its original */
 Test(cli_ingest, a_report_cut_short_stores_only_its_error)
 {
-	char *ci = migrated_db(), *dir = test_tmpdir(), *out, *err, *gz;
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *out, *err, *gz;
 	char path[512], args[1024];
 	size_t gzlen;
 	struct buf b;
@@ -1218,7 +1180,7 @@ Test(cli_ingest, dry_run_needs_no_database_and_writes_nothing)
 {
 	struct mrow *rows;
 	size_t n = manifest(&rows);
-	char *ci = migrated_db(), *out, *err;
+	char *ci = test_db_migrated(), *out, *err;
 	struct totals t;
 	struct summary s;
 
@@ -1282,7 +1244,7 @@ stored(const char *ci, const char *report_id)
 
 Test(cli_ingest, directories_maildirs_and_stdin)
 {
-	char *ci = migrated_db(), *dir = test_tmpdir(), *out, *err;
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *out, *err;
 	char args[2048], md[512], *json, *gz;
 	size_t len, gzlen;
 	static const struct {
@@ -1342,7 +1304,7 @@ Test(cli_ingest, directories_maildirs_and_stdin)
 	    "every-line.xml | %s --db %s ingest --json -", DMARCCTL_BIN,
 	    "\"$DB\"");
 	{
-		char *q = shq(ci), cmd[4096];
+		char *q = test_shq(ci), cmd[4096];
 
 		snprintf(cmd, sizeof(cmd), "cd %s && DB=%s && %s", CORPUS, q,
 		    args);
@@ -1385,7 +1347,7 @@ load_json(const char *out, const char *key, size_t want)
 Test(cli_ingest, a_large_input_is_stored_once_and_archived)
 {
 	enum { N = 8000 };
-	char *ci = migrated_db(), *dir = test_tmpdir(), *out, *err, *gz;
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *out, *err, *gz;
 	char path[512], args[1024], hex[65], *before, *after;
 	const char *p[3] = { path, hex, args };
 	long long size;
@@ -1447,7 +1409,7 @@ Test(cli_ingest, a_large_input_is_stored_once_and_archived)
 
 Test(cli_ingest, reports_and_errors_list_what_ingest_did)
 {
-	char *ci = migrated_db(), *q = shq(ci), *out, *err, cmd[4096];
+	char *ci = test_db_migrated(), *q = test_shq(ci), *out, *err, cmd[4096];
 	json_t *j, *a, *x;
 	size_t i;
 	int found = 0;
@@ -1538,7 +1500,7 @@ Test(cli_ingest, reports_and_errors_list_what_ingest_did)
  * the other inputs are still stored */
 Test(cli_ingest, unreadable_input_exits_74_and_the_rest_is_stored)
 {
-	char *ci = migrated_db(), *out, *err;
+	char *ci = test_db_migrated(), *out, *err;
 
 	cr_expect_eq(dm(ci, "ingest --json /nonexistent/report.xml "
 	    "aggregate/yahoo_strict-alignment-no-sp.xml", &out, &err), 74,

@@ -35,37 +35,12 @@
 
 /* --- running dmarcctl and demo-gen --- */
 
-/* s in single quotes for sh; malloc'd */
-static char *
-shq(const char *s)
-{
-	struct buf b;
-	struct err e;
-	char *out;
-
-	buf_init(&b, 1u << 20);
-	buf_addc(&b, '\'', &e);
-	for (; *s != '\0'; s++)
-		if (*s == '\'')
-			buf_adds(&b, "'\\''", &e);
-		else
-			buf_addc(&b, *s, &e);
-	buf_addc(&b, '\'', &e);
-	out = xstrdup(buf_str(&b));
-	buf_release(&b);
-	return out;
-}
-
 /* `dmarcctl --db CI ARGS`: the exit status; stderr in the message */
 static int
 dm(const char *ci, const char *args)
 {
-	char *q = shq(ci), cmd[8192], *out, *err;
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "%s --db %s %s", DMARCCTL_BIN, q, args);
-	free(q);
-	rc = test_run(cmd, &out, &err);
+	char *out, *err;
+	int rc = test_dmarcctl(NULL, ci, args, &out, &err);
 	if (rc != 0 && rc != 65)
 		cr_log_error("dmarcctl %s: exit %d: %s", args, rc, err);
 	free(out);

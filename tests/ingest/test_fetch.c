@@ -55,21 +55,6 @@ env_port(const char *name, unsigned *out)
 	*out = (unsigned)strtoul(v, NULL, 10);
 }
 
-static unsigned
-free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	cr_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
 
 static int
 rig(const char *verb, const struct box *b, const char *env)
@@ -101,22 +86,10 @@ write_conf(struct box *b, const char *extra)
 	test_write_file(b->conf, text, strlen(text));
 }
 
-static char *
-dm(const char *db, const char *args, char **out, char **err, int *rc)
-{
-	char cmd[4096];
-
-	snprintf(cmd, sizeof(cmd), "%s --db '%s' %s", DMARCCTL_BIN, db, args);
-	*rc = test_run(cmd, out, err);
-	return *out;
-}
 
 static void
 box_new(struct box *b, const char *tag, const char *caps)
 {
-	char *out, *err;
-	int rc;
-
 	memset(b, 0, sizeof(*b));
 	snprintf(b->user, sizeof(b->user), "%s-%d@example.test", tag,
 	    (int)getpid());
@@ -127,9 +100,9 @@ box_new(struct box *b, const char *tag, const char *caps)
 
 		b->is_private = true;
 		snprintf(b->imapdir, sizeof(b->imapdir), "%s/imap", b->tmp);
-		b->port = free_port();
+		b->port = test_free_port(SOCK_STREAM);
 		do
-			b->tlsport = free_port();
+			b->tlsport = test_free_port(SOCK_STREAM);
 		while (b->tlsport == b->port);
 		snprintf(env, sizeof(env), "IMAP_RIG_CAPS='%s'", caps);
 		rig("start", b, *caps != '\0' ? env : "");
@@ -144,11 +117,7 @@ box_new(struct box *b, const char *tag, const char *caps)
 	}
 	snprintf(b->ca, sizeof(b->ca), "%s/cert.pem", b->imapdir);
 	snprintf(b->conf, sizeof(b->conf), "%s/dmarcctl.conf", b->tmp);
-	b->db = test_db_new();
-	dm(b->db, "db migrate", &out, &err, &rc);
-	cr_assert_eq(rc, 0, "migrate: %s", err);
-	free(out);
-	free(err);
+	b->db = test_db_migrated();
 	write_conf(b, NULL);
 }
 
