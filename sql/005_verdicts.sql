@@ -7,7 +7,7 @@ CREATE TABLE source_classes (
 	source      text COLLATE "C" NOT NULL,
 	class       text NOT NULL CHECK (class IN ('aligned', 'partial',
 	    'third-party', 'indirect', 'unauthenticated')),
-	judged_at   timestamptz NOT NULL DEFAULT now(),
+	judged_at   timestamptz NOT NULL DEFAULT now(),	-- given this class
 	PRIMARY KEY (domain, source)
 );
 
