@@ -120,6 +120,7 @@ bench: deps all
 	$(MAKE) $(B)/bench/gen
 	@bench/run.sh $(B)
 	@[ "$${BENCH_FETCH:-1}" = 0 ] || bench/fetch.sh $(B)
+	@[ "$${BENCH_ANALYZE:-1}" = 0 ] || bench/analyze.sh $(B)
 
 $(B)/bench/gen: bench/gen.c
 	@mkdir -p $(@D)
