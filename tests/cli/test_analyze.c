@@ -1246,6 +1246,22 @@ Test(check, all_well_exits_0)
 	test_db_drop(ci);
 }
 
+Test(check, steady_failures_are_no_news)
+{
+	/* an ESP that never aligned, forwarders and a spoofing flood: what
+	 * advise reports, but nothing that changed */
+	static const struct scenario sc = { "busy.example", "none", NULL, 0,
+		20, 2, { own, esp, fwd, spoof, NULL } };
+	const struct scenario *all[] = { &sc };
+	int64_t now = time(NULL);
+	char *ci = db_with(all, 1, now), *out;
+
+	cr_expect_eq(check(ci, "", &out), 0, "%s", out);
+	cr_expect(starts(out, "ok: 1 domain"), "%s", out);
+	free(out);
+	test_db_drop(ci);
+}
+
 Test(check, reports_that_stop_are_a_problem)
 {
 	static const struct scenario sc = { "quiet.example", "none", NULL, 0,
