@@ -184,11 +184,12 @@ policy_text(const struct dmarc_policy *p, char *out, size_t size)
 	return out;
 }
 
+/* print a JSON document built in b, and release b */
 static void
 print_buf(struct buf *b)
 {
 	fputs(buf_str(b), stdout);
-	buf_reset(b);
+	buf_release(b);
 }
 
 /* the advise verdict of a domain, over advise's own default window
@@ -328,7 +329,6 @@ summary_json(const struct query *q, const struct analysis *a,
 	}
 	buf_adds(&b, "]}\n", NULL);
 	print_buf(&b);
-	buf_release(&b);
 }
 
 int
@@ -493,7 +493,6 @@ advise_json(const struct analysis_domain *d, const struct verdict_advice *adv)
 	}
 	buf_adds(&b, "]}\n", NULL);
 	print_buf(&b);
-	buf_release(&b);
 }
 
 static void
@@ -649,7 +648,6 @@ tls_json(const struct analysis_tls_domain *d,
 	}
 	buf_adds(&b, "]}\n", NULL);
 	print_buf(&b);
-	buf_release(&b);
 }
 
 static void

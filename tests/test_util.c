@@ -651,3 +651,42 @@ test_db_migrated(void)
 	free(err);
 	return ci;
 }
+
+#define DNS_RIG FIXTURES "/../../scripts/dns-rig.sh"
+
+unsigned
+test_dns_start(const char *dir, const char *hosts)
+{
+	char path[512], cmd[2048], *out = NULL, *err = NULL;
+	unsigned port = 0;
+	int st = -1;
+
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	test_write_file(path, hosts, strlen(hosts));
+	/* another process may take the free port first: try a few */
+	for (int attempt = 0; attempt < 3 && st != 0; attempt++) {
+		port = test_free_port(SOCK_DGRAM);
+		free(out);
+		free(err);
+		snprintf(cmd, sizeof(cmd), "DNS_RIG_OWNER=%ld '%s' start "
+		    "'%s/rig' %u '%s'", (long)getpid(), DNS_RIG, dir, port,
+		    path);
+		st = test_run(cmd, &out, &err);
+	}
+	cr_assert_eq(st, 0, "dns-rig.sh start: %s", err);
+	free(out);
+	free(err);
+	return port;
+}
+
+void
+test_dns_stop(const char *dir)
+{
+	char cmd[2048], *out, *err;
+
+	snprintf(cmd, sizeof(cmd), "'%s' stop '%s/rig'", DNS_RIG, dir);
+	if (test_run(cmd, &out, &err) != 0)
+		cr_log_error("dns-rig.sh stop: %s", err);
+	free(out);
+	free(err);
+}

@@ -74,6 +74,16 @@ int test_dmarcctl(const char *dir, const char *ci, const char *args,
  * SOCK_STREAM or SOCK_DGRAM. */
 unsigned test_free_port(int type);
 
+/*
+ * A private DNS server (dnsmasq through scripts/dns-rig.sh) answering PTR
+ * queries from hosts ("IP name" lines), on a free UDP port of 127.0.0.1,
+ * its files in dir: returns the port.  It ends with the calling process
+ * should the test crash; test_dns_stop() stops it (call it from a .fini,
+ * so an assertion that fails leaves no server behind).
+ */
+unsigned test_dns_start(const char *dir, const char *hosts);
+void test_dns_stop(const char *dir);
+
 /* A fresh temporary directory for one test (removed by the OS's tmp
  * cleaning; tests keep it small). */
 char *test_tmpdir(void);

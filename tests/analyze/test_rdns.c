@@ -18,11 +18,10 @@
 #include <unistd.h>
 
 #include "analyze/rdns.h"
+#include "common/buf.h"
 #include "common/xalloc.h"
 #include "tests/test_util.h"
 
-#define REPO_ROOT FIXTURES "/../.."
-#define DNS_RIG REPO_ROOT "/scripts/dns-rig.sh"
 #define RIG_TTL 600		/* dns-rig.sh serves the hosts file so */
 #define MAX_IPS 200
 
@@ -64,78 +63,34 @@ udp_socket(unsigned *port)
 	return fd;
 }
 
-/* A port where nothing listens (free a moment ago). */
-static unsigned
-free_udp_port(void)
-{
-	unsigned port;
-
-	close(udp_socket(&port));
-	return port;
-}
 
 static void
 rig_start(void)
 {
-	char path[512], cmd[2048], line[256];
-	char *out = NULL, *errout = NULL;
-	FILE *f;
-	int st = -1;
+	struct buf text;
 
+	buf_init(&text, 1u << 20);
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+		buf_addf(&text, NULL, "%s %s\n", hosts[i].ip, hosts[i].name);
 	rig_dir = test_tmpdir();
-	snprintf(path, sizeof(path), "%s/hosts", rig_dir);
-	f = fopen(path, "w");
-	cr_assert_not_null(f, "%s", path);
-	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-		snprintf(line, sizeof(line), "%s %s\n", hosts[i].ip,
-		    hosts[i].name);
-		fputs(line, f);
-	}
-	cr_assert_eq(fclose(f), 0, "%s", path);
-	/* another process may take the free port first: try a few */
-	for (int attempt = 0; attempt < 3 && st != 0; attempt++) {
-		unsigned port = free_udp_port();
-
-		free(out);
-		free(errout);
-		/* the owner: should the test crash before rig_stop(), dnsmasq
-		 * still ends with its process */
-		snprintf(cmd, sizeof(cmd), "DNS_RIG_OWNER=%ld '%s' start "
-		    "'%s/rig' %u '%s'", (long)getpid(), DNS_RIG, rig_dir, port,
-		    path);
-		st = test_run(cmd, &out, &errout);
-		snprintf(rig_server, sizeof(rig_server), "127.0.0.1:%u",
-		    port);
-	}
-	if (st != 0)
-		cr_log_error("%s", errout);
-	free(out);
-	free(errout);
-	cr_assert_eq(st, 0, "dns-rig.sh start failed");
+	snprintf(rig_server, sizeof(rig_server), "127.0.0.1:%u",
+	    test_dns_start(rig_dir, buf_str(&text)));
+	buf_release(&text);
 }
 
 /* Runs also when a test's assertion fails: no dnsmasq outlives a test. */
 static void
 rig_stop(void)
 {
-	char cmd[2048];
-	char *out = NULL, *errout = NULL;
-	int st;
+	char cmd[1024], *out, *err;
 
 	if (rig_dir == NULL)
 		return;
-	snprintf(cmd, sizeof(cmd), "'%s' stop '%s/rig'", DNS_RIG, rig_dir);
-	st = test_run(cmd, &out, &errout);
-	if (st != 0)
-		cr_log_error("dns-rig.sh stop: %s", errout);
+	test_dns_stop(rig_dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rig_dir);
+	(void)test_run(cmd, &out, &err);
 	free(out);
-	free(errout);
-	if (st == 0) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rig_dir);
-		test_run(cmd, &out, &errout);
-		free(out);
-		free(errout);
-	}
+	free(err);
 	free(rig_dir);
 	rig_dir = NULL;
 }
@@ -356,7 +311,7 @@ Test(rdns, nothing_listening_fails)
 		snprintf(text[i], sizeof(text[i]), "2001:db8::%zx", i + 1);
 		ips[i] = text[i];
 	}
-	snprintf(server, sizeof(server), "127.0.0.1:%u", free_udp_port());
+	snprintf(server, sizeof(server), "127.0.0.1:%u", test_free_port(SOCK_DGRAM));
 	s = resolve(server, timeout_ms, 16, ips, 10, &ms);
 	for (size_t i = 0; i < 10; i++)
 		cr_expect_eq(s->st[i], RDNS_FAIL, "%s: %d", ips[i], s->st[i]);

@@ -27,7 +27,6 @@
 
 #define DAY 86400
 #define NO_DB "host=/nonexistent port=1"
-#define DNS_RIG FIXTURES "/../../scripts/dns-rig.sh"
 
 /* "@" in a flow stands for the policy domain of the scenario */
 #define OWN "@"
@@ -1054,41 +1053,21 @@ static char *rig_dir;
 static unsigned
 rig_start(const char *hosts)
 {
-	char path[512], cmd[2048], *out = NULL, *err = NULL;
-	unsigned port = 0;
-	int st = -1;
-
 	rig_dir = test_tmpdir();
-	snprintf(path, sizeof(path), "%s/hosts", rig_dir);
-	test_write_file(path, hosts, strlen(hosts));
-	/* another process may take the free port first: try a few */
-	for (int attempt = 0; attempt < 3 && st != 0; attempt++) {
-		port = test_free_port(SOCK_DGRAM);
-		free(out);
-		free(err);
-		snprintf(cmd, sizeof(cmd), "DNS_RIG_OWNER=%ld '%s' start "
-		    "'%s/rig' %u '%s'", (long)getpid(), DNS_RIG, rig_dir, port,
-		    path);
-		st = test_run(cmd, &out, &err);
-	}
-	cr_assert_eq(st, 0, "dns-rig.sh start: %s", err);
-	free(out);
-	free(err);
-	return port;
+	return test_dns_start(rig_dir, hosts);
 }
 
 /* also when an assertion failed: no dnsmasq outlives its test */
 static void
 rig_stop(void)
 {
-	char cmd[2048], *out, *err;
+	char cmd[1024], *out, *err;
 
 	if (rig_dir == NULL)
 		return;
-	snprintf(cmd, sizeof(cmd), "'%s' stop '%s/rig' && rm -rf '%s'",
-	    DNS_RIG, rig_dir, rig_dir);
-	if (test_run(cmd, &out, &err) != 0)
-		cr_log_error("dns-rig.sh stop: %s", err);
+	test_dns_stop(rig_dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rig_dir);
+	(void)test_run(cmd, &out, &err);
 	free(out);
 	free(err);
 	free(rig_dir);
@@ -1148,15 +1127,7 @@ Test(analyze_cli, sources_are_named_by_reverse_dns_and_the_cache,
 	    "ip = '192.0.2.11' AND status = 'none' AND name IS NULL"), 1);
 
 	/* no server any more: the cache answers */
-	{
-		char cmd[1024], *out, *err;
-
-		snprintf(cmd, sizeof(cmd), "'%s' stop '%s/rig'", DNS_RIG,
-		    rig_dir);
-		cr_assert_eq(test_run(cmd, &out, &err), 0, "%s", err);
-		free(out);
-		free(err);
-	}
+	test_dns_stop(rig_dir);
 	j = run_json(ci, args);
 	expect_named(jarr(j, "sources"), with_esp.domain, "192.0.2.10",
 	    "mail1.outbound.example.net", "example.net", "from the cache");
