@@ -39,6 +39,12 @@ pipeline_failure(struct pipeline *g, const struct err *why)
 	log_error("%s", why->msg);
 	if (g->store != NULL && !g->is_db_lost &&
 	    store_record_error(g->store, why, &err) == -1) {
+		/* the record itself refused (a name the server will not
+		 * take): said here, and the run goes on */
+		if (err.code == ERR_REFUSED) {
+			log_error("cannot record the failure: %s", err.msg);
+			return;
+		}
 		g->db_err = err;
 		g->is_db_lost = true;
 	}

@@ -114,6 +114,105 @@ join_lines(char *msg, size_t size)
 	free(in);
 }
 
+/* --- errors: the server's, or the data's --- */
+
+/*
+ * SQLSTATE classes that blame the data, not the server: 22 data exception
+ * (a number out of range, an invalid byte sequence), 23 integrity
+ * constraint violation, 54 program limit exceeded (an index row too
+ * large).  Class 42 stays a server error: each of its errors (undefined
+ * table, insufficient privilege, syntax) is a fault of the schema, of our
+ * SQL or of the grants, whatever the report holds.
+ */
+static bool
+is_refused_state(const char *state)
+{
+	static const char *const classes[] = { "22", "23", "54" };
+
+	if (state == NULL || strlen(state) != 5)
+		return false;
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (strncmp(state, classes[i], 2) == 0)
+			return true;
+	return false;
+}
+
+/* length of the valid UTF-8 character at p (n bytes left), 0 if none */
+static size_t
+utf8_char_len(const unsigned char *p, size_t n)
+{
+	size_t len = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 &&
+	    p[0] <= 0xef ? 3 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+	unsigned lo = p[0] == 0xe0 ? 0xa0 : p[0] == 0xf0 ? 0x90 : 0x80;
+	unsigned hi = p[0] == 0xed ? 0x9f : p[0] == 0xf4 ? 0x8f : 0xbf;
+
+	if (len == 0 || len > n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * Append text to out (size bytes, NUL-terminated) as one printable line:
+ * control characters and bytes that are not UTF-8 become \xNN; a
+ * character that does not fit is left out whole.
+ */
+static void
+add_escaped(char *out, size_t size, const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t n = strlen(out), left = strlen(text);
+
+	while (left > 0) {
+		size_t len = *p >= 0x80 ? utf8_char_len(p, left) : 1;
+		bool is_esc = len == 0 || *p < 0x20 || *p == 0x7f;
+		size_t need = is_esc ? 4 : len;
+
+		if (n + need >= size)
+			break;
+		if (is_esc)
+			snprintf(out + n, 5, "\\x%02x", *p);
+		else
+			memcpy(out + n, p, len);
+		n += need;
+		len = len == 0 ? 1 : len;
+		p += len;
+		left -= len;
+	}
+	out[n] = '\0';
+}
+
+/*
+ * The server refused a value of the report: ERR_REFUSED, with the
+ * server's one-line reason (and, in a COPY, which row and column), never
+ * the statement, escaped: the values in it come from the report.
+ */
+static int
+refused_error(struct err *err, const PGresult *res, const char *state)
+{
+	const char *primary = PQresultErrorField(res,
+	    PG_DIAG_MESSAGE_PRIMARY);
+	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	char line[sizeof(err->msg)] = "";
+
+	add_escaped(line, 320, primary != NULL ? primary : "no reason given");
+	if (context != NULL && strncmp(context, "COPY ", 5) == 0) {
+		size_t n = strlen(line);
+		char first[160];
+
+		snprintf(first, sizeof(first), "%.*s", (int)strcspn(context,
+		    "\n"), context);
+		snprintf(line + n, sizeof(line) - n, " (");
+		add_escaped(line, 440, first);
+		n = strlen(line);
+		snprintf(line + n, sizeof(line) - n, ")");
+	}
+	return err_set(err, ERR_REFUSED, "refused by the database: %s "
+	    "[SQLSTATE %s]", line, state);
+}
+
 static int
 db_error(struct store *s, struct err *err, const char *what,
     const PGresult *res)
@@ -121,6 +220,11 @@ db_error(struct store *s, struct err *err, const char *what,
 	const char *msg = res ? PQresultErrorMessage(res) : "";
 	const char *conn_msg = PQerrorMessage(s->conn);
 	bool is_lost = PQstatus(s->conn) == CONNECTION_BAD;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+	    NULL;
+
+	if (!is_lost && is_refused_state(state))
+		return refused_error(err, res, state);
 
 	/* a dropped connection: libpq's own message has the whole story
 	 * ("FATAL: terminating connection...\nserver closed the...") */

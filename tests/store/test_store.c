@@ -524,7 +524,8 @@ Test(store, a_row_the_server_refuses_rolls_the_report_back)
 		ips[cases[c].bad] = "192.0.2.999";
 		err_clear(&err);
 		cr_expect_eq(send_report(s, "bad-row", ips, n, &err), -1);
-		cr_expect_eq(err.code, ERR_DB, "%zu records: %s", n, err.msg);
+		cr_expect_eq(err.code, ERR_REFUSED, "%zu records: %s", n,
+		    err.msg);
 		cr_expect(strstr(err.msg, "192.0.2.999") != NULL, "%zu "
 		    "records: %s", n, err.msg);
 		cr_expect(strchr(err.msg, '\n') == NULL, "one line: %s",
@@ -666,6 +667,75 @@ Test(store, select_takes_parameters_and_reports_errors)
 	cr_expect(strstr(err.msg, "no_such_table") != NULL, "%s", err.msg);
 	cr_expect(strchr(err.msg, '\n') == NULL, "one line: %s", err.msg);
 	buf_release(&r.text);
+	store_free(s);
+	test_db_drop(ci);
+}
+
+/*
+ * What the server says decides who is at fault: the data (22, 23, 54:
+ * ERR_REFUSED, the run goes on) or the server (anything else: ERR_DB).
+ * Run in order on one session: the last ones change its settings.
+ */
+Test(store, server_errors_are_classified_by_sqlstate)
+{
+	static const struct {
+		const char *sql;
+		enum err_code code;
+		const char *state;
+	} cases[] = {
+		{ "SELECT 1 / 0", ERR_REFUSED, "22012" },
+		{ "SELECT 3000000000::int", ERR_REFUSED, "22003" },
+		{ "SELECT '10000-01-01'::timestamptz + interval '300000 years'",
+		  ERR_REFUSED, "22008" },
+		{ "SELECT E'\\x1b[31m\\nred'::int", ERR_REFUSED, "22P02" },
+		{ "INSERT INTO ingest_errors (source, code, cause) VALUES "
+		  "(NULL, 'x', 'y')", ERR_REFUSED, "23502" },
+		{ "INSERT INTO reports (domain, kind, org_name, report_id, "
+		  "begin_at, end_at, content_sha256, records, messages) VALUES "
+		  "('a', 'nope', '', '', now(), now(), '', 0, 0)", ERR_REFUSED,
+		  "23514" },
+		/* past the btree row limit of the unique index */
+		{ "INSERT INTO ingest_errors (source, code, cause) SELECT "
+		  "string_agg(md5(i::text), ''), 'x', 'y' FROM "
+		  "generate_series(1, 400) i", ERR_REFUSED, "54000" },
+		{ "SELECT * FROM no_such_table", ERR_DB, "42P01" },
+		{ "SELECT no_such_function()", ERR_DB, "42883" },
+		{ "SET statement_timeout = 1", ERR_OK, NULL },
+		{ "SELECT pg_sleep(1)", ERR_DB, "57014" },
+		{ "SET default_transaction_read_only = on", ERR_OK, NULL },
+		{ "INSERT INTO ingest_errors (source, code, cause) VALUES "
+		  "('a', 'x', 'y')", ERR_DB, "25006" },
+	};
+	char *ci;
+	struct store *s = open_migrated(&ci);
+	struct err err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char state[32];
+		int r;
+
+		err_clear(&err);
+		r = store_select(s, cases[i].sql, 0, NULL, NULL, NULL, &err);
+		cr_expect_eq(r, cases[i].code == ERR_OK ? 0 : -1, "%s",
+		    cases[i].sql);
+		cr_expect_eq(err.code, cases[i].code, "%s: %s (%s)",
+		    cases[i].sql, err_code_name(err.code), err.msg);
+		cr_expect(strchr(err.msg, '\n') == NULL, "one line: %s",
+		    err.msg);
+		cr_expect(strchr(err.msg, 0x1b) == NULL, "escaped: %s",
+		    err.msg);
+		if (cases[i].code != ERR_REFUSED)
+			continue;
+		snprintf(state, sizeof(state), "[SQLSTATE %s]",
+		    cases[i].state);
+		cr_expect(strstr(err.msg, state) != NULL, "%s: %s",
+		    cases[i].sql, err.msg);
+		/* the reason, never the statement */
+		cr_expect(strstr(err.msg, "SELECT") == NULL &&
+		    strstr(err.msg, "INSERT") == NULL, "%s", err.msg);
+		cr_expect(store_is_connected(s));
+	}
+	cr_expect(strstr(err.msg, "read-only") != NULL, "%s", err.msg);
 	store_free(s);
 	test_db_drop(ci);
 }
