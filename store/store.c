@@ -1009,42 +1009,55 @@ analysis_load(struct store *s, const struct report *r, struct err *err)
 		    (long long)s->day_counts[i]);
 		params[3 + i] = num[i];
 	}
+	/* the sums saturate (sql/008): a poisoned row never blocks the
+	 * reports after it */
 	if (q(s, NULL, err, "INSERT INTO domain_daily AS t (domain, day, "
 	    "org_name, reports, messages, dmarc_pass, dkim_aligned, "
 	    "spf_aligned, quarantined, rejected, subdomain, subdomain_fail, "
-	    "disagree, records) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, "
-	    "$10, $11, $12, $13) ON CONFLICT (domain, day, org_name) DO UPDATE "
-	    "SET reports = t.reports + 1, records = t.records + "
-	    "EXCLUDED.records, messages = t.messages + "
-	    "EXCLUDED.messages, dmarc_pass = t.dmarc_pass + "
-	    "EXCLUDED.dmarc_pass, dkim_aligned = t.dkim_aligned + "
-	    "EXCLUDED.dkim_aligned, spf_aligned = t.spf_aligned + "
-	    "EXCLUDED.spf_aligned, quarantined = t.quarantined + "
-	    "EXCLUDED.quarantined, rejected = t.rejected + EXCLUDED.rejected, "
-	    "subdomain = t.subdomain + EXCLUDED.subdomain, subdomain_fail = "
-	    "t.subdomain_fail + EXCLUDED.subdomain_fail, disagree = "
-	    "t.disagree + EXCLUDED.disagree", 3 + DC_COUNT, params) == -1)
+	    "disagree, records) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, "
+	    "$9, $10, $11, $12, $13) ON CONFLICT (domain, day, org_name) DO "
+	    "UPDATE SET reports = dmarcctl_add(t.reports, 1), records = "
+	    "dmarcctl_add(t.records, EXCLUDED.records), messages = "
+	    "dmarcctl_add(t.messages, EXCLUDED.messages), dmarc_pass = "
+	    "dmarcctl_add(t.dmarc_pass, EXCLUDED.dmarc_pass), dkim_aligned = "
+	    "dmarcctl_add(t.dkim_aligned, EXCLUDED.dkim_aligned), spf_aligned "
+	    "= dmarcctl_add(t.spf_aligned, EXCLUDED.spf_aligned), quarantined "
+	    "= dmarcctl_add(t.quarantined, EXCLUDED.quarantined), rejected = "
+	    "dmarcctl_add(t.rejected, EXCLUDED.rejected), subdomain = "
+	    "dmarcctl_add(t.subdomain, EXCLUDED.subdomain), subdomain_fail = "
+	    "dmarcctl_add(t.subdomain_fail, EXCLUDED.subdomain_fail), "
+	    "disagree = dmarcctl_add(t.disagree, EXCLUDED.disagree)",
+	    3 + DC_COUNT, params) == -1)
 		return -1;
 	if (!s->has_spool_rows[SP_SOURCE])
 		return 0;
 	return q(s, NULL, err, "INSERT INTO source_daily AS t SELECT $1, "
-	    "$2::date, source, sum(messages), sum(dmarc_pass), "
-	    "sum(dkim_aligned), sum(spf_aligned), sum(dkim_foreign), "
-	    "sum(spf_foreign), sum(dkim_missing), sum(own_dkim_broken), "
-	    "sum(overridden), sum(disagree), max(foreign_dkim), "
-	    "max(foreign_spf) FROM source_stage GROUP BY source ORDER BY "
-	    "source ON CONFLICT (domain, day, source) DO UPDATE SET messages = "
-	    "t.messages + EXCLUDED.messages, dmarc_pass = t.dmarc_pass + "
-	    "EXCLUDED.dmarc_pass, dkim_aligned = t.dkim_aligned + "
-	    "EXCLUDED.dkim_aligned, spf_aligned = t.spf_aligned + "
-	    "EXCLUDED.spf_aligned, dkim_foreign = t.dkim_foreign + "
-	    "EXCLUDED.dkim_foreign, spf_foreign = t.spf_foreign + "
-	    "EXCLUDED.spf_foreign, dkim_missing = t.dkim_missing + "
-	    "EXCLUDED.dkim_missing, own_dkim_broken = t.own_dkim_broken + "
-	    "EXCLUDED.own_dkim_broken, overridden = t.overridden + "
-	    "EXCLUDED.overridden, disagree = t.disagree + EXCLUDED.disagree, "
-	    "foreign_dkim = greatest(t.foreign_dkim, EXCLUDED.foreign_dkim), "
-	    "foreign_spf = greatest(t.foreign_spf, EXCLUDED.foreign_spf)", 2,
+	    "$2::date, source, dmarcctl_clamp(sum(messages)), "
+	    "dmarcctl_clamp(sum(dmarc_pass)), "
+	    "dmarcctl_clamp(sum(dkim_aligned)), "
+	    "dmarcctl_clamp(sum(spf_aligned)), "
+	    "dmarcctl_clamp(sum(dkim_foreign)), "
+	    "dmarcctl_clamp(sum(spf_foreign)), "
+	    "dmarcctl_clamp(sum(dkim_missing)), "
+	    "dmarcctl_clamp(sum(own_dkim_broken)), "
+	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
+	    "max(foreign_dkim), max(foreign_spf) FROM source_stage GROUP BY "
+	    "source ORDER BY source ON CONFLICT (domain, day, source) DO "
+	    "UPDATE SET messages = dmarcctl_add(t.messages, "
+	    "EXCLUDED.messages), dmarc_pass = dmarcctl_add(t.dmarc_pass, "
+	    "EXCLUDED.dmarc_pass), dkim_aligned = "
+	    "dmarcctl_add(t.dkim_aligned, EXCLUDED.dkim_aligned), spf_aligned "
+	    "= dmarcctl_add(t.spf_aligned, EXCLUDED.spf_aligned), "
+	    "dkim_foreign = dmarcctl_add(t.dkim_foreign, "
+	    "EXCLUDED.dkim_foreign), spf_foreign = "
+	    "dmarcctl_add(t.spf_foreign, EXCLUDED.spf_foreign), dkim_missing "
+	    "= dmarcctl_add(t.dkim_missing, EXCLUDED.dkim_missing), "
+	    "own_dkim_broken = dmarcctl_add(t.own_dkim_broken, "
+	    "EXCLUDED.own_dkim_broken), overridden = "
+	    "dmarcctl_add(t.overridden, EXCLUDED.overridden), disagree = "
+	    "dmarcctl_add(t.disagree, EXCLUDED.disagree), foreign_dkim = "
+	    "greatest(t.foreign_dkim, EXCLUDED.foreign_dkim), foreign_spf = "
+	    "greatest(t.foreign_spf, EXCLUDED.foreign_spf)", 2,
 	    params);
 }
 
@@ -1193,8 +1206,10 @@ finish_report(struct store *s, const struct report *r,
 	snprintf(id, sizeof(id), "%lld", s->report);
 	snprintf(records, sizeof(records), "%llu",
 	    (unsigned long long)r->records);
+	/* a column of counts saturates as the rollups do (sql/008) */
 	snprintf(messages, sizeof(messages), "%llu",
-	    (unsigned long long)r->messages);
+	    (unsigned long long)(r->messages > INT64_MAX ? INT64_MAX :
+	    r->messages));
 	buf_init(&notes, 1u << 20);
 	if (array_literal(&notes, r->notes, r->n_notes, err) == -1) {
 		buf_release(&notes);
@@ -1220,27 +1235,30 @@ finish_report(struct store *s, const struct report *r,
 
 /*
  * The TLS rollups, in the report's transaction, merged, rows locked in
- * key order so concurrent loaders cannot deadlock.  (The DMARC rollup rows
+ * key order so concurrent loaders cannot deadlock; the sums saturate
+ * (sql/008), so a reporter's absurd counts never block later reports.  (The DMARC rollup rows
  * are merged by analysis_load.)
  */
 static const char *const tls_rollup[] = {
 	"INSERT INTO tls_daily AS t (domain, day, org_name, policy_type, "
 	"successful, failed) SELECT coalesce(policy_domain, $1), $5::date, $4, "
-	"policy_type, sum(successful), sum(failed) FROM tls_policies WHERE "
+	"policy_type, dmarcctl_clamp(sum(successful)), "
+	"dmarcctl_clamp(sum(failed)) FROM tls_policies WHERE "
 	"domain = $1 AND report = $2 AND begin_at = $3 GROUP BY 1, 4 "
 	"ORDER BY 1, 4 ON CONFLICT "
 	"(domain, day, org_name, policy_type) DO UPDATE SET successful = "
-	"t.successful + EXCLUDED.successful, failed = t.failed + "
-	"EXCLUDED.failed",
+	"dmarcctl_add(t.successful, EXCLUDED.successful), failed = "
+	"dmarcctl_add(t.failed, EXCLUDED.failed)",
 	"INSERT INTO tls_daily_failures AS t (domain, day, org_name, "
 	"result_type, mx, sessions) SELECT coalesce(p.policy_domain, $1), "
 	"$5::date, $4, f.result_type, coalesce(f.receiving_mx_hostname, ''), "
-	"sum(f.failed_session_count) FROM tls_failures f JOIN tls_policies p "
+	"dmarcctl_clamp(sum(f.failed_session_count)) FROM tls_failures f "
+	"JOIN tls_policies p "
 	"ON p.domain = f.domain AND p.report = f.report AND p.pol_no = "
 	"f.pol_no WHERE f.domain = $1 AND f.report = $2 AND f.begin_at = $3 "
 	"GROUP BY 1, 4, 5 "
 	"ORDER BY 1, 4, 5 ON CONFLICT (domain, day, org_name, result_type, mx) "
-	"DO UPDATE SET sessions = t.sessions + EXCLUDED.sessions",
+	"DO UPDATE SET sessions = dmarcctl_add(t.sessions, EXCLUDED.sessions)",
 };
 
 static int

@@ -740,6 +740,94 @@ Test(store, server_errors_are_classified_by_sqlstate)
 	test_db_drop(ci);
 }
 
+/* a TLS-RPT report of example.com on 2024-01-09 with absurd counts */
+static char *
+tls_huge(const char *id, size_t *len)
+{
+	char *json = xmalloc(2048);
+
+	*len = (size_t)snprintf(json, 2048, "{\"organization-name\":\"Example "
+	    "Inc.\",\"date-range\":{\"start-datetime\":"
+	    "\"2024-01-09T00:00:00Z\",\"end-datetime\":"
+	    "\"2024-01-09T23:59:59Z\"},\"contact-info\":\"tls@example.org\","
+	    "\"report-id\":\"%s\",\"policies\":[{\"policy\":{"
+	    "\"policy-type\":\"sts\",\"policy-domain\":\"example.com\"},"
+	    "\"summary\":{\"total-successful-session-count\":"
+	    "9223372036854775000,\"total-failure-session-count\":"
+	    "9223372036854775000},\"failure-details\":[{\"result-type\":"
+	    "\"certificate-expired\",\"receiving-mx-hostname\":"
+	    "\"mx.example.com\",\"failed-session-count\":"
+	    "9223372036854775000}]}]}", id);
+	return json;
+}
+
+/*
+ * Counts a reporter controls stop at 2^63-1 in the rollups instead of
+ * failing: two reports whose sums pass it are both stored, and a rollup
+ * row already at the top does not block the reports after it.
+ */
+Test(store, rollup_sums_saturate_instead_of_failing)
+{
+	static const char max[] = "9223372036854775807";
+	static const char *const ips[] = { "192.0.2.1" };
+	char *ci, *v;
+	struct store *s = open_migrated(&ci);
+	struct loader l;
+	struct err err;
+	size_t len;
+
+	loader_init(&l, s);
+	for (int i = 0; i < 2; i++) {
+		char id[16], *json;
+
+		snprintf(id, sizeof(id), "huge-%d", i);
+		json = tls_huge(id, &len);
+		load_mem(&l, json, len, id, true);
+		free(json);
+	}
+	cr_expect_eq(l.failures, 0, "%s", l.why);
+	cr_expect_eq(store_stats(s)->reports_new, 2);
+	v = test_db_value(ci, "SELECT format('%s %s', successful, failed) "
+	    "FROM tls_daily");
+	cr_expect_str_eq(v, "9223372036854775807 9223372036854775807");
+	free(v);
+	v = test_db_value(ci, "SELECT sessions FROM tls_daily_failures");
+	cr_expect_str_eq(v, max);
+	free(v);
+	v = test_db_value(ci, "SELECT max(messages) FROM reports");
+	cr_expect_str_eq(v, max);
+	free(v);
+
+	/* rows at the top already: the next report still loads */
+	cr_assert_eq(store_select(s, "INSERT INTO domain_daily VALUES "
+	    "('example.com', '2023-11-15', 'example.org', "
+	    "9223372036854775807, 1, 9223372036854775807, "
+	    "9223372036854775807, 9223372036854775807, 0, 0, 0, 0, 0, 0)",
+	    0, NULL, NULL, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_select(s, "INSERT INTO source_daily VALUES "
+	    "('example.com', '2023-11-15', '192.0.2.1', 9223372036854775807, "
+	    "9223372036854775807, 9223372036854775807, 0, 0, 0, 0, 0, 0, 0, "
+	    "NULL, NULL)", 0, NULL, NULL, NULL, &err), 0, "%s", err.msg);
+	cr_expect_eq(send_report(s, "after", ips, 1, &err), 0, "%s", err.msg);
+	v = test_db_value(ci, "SELECT format('%s %s %s', reports, messages, "
+	    "records) FROM domain_daily");
+	cr_expect_str_eq(v, "9223372036854775807 9223372036854775807 2");
+	free(v);
+	v = test_db_value(ci, "SELECT format('%s %s %s', messages, dmarc_pass, "
+	    "dkim_aligned) FROM source_daily");
+	cr_expect_str_eq(v, "9223372036854775807 9223372036854775807 "
+	    "9223372036854775807");
+	free(v);
+	v = test_db_value(ci, "SELECT format('%s %s %s %s', "
+	    "dmarcctl_add(1, 2), dmarcctl_add(9223372036854775800, 100), "
+	    "dmarcctl_clamp(99999999999999999999), "
+	    "coalesce(dmarcctl_clamp(NULL), -1))");
+	cr_expect_str_eq(v, "3 9223372036854775807 9223372036854775807 -1");
+	free(v);
+	store_free(s);
+	test_db_drop(ci);
+}
+
 static int
 first_value(void *ctx, size_t ncols, const char *const *names,
     const char *const *values, struct err *err)
