@@ -1340,18 +1340,13 @@ store_stats(const struct store *s)
 	return &s->stats;
 }
 
-int
-store_record_error(struct store *s, const struct err *why, struct err *err)
+/* one row of ingest_errors, with the unit's original when there is one */
+static int
+error_row(struct store *s, const char *source, const char *code,
+    const char *cause, struct err *err)
 {
 	char raw[32];
-	size_t n = strlen(s->unit.source);
-	const char *params[4] = { s->unit.source, err_code_name(why->code),
-		why->msg, raw };
-
-	/* the message names the source first: the column says it already */
-	if (strncmp(why->msg, s->unit.source, n) == 0 &&
-	    strncmp(why->msg + n, ": ", 2) == 0)
-		params[2] = why->msg + n + 2;
+	const char *params[4] = { source, code, cause, raw };
 
 	if (exec(s, "BEGIN", err) == -1)
 		return -1;
@@ -1372,6 +1367,36 @@ store_record_error(struct store *s, const struct err *why, struct err *err)
 fail:
 	rollback(s);
 	return -1;
+}
+
+int
+store_record_error(struct store *s, const struct err *why, struct err *err)
+{
+	const char *code = err_code_name(why->code), *cause = why->msg;
+	const char *source = s->unit.source;
+	char safe_source[1024] = "", safe_cause[1024] = "";
+	size_t n = strlen(source);
+	int ret;
+
+	/* the message names the source first: the column says it already */
+	if (strncmp(why->msg, source, n) == 0 &&
+	    strncmp(why->msg + n, ": ", 2) == 0)
+		cause = why->msg + n + 2;
+	if (error_row(s, source, code, cause, err) == 0)
+		return 0;
+	if (err->code != ERR_REFUSED)
+		return -1;
+	/*
+	 * Refused: a name or cause that is not UTF-8, or one too long for
+	 * the index.  Once more, escaped and cut (the archived original
+	 * names it the same way): a failure is never lost for its name.
+	 */
+	add_escaped(safe_source, sizeof(safe_source), source);
+	add_escaped(safe_cause, sizeof(safe_cause), cause);
+	s->unit.source = safe_source;
+	ret = error_row(s, safe_source, code, safe_cause, err);
+	s->unit.source = source;
+	return ret;
 }
 
 int

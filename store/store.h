@@ -97,7 +97,9 @@ const struct store_stats *store_stats(const struct store *s);
 
 /*
  * Record that a part of the current unit held no valid report: why, and
- * where the original is (the unit's raw bytes are archived with it).
+ * where the original is (the unit's raw bytes are archived with it).  A
+ * source or cause the server refuses (not UTF-8, too long to index) is
+ * recorded escaped and cut instead.
  */
 int store_record_error(struct store *s, const struct err *why,
     struct err *err);

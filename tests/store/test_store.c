@@ -627,6 +627,58 @@ Test(store, an_error_without_an_original_names_where_it_is)
 	test_db_drop(ci);
 }
 
+/*
+ * A source name or cause the server would refuse (not UTF-8, past the
+ * index row limit) is recorded escaped and cut, original and all: the
+ * failure is never lost for its name.
+ */
+Test(store, an_error_the_server_refuses_is_recorded_escaped)
+{
+	char *ci, *long_name = xmalloc(4001), *v;
+	struct store *s = open_migrated(&ci);
+	struct store_unit u;
+	struct err why, err;
+	static const char data[] = "not a report";
+
+	memset(&u, 0, sizeof(u));
+	u.source = "/in/caf\xe9.xml";
+	u.data = data;
+	u.len = sizeof(data) - 1;
+	u.encoding = "identity";
+	u.size = u.len;
+	memset(u.sha256, 7, sizeof(u.sha256));
+	store_set_unit(s, &u);
+	err_set(&why, ERR_PARSE, "/in/caf\xe9.xml: line 1: bad \x1b[1m\xff");
+	cr_assert_eq(store_record_error(s, &why, &err), 0, "%s", err.msg);
+	v = test_db_value(ci, "SELECT format('%s|%s|%s', e.source, e.cause, "
+	    "w.source) FROM ingest_errors e JOIN raw_inputs w ON w.id = "
+	    "e.raw_id");
+	cr_expect_str_eq(v, "/in/caf\\xe9.xml|line 1: bad \\x1b[1m\\xff|"
+	    "/in/caf\\xe9.xml");
+	free(v);
+
+	/* random letters: compression cannot bring it under the limit */
+	for (uint64_t i = 0, x = 88172645463325252ULL; i < 4000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		long_name[i] = (char)('a' + x % 26);
+	}
+	memcpy(long_name, "/aaa", 4);
+	long_name[4000] = '\0';
+	memset(&u, 0, sizeof(u));
+	u.source = long_name;
+	store_set_unit(s, &u);
+	err_set(&why, ERR_PARSE, "no report found");
+	cr_assert_eq(store_record_error(s, &why, &err), 0, "%s", err.msg);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM ingest_errors WHERE "
+	    "source LIKE '/aaa%' AND length(source) < 1024 AND raw_id IS "
+	    "NULL"), 1);
+	free(long_name);
+	store_free(s);
+	test_db_drop(ci);
+}
+
 struct rows {
 	struct buf text;
 	size_t ncols;
