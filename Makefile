@@ -40,7 +40,7 @@ CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
 MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
-              tests/common/test_str.c \
+              tests/common/test_str.c tests/common/test_err.c \
               tests/parsers/test_normalize.c tests/parsers/test_decomp.c \
               tests/parsers/test_dmarc_xml.c tests/parsers/test_tlsrpt_json.c \
               tests/parsers/test_mail.c tests/parsers/test_report.c \

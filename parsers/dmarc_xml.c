@@ -151,7 +151,7 @@ fail(struct px *x, enum err_code code, const char *fmt, ...)
 	x->status = -1;
 	/* the arguments may point into x->err itself: format aside first */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	str_vformat(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	x->err->code = code;
 	memcpy(x->err->msg, msg, sizeof(msg));
@@ -301,8 +301,8 @@ set_record(struct px *x, enum field f, char *s)
 			rec->source_ip = rec_str(x, s);
 			rec->flags |= REC_BAD_SOURCE_IP;
 			report_note(&x->r, &x->report_arena,
-			    "source_ip '%.45s' is not an IP address",
-			    rec->source_ip ? rec->source_ip : "");
+			    "source_ip '%.*s' is not an IP address",
+			    STR_CUT(rec->source_ip ? rec->source_ip : "", 45));
 		}
 		break;
 	case F_COUNT:
@@ -591,7 +591,7 @@ child_ctx(struct px *x, const struct frame *top, const char *name,
 	rule = find_rule(top->ctx, name);
 	if (rule == NULL) {
 		report_note(&x->r, &x->report_arena,
-		    "unknown element <%.40s> ignored", name);
+		    "unknown element <%.*s> ignored", STR_CUT(name, 40));
 		return C_SKIP;
 	}
 	*field = rule->field;
@@ -684,7 +684,7 @@ sax_error(void *ctx, xmlErrorPtr e)
 
 	if (e == NULL || e->level < XML_ERR_FATAL)
 		return;
-	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "error");
+	str_format(msg, sizeof(msg), "%s", e->message ? e->message : "error");
 	fail(x, ERR_PARSE, "line %d: %s", e->line, str_trim(msg));
 }
 

@@ -214,8 +214,8 @@ norm_datetime(const char *raw, int64_t *out, const char *what,
 	    h * 3600 + mi * 60 + s - sign * (oh * 3600 + om * 60);
 	return 0;
 bad:
-	return err_set(err, ERR_PARSE, "%s '%.40s' is not an RFC 3339 "
-	    "date-time", what, raw ? raw : "");
+	return err_set(err, ERR_PARSE, "%s '%.*s' is not an RFC 3339 "
+	    "date-time", what, STR_CUT(raw ? raw : "", 40));
 }
 
 char *

@@ -187,11 +187,11 @@ norm_field(struct tparse *p, enum norm_kind kind, const char *raw)
 
 	assert(res != NORM_EMPTY);
 	if (res == NORM_ALIAS)
-		report_note(&p->r, &p->keep, "%s '%.64s' read as '%s'",
-		    norm_kind_name(kind), raw, out);
+		report_note(&p->r, &p->keep, "%s '%.*s' read as '%s'",
+		    norm_kind_name(kind), STR_CUT(raw, 64), out);
 	else if (res == NORM_UNKNOWN)
-		report_note(&p->r, &p->keep, "unknown %s '%.64s' kept as sent",
-		    norm_kind_name(kind), out);
+		report_note(&p->r, &p->keep, "unknown %s '%.*s' kept as sent",
+		    norm_kind_name(kind), STR_CUT(out, 64));
 	return out;
 }
 
@@ -204,8 +204,8 @@ norm_addr(struct tparse *p, const char *what, const char *raw)
 	if (raw == NULL)
 		return NULL;
 	if (norm_ip(raw, canon, sizeof(canon)) == 0) {
-		report_note(&p->r, &p->keep, "%s '%.64s' is not an IP address",
-		    what, raw);
+		report_note(&p->r, &p->keep, "%s '%.*s' is not an IP address",
+		    what, STR_CUT(raw, 64));
 		return raw;
 	}
 	return arena_strdup(&p->tmp, canon);
