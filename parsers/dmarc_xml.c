@@ -285,11 +285,36 @@ set_metadata(struct px *x, enum field f, char *s)
 	}
 }
 
+/* a repeated <count> must say the same thing, or the record is unknown */
+static void
+set_count(struct px *x, char *s)
+{
+	char label[32];
+	int64_t count;
+
+	if (norm_count(s, x->env->lim->max_count, &count, "count",
+	    x->err) == -1) {
+		fail(x, x->err->code, "%s: %s", record_label(x, label,
+		    sizeof(label)), x->err->msg);
+		return;
+	}
+	if (x->has_count && count != x->rec.count) {
+		fail(x, ERR_PARSE, "%s has two <count> values, %lld and %lld",
+		    record_label(x, label, sizeof(label)),
+		    (long long)x->rec.count, (long long)count);
+		return;
+	}
+	if (x->has_count)
+		report_note(&x->r, &x->report_arena,
+		    "repeated <count> with the same value");
+	x->rec.count = count;
+	x->has_count = true;
+}
+
 static void
 set_record(struct px *x, enum field f, char *s)
 {
 	struct dmarc_record *rec = &x->rec;
-	char label[32];
 
 	switch (f) {
 	case F_SOURCE_IP:
@@ -306,11 +331,7 @@ set_record(struct px *x, enum field f, char *s)
 		}
 		break;
 	case F_COUNT:
-		if (norm_epoch(s, &rec->count, "count", x->err) == -1)
-			fail(x, ERR_PARSE, "%s: %s",
-			    record_label(x, label, sizeof(label)),
-			    x->err->msg);
-		x->has_count = true;
+		set_count(x, s);
 		break;
 	case F_DISPOSITION:
 		rec->disposition = enum_value(x, NORM_DISPOSITION, s,

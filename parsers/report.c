@@ -16,6 +16,7 @@ report_limits_default(struct report_limits *lim)
 {
 	lim->max_decompressed = 512ull << 20;
 	lim->max_records = 5000000;
+	lim->max_count = 1ull << 40;
 	lim->max_message = 64u << 20;
 	lim->max_json = 64u << 20;
 	lim->max_zip = 64u << 20;

@@ -147,10 +147,14 @@ req_str(const json_t *obj, const char *pre, const char *key,
 	return err_set(err, ERR_PARSE, "%s%s is empty", pre, key);
 }
 
-/* A session count: missing or null is 0; a string of digits is fine. */
+/*
+ * A session count: missing or null is 0; a string of digits is fine.
+ * Past max ([limits] max_count) is ERR_LIMIT; past 2^63 jansson refuses
+ * the document itself.
+ */
 static int
 get_count(const json_t *obj, const char *pre, const char *key,
-    int64_t *out, struct err *err)
+    uint64_t max, int64_t *out, struct err *err)
 {
 	const json_t *v = json_object_get(obj, key);
 	char what[160];
@@ -164,6 +168,11 @@ get_count(const json_t *obj, const char *pre, const char *key,
 			return err_set(err, ERR_PARSE, "%s%s %"
 			    JSON_INTEGER_FORMAT " is negative", pre, key,
 			    json_integer_value(v));
+		if ((uint64_t)json_integer_value(v) > max)
+			return err_set(err, ERR_LIMIT, "%s%s %"
+			    JSON_INTEGER_FORMAT " is above the limit of %"
+			    PRIu64 " ([limits] max_count)", pre, key,
+			    json_integer_value(v), max);
 		*out = json_integer_value(v);
 		return 0;
 	}
@@ -174,7 +183,7 @@ get_count(const json_t *obj, const char *pre, const char *key,
 		return err_set(err, ERR_PARSE, "%s%s is not a number", pre,
 		    key);
 	path(what, sizeof(what), "%s%s", pre, key);
-	return str_to_i64(json_string_value(v), 0, INT64_MAX, out, what, err);
+	return norm_count(json_string_value(v), max, out, what, err);
 }
 
 /* Copy, trim and case-fold an enumeration; unknown values stay as sent. */
@@ -216,6 +225,7 @@ parse_range(struct tparse *p, const json_t *root, struct err *err)
 {
 	const json_t *dr = json_object_get(root, "date-range");
 	const char *start, *end;
+	int leap_start = 0, leap_end = 0;
 
 	if (dr == NULL)
 		return err_set(err, ERR_PARSE, "date-range is missing");
@@ -223,11 +233,14 @@ parse_range(struct tparse *p, const json_t *root, struct err *err)
 		return err_set(err, ERR_PARSE, "date-range is not an object");
 	if (req_str(dr, "date-range ", "start-datetime", &start, err) == -1 ||
 	    req_str(dr, "date-range ", "end-datetime", &end, err) == -1 ||
-	    norm_datetime(start, &p->r.begin, "date-range start-datetime",
-	    err) == -1 ||
-	    norm_datetime(end, &p->r.end, "date-range end-datetime",
-	    err) == -1)
+	    (leap_start = norm_datetime(start, &p->r.begin,
+	    "date-range start-datetime", err)) == -1 ||
+	    (leap_end = norm_datetime(end, &p->r.end,
+	    "date-range end-datetime", err)) == -1)
 		return -1;
+	if (leap_start == 1 || leap_end == 1)
+		report_note(&p->r, &p->keep,
+		    "leap second 23:59:60 in date-range read as :59");
 	/* kept as sent, like a DMARC report's: the period is still known */
 	if (p->r.end < p->r.begin)
 		report_note(&p->r, &p->keep,
@@ -396,6 +409,7 @@ parse_summary(struct tparse *p, const json_t *item, const char *pre,
     struct tls_policy *pol, struct err *err)
 {
 	const json_t *s = json_object_get(item, "summary");
+	uint64_t max = p->env->lim->max_count;
 	char sub[64];
 
 	if (s == NULL || json_is_null(s)) {
@@ -407,10 +421,10 @@ parse_summary(struct tparse *p, const json_t *item, const char *pre,
 		return err_set(err, ERR_PARSE, "%ssummary is not an object",
 		    pre);
 	path(sub, sizeof(sub), "%ssummary ", pre);
-	if (get_count(s, sub, "total-successful-session-count",
+	if (get_count(s, sub, "total-successful-session-count", max,
 	    &pol->successful, err) == -1 ||
-	    get_count(s, sub, "total-failure-session-count", &pol->failed,
-	    err) == -1)
+	    get_count(s, sub, "total-failure-session-count", max,
+	    &pol->failed, err) == -1)
 		return -1;
 	return 0;
 }
@@ -437,7 +451,7 @@ parse_failure(struct tparse *p, const json_t *fd, const char *at,
 	    &f->additional_information, err) == -1 ||
 	    opt_str(fd, pre, "failure-reason-code", &f->failure_reason_code,
 	    err) == -1 ||
-	    get_count(fd, pre, "failed-session-count",
+	    get_count(fd, pre, "failed-session-count", p->env->lim->max_count,
 	    &f->failed_session_count, err) == -1)
 		return -1;
 	f->result_type = norm_field(p, NORM_TLS_RESULT_TYPE, type);

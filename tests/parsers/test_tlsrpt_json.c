@@ -997,3 +997,86 @@ Test(tlsrpt_json, empty_input_is_parse_error)
 		collect_release(&c);
 	}
 }
+
+#define POLICY_COUNTS(ok, failed) \
+	"{\"policy\":{\"policy-type\":\"sts\"," \
+	"\"policy-domain\":\"example.com\"}," \
+	"\"summary\":{\"total-successful-session-count\":" ok "," \
+	"\"total-failure-session-count\":" failed "}}"
+
+Test(tlsrpt_json, counts_above_max_count_or_int64_are_refused)
+{
+	static const struct {
+		const char *doc;
+		enum err_code code;
+	} cases[] = {
+		{ REPORT(POLICY_COUNTS("1099511627777", "0")), ERR_LIMIT },
+		{ REPORT(POLICY_COUNTS("0", "\"1099511627777\"")), ERR_LIMIT },
+		{ REPORT(POLICY_COUNTS("9223372036854775807", "0")),
+		    ERR_LIMIT },
+		{ REPORT(POLICY_COUNTS("9223372036854775808", "0")),
+		    ERR_PARSE },
+		{ REPORT(POLICY_COUNTS("\"99999999999999999999\"", "0")),
+		    ERR_LIMIT },
+		{ REPORT(POLICY_COUNTS("\"-1\"", "0")), ERR_PARSE },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct collect c;
+		struct report_sink sink;
+		struct err err;
+
+		collect_init(&c);
+		collect_sink(&c, &sink);
+		cr_expect_eq(parse_str(cases[i].doc, &sink, NULL, &err), -1,
+		    "case %zu", i);
+		cr_expect_eq(err.code, cases[i].code, "case %zu: %s", i,
+		    err.msg);
+		cr_expect_eq(c.reports, 0, "case %zu", i);
+		collect_release(&c);
+	}
+}
+
+#define REPORT_DATES(start, end) \
+	"{\"organization-name\":\"Example\"," \
+	"\"date-range\":{\"start-datetime\":\"" start "\"," \
+	"\"end-datetime\":\"" end "\"}," \
+	"\"report-id\":\"r-1\",\"policies\":[" STS_POLICY "]}"
+
+Test(tlsrpt_json, impossible_dates_are_refused)
+{
+	static const char *const docs[] = {
+		REPORT_DATES("2024-02-31T00:00:00Z", "2024-03-01T00:00:00Z"),
+		REPORT_DATES("0000-01-01T00:00:00Z", "2024-03-01T00:00:00Z"),
+		REPORT_DATES("2024-01-01T00:00:00Z", "10000-01-01T00:00:00Z"),
+	};
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct collect c;
+		struct report_sink sink;
+		struct err err;
+
+		collect_init(&c);
+		collect_sink(&c, &sink);
+		cr_expect_eq(parse_str(docs[i], &sink, NULL, &err), -1,
+		    "doc %zu", i);
+		cr_expect_eq(err.code, ERR_PARSE, "doc %zu", i);
+		cr_expect_eq(c.headers, 0, "doc %zu", i);
+		collect_release(&c);
+	}
+}
+
+Test(tlsrpt_json, leap_second_is_read_as_59_with_note)
+{
+	static const char doc[] = REPORT_DATES("2016-12-31T00:00:00Z",
+	    "2016-12-31T23:59:60Z");
+	struct spy s;
+	struct report_sink sink;
+	struct err err;
+
+	spy_init(&s, &sink);
+	cr_assert_eq(parse_str(doc, &sink, NULL, &err), 1, "%s", err.msg);
+	cr_expect_eq(s.c.last.end, 1483228799);
+	cr_expect(strstr(s.notes, "leap second") != NULL, "%s", s.notes);
+	collect_release(&s.c);
+}
