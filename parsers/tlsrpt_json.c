@@ -248,24 +248,32 @@ parse_range(struct tparse *p, const json_t *root, struct err *err)
 	return 0;
 }
 
-/* The report's domain is the policy-domain of its first policy. */
+/*
+ * The report's domain is the first non-blank policy-domain (Google sends
+ * policies without one); a report where no policy names a domain cannot
+ * be filed under any and is refused.  Runs after every policy was checked.
+ */
 static int
 first_domain(struct tparse *p, const json_t *pols, struct err *err)
 {
-	const json_t *policy;
-	const char *d;
+	for (size_t i = 0; i < json_array_size(pols); i++) {
+		const json_t *policy;
+		const char *d;
 
-	/* a malformed first policy is reported when it is delivered */
-	policy = json_object_get(json_array_get(pols, 0), "policy");
-	if (policy == NULL)
-		return 0;
-	if (opt_str(policy, "policies[0]: policy ", "policy-domain", &d,
-	    err) == -1)
-		return -1;
-	if (d != NULL)
-		p->r.domain = norm_domain(arena_strdup(&p->keep, d));
-	return 0;
+		policy = json_object_get(json_array_get(pols, i), "policy");
+		if (opt_str(policy, "", "policy-domain", &d, err) == -1)
+			return -1;
+		if (d != NULL) {
+			p->r.domain = norm_domain(arena_strdup(&p->keep, d));
+			return 0;
+		}
+	}
+	return err_set(err, ERR_PARSE, "no policy has a policy-domain: the "
+	    "report's domain is unknown");
 }
+
+static int check_policies(struct tparse *p, const json_t *pols,
+    struct err *err);
 
 static int
 parse_header(struct tparse *p, const json_t *root, struct err *err)
@@ -289,6 +297,13 @@ parse_header(struct tparse *p, const json_t *root, struct err *err)
 	if (json_array_size(pols) > lim->max_records)
 		return err_set(err, ERR_LIMIT, "%zu policies exceed the limit "
 		    "of %" PRIu64, json_array_size(pols), lim->max_records);
+	if (json_array_size(pols) == 0)
+		return err_set(err, ERR_PARSE, "policies is empty: the "
+		    "report's domain is unknown");
+	/* nothing reaches the sink before every policy is known good:
+	 * parse and ingest refuse a bad report alike, before any row */
+	if (check_policies(p, pols, err) == -1)
+		return -1;
 	return first_domain(p, pols, err);
 }
 
@@ -395,9 +410,15 @@ parse_policy_obj(struct tparse *p, const json_t *item, const char *pre,
 	    err) == -1)
 		return -1;
 	pol->policy_type = norm_field(p, NORM_TLS_POLICY_TYPE, type);
-	/* Postfix leaves policy-domain out for no-policy-found */
-	if (domain != NULL)
+	/* Postfix leaves policy-domain out for no-policy-found, Google
+	 * sends some without: the policy is the report's domain's */
+	if (domain != NULL) {
 		pol->policy_domain = norm_domain(arena_strdup(&p->tmp, domain));
+	} else if (p->r.domain != NULL) {
+		pol->policy_domain = p->r.domain;
+		report_note(&p->r, &p->keep, "policy without policy-domain: "
+		    "the report's domain %s taken", p->r.domain);
+	}
 	expand_serialized(p, &a->strings, &pol->n_policy_strings);
 	pol->policy_strings = a->strings;
 	pol->mx_hosts = a->mx;
@@ -508,6 +529,32 @@ parse_policy(struct tparse *p, const json_t *item, size_t i,
 	return 0;
 }
 
+static void
+pol_arrays_free(struct pol_arrays *a)
+{
+	free(a->strings);
+	free(a->mx);
+	free(a->failures);
+}
+
+/* every policy parsed once, before the header goes out */
+static int
+check_policies(struct tparse *p, const json_t *pols, struct err *err)
+{
+	for (size_t i = 0; i < json_array_size(pols); i++) {
+		struct pol_arrays a = { NULL, NULL, NULL };
+		struct tls_policy pol;
+		int r;
+
+		arena_reset(&p->tmp);
+		r = parse_policy(p, json_array_get(pols, i), i, &pol, &a, err);
+		pol_arrays_free(&a);
+		if (r == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 deliver_policy(struct tparse *p, const json_t *item, size_t i,
     struct err *err)
@@ -535,9 +582,7 @@ deliver_policy(struct tparse *p, const json_t *item, size_t i,
 	p->r.messages += sessions;
 	ret = 0;
 out:
-	free(a.strings);
-	free(a.mx);
-	free(a.failures);
+	pol_arrays_free(&a);
 	return ret;
 }
 
