@@ -1,6 +1,6 @@
 # dmarcctl: one non-recursive Makefile.  `make help` lists the targets.
 
-PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl
+PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl libidn2
 ETPAN_CFLAGS := $(shell pkg-config --cflags libetpan 2>/dev/null || libetpan-config --cflags 2>/dev/null)
 # Debian's libetpan.pc leaks a dpkg link spec that makes the binary non-PIE;
 # the shared library carries its own dependencies, so -letpan is enough.

@@ -199,11 +199,31 @@ rec_str(struct px *x, char *s)
 	return *s == '\0' ? NULL : arena_strdup(&x->rec_arena, s);
 }
 
+/* a domain in its stored spelling; one that is not valid IDNA fails the
+ * report (what names the element) */
 static const char *
-rec_domain(struct px *x, char *s)
+domain_value(struct px *x, struct arena *a, const char *s, const char *what)
 {
-	s = norm_domain(s);
-	return *s == '\0' ? NULL : arena_strdup(&x->rec_arena, s);
+	const char *d;
+	char label[32];
+
+	if (norm_domain(a, s, &d, what, x->err) == -1) {
+		if (a == &x->rec_arena)
+			fail(x, ERR_PARSE, "%s: %s", record_label(x, label,
+			    sizeof(label)), x->err->msg);
+		else
+			fail(x, ERR_PARSE, "%s", x->err->msg);
+		return NULL;
+	}
+	return d;
+}
+
+static const char *
+rec_domain(struct px *x, char *s, const char *what)
+{
+	const char *d = domain_value(x, &x->rec_arena, s, what);
+
+	return d == NULL || *d == '\0' ? NULL : d;
 }
 
 /* header values: the first one counts, empty ones are kept as "" */
@@ -215,8 +235,11 @@ set_header(struct px *x, const char **slot, char *s, bool is_domain)
 		    "repeated element ignored");
 		return;
 	}
-	s = is_domain ? norm_domain(s) : str_trim(s);
-	*slot = arena_strdup(&x->report_arena, s);
+	if (is_domain)
+		*slot = domain_value(x, &x->report_arena, s,
+		    "policy_published domain");
+	else
+		*slot = arena_strdup(&x->report_arena, str_trim(s));
 }
 
 static void
@@ -348,21 +371,29 @@ set_record(struct px *x, enum field f, char *s)
 		    REC_UNKNOWN_REASON);
 		break;
 	case F_REASON_COMMENT: x->cur_reason.comment = rec_str(x, s); break;
-	case F_HEADER_FROM: rec->header_from = rec_domain(x, s); break;
+	case F_HEADER_FROM:
+		rec->header_from = rec_domain(x, s, "header_from");
+		break;
 	case F_ENVELOPE_FROM:
 		/* present but empty means a null reverse-path (RFC 9990) */
-		s = norm_domain(s);
-		rec->envelope_from = arena_strdup(&x->rec_arena, s);
+		rec->envelope_from = domain_value(x, &x->rec_arena, s,
+		    "envelope_from");
 		break;
-	case F_ENVELOPE_TO: rec->envelope_to = rec_domain(x, s); break;
-	case F_DKIM_DOMAIN: x->cur_dkim.domain = rec_domain(x, s); break;
+	case F_ENVELOPE_TO:
+		rec->envelope_to = rec_domain(x, s, "envelope_to");
+		break;
+	case F_DKIM_DOMAIN:
+		x->cur_dkim.domain = rec_domain(x, s, "dkim domain");
+		break;
 	case F_DKIM_SELECTOR: x->cur_dkim.selector = rec_str(x, s); break;
 	case F_DKIM_RESULT:
 		x->cur_dkim.result = enum_value(x, NORM_DKIM_RESULT, s,
 		    REC_UNKNOWN_RESULT);
 		break;
 	case F_DKIM_HUMAN: x->cur_dkim.human_result = rec_str(x, s); break;
-	case F_SPF_DOMAIN: x->cur_spf.domain = rec_domain(x, s); break;
+	case F_SPF_DOMAIN:
+		x->cur_spf.domain = rec_domain(x, s, "spf domain");
+		break;
 	case F_SPF_SCOPE:
 		x->cur_spf.scope = enum_value(x, NORM_SPF_SCOPE, s,
 		    REC_UNKNOWN_RESULT);

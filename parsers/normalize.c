@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <idn2.h>
+
 #include "common/str.h"
 
 struct alias {
@@ -288,15 +290,34 @@ bad:
 	    "date-time", what, STR_CUT(raw ? raw : "", 40));
 }
 
-char *
-norm_domain(char *raw)
+int
+norm_domain(struct arena *a, const char *raw, const char **out,
+    const char *what, struct err *err)
 {
-	char *s = str_lower(str_trim(raw));
-	size_t n = strlen(s);
+	char *s = str_lower(str_trim(arena_strdup(a, raw)));
+	bool is_ascii = true;
+	size_t n;
 
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			is_ascii = false;
+	if (!is_ascii) {
+		char *ace = NULL;
+		int rc = idn2_to_ascii_8z(s, &ace,
+		    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+
+		if (rc != IDN2_OK)
+			return err_set(err, ERR_PARSE, "%s '%.*s' is not a "
+			    "valid internationalized domain name: %s", what,
+			    STR_CUT(s, 80), idn2_strerror(rc));
+		s = arena_strdup(a, ace);
+		idn2_free(ace);
+	}
+	n = strlen(s);
 	if (n > 1 && s[n - 1] == '.')
 		s[n - 1] = '\0';
-	return s;
+	*out = s;
+	return 0;
 }
 
 void

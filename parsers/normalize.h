@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/arena.h"
 #include "common/err.h"
 
 enum norm_kind {
@@ -83,9 +84,16 @@ int norm_count(const char *raw, uint64_t max, int64_t *out, const char *what,
 int norm_datetime(const char *raw, int64_t *out, const char *what,
     struct err *err);
 
-/* Trim, lower-case and drop one trailing dot of a domain, in place;
- * returns the start of the result. */
-char *norm_domain(char *raw);
+/*
+ * A domain in its one stored spelling: trimmed, one trailing dot dropped,
+ * and an internationalized name turned into its lower-case A-label by
+ * IDNA (UTS #46 non-transitional: "BÜCHER.example" is
+ * "xn--bcher-kva.example").  A plain-ASCII name is only lower-cased.
+ * *out is a copy in a (possibly ""); a non-ASCII name that is not valid
+ * IDNA is ERR_PARSE naming what.
+ */
+int norm_domain(struct arena *a, const char *raw, const char **out,
+    const char *what, struct err *err);
 
 /* Format Unix seconds as "2024-05-01T00:00:00Z" into out (>= 21 bytes). */
 void norm_format_time(int64_t t, char *out, size_t outlen);

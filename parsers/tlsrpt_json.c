@@ -264,8 +264,12 @@ first_domain(struct tparse *p, const json_t *pols, struct err *err)
 		if (opt_str(policy, "", "policy-domain", &d, err) == -1)
 			return -1;
 		if (d != NULL) {
-			p->r.domain = norm_domain(arena_strdup(&p->keep, d));
-			return 0;
+			char what[64];
+
+			path(what, sizeof(what), "policies[%zu]: policy "
+			    "policy-domain", i);
+			return norm_domain(&p->keep, d, &p->r.domain, what,
+			    err);
 		}
 	}
 	return err_set(err, ERR_PARSE, "no policy has a policy-domain: the "
@@ -413,7 +417,12 @@ parse_policy_obj(struct tparse *p, const json_t *item, const char *pre,
 	/* Postfix leaves policy-domain out for no-policy-found, Google
 	 * sends some without: the policy is the report's domain's */
 	if (domain != NULL) {
-		pol->policy_domain = norm_domain(arena_strdup(&p->tmp, domain));
+		char what[96];
+
+		path(what, sizeof(what), "%spolicy-domain", sub);
+		if (norm_domain(&p->tmp, domain, &pol->policy_domain, what,
+		    err) == -1)
+			return -1;
 	} else if (p->r.domain != NULL) {
 		pol->policy_domain = p->r.domain;
 		report_note(&p->r, &p->keep, "policy without policy-domain: "

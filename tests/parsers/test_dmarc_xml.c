@@ -452,3 +452,42 @@ Test(dmarc_xml, date_range_outside_years_1970_to_9999_is_refused)
 		collect_release(&c);
 	}
 }
+
+Test(dmarc_xml, domains_are_stored_as_a_labels)
+{
+	struct collect c;
+	struct err err;
+
+	collect_init(&c);
+	cr_assert_eq(parse(&c, "<feedback>" META "<policy_published><domain>"
+	    "B\xc3\x9c" "CHER.example</domain><p>none</p></policy_published>"
+	    "<record><row><source_ip>192.0.2.1</source_ip><count>1</count>"
+	    "</row><identifiers><header_from>mail.b\xc3\xbc" "cher.example"
+	    "</header_from></identifiers><auth_results><dkim><domain>"
+	    "B\xc3\xbc" "cher.Example</domain><result>pass</result></dkim>"
+	    "</auth_results></record></feedback>", NULL, &err), 1, "%s",
+	    err.msg);
+	cr_expect_str_eq(c.domain, "xn--bcher-kva.example");
+	has(&c, "\"header_from\":\"mail.xn--bcher-kva.example\"");
+	has(&c, "\"domain\":\"xn--bcher-kva.example\"");
+	collect_release(&c);
+}
+
+Test(dmarc_xml, domain_that_is_not_idna_is_refused)
+{
+	struct collect c;
+	struct err err;
+
+	collect_init(&c);
+	cr_expect_eq(parse(&c, "<feedback>" META POLICY "<record><row>"
+	    "<source_ip>192.0.2.1</source_ip><count>1</count></row>"
+	    "<identifiers><header_from>\xf0\x9f\x98\x80.example</header_from>"
+	    "</identifiers></record></feedback>", NULL, &err), -1);
+	cr_expect_eq(err.code, ERR_PARSE);
+	cr_expect(strstr(err.msg, "record 1: header_from") == err.msg, "%s",
+	    err.msg);
+	cr_expect(strstr(err.msg, "not a valid internationalized domain") !=
+	    NULL, "%s", err.msg);
+	cr_expect_eq(c.reports, 0);
+	collect_release(&c);
+}

@@ -114,10 +114,16 @@ Test(normalize, datetimes)
 
 Test(normalize, domains_and_times)
 {
-	char d[] = " Mail.Example.COM. ";
+	struct arena a;
+	struct err e;
+	const char *d = NULL;
 	char out[32];
 
-	cr_expect_str_eq(norm_domain(d), "mail.example.com");
+	arena_init(&a);
+	cr_assert_eq(norm_domain(&a, " Mail.Example.COM. ", &d, "domain", &e),
+	    0);
+	cr_expect_str_eq(d, "mail.example.com");
+	arena_release(&a);
 	norm_format_time(1704067200, out, sizeof(out));
 	cr_expect_str_eq(out, "2024-01-01T00:00:00Z");
 }
@@ -222,5 +228,51 @@ Test(normalize, count_table)
 		else
 			cr_expect_eq(e.code, cases[i].code, "case '%s': %s",
 			    cases[i].in, e.msg);
+	}
+}
+
+Test(normalize, domains_are_idna_a_labels)
+{
+	static const struct {
+		const char *in, *want;	/* want NULL: refused */
+	} cases[] = {
+		{ "BÜCHER.example", "xn--bcher-kva.example" },
+		{ "bücher.example.", "xn--bcher-kva.example" },
+		{ " b\xc3\xbc" "cher.Example ", "xn--bcher-kva.example" },
+		{ "xn--bcher-kva.example", "xn--bcher-kva.example" },
+		{ "XN--BCHER-KVA.EXAMPLE", "xn--bcher-kva.example" },
+		{ "Faß.de", "xn--fa-hia.de" },
+		{ "\xef\xbd\x81" "bc.example", "abc.example" },	/* full width */
+		{ "", "" }, { "  ", "" },
+		/* plain ASCII is only lower-cased, whatever it holds */
+		{ "Not_A.Host Name", "not_a.host name" },
+		{ "xn--zz.example", "xn--zz.example" },
+		{ "\xf0\x9f\x98\x80.example", NULL },	/* emoji */
+		{ "-bücher.example", NULL },
+		{ "bü cher.example", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct arena a;
+		struct err e;
+		const char *d = NULL;
+		int r;
+
+		arena_init(&a);
+		r = norm_domain(&a, cases[i].in, &d, "header_from", &e);
+		if (cases[i].want == NULL) {
+			cr_expect_eq(r, -1, "case '%s'", cases[i].in);
+			cr_expect_eq(e.code, ERR_PARSE);
+			cr_expect(strstr(e.msg, "header_from '") == e.msg &&
+			    strstr(e.msg, "is not a valid internationalized "
+			    "domain name") != NULL, "%s", e.msg);
+		} else {
+			cr_expect_eq(r, 0, "case '%s': %s", cases[i].in,
+			    e.msg);
+			if (r == 0)
+				cr_expect_str_eq(d, cases[i].want, "case '%s'",
+				    cases[i].in);
+		}
+		arena_release(&a);
 	}
 }

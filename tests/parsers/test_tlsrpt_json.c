@@ -1135,3 +1135,30 @@ Test(tlsrpt_json, leap_second_is_read_as_59_with_note)
 	cr_expect(strstr(s.notes, "leap second") != NULL, "%s", s.notes);
 	collect_release(&s.c);
 }
+
+Test(tlsrpt_json, policy_domains_are_a_labels)
+{
+	static const char doc[] = REPORT(
+	    "{\"policy\":{\"policy-type\":\"sts\","
+	    "\"policy-domain\":\"B\\u00dcCHER.example\"}}");
+	static const char bad[] = REPORT(
+	    "{\"policy\":{\"policy-type\":\"sts\","
+	    "\"policy-domain\":\"-b\\u00fccher.example\"}}");
+	struct spy s;
+	struct report_sink sink;
+	struct err err;
+
+	spy_init(&s, &sink);
+	cr_assert_eq(parse_str(doc, &sink, NULL, &err), 1, "%s", err.msg);
+	cr_expect_str_eq(s.c.domain, "xn--bcher-kva.example");
+	cr_expect_str_eq(s.policy_domain, "xn--bcher-kva.example");
+	collect_release(&s.c);
+
+	spy_init(&s, &sink);
+	cr_assert_eq(parse_str(bad, &sink, NULL, &err), -1);
+	cr_expect_eq(err.code, ERR_PARSE);
+	cr_expect(strstr(err.msg, "policies[0]: policy policy-domain") ==
+	    err.msg, "%s", err.msg);
+	cr_expect_eq(s.c.headers, 0);
+	collect_release(&s.c);
+}
