@@ -1,5 +1,6 @@
 #include "parsers/dmarc_xml.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -944,6 +945,294 @@ filter_run(struct filter *f, const unsigned char *in, size_t n,
 	return f->out;
 }
 
+/*
+ * Repairs of shapes real reporters send (standards notes 5.3), after the
+ * byte filter: a stray <xs:schema ...> start tag, never closed, and its
+ * end tag if any (IKEA); a quote between the XML declaration and the root
+ * (sitnet.dk, ikea.com); an address or URL in angle brackets left
+ * unescaped in text, <addr@host> in <email> (uwaterloo.ca); a close tag
+ * that lost its '<', "abc/report_id>" (kddi.com).  A small lexer tells
+ * text from markup, so nothing inside a comment, CDATA section or
+ * attribute value is touched.  A repaired document must still parse
+ * completely, or it is refused like any other.
+ */
+enum { REPAIR_LOOK = 512 };
+
+enum fix { FIX_QUOTE, FIX_SCHEMA, FIX_LT, FIX_CLOSE, FIX_KINDS };
+
+enum lex {
+	L_TEXT, L_TAG, L_QUOTED, L_COMMENT, L_CDATA, L_PI,
+	L_SKIP, L_SKIP_QUOTED,	/* inside an <xs:schema> tag being dropped */
+};
+
+struct repair {
+	bool is_off;
+	enum lex st;
+	unsigned char quote;
+	bool is_in_root;	/* the first element has started */
+	unsigned char last[2];	/* the two bytes before, for "-->" etc. */
+	unsigned char carry[REPAIR_LOOK];
+	size_t ncarry;
+	unsigned char *in, *out;
+	size_t cap;
+	uint64_t fixed[FIX_KINDS];
+};
+
+static bool
+starts(const unsigned char *p, size_t avail, const char *s)
+{
+	size_t k = strlen(s);
+
+	return avail >= k && memcmp(p, s, k) == 0;
+}
+
+static bool
+is_name_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+	    c == ':' || c >= 0x80;
+}
+
+/* "<xs:schema ...>", "</xsd:schema>": the whole tag is dropped */
+static bool
+is_schema_tag(const unsigned char *p, size_t avail)
+{
+	static const char *const tags[] = { "<xs:schema", "</xs:schema",
+		"<xsd:schema", "</xsd:schema" };
+
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		size_t k = strlen(tags[i]);
+
+		if (starts(p, avail, tags[i]) &&
+		    (avail == k || !is_name_byte(p[k])))
+			return true;
+	}
+	return false;
+}
+
+/* what stood between '<' and '>': an address or a URL, never a name */
+static bool
+is_bracketed_text(const unsigned char *s, size_t n)
+{
+	const unsigned char *at = memchr(s, '@', n);
+
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] == '<' || s[i] == '"' ||
+		    s[i] == '\'' || s[i] == '&')
+			return false;
+	if (at != NULL && at > s && at < s + n - 1)
+		return true;
+	return starts(s, n, "http://") || starts(s, n, "https://") ||
+	    starts(s, n, "mailto:");
+}
+
+static bool
+is_element_name(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (strlen(rules[i].name) == n &&
+		    memcmp(rules[i].name, s, n) == 0)
+			return true;
+	return false;
+}
+
+static size_t
+put_str(unsigned char *o, const char *s)
+{
+	size_t k = strlen(s);
+
+	memcpy(o, s, k);
+	return k;
+}
+
+/* '<' in text: markup, a dropped tag, or bracketed text to escape;
+ * returns the bytes used, 0 when more input is needed to decide */
+static size_t
+text_lt(struct repair *r, const unsigned char *p, size_t avail,
+    bool is_last, unsigned char *o, size_t *on)
+{
+	size_t win = avail < REPAIR_LOOK ? avail : REPAIR_LOOK;
+	const unsigned char *gt = memchr(p, '>', win);
+	static const struct {
+		const char *open;
+		enum lex st;
+	} marks[] = { { "<!--", L_COMMENT }, { "<![CDATA[", L_CDATA },
+		{ "<?", L_PI } };
+
+	if (gt == NULL && win == avail && !is_last)
+		return 0;
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (starts(p, avail, marks[i].open)) {
+			r->st = marks[i].st;
+			memset(r->last, 0, sizeof(r->last));
+			*on += put_str(o, marks[i].open);
+			return strlen(marks[i].open);
+		}
+	if (is_schema_tag(p, avail)) {
+		r->st = L_SKIP;
+		r->fixed[FIX_SCHEMA]++;
+		return 1;
+	}
+	if (r->is_in_root && gt != NULL &&
+	    is_bracketed_text(p + 1, (size_t)(gt - p - 1))) {
+		size_t k = (size_t)(gt - p - 1);
+
+		*on += put_str(o, "&lt;");
+		memcpy(o + 4, p + 1, k);
+		*on += k + put_str(o + 4 + k, "&gt;");
+		r->fixed[FIX_LT]++;
+		return k + 2;
+	}
+	if (avail > 1 && is_name_byte(p[1]))
+		r->is_in_root = true;
+	r->st = L_TAG;
+	o[0] = '<';
+	*on += 1;
+	return 1;
+}
+
+/* '/' in text: "abc/report_id>" is a close tag that lost its '<' */
+static size_t
+text_slash(struct repair *r, const unsigned char *p, size_t avail,
+    bool is_last, unsigned char *o, size_t *on)
+{
+	size_t k = 1;
+
+	while (k < avail && k < 64 && is_name_byte(p[k]) && p[k] != ':')
+		k++;
+	if (k == avail && !is_last)
+		return 0;
+	if (k < avail && p[k] == '>' && is_element_name(p + 1, k - 1)) {
+		r->fixed[FIX_CLOSE]++;
+		r->st = L_TAG;
+		*on += put_str(o, "</");
+		return 1;
+	}
+	o[0] = '/';
+	*on += 1;
+	return 1;
+}
+
+/* the end of a comment, CDATA section or processing instruction */
+static void
+markup_byte(struct repair *r, unsigned char c)
+{
+	if (c == '>' && ((r->st == L_COMMENT && r->last[0] == '-' &&
+	    r->last[1] == '-') || (r->st == L_CDATA && r->last[0] == ']' &&
+	    r->last[1] == ']') || (r->st == L_PI && r->last[1] == '?')))
+		r->st = L_TEXT;
+	r->last[0] = r->last[1];
+	r->last[1] = c;
+}
+
+/* one step of the lexer at p; returns bytes used (0: need more input) */
+static size_t
+repair_step(struct repair *r, const unsigned char *p, size_t avail,
+    bool is_last, unsigned char *o, size_t *on)
+{
+	unsigned char c = p[0];
+
+	switch (r->st) {
+	case L_TEXT:
+		if (c == '<')
+			return text_lt(r, p, avail, is_last, o, on);
+		if (c == '/' && r->is_in_root)
+			return text_slash(r, p, avail, is_last, o, on);
+		if ((c == '"' || c == '\'') && !r->is_in_root) {
+			r->fixed[FIX_QUOTE]++;
+			return 1;
+		}
+		break;
+	case L_TAG:
+		if (c == '"' || c == '\'') {
+			r->st = L_QUOTED;
+			r->quote = c;
+		} else if (c == '>') {
+			r->st = L_TEXT;
+		}
+		break;
+	case L_QUOTED:
+		if (c == r->quote)
+			r->st = L_TAG;
+		break;
+	case L_SKIP:
+		if (c == '"' || c == '\'') {
+			r->st = L_SKIP_QUOTED;
+			r->quote = c;
+		} else if (c == '>') {
+			r->st = L_TEXT;
+		}
+		return 1;
+	case L_SKIP_QUOTED:
+		if (c == r->quote)
+			r->st = L_SKIP;
+		return 1;
+	default:
+		markup_byte(r, c);
+		break;
+	}
+	o[0] = c;
+	*on += 1;
+	return 1;
+}
+
+/* repair one filtered chunk; the result is valid until the next call */
+static const unsigned char *
+repair_run(struct repair *r, const unsigned char *in, size_t n,
+    bool is_last, size_t *out_n)
+{
+	size_t len = r->ncarry + n, i = 0, o = 0;
+
+	if (r->is_off) {
+		*out_n = n;
+		return in;
+	}
+	if (r->cap < len + 1) {
+		r->cap = 2 * len + 64;
+		free(r->in);
+		free(r->out);
+		r->in = xmalloc(r->cap);
+		/* "<a@b>" grows to "&lt;a@b&gt;": at most 4 out per in */
+		r->out = xreallocarray(NULL, r->cap, 4);
+	}
+	memcpy(r->in, r->carry, r->ncarry);
+	memcpy(r->in + r->ncarry, in, n);
+	r->ncarry = 0;
+	while (i < len) {
+		size_t used = repair_step(r, r->in + i, len - i, is_last,
+		    r->out + o, &o);
+
+		if (used == 0) {
+			assert(len - i <= sizeof(r->carry));
+			memcpy(r->carry, r->in + i, len - i);
+			r->ncarry = len - i;
+			break;
+		}
+		i += used;
+	}
+	*out_n = o;
+	return r->out;
+}
+
+static void
+repair_notes(struct px *x, const struct repair *r)
+{
+	static const char *const what[FIX_KINDS] = {
+		[FIX_QUOTE] = "stray quote after the XML declaration removed",
+		[FIX_SCHEMA] = "stray <xs:schema> tag removed",
+		[FIX_LT] = "unescaped <address> or <URL> in text escaped",
+		[FIX_CLOSE] = "close tag missing its '<' repaired",
+	};
+
+	for (int k = 0; k < FIX_KINDS; k++)
+		if (r->fixed[k] > 0)
+			report_note(&x->r, &x->report_arena, "%s (%llu)",
+			    what[k], (unsigned long long)r->fixed[k]);
+}
+
 static void
 px_init(struct px *x, const struct report_env *env, struct err *err)
 {
@@ -983,9 +1272,21 @@ quiet(void *ctx, const char *msg, ...)
 	(void)ctx, (void)msg;
 }
 
+/* filter, then repair, one chunk */
+static const unsigned char *
+clean(struct filter *f, struct repair *r, const unsigned char *chunk,
+    ssize_t got, size_t *n)
+{
+	const unsigned char *p;
+
+	p = filter_run(f, chunk, (size_t)got, got == 0, n);
+	return repair_run(r, p, *n, got == 0, n);
+}
+
 /* feed the document to libxml2 chunk by chunk; memory stays flat */
 static int
-feed(struct px *x, struct stream *in, struct filter *f, unsigned char *chunk)
+feed(struct px *x, struct stream *in, struct filter *f, struct repair *r,
+    unsigned char *chunk)
 {
 	xmlSAXHandler sax;
 	const unsigned char *p;
@@ -998,7 +1299,8 @@ feed(struct px *x, struct stream *in, struct filter *f, unsigned char *chunk)
 	if (got == -1)
 		return -1;
 	filter_setup(f, chunk, (size_t)got);
-	p = filter_run(f, chunk, (size_t)got, got == 0, &n);
+	r->is_off = f->is_off;
+	p = clean(f, r, chunk, got, &n);
 	x->ctxt = xmlCreatePushParserCtxt(&sax, x, (const char *)p,
 	    (int)(n < 4 ? n : 4), NULL);
 	if (x->ctxt == NULL)
@@ -1010,7 +1312,7 @@ feed(struct px *x, struct stream *in, struct filter *f, unsigned char *chunk)
 		got = stream_read(in, chunk, XML_CHUNK, x->err);
 		if (got == -1)
 			return fail(x, x->err->code, "%s", x->err->msg);
-		p = filter_run(f, chunk, (size_t)got, got == 0, &n);
+		p = clean(f, r, chunk, got, &n);
 		xmlParseChunk(x->ctxt, (const char *)p, (int)n, got == 0);
 	}
 	if (x->status != 0)
@@ -1038,12 +1340,14 @@ dmarc_xml_parse(struct stream *in, const struct report_env *env,
 	const struct report_sink *sink = env->sink;
 	unsigned char *chunk = xmalloc(XML_CHUNK);
 	struct filter f;
+	struct repair rep;
 	struct px x;
 	int ret = -1;
 
 	px_init(&x, env, err);
 	memset(&f, 0, sizeof(f));
-	if (feed(&x, in, &f, chunk) == -1)
+	memset(&rep, 0, sizeof(rep));
+	if (feed(&x, in, &f, &rep, chunk) == -1)
 		goto out;
 	if (x.status == 1) {
 		ret = 0;
@@ -1053,6 +1357,7 @@ dmarc_xml_parse(struct stream *in, const struct report_env *env,
 		report_note(&x.r, &x.report_arena, "%llu invalid bytes or "
 		    "control characters replaced",
 		    (unsigned long long)f.fixed);
+	repair_notes(&x, &rep);
 	if (sink->on_end != NULL && sink->on_end(sink->ctx, &x.r, err) == -1)
 		goto out;
 	ret = 1;
@@ -1061,6 +1366,8 @@ out:
 		sink->on_abort(sink->ctx, &x.r);
 	px_release(&x);
 	free(f.out);
+	free(rep.in);
+	free(rep.out);
 	free(chunk);
 	return ret;
 }
