@@ -975,6 +975,10 @@ struct repair {
 	size_t ncarry;
 	unsigned char *in, *out;
 	size_t cap;
+	/* this chunk: output written to out from o on, or (is_copying
+	 * false) still the same bytes as the input up to where it is */
+	bool is_copying;
+	size_t o;
 	uint64_t fixed[FIX_KINDS];
 };
 
@@ -994,41 +998,6 @@ is_name_byte(unsigned char c)
 	    c == ':' || c >= 0x80;
 }
 
-/* "<xs:schema ...>", "</xsd:schema>": the whole tag is dropped */
-static bool
-is_schema_tag(const unsigned char *p, size_t avail)
-{
-	static const char *const tags[] = { "<xs:schema", "</xs:schema",
-		"<xsd:schema", "</xsd:schema" };
-
-	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
-		size_t k = strlen(tags[i]);
-
-		if (starts(p, avail, tags[i]) &&
-		    (avail == k || !is_name_byte(p[k])))
-			return true;
-	}
-	return false;
-}
-
-/* what stood between '<' and '>': an address or a URL, never a name */
-static bool
-is_bracketed_text(const unsigned char *s, size_t n)
-{
-	const unsigned char *at = memchr(s, '@', n);
-
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] <= ' ' || s[i] == '<' || s[i] == '"' ||
-		    s[i] == '\'' || s[i] == '&')
-			return false;
-	if (at != NULL && at > s && at < s + n - 1)
-		return true;
-	return starts(s, n, "http://") || starts(s, n, "https://") ||
-	    starts(s, n, "mailto:");
-}
-
 static bool
 is_element_name(const unsigned char *s, size_t n)
 {
@@ -1039,80 +1008,160 @@ is_element_name(const unsigned char *s, size_t n)
 	return false;
 }
 
-static size_t
-put_str(unsigned char *o, const char *s)
+/* from here on the output differs from the input: copy what came before */
+static void
+start_copy(struct repair *r, const unsigned char *p, size_t upto)
 {
-	size_t k = strlen(s);
-
-	memcpy(o, s, k);
-	return k;
+	if (r->is_copying)
+		return;
+	memcpy(r->out, p, upto);
+	r->o = upto;
+	r->is_copying = true;
 }
 
-/* '<' in text: markup, a dropped tag, or bracketed text to escape;
- * returns the bytes used, 0 when more input is needed to decide */
-static size_t
-text_lt(struct repair *r, const unsigned char *p, size_t avail,
-    bool is_last, unsigned char *o, size_t *on)
+static void
+emit(struct repair *r, const unsigned char *s, size_t n)
+{
+	if (r->is_copying) {
+		memcpy(r->out + r->o, s, n);
+		r->o += n;
+	}
+}
+
+/* "<xs:schema ...>", "</xsd:schema>": the whole tag is dropped */
+static int
+schema_tag(const unsigned char *p, size_t avail, bool is_last)
+{
+	static const char *const tags[] = { "<xs:schema", "</xs:schema",
+		"<xsd:schema", "</xsd:schema" };
+
+	if (avail < 14 && !is_last)
+		return -1;
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		size_t k = strlen(tags[i]);
+
+		if (starts(p, avail, tags[i]) &&
+		    (avail == k || !is_name_byte(p[k])))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * After '<' in the root: the length up to '>' of an address or URL that
+ * stands there as text (no white space, '@' or "://" or "mailto:"), 0 for
+ * markup, -1 when more input is needed to know.
+ */
+static long
+bracketed_len(const unsigned char *p, size_t avail, bool is_last)
 {
 	size_t win = avail < REPAIR_LOOK ? avail : REPAIR_LOOK;
-	const unsigned char *gt = memchr(p, '>', win);
+	bool has_at = false, has_colon = false;
+	size_t k;
+
+	for (k = 1; k < win && p[k] != '>'; k++) {
+		unsigned char c = p[k];
+
+		if (c <= ' ' || c == '<' || c == '"' || c == '\'' || c == '&' ||
+		    c == '=' || (c == '/' && k == 1))
+			return 0;	/* a tag, an end tag or junk */
+		has_at |= c == '@' && k > 1;
+		has_colon |= c == ':';
+	}
+	if (k == win)
+		return win == avail && !is_last ? -1 : 0;
+	if (has_at && p[k - 1] != '@')
+		return (long)k;
+	if (has_colon && (starts(p + 1, k - 1, "http://") ||
+	    starts(p + 1, k - 1, "https://") || starts(p + 1, k - 1, "mailto:")))
+		return (long)k;
+	return 0;
+}
+
+static void
+put(struct repair *r, const char *s, size_t n)
+{
+	memcpy(r->out + r->o, s, n);
+	r->o += n;
+}
+
+/* '<' in text at p[i]; returns the bytes used, 0 when more input is
+ * needed to decide */
+static size_t
+text_lt(struct repair *r, const unsigned char *p, size_t i, size_t len,
+    bool is_last)
+{
 	static const struct {
 		const char *open;
 		enum lex st;
 	} marks[] = { { "<!--", L_COMMENT }, { "<![CDATA[", L_CDATA },
 		{ "<?", L_PI } };
+	const unsigned char *q = p + i;
+	size_t avail = len - i;
+	unsigned char c1;
+	long k;
+	int sch;
 
-	if (gt == NULL && win == avail && !is_last)
+	if (avail < 10 && !is_last)
 		return 0;
-	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
-		if (starts(p, avail, marks[i].open)) {
-			r->st = marks[i].st;
-			memset(r->last, 0, sizeof(r->last));
-			*on += put_str(o, marks[i].open);
-			return strlen(marks[i].open);
+	c1 = avail > 1 ? q[1] : 0;
+	if (c1 == '!' || c1 == '?')
+		for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
+			if (starts(q, avail, marks[m].open)) {
+				r->st = marks[m].st;
+				memset(r->last, 0, sizeof(r->last));
+				emit(r, q, strlen(marks[m].open));
+				return strlen(marks[m].open);
+			}
+	/* most tags: nothing to look at beyond the first bytes */
+	if (c1 == 'x' || (c1 == '/' && avail > 2 && q[2] == 'x')) {
+		if ((sch = schema_tag(q, avail, is_last)) == -1)
+			return 0;
+		if (sch == 1) {
+			start_copy(r, p, i);
+			r->st = L_SKIP;
+			r->fixed[FIX_SCHEMA]++;
+			return 1;
 		}
-	if (is_schema_tag(p, avail)) {
-		r->st = L_SKIP;
-		r->fixed[FIX_SCHEMA]++;
-		return 1;
 	}
-	if (r->is_in_root && gt != NULL &&
-	    is_bracketed_text(p + 1, (size_t)(gt - p - 1))) {
-		size_t k = (size_t)(gt - p - 1);
-
-		*on += put_str(o, "&lt;");
-		memcpy(o + 4, p + 1, k);
-		*on += k + put_str(o + 4 + k, "&gt;");
+	if (r->is_in_root && c1 != '/' &&
+	    (k = bracketed_len(q, avail, is_last)) != 0) {
+		if (k == -1)
+			return 0;
+		start_copy(r, p, i);
+		put(r, "&lt;", 4);
+		put(r, (const char *)q + 1, (size_t)k - 1);
+		put(r, "&gt;", 4);
 		r->fixed[FIX_LT]++;
-		return k + 2;
+		return (size_t)k + 1;
 	}
-	if (avail > 1 && is_name_byte(p[1]))
+	if (avail > 1 && is_name_byte(q[1]))
 		r->is_in_root = true;
 	r->st = L_TAG;
-	o[0] = '<';
-	*on += 1;
+	emit(r, q, 1);
 	return 1;
 }
 
-/* '/' in text: "abc/report_id>" is a close tag that lost its '<' */
+/* '/' in text at p[i]: "abc/report_id>" is a close tag that lost its '<' */
 static size_t
-text_slash(struct repair *r, const unsigned char *p, size_t avail,
-    bool is_last, unsigned char *o, size_t *on)
+text_slash(struct repair *r, const unsigned char *p, size_t i, size_t len,
+    bool is_last)
 {
-	size_t k = 1;
+	const unsigned char *q = p + i;
+	size_t avail = len - i, k = 1;
 
-	while (k < avail && k < 64 && is_name_byte(p[k]) && p[k] != ':')
+	while (k < avail && k < 64 && is_name_byte(q[k]) && q[k] != ':')
 		k++;
 	if (k == avail && !is_last)
 		return 0;
-	if (k < avail && p[k] == '>' && is_element_name(p + 1, k - 1)) {
+	if (k < avail && q[k] == '>' && k > 1 &&
+	    is_element_name(q + 1, k - 1)) {
+		start_copy(r, p, i);
+		put(r, "<", 1);
 		r->fixed[FIX_CLOSE]++;
 		r->st = L_TAG;
-		*on += put_str(o, "</");
-		return 1;
 	}
-	o[0] = '/';
-	*on += 1;
+	emit(r, q, 1);
 	return 1;
 }
 
@@ -1128,54 +1177,68 @@ markup_byte(struct repair *r, unsigned char c)
 	r->last[1] = c;
 }
 
-/* one step of the lexer at p; returns bytes used (0: need more input) */
-static size_t
-repair_step(struct repair *r, const unsigned char *p, size_t avail,
-    bool is_last, unsigned char *o, size_t *on)
+/* the bytes that end a run in a state: a table per state, built once */
+static const unsigned char *
+stops(enum lex st)
 {
-	unsigned char c = p[0];
+	static unsigned char t[L_SKIP_QUOTED + 1][256];
+	static bool is_built;
+
+	if (!is_built) {
+		t[L_TEXT]['<'] = t[L_TEXT]['/'] = 1;
+		t[L_TEXT]['"'] = t[L_TEXT]['\''] = 1;
+		t[L_TAG]['"'] = t[L_TAG]['\''] = t[L_TAG]['>'] = 1;
+		t[L_SKIP]['"'] = t[L_SKIP]['\''] = t[L_SKIP]['>'] = 1;
+		for (int s = L_QUOTED; s <= L_SKIP_QUOTED; s++)
+			if (s != L_SKIP)
+				memset(t[s], 1, 256);
+		is_built = true;
+	}
+	return t[st];
+}
+
+/* one special byte at p[i] (or any byte in the rare states) */
+static size_t
+repair_byte(struct repair *r, const unsigned char *p, size_t i, size_t len,
+    bool is_last)
+{
+	unsigned char c = p[i];
+	bool is_dropped = false;
 
 	switch (r->st) {
 	case L_TEXT:
 		if (c == '<')
-			return text_lt(r, p, avail, is_last, o, on);
+			return text_lt(r, p, i, len, is_last);
 		if (c == '/' && r->is_in_root)
-			return text_slash(r, p, avail, is_last, o, on);
+			return text_slash(r, p, i, len, is_last);
 		if ((c == '"' || c == '\'') && !r->is_in_root) {
+			start_copy(r, p, i);
 			r->fixed[FIX_QUOTE]++;
 			return 1;
 		}
 		break;
 	case L_TAG:
+	case L_SKIP:
+		is_dropped = r->st == L_SKIP;
 		if (c == '"' || c == '\'') {
-			r->st = L_QUOTED;
+			r->st = is_dropped ? L_SKIP_QUOTED : L_QUOTED;
 			r->quote = c;
 		} else if (c == '>') {
 			r->st = L_TEXT;
 		}
 		break;
 	case L_QUOTED:
-		if (c == r->quote)
-			r->st = L_TAG;
-		break;
-	case L_SKIP:
-		if (c == '"' || c == '\'') {
-			r->st = L_SKIP_QUOTED;
-			r->quote = c;
-		} else if (c == '>') {
-			r->st = L_TEXT;
-		}
-		return 1;
 	case L_SKIP_QUOTED:
+		is_dropped = r->st == L_SKIP_QUOTED;
 		if (c == r->quote)
-			r->st = L_SKIP;
-		return 1;
+			r->st = is_dropped ? L_SKIP : L_TAG;
+		break;
 	default:
 		markup_byte(r, c);
 		break;
 	}
-	o[0] = c;
-	*on += 1;
+	if (!is_dropped)
+		emit(r, p + i, 1);
 	return 1;
 }
 
@@ -1184,37 +1247,50 @@ static const unsigned char *
 repair_run(struct repair *r, const unsigned char *in, size_t n,
     bool is_last, size_t *out_n)
 {
-	size_t len = r->ncarry + n, i = 0, o = 0;
+	const unsigned char *p = in;
+	size_t len = n, i = 0;
 
 	if (r->is_off) {
 		*out_n = n;
 		return in;
 	}
-	if (r->cap < len + 1) {
-		r->cap = 2 * len + 64;
+	if (r->cap < r->ncarry + n + 1) {
+		r->cap = 2 * (r->ncarry + n) + 64;
 		free(r->in);
 		free(r->out);
 		r->in = xmalloc(r->cap);
 		/* "<a@b>" grows to "&lt;a@b&gt;": at most 4 out per in */
 		r->out = xreallocarray(NULL, r->cap, 4);
 	}
-	memcpy(r->in, r->carry, r->ncarry);
-	memcpy(r->in + r->ncarry, in, n);
-	r->ncarry = 0;
+	if (r->ncarry > 0) {
+		memcpy(r->in, r->carry, r->ncarry);
+		memcpy(r->in + r->ncarry, in, n);
+		p = r->in;
+		len = r->ncarry + n;
+		r->ncarry = 0;
+	}
+	r->is_copying = false;
+	r->o = 0;
 	while (i < len) {
-		size_t used = repair_step(r, r->in + i, len - i, is_last,
-		    r->out + o, &o);
+		const unsigned char *stop = stops(r->st);
+		size_t j = i, used;
 
-		if (used == 0) {
+		while (j < len && !stop[p[j]])
+			j++;
+		if (r->st != L_SKIP)
+			emit(r, p + i, j - i);
+		if ((i = j) == len)
+			break;
+		if ((used = repair_byte(r, p, i, len, is_last)) == 0) {
 			assert(len - i <= sizeof(r->carry));
-			memcpy(r->carry, r->in + i, len - i);
+			memcpy(r->carry, p + i, len - i);
 			r->ncarry = len - i;
 			break;
 		}
 		i += used;
 	}
-	*out_n = o;
-	return r->out;
+	*out_n = r->is_copying ? r->o : i;
+	return r->is_copying ? r->out : p;
 }
 
 static void
