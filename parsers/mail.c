@@ -186,6 +186,12 @@ subject_decode(const char *raw)
 		*q++ = *p == '\t' ? ' ' : *p;
 	}
 	*q = '\0';
+	/* a raw 8-bit subject: Latin-1, like file names */
+	if (!str_is_utf8(s, strlen(s))) {
+		q = str_to_utf8(s);
+		free(s);
+		s = q;
+	}
 	return s;
 }
 

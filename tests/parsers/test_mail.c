@@ -1167,3 +1167,24 @@ Test(mail, long_filename_is_cut_between_characters)
 	rec_release(&r);
 	buf_release(&b);
 }
+
+Test(mail, raw_8bit_subject_becomes_utf8)
+{
+	static const char msg[] =
+	    "From: reports@example.org\n"
+	    "Subject: Report domain: b\xfc" "cher.example\n"
+	    "Content-Type: text/plain\n"
+	    "\n"
+	    "x";
+	struct rec r = { 0 };
+	struct err err = { 0 };
+
+	cr_assert_eq(walk_str(&r, msg, &err), 0, "%s", err.msg);
+	cr_assert_eq(r.n_ends, 1);
+	/* libetpan may already have replaced the byte: valid either way */
+	cr_expect(str_is_utf8(r.ends[0].subject, strlen(r.ends[0].subject)),
+	    "%s", r.ends[0].subject);
+	cr_expect(strncmp(r.ends[0].subject, "Report domain: b", 16) == 0,
+	    "%s", r.ends[0].subject);
+	rec_release(&r);
+}
