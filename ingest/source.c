@@ -68,7 +68,8 @@ single_next(struct source *s, struct err *err)
 	s->is_done = true;
 	if (stream_open_file(&s->cur, s->path, err) == -1)
 		return -1;
-	s->cur_name = str_to_utf8(strcmp(s->path, "-") == 0 ? "stdin" : s->path);
+	s->cur_name = str_to_utf8(strcmp(s->path, "-") == 0 ? "stdin" :
+	    s->path);
 	return 1;
 }
 

@@ -305,8 +305,9 @@ decomp_zip_next(struct zip_reader *z, struct stream **entry,
 		e->name = str_to_utf8(nm);
 		e->f = zip_fopen_index(z->za, (zip_uint64_t)i, 0);
 		if (e->f == NULL) {
-			err_set(err, ERR_PARSE, "cannot read zip entry '%s': %s",
-			    e->name, zip_strerror(z->za));
+			err_set(err, ERR_PARSE,
+			    "cannot read zip entry '%s': %s", e->name,
+			    zip_strerror(z->za));
 			free(e->name);
 			free(e);
 			return -1;

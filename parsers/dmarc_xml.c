@@ -1073,7 +1073,8 @@ bracketed_len(const unsigned char *p, size_t avail, bool is_last)
 	if (has_at && p[k - 1] != '@')
 		return (long)k;
 	if (has_colon && (starts(p + 1, k - 1, "http://") ||
-	    starts(p + 1, k - 1, "https://") || starts(p + 1, k - 1, "mailto:")))
+	    starts(p + 1, k - 1, "https://") ||
+	    starts(p + 1, k - 1, "mailto:")))
 		return (long)k;
 	return 0;
 }
