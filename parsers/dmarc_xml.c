@@ -956,7 +956,7 @@ filter_run(struct filter *f, const unsigned char *in, size_t n,
  * attribute value is touched.  A repaired document must still parse
  * completely, or it is refused like any other.
  */
-enum { REPAIR_LOOK = 512 };
+enum { REPAIR_LOOK = 512, REPAIR_NAME = 64 };
 
 enum fix { FIX_QUOTE, FIX_SCHEMA, FIX_LT, FIX_CLOSE, FIX_KINDS };
 
@@ -971,6 +971,9 @@ struct repair {
 	unsigned char quote;
 	bool is_in_root;	/* the first element has started */
 	unsigned char last[2];	/* the two bytes before, for "-->" etc. */
+	unsigned char open[REPAIR_NAME];	/* the element whose text this
+						 * is, "" after an end tag */
+	size_t nopen;
 	unsigned char carry[REPAIR_LOOK];
 	size_t ncarry;
 	unsigned char *in, *out;
@@ -1103,7 +1106,8 @@ text_lt(struct repair *r, const unsigned char *p, size_t i, size_t len,
 	long k;
 	int sch;
 
-	if (avail < 10 && !is_last)
+	/* enough to see a whole element name */
+	if (avail < REPAIR_NAME + 8 && !is_last)
 		return 0;
 	c1 = avail > 1 ? q[1] : 0;
 	if (c1 == '!' || c1 == '?')
@@ -1136,14 +1140,22 @@ text_lt(struct repair *r, const unsigned char *p, size_t i, size_t len,
 		r->fixed[FIX_LT]++;
 		return (size_t)k + 1;
 	}
-	if (avail > 1 && is_name_byte(q[1]))
+	r->nopen = 0;
+	if (avail > 1 && is_name_byte(q[1])) {
 		r->is_in_root = true;
+		while (r->nopen < REPAIR_NAME && r->nopen + 1 < avail &&
+		    is_name_byte(q[r->nopen + 1])) {
+			r->open[r->nopen] = q[r->nopen + 1];
+			r->nopen++;
+		}
+	}
 	r->st = L_TAG;
 	emit(r, q, 1);
 	return 1;
 }
 
-/* '/' in text at p[i]: "abc/report_id>" is a close tag that lost its '<' */
+/* '/' in text at p[i]: "abc/report_id>" in <report_id> is a close tag
+ * that lost its '<' */
 static size_t
 text_slash(struct repair *r, const unsigned char *p, size_t i, size_t len,
     bool is_last)
@@ -1151,11 +1163,13 @@ text_slash(struct repair *r, const unsigned char *p, size_t i, size_t len,
 	const unsigned char *q = p + i;
 	size_t avail = len - i, k = 1;
 
-	while (k < avail && k < 64 && is_name_byte(q[k]) && q[k] != ':')
+	while (k < avail && k <= REPAIR_NAME && is_name_byte(q[k]) &&
+	    q[k] != ':')
 		k++;
 	if (k == avail && !is_last)
 		return 0;
-	if (k < avail && q[k] == '>' && k > 1 &&
+	if (k < avail && q[k] == '>' && k - 1 == r->nopen && r->nopen > 0 &&
+	    memcmp(q + 1, r->open, r->nopen) == 0 &&
 	    is_element_name(q + 1, k - 1)) {
 		start_copy(r, p, i);
 		put(r, "<", 1);
