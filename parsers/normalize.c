@@ -169,6 +169,9 @@ norm_count(const char *raw, uint64_t max, int64_t *out, const char *what,
 	if (*p == '-' && isdigit((unsigned char)p[1]))
 		return err_set(err, ERR_PARSE, "%s '%.*s' is negative", what,
 		    STR_CUT(p, 40));
+	/* strtoll read "+3" before: still fine */
+	if (*p == '+' && isdigit((unsigned char)p[1]))
+		p++;
 	if (!isdigit((unsigned char)*p))
 		return err_set(err, ERR_PARSE, "%s '%.*s' is not a number",
 		    what, STR_CUT(p, 40));

@@ -212,7 +212,8 @@ Test(normalize, count_table)
 		{ "99999999999999999999999", ERR_LIMIT, 0 },
 		{ "-1", ERR_PARSE, 0 }, { " -5", ERR_PARSE, 0 },
 		{ "", ERR_PARSE, 0 }, { "1.5", ERR_PARSE, 0 },
-		{ "ten", ERR_PARSE, 0 }, { "+3", ERR_PARSE, 0 },
+		{ "ten", ERR_PARSE, 0 }, { "+3", ERR_OK, 3 },
+		{ "+", ERR_PARSE, 0 }, { "3 4", ERR_PARSE, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
