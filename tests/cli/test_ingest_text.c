@@ -75,6 +75,22 @@ static const char *const repaired[] = {
 	"kddi_report-id-missing-lt.xml",
 };
 
+/* a zip whose one entry has an 8-bit name */
+static void
+add_zip(const char *dir)
+{
+	static const char xml[] = DMARC("example.com", "t-zip", "1",
+	    "example.com");
+	const char *names[] = { "r\xe9sum\xe9.xml" };
+	const char *datas[] = { xml };
+	size_t lens[] = { sizeof(xml) - 1 }, len;
+	char *zip = test_zip(names, datas, lens, 1, &len), path[1024];
+
+	snprintf(path, sizeof(path), "%s/in/m_entry.zip", dir);
+	test_write_file(path, zip, len);
+	free(zip);
+}
+
 /* the inputs, the repair fixtures and an email with a Latin-1 filename */
 static char *
 make_inputs(unsigned *n_good)
@@ -106,6 +122,8 @@ make_inputs(unsigned *n_good)
 	snprintf(path, sizeof(path), "%s/in/l_mail.eml", dir);
 	test_write_file(path, mail, len);
 	free(mail);
+	(*n_good)++;
+	add_zip(dir);
 	(*n_good)++;
 	return dir;
 }
@@ -158,5 +176,38 @@ Test(cli_ingest_text, poison_between_good_reports_stops_nothing)
 	free(out);
 	free(err);
 	test_db_drop(ci);
+	free(dir);
+}
+
+/* parse refuses what ingest refuses, with the same causes */
+Test(cli_ingest_text, parse_and_ingest_refuse_alike)
+{
+	unsigned n_good;
+	char *dir = make_inputs(&n_good), *out, *err;
+	char args[1200];
+	const char *const causes[] = { "above the limit", "two <count> "
+		"values", "not a valid internationalized", "no policy has a "
+		"policy-domain", "policies is empty", "has no day 31" };
+
+	/* parse reads files, not directories: the shell lists them */
+	snprintf(args, sizeof(args), "parse in/*");
+	cr_expect_eq(test_dmarcctl(dir, "", args, &out, &err), 65, "%s",
+	    err);
+	cr_expect(str_is_utf8(out, strlen(out)), "stdout is not UTF-8");
+	cr_expect(str_is_utf8(err, strlen(err)), "stderr is not UTF-8");
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++)
+		cr_expect(strstr(err, causes[i]) != NULL, "no '%s' in:\n%s",
+		    causes[i], err);
+	/* one line a report on stdout: every good input */
+	{
+		unsigned n = 0;
+
+		for (const char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+			n++;
+		cr_expect_eq(n, n_good, "%s", out);
+	}
+	cr_expect(strstr(out, "xn--bcher-kva.example") != NULL, "%s", out);
+	free(out);
+	free(err);
 	free(dir);
 }
