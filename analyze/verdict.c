@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/str.h"
 #include "common/xalloc.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -227,8 +228,13 @@ or_text(const char *s, const char *dflt)
 static void
 mark_cut(char *dst, size_t size)
 {
-	if (size >= 4)
-		memcpy(dst + size - 4, "...", 4);
+	size_t n;
+
+	if (size < 4)
+		return;
+	/* dst is full: whole characters, then "..." */
+	n = str_utf8_cut(dst, size - 4);
+	memcpy(dst + n, "...", 4);
 }
 
 static void fmt_fixed(char *dst, size_t size, const char *fmt, ...)

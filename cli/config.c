@@ -59,6 +59,7 @@ static const struct key keys[] = {
 	NUM(K_COUNT, "max_zip_entries", max_zip_entries),
 	NUM(K_COUNT, "max_nesting", max_nesting),
 	NUM(K_COUNT, "max_results", max_results),
+	NUM(K_COUNT, "max_count", max_count),
 	CAP(K_SIZE, "limits", "max_archive", max_archive, CONFIG_MAX_ARCHIVE),
 	STR("analysis", "dns_server", dns_server),
 	STR("analysis", "dns_timeout", dns_timeout),
