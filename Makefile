@@ -24,6 +24,7 @@ B      ?= build
 PREFIX ?= /usr/local
 
 COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
+              common/esc.c \
               common/str.c common/arena.c common/stream.c common/jsonw.c \
               common/sha256.c
 PARSERS_SRC = parsers/report.c parsers/normalize.c parsers/decomp.c \
@@ -40,7 +41,7 @@ CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
 MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
-              tests/common/test_str.c \
+              tests/common/test_str.c tests/common/test_esc.c \
               tests/parsers/test_normalize.c tests/parsers/test_decomp.c \
               tests/parsers/test_dmarc_xml.c tests/parsers/test_tlsrpt_json.c \
               tests/parsers/test_mail.c tests/parsers/test_report.c \

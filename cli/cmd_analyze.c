@@ -17,6 +17,7 @@
 #include "cli/table.h"
 #include "cli/window.h"
 #include "common/buf.h"
+#include "common/esc.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "store/store.h"
@@ -503,16 +504,17 @@ advise_text(const struct analysis_domain *d, const struct verdict_advice *adv)
 	struct table *t;
 	struct err err;
 
-	printf("%s: %s (now %s)\n", d->domain, verdict_name(adv->verdict),
-	    policy_text(&d->policy, pol, sizeof(pol)));
-	printf("  evidence:    %d days, %d reporters, %lld messages; "
-	    "legitimate %lld: %s pass, %s with aligned DKIM\n", e->days,
+	esc_linef(stdout, "%s: %s (now %s)", d->domain,
+	    verdict_name(adv->verdict), policy_text(&d->policy, pol,
+	    sizeof(pol)));
+	esc_linef(stdout, "  evidence:    %d days, %d reporters, %lld "
+	    "messages; legitimate %lld: %s pass, %s with aligned DKIM", e->days,
 	    e->reporters, (long long)e->messages,
 	    (long long)e->legitimate_messages,
 	    pct_text((int64_t)(e->legitimate_pass_rate * 1e6), 1000000, p1,
 	    sizeof(p1)), pct_text((int64_t)(e->dkim_aligned_rate * 1e6),
 	    1000000, p2, sizeof(p2)));
-	printf("  next record: %s\n", adv->next_record);
+	esc_linef(stdout, "  next record: %s", adv->next_record);
 	if (adv->n_blockers > 0) {
 		static const char *const names[] = { "source", "name",
 			"messages", "problem", "fix" };
@@ -538,8 +540,8 @@ advise_text(const struct analysis_domain *d, const struct verdict_advice *adv)
 		    "DKIM and SPF results (see dmarcctl sources)\n",
 		    (long long)d->disagree);
 	for (size_t i = 0; i < adv->n_lines; i++)
-		printf("  - %s\n", adv->lines[i]);
-	printf("\n");
+		esc_linef(stdout, "  - %s", adv->lines[i]);
+	fputc('\n', stdout);
 }
 
 int
@@ -661,14 +663,14 @@ tls_text(const struct analysis_tls_domain *d,
 	struct err err;
 	char p[16];
 
-	printf("%s: %s (MTA-STS mode %s)\n", d->domain,
+	esc_linef(stdout, "%s: %s (MTA-STS mode %s)", d->domain,
 	    verdict_name(adv->verdict), d->mode != NULL ? d->mode : "unknown");
-	printf("  sessions:    %lld over %d days from %d reporters, %lld "
-	    "failed (%s)\n", (long long)d->sessions, d->days, d->reporters,
+	esc_linef(stdout, "  sessions:    %lld over %d days from %d reporters, "
+	    "%lld failed (%s)", (long long)d->sessions, d->days, d->reporters,
 	    (long long)d->failures, pct_text(d->failures, d->sessions, p,
 	    sizeof(p)));
 	for (size_t i = 0; i < d->n_types; i++)
-		printf("  %-12s %lld sessions, %lld failed\n",
+		esc_linef(stdout, "  %-12s %lld sessions, %lld failed",
 		    d->types[i].policy_type, (long long)d->types[i].sessions,
 		    (long long)d->types[i].failures);
 	if (d->n_results > 0) {
@@ -688,13 +690,13 @@ tls_text(const struct analysis_tls_domain *d,
 		table_free(t);
 	}
 	for (size_t i = 0; i < adv->n_blockers; i++)
-		printf("  blocker: %s %s (%lld sessions): %s\n",
+		esc_linef(stdout, "  blocker: %s %s (%lld sessions): %s",
 		    *adv->blockers[i].mx ? adv->blockers[i].mx : "(no MX named)",
 		    adv->blockers[i].result_type,
 		    (long long)adv->blockers[i].sessions, adv->blockers[i].fix);
 	for (size_t i = 0; i < adv->n_lines; i++)
-		printf("  - %s\n", adv->lines[i]);
-	printf("\n");
+		esc_linef(stdout, "  - %s", adv->lines[i]);
+	fputc('\n', stdout);
 }
 
 static void

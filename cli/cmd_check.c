@@ -25,6 +25,7 @@
 #include "cli/analysis.h"
 #include "cli/cmd.h"
 #include "cli/window.h"
+#include "common/esc.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/xalloc.h"
@@ -60,10 +61,10 @@ problem(struct check *c, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* one line per problem, whatever a reporter put in its names */
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	esc_vlinef(stdout, fmt, ap);
 	va_end(ap);
-	putchar('\n');
 	c->problems++;
 }
 
