@@ -35,6 +35,7 @@ ANALYZE_SRC = analyze/orgdomain.c analyze/align.c analyze/rdns.c \
               analyze/verdict.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
+              cli/opt.c \
               cli/pipeline.c cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c \
               cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c \
               cli/cmd_analyze.c cli/cmd_check.c
@@ -48,6 +49,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
               tests/store/test_rig.c tests/store/test_store.c \
               tests/cli/test_parse.c tests/cli/test_ingest.c \
+              tests/cli/test_opt.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_orgdomain.c tests/analyze/test_rdns.c \
               tests/analyze/test_verdict.c tests/analyze/test_align.c \

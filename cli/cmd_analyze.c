@@ -14,6 +14,7 @@
 #include "analyze/verdict.h"
 #include "cli/analysis.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "cli/table.h"
 #include "cli/window.h"
 #include "common/buf.h"
@@ -68,7 +69,11 @@ start(struct query *q, int argc, char **argv, const struct config *cfg)
 			if (window_option(&q->w, ch, optarg, &err) == -1)
 				goto bad;
 			break;
-		case 'd': q->domain = optarg; break;
+		case 'd':
+			if (opt_domain("--domain", optarg, &err) == -1)
+				goto bad;
+			q->domain = optarg;
+			break;
 		case 'n': q->want_dns = false; break;
 		case 'f':
 			if (table_parse_format(optarg, &q->format, &err) == -1)

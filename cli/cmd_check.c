@@ -24,10 +24,10 @@
 
 #include "cli/analysis.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "cli/window.h"
 #include "common/esc.h"
 #include "common/log.h"
-#include "common/str.h"
 #include "common/xalloc.h"
 #include "store/store.h"
 
@@ -305,10 +305,16 @@ cmd_check(int argc, char **argv, const struct config *cfg)
 	c.now = time(NULL);
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': c.domain = optarg; break;
+		case 'd':
+			if (opt_domain("--domain", optarg, &err) == -1) {
+				log_error("%s", err.msg);
+				return usage(stderr);
+			}
+			c.domain = optarg;
+			break;
 		case 'm':
-			if (str_to_long(optarg, 1, 3650, &c.max_silence,
-			    "--max-silence", &err) == -1) {
+			if (opt_long("--max-silence", optarg, 1, 3650,
+			    &c.max_silence, &err) == -1) {
 				log_error("%s", err.msg);
 				return usage(stderr);
 			}
