@@ -36,15 +36,117 @@ dup_or_null(const char *v)
 	return v != NULL ? xstrdup(v) : NULL;
 }
 
+/* room for one more of n elements of size, doubling */
+static void *
+grow(void *p, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap > 0 ? *cap * 2 : 16;
+	return xreallocarray(p, *cap, size);
+}
+
+/* --- indexes: pointers sorted by a string member --- */
+
+static int
+cmp_domain_ptr(const void *a, const void *b)
+{
+	return strcmp((*(struct analysis_domain *const *)a)->domain,
+	    (*(struct analysis_domain *const *)b)->domain);
+}
+
+static int
+cmp_tls_ptr(const void *a, const void *b)
+{
+	return strcmp((*(struct analysis_tls_domain *const *)a)->domain,
+	    (*(struct analysis_tls_domain *const *)b)->domain);
+}
+
+static int
+cmp_source_ptr(const void *a, const void *b)
+{
+	return strcmp((*(struct analysis_source *const *)a)->st.ip,
+	    (*(struct analysis_source *const *)b)->st.ip);
+}
+
+/* the index of n elements of size at base, sorted by cmp */
+static void *
+index_of(void *base, size_t n, size_t size, int (*cmp)(const void *,
+    const void *))
+{
+	char **ix = xcalloc(n + 1, sizeof(*ix));
+
+	for (size_t i = 0; i < n; i++)
+		ix[i] = (char *)base + i * size;
+	qsort(ix, n, sizeof(*ix), cmp);
+	return ix;
+}
+
+/* the element whose key (read by key_of) is name, by binary search */
+static void *
+lookup(void *const *ix, size_t n, const char *name,
+    const char *(*key_of)(const void *))
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(key_of(ix[mid]), name);
+
+		if (c == 0)
+			return ix[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static const char *
+domain_key(const void *p)
+{
+	return ((const struct analysis_domain *)p)->domain;
+}
+
+static const char *
+tls_key(const void *p)
+{
+	return ((const struct analysis_tls_domain *)p)->domain;
+}
+
+static const char *
+source_key(const void *p)
+{
+	return ((const struct analysis_source *)p)->st.ip;
+}
+
+const struct analysis_domain *
+analysis_find(const struct analysis *a, const char *domain)
+{
+	return lookup((void *const *)a->by_name, a->n_domains, domain,
+	    domain_key);
+}
+
+const struct analysis_source *
+analysis_find_source(const struct analysis_domain *d, const char *ip)
+{
+	return lookup((void *const *)d->by_ip, d->n_sources, ip, source_key);
+}
+
+const struct analysis_tls_domain *
+analysis_tls_find(const struct analysis_tls *a, const char *domain)
+{
+	return lookup((void *const *)a->by_name, a->n_domains, domain,
+	    tls_key);
+}
+
 /* --- domains --- */
 
 static struct analysis_domain *
 find_domain(struct analysis *a, const char *name)
 {
-	for (size_t i = 0; i < a->n_domains; i++)
-		if (strcmp(a->domains[i].domain, name) == 0)
-			return &a->domains[i];
-	return NULL;
+	return (struct analysis_domain *)analysis_find(a, name);
 }
 
 static int
@@ -55,7 +157,7 @@ domain_row(void *ctx, size_t ncols, const char *const *names,
 	struct analysis_domain *d;
 
 	(void)ncols, (void)names, (void)err;
-	a->domains = xrealloc(a->domains, (a->n_domains + 1) *
+	a->domains = grow(a->domains, a->n_domains, &a->cap,
 	    sizeof(*a->domains));
 	d = &a->domains[a->n_domains++];
 	memset(d, 0, sizeof(*d));
@@ -111,7 +213,7 @@ source_row(void *ctx, size_t ncols, const char *const *names,
 	(void)ncols, (void)names, (void)err;
 	if (d == NULL)
 		return 0;
-	d->sources = xrealloc(d->sources, (d->n_sources + 1) *
+	d->sources = grow(d->sources, d->n_sources, &d->sources_cap,
 	    sizeof(*d->sources));
 	src = &d->sources[d->n_sources++];
 	memset(src, 0, sizeof(*src));
@@ -466,8 +568,11 @@ analysis_load(struct store *s, const struct config *cfg,
 	    "sum(subdomain_fail), sum(disagree), count(DISTINCT day), "
 	    "count(DISTINCT org_name) FROM domain_daily WHERE day >= $1::date "
 	    "AND day < $2::date AND ($3::text IS NULL OR domain = $3) GROUP BY "
-	    "domain ORDER BY domain", 3, days, domain_row, out, err) == -1 ||
-	    store_select(s, "WITH w AS (SELECT * FROM reports WHERE kind = "
+	    "domain ORDER BY domain", 3, days, domain_row, out, err) == -1)
+		goto fail;
+	out->by_name = index_of(out->domains, out->n_domains,
+	    sizeof(*out->domains), cmp_domain_ptr);
+	if (store_select(s, "WITH w AS (SELECT * FROM reports WHERE kind = "
 	    "'dmarc' AND begin_at >= $1 AND begin_at < $2 AND ($3::text IS "
 	    "NULL OR domain = $3)), q AS (SELECT domain, count(DISTINCT "
 	    "(begin_at AT TIME ZONE 'UTC')::date) AS days FROM w WHERE (p = "
@@ -511,6 +616,8 @@ analysis_load(struct store *s, const struct config *cfg,
 		}
 		qsort(dom->sources, dom->n_sources, sizeof(*dom->sources),
 		    cmp_source);
+		dom->by_ip = index_of(dom->sources, dom->n_sources,
+		    sizeof(*dom->sources), cmp_source_ptr);
 		/* the verdict reads an array of source_stats: a view */
 		dom->stats = xcalloc(dom->n_sources + 1, sizeof(*dom->stats));
 		for (size_t i = 0; i < dom->n_sources; i++)
@@ -554,6 +661,7 @@ analysis_release(struct analysis *a)
 			free((char *)st->foreign_spf_domain);
 		}
 		free(dom->sources);
+		free(dom->by_ip);
 		free(dom->stats);
 		free(dom->domain);
 		free((char *)dom->policy.p);
@@ -564,6 +672,7 @@ analysis_release(struct analysis *a)
 		free((char *)dom->policy.t);
 	}
 	free(a->domains);
+	free(a->by_name);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -572,10 +681,7 @@ analysis_release(struct analysis *a)
 static struct analysis_tls_domain *
 find_tls(struct analysis_tls *a, const char *name)
 {
-	for (size_t i = 0; i < a->n_domains; i++)
-		if (strcmp(a->domains[i].domain, name) == 0)
-			return &a->domains[i];
-	return NULL;
+	return (struct analysis_tls_domain *)analysis_tls_find(a, name);
 }
 
 static int
@@ -583,11 +689,14 @@ tls_domain_row(void *ctx, size_t ncols, const char *const *names,
     const char *const *v, struct err *err)
 {
 	struct analysis_tls *a = ctx;
-	struct analysis_tls_domain *d = find_tls(a, v[0]);
+	/* the rows come grouped by domain: a new one, or the last */
+	struct analysis_tls_domain *d = a->n_domains > 0 &&
+	    strcmp(a->domains[a->n_domains - 1].domain, v[0]) == 0 ?
+	    &a->domains[a->n_domains - 1] : NULL;
 
 	(void)ncols, (void)names, (void)err;
 	if (d == NULL) {
-		a->domains = xrealloc(a->domains, (a->n_domains + 1) *
+		a->domains = grow(a->domains, a->n_domains, &a->cap,
 		    sizeof(*a->domains));
 		d = &a->domains[a->n_domains++];
 		memset(d, 0, sizeof(*d));
@@ -595,7 +704,8 @@ tls_domain_row(void *ctx, size_t ncols, const char *const *names,
 		d->days = (int)num(v[4]);
 		d->reporters = (int)num(v[5]);
 	}
-	d->types = xrealloc(d->types, (d->n_types + 1) * sizeof(*d->types));
+	d->types = grow(d->types, d->n_types, &d->types_cap,
+	    sizeof(*d->types));
 	d->types[d->n_types].policy_type = xstrdup(v[1]);
 	d->types[d->n_types].sessions = num(v[2]);
 	d->types[d->n_types].failures = num(v[3]);
@@ -663,7 +773,7 @@ tls_result_row(void *ctx, size_t ncols, const char *const *names,
 	(void)ncols, (void)names, (void)err;
 	if (d == NULL)
 		return 0;
-	d->results = xrealloc(d->results, (d->n_results + 1) *
+	d->results = grow(d->results, d->n_results, &d->results_cap,
 	    sizeof(*d->results));
 	r = &d->results[d->n_results++];
 	r->mx = v[1] != NULL && *v[1] != '\0' ? xstrdup(v[1]) : NULL;
@@ -694,8 +804,11 @@ analysis_tls_load(struct store *s, const struct config *cfg,
 	    "max(d.reporters) FROM tls_daily t JOIN d USING (domain) WHERE "
 	    "t.day >= $1::date AND t.day < $2::date GROUP BY t.domain, "
 	    "t.policy_type ORDER BY t.domain, t.policy_type", 3, days,
-	    tls_domain_row, out, err) == -1 ||
-	    store_select(s, "SELECT coalesce(policy_domain, domain), "
+	    tls_domain_row, out, err) == -1)
+		goto fail;
+	out->by_name = index_of(out->domains, out->n_domains,
+	    sizeof(*out->domains), cmp_tls_ptr);
+	if (store_select(s, "SELECT coalesce(policy_domain, domain), "
 	    "array_to_string(policy_strings, E'\\n') FROM tls_policies WHERE "
 	    "policy_type = 'sts' AND begin_at >= $1 AND begin_at < $2 AND "
 	    "($3::text IS NULL OR coalesce(policy_domain, domain) = $3) "
@@ -746,6 +859,7 @@ analysis_tls_release(struct analysis_tls *a)
 		free(d->domain);
 	}
 	free(a->domains);
+	free(a->by_name);
 	memset(a, 0, sizeof(*a));
 }
 

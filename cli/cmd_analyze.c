@@ -21,6 +21,7 @@
 #include "common/esc.h"
 #include "common/jsonw.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "store/store.h"
 
 enum { ADVISE_DAYS = 30 };
@@ -223,18 +224,17 @@ static enum verdict_word
 verdict_of(const struct query *q, const struct verdicts *v,
     const char *domain)
 {
+	const struct analysis_domain *d = analysis_find(&v->a, domain);
 	struct verdict_advice adv;
 	struct verdict_input in;
-	enum verdict_word word = VERDICT_INSUFFICIENT_DATA;
+	enum verdict_word word;
 
-	for (size_t i = 0; i < v->a.n_domains; i++) {
-		if (strcmp(v->a.domains[i].domain, domain) != 0)
-			continue;
-		analysis_input(&v->a.domains[i], &in);
-		verdict_advise(&in, &q->cfg->thresholds, &adv);
-		word = adv.verdict;
-		verdict_advice_free(&adv);
-	}
+	if (d == NULL)
+		return VERDICT_INSUFFICIENT_DATA;
+	analysis_input(d, &in);
+	verdict_advise(&in, &q->cfg->thresholds, &adv);
+	word = adv.verdict;
+	verdict_advice_free(&adv);
 	return word;
 }
 
@@ -585,12 +585,74 @@ cmd_advise(int argc, char **argv, const struct config *cfg)
 
 /* --- tls --- */
 
+/* results of one type, summed over the MX names; first: where the type
+ * first appears in the results (most sessions first) */
+struct result_sum {
+	const char *result_type;
+	size_t first;
+	int64_t sessions;
+};
+
+static int
+cmp_result_index(const void *pa, const void *pb)
+{
+	const struct result_sum *a = pa, *b = pb;
+	int c = strcmp(a->result_type, b->result_type);
+
+	if (c != 0)
+		return c;
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+static int
+cmp_result_first(const void *pa, const void *pb)
+{
+	const struct result_sum *a = pa, *b = pb;
+
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* by result type: the rows per MX summed, in the order of first
+ * appearance; sorted, not compared pairwise (a reporter may name
+ * thousands of MX hosts) */
+static void
+by_result_json(struct buf *b, const struct analysis_tls_domain *d)
+{
+	struct result_sum *r = xcalloc(d->n_results + 1, sizeof(*r));
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_results; i++)
+		r[i] = (struct result_sum){ d->results[i].result_type, i,
+			d->results[i].sessions };
+	qsort(r, d->n_results, sizeof(*r), cmp_result_index);
+	for (size_t i = 0; i < d->n_results; i++) {
+		if (n > 0 && strcmp(r[n - 1].result_type,
+		    r[i].result_type) == 0) {
+			r[n - 1].sessions += r[i].sessions;
+			continue;
+		}
+		r[n++] = r[i];
+	}
+	qsort(r, n, sizeof(*r), cmp_result_first);
+	jsonw_key(b, "by_result", false, NULL);
+	buf_adds(b, "[", NULL);
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(b, i > 0 ? ",{" : "{", NULL);
+		jsonw_kv_str(b, "result_type", r[i].result_type, true, NULL);
+		jsonw_kv_int(b, "sessions", r[i].sessions, false, false, NULL);
+		jsonw_kv_str(b, "meaning", verdict_tls_meaning(
+		    r[i].result_type), false, NULL);
+		buf_adds(b, "}", NULL);
+	}
+	buf_adds(b, "]", NULL);
+	free(r);
+}
+
 static void
 tls_json(const struct analysis_tls_domain *d,
     const struct verdict_tls_advice *adv)
 {
 	struct buf b;
-	bool is_first = true;
 
 	buf_init(&b, 64u << 20);
 	buf_adds(&b, "{", NULL);
@@ -615,32 +677,7 @@ tls_json(const struct analysis_tls_domain *d,
 		buf_adds(&b, "}", NULL);
 	}
 	buf_adds(&b, "]", NULL);
-	/* by result type: the rows per MX summed */
-	jsonw_key(&b, "by_result", false, NULL);
-	buf_adds(&b, "[", NULL);
-	for (size_t i = 0; i < d->n_results; i++) {
-		int64_t sum = 0;
-		bool is_seen = false;
-
-		for (size_t k = 0; k < i && !is_seen; k++)
-			is_seen = strcmp(d->results[k].result_type,
-			    d->results[i].result_type) == 0;
-		if (is_seen)
-			continue;
-		for (size_t k = i; k < d->n_results; k++)
-			if (strcmp(d->results[k].result_type,
-			    d->results[i].result_type) == 0)
-				sum += d->results[k].sessions;
-		buf_adds(&b, is_first ? "{" : ",{", NULL);
-		is_first = false;
-		jsonw_kv_str(&b, "result_type", d->results[i].result_type, true,
-		    NULL);
-		jsonw_kv_int(&b, "sessions", sum, false, false, NULL);
-		jsonw_kv_str(&b, "meaning", verdict_tls_meaning(
-		    d->results[i].result_type), false, NULL);
-		buf_adds(&b, "}", NULL);
-	}
-	buf_adds(&b, "]", NULL);
+	by_result_json(&b, d);
 	jsonw_key(&b, "blockers", false, NULL);
 	buf_adds(&b, "[", NULL);
 	for (size_t i = 0; i < adv->n_blockers; i++) {
@@ -727,14 +764,12 @@ static void
 tls_verdict(const struct query *q, const struct analysis_tls *judge,
     const char *domain, struct verdict_tls_advice *adv)
 {
+	const struct analysis_tls_domain *d = analysis_tls_find(judge, domain);
 	struct verdict_tls_input in;
 	static const struct analysis_tls_domain none;
 
-	analysis_tls_input(&none, &in);
+	analysis_tls_input(d != NULL ? d : &none, &in);
 	in.domain = domain;
-	for (size_t i = 0; i < judge->n_domains; i++)
-		if (strcmp(judge->domains[i].domain, domain) == 0)
-			analysis_tls_input(&judge->domains[i], &in);
 	verdict_tls(&in, &q->cfg->thresholds, adv);
 }
 

@@ -121,24 +121,6 @@ rate(int64_t part, int64_t whole)
 	return whole > 0 ? (double)part / (double)whole : 0;
 }
 
-static const struct analysis_source *
-find_source(const struct analysis_domain *d, const char *ip)
-{
-	for (size_t i = 0; i < d->n_sources; i++)
-		if (strcmp(d->sources[i].st.ip, ip) == 0)
-			return &d->sources[i];
-	return NULL;
-}
-
-static const struct analysis_domain *
-find_domain(const struct analysis *a, const char *name)
-{
-	for (size_t i = 0; i < a->n_domains; i++)
-		if (strcmp(a->domains[i].domain, name) == 0)
-			return &a->domains[i];
-	return NULL;
-}
-
 /* legitimate mail of the recent domain, by the baseline's classes */
 static void
 legitimate(const struct analysis_domain *base,
@@ -146,7 +128,7 @@ legitimate(const struct analysis_domain *base,
 {
 	*msgs = *pass = 0;
 	for (size_t i = 0; i < d->n_sources; i++) {
-		const struct analysis_source *b = find_source(base,
+		const struct analysis_source *b = analysis_find_source(base,
 		    d->sources[i].st.ip);
 
 		if (b == NULL || !verdict_class_is_legitimate(b->class))
@@ -166,7 +148,8 @@ check_domain(struct check *c, const struct analysis_domain *base,
 
 	for (size_t i = 0; i < d->n_sources; i++) {
 		const struct source_stats *st = &d->sources[i].st;
-		const struct analysis_source *b = find_source(base, st->ip);
+		const struct analysis_source *b = analysis_find_source(base,
+		    st->ip);
 		double r = rate(st->dmarc_pass, st->messages);
 
 		if (b == NULL || b->class != SOURCE_ALIGNED ||
@@ -237,18 +220,19 @@ check_rates(struct check *c, struct err *err)
 	    &trecent, err) == -1)
 		goto out;
 	for (size_t i = 0; i < recent.n_domains; i++) {
-		const struct analysis_domain *b = find_domain(&base,
+		const struct analysis_domain *b = analysis_find(&base,
 		    recent.domains[i].domain);
 
 		if (b != NULL)
 			check_domain(c, b, &recent.domains[i]);
 	}
-	for (size_t i = 0; i < trecent.n_domains; i++)
-		for (size_t k = 0; k < tbase.n_domains; k++)
-			if (strcmp(tbase.domains[k].domain,
-			    trecent.domains[i].domain) == 0)
-				check_tls_domain(c, &tbase.domains[k],
-				    &trecent.domains[i]);
+	for (size_t i = 0; i < trecent.n_domains; i++) {
+		const struct analysis_tls_domain *b = analysis_tls_find(&tbase,
+		    trecent.domains[i].domain);
+
+		if (b != NULL)
+			check_tls_domain(c, b, &trecent.domains[i]);
+	}
 	if (c->problems == 0) {
 		long long msgs = 0;
 
