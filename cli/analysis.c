@@ -865,65 +865,153 @@ analysis_tls_release(struct analysis_tls *a)
 
 /* --- what was concluded, for dashboards and monitoring --- */
 
+/*
+ * Rows are sent as arrays, SAVE_CHUNK at a time: one statement per
+ * domain cost a round trip each (seconds for thousands of domains), one
+ * statement for all would grow with them without bound.
+ */
+enum { SAVE_CHUNK = 10000 };
+
+struct save_rows {
+	size_t ncols, n;
+	const char **col[5];	/* borrowed strings, SAVE_CHUNK each */
+};
+
+static void
+save_rows_init(struct save_rows *r, size_t ncols)
+{
+	memset(r, 0, sizeof(*r));
+	r->ncols = ncols;
+	for (size_t c = 0; c < ncols; c++)
+		r->col[c] = xcalloc(SAVE_CHUNK, sizeof(*r->col[c]));
+}
+
+static void
+save_rows_release(struct save_rows *r)
+{
+	for (size_t c = 0; c < r->ncols; c++)
+		free(r->col[c]);
+}
+
+/* send the rows gathered (if any) through sql, whose $k is column k */
 static int
-save_classes(struct store *s, const struct analysis_domain *d,
+save_flush(struct store *s, struct save_rows *r, const char *sql,
     struct err *err)
 {
-	const char **ips = xcalloc(d->n_sources + 1, sizeof(*ips));
-	const char **cls = xcalloc(d->n_sources + 1, sizeof(*cls));
-	struct buf a, b;
+	struct buf a[5];
+	const char *params[5];
 	int ret;
 
-	for (size_t i = 0; i < d->n_sources; i++) {
-		ips[i] = d->sources[i].st.ip;
-		cls[i] = verdict_class_name(d->sources[i].class);
+	if (r->n == 0)
+		return 0;
+	for (size_t c = 0; c < r->ncols; c++) {
+		buf_init(&a[c], 256u << 20);
+		array_of(&a[c], r->col[c], r->n);
+		params[c] = buf_str(&a[c]);
 	}
-	buf_init(&a, 256u << 20);
-	buf_init(&b, 256u << 20);
-	array_of(&a, ips, d->n_sources);
-	array_of(&b, cls, d->n_sources);
-	{
-		const char *params[3] = { d->domain, buf_str(&a), buf_str(&b) };
-
-		ret = store_select(s, "INSERT INTO source_classes AS c (domain, "
-		    "source, class) SELECT $1, u.source, u.class FROM "
-		    "unnest($2::text[], $3::text[]) AS u(source, class) ORDER BY "
-		    "1, 2 ON CONFLICT (domain, source) DO UPDATE SET class = "
-		    "EXCLUDED.class, judged_at = now() WHERE c.class IS DISTINCT "
-		    "FROM EXCLUDED.class", 3, params, NULL, NULL, err);
-	}
-	buf_release(&a);
-	buf_release(&b);
-	free(ips);
-	free(cls);
+	ret = store_select(s, sql, (int)r->ncols, params, NULL, NULL, err);
+	for (size_t c = 0; c < r->ncols; c++)
+		buf_release(&a[c]);
+	r->n = 0;
 	return ret;
 }
 
+/* add a row (borrowing its strings), sending a full chunk first */
 static int
-save_verdict(struct store *s, const struct config *cfg,
-    const struct analysis_domain *d, struct err *err)
+save_add(struct store *s, struct save_rows *r, const char *sql,
+    const char *const *row, struct err *err)
 {
-	struct verdict_input in;
-	struct verdict_advice adv;
-	char rate[32];
-	int ret;
+	if (r->n == SAVE_CHUNK && save_flush(s, r, sql, err) == -1)
+		return -1;
+	for (size_t c = 0; c < r->ncols; c++)
+		r->col[c][r->n] = row[c];
+	r->n++;
+	return 0;
+}
 
-	analysis_input(d, &in);
-	verdict_advise(&in, &cfg->thresholds, &adv);
-	snprintf(rate, sizeof(rate), "%.6f", adv.evidence.legitimate_pass_rate);
-	{
-		const char *params[5] = { d->domain, verdict_name(adv.verdict),
-			d->policy.p, adv.next_record, rate };
+static const char save_classes_sql[] = "INSERT INTO source_classes AS c "
+    "(domain, source, class) SELECT u.domain, u.source, u.class FROM "
+    "unnest($1::text[], $2::text[], $3::text[]) AS u(domain, source, "
+    "class) ORDER BY 1, 2 ON CONFLICT (domain, source) DO UPDATE SET "
+    "class = EXCLUDED.class, judged_at = now() WHERE c.class IS DISTINCT "
+    "FROM EXCLUDED.class";
 
-		ret = store_select(s, "INSERT INTO domain_verdicts AS v (domain, "
-		    "verdict, policy, next_record, legitimate_pass_rate) VALUES "
-		    "($1, $2, $3, $4, $5) ON CONFLICT (domain) DO UPDATE SET "
-		    "verdict = EXCLUDED.verdict, policy = EXCLUDED.policy, "
-		    "next_record = EXCLUDED.next_record, legitimate_pass_rate = "
-		    "EXCLUDED.legitimate_pass_rate, judged_at = now()", 5, params,
-		    NULL, NULL, err);
+static int
+save_classes(struct store *s, const struct analysis *a, struct err *err)
+{
+	struct save_rows r;
+	int ret = -1;
+
+	save_rows_init(&r, 3);
+	for (size_t d = 0; d < a->n_domains; d++) {
+		const struct analysis_domain *dom = &a->domains[d];
+
+		for (size_t i = 0; i < dom->n_sources; i++) {
+			const char *row[3] = { dom->domain,
+				dom->sources[i].st.ip,
+				verdict_class_name(dom->sources[i].class) };
+
+			if (save_add(s, &r, save_classes_sql, row, err) == -1)
+				goto out;
+		}
 	}
-	verdict_advice_free(&adv);
+	ret = save_flush(s, &r, save_classes_sql, err);
+out:
+	save_rows_release(&r);
+	return ret;
+}
+
+static const char save_verdicts_sql[] = "INSERT INTO domain_verdicts AS v "
+    "(domain, verdict, policy, next_record, legitimate_pass_rate) SELECT "
+    "u.domain, u.verdict, u.policy, u.next_record, u.rate::float8 FROM "
+    "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS "
+    "u(domain, verdict, policy, next_record, rate) ORDER BY 1 ON CONFLICT "
+    "(domain) DO UPDATE SET verdict = EXCLUDED.verdict, policy = "
+    "EXCLUDED.policy, next_record = EXCLUDED.next_record, "
+    "legitimate_pass_rate = EXCLUDED.legitimate_pass_rate, judged_at = "
+    "now()";
+
+/* the texts of one row, kept until its chunk is sent */
+struct verdict_text {
+	char *next_record;
+	char rate[32];
+};
+
+static int
+save_verdicts(struct store *s, const struct config *cfg,
+    const struct analysis *a, struct err *err)
+{
+	struct verdict_text *t = xcalloc(a->n_domains + 1, sizeof(*t));
+	struct save_rows r;
+	int ret = -1;
+
+	save_rows_init(&r, 5);
+	for (size_t d = 0; d < a->n_domains; d++) {
+		const struct analysis_domain *dom = &a->domains[d];
+		struct verdict_input in;
+		struct verdict_advice adv;
+		const char *row[5];
+
+		analysis_input(dom, &in);
+		verdict_advise(&in, &cfg->thresholds, &adv);
+		snprintf(t[d].rate, sizeof(t[d].rate), "%.6f",
+		    adv.evidence.legitimate_pass_rate);
+		t[d].next_record = xstrdup(adv.next_record);
+		row[0] = dom->domain;
+		row[1] = verdict_name(adv.verdict);
+		row[2] = dom->policy.p;
+		row[3] = t[d].next_record;
+		row[4] = t[d].rate;
+		verdict_advice_free(&adv);
+		if (save_add(s, &r, save_verdicts_sql, row, err) == -1)
+			goto out;
+	}
+	ret = save_flush(s, &r, save_verdicts_sql, err);
+out:
+	save_rows_release(&r);
+	for (size_t d = 0; d < a->n_domains; d++)
+		free(t[d].next_record);
+	free(t);
 	return ret;
 }
 
@@ -933,15 +1021,9 @@ analysis_save(struct store *s, const struct config *cfg,
 {
 	struct err err;
 
-	for (size_t i = 0; i < a->n_domains; i++) {
-		const struct analysis_domain *d = &a->domains[i];
-
-		if ((d->n_sources > 0 && save_classes(s, d, &err) == -1) ||
-		    (has_verdicts && save_verdict(s, cfg, d, &err) == -1)) {
-			/* a read-only user still gets its answer */
-			log_warn("cannot keep the verdicts for dashboards: %s",
-			    err.msg);
-			return;
-		}
-	}
+	if (save_classes(s, a, &err) == -1 ||
+	    (has_verdicts && save_verdicts(s, cfg, a, &err) == -1))
+		/* a read-only user still gets its answer */
+		log_warn("cannot keep the verdicts for dashboards: %s",
+		    err.msg);
 }
