@@ -401,6 +401,34 @@ Test(hardening, controls_from_reports_are_escaped)
 
 /* --- the database --- */
 
+/* what advise concluded is kept for every domain, in chunks of rows */
+Test(hardening, advise_keeps_every_verdict_and_class)
+{
+	char *ci = test_db_migrated(), *out, *err;
+	long long domains;
+	int rc;
+
+	rc = dm(ci, "ingest " FIXTURES "/corpus/aggregate", &out, &err);
+	cr_expect(rc == 0 || rc == 65, "exit %d: %s", rc, err);
+	free(out);
+	free(err);
+	rc = dm(ci, "advise --no-dns --since 1970-01-01 --until 9999-01-01",
+	    &out, &err);
+	cr_expect_eq(rc, 0, "exit %d: %s", rc, err);
+	cr_expect_str_eq(err, "");
+	free(out);
+	free(err);
+	domains = test_db_count(ci, "SELECT count(DISTINCT domain) FROM "
+	    "domain_daily");
+	cr_expect_gt(domains, 1);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM domain_verdicts"),
+	    domains);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM (SELECT DISTINCT "
+	    "domain, source FROM source_daily) s"), test_db_count(ci,
+	    "SELECT count(*) FROM source_classes"));
+	test_db_drop(ci);
+}
+
 Test(hardening, migrate_on_a_read_only_server_with_nothing_to_apply)
 {
 	char *ci = test_db_migrated(), *ro, *out, *err;
