@@ -285,8 +285,9 @@ read_lines(struct config *cfg, FILE *f, const char *path, struct err *err)
 	while ((n = getline(&line, &cap, f)) != -1) {
 		lineno++;
 		if ((size_t)n > CONFIG_LINE_MAX) {
-			err_set(err, ERR_USAGE, "%s line %u: the line is longer "
-			    "than %u bytes", path, lineno, CONFIG_LINE_MAX);
+			err_set(err, ERR_USAGE, "%s line %u: the line is "
+			    "longer than %u bytes", path, lineno,
+			    CONFIG_LINE_MAX);
 			goto out;
 		}
 		if (strlen(line) != (size_t)n) {

@@ -32,7 +32,7 @@ config_file(const char *text, mode_t mode)
 {
 	char *dir = test_tmpdir(), *path = malloc(strlen(dir) + 16);
 
-	sprintf(path, "%s/c.conf", dir);
+	snprintf(path, strlen(dir) + 16, "%s/c.conf", dir);
 	test_write_file(path, text, strlen(text));
 	cr_assert_eq(chmod(path, mode), 0);
 	free(dir);
@@ -429,13 +429,24 @@ Test(hardening, advise_keeps_every_verdict_and_class)
 	test_db_drop(ci);
 }
 
+/* the conninfo ci of a server that refuses every write */
+static char *
+read_only(const char *ci)
+{
+	size_t n = strlen(ci) + 64;
+	char *ro = malloc(n);
+
+	snprintf(ro, n, "%s options='-c default_transaction_read_only=on'",
+	    ci);
+	return ro;
+}
+
 Test(hardening, migrate_on_a_read_only_server_with_nothing_to_apply)
 {
 	char *ci = test_db_migrated(), *ro, *out, *err;
 	int rc;
 
-	ro = malloc(strlen(ci) + 64);
-	sprintf(ro, "%s options='-c default_transaction_read_only=on'", ci);
+	ro = read_only(ci);
 	rc = dm(ro, "db migrate", &out, &err);
 	cr_expect_eq(rc, 0, "exit %d: %s", rc, err);
 	cr_expect_str_eq(err, "");
@@ -451,8 +462,7 @@ Test(hardening, migrate_on_a_read_only_server_with_nothing_to_apply)
 
 	/* with migrations pending, a read-only server is an error */
 	ci = test_db_new();
-	ro = malloc(strlen(ci) + 64);
-	sprintf(ro, "%s options='-c default_transaction_read_only=on'", ci);
+	ro = read_only(ci);
 	rc = dm(ro, "db migrate", &out, &err);
 	cr_expect_eq(rc, 69, "exit %d: %s", rc, err);
 	cr_expect(strstr(err, "read-only") != NULL, "%s", err);
