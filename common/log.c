@@ -26,6 +26,10 @@ log_get_level(void)
  * control sequence in a report cannot drive the terminal */
 static void
 emit(const char *kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+emit(const char *kind, const char *fmt, va_list ap)
 {
 	char small[1024], *msg = small;
 	va_list again;
