@@ -1116,25 +1116,34 @@ verdict_tls_fix(const char *result_type, const char *domain, const char *mx,
 	return out;
 }
 
+/* a result that blocks, with where it came (the first one of its MX and
+ * type names the blocker) */
+struct tls_candidate {
+	const char *mx, *type;
+	size_t at;
+};
+
+static int
+tls_candidate_cmp(const void *pa, const void *pb)
+{
+	const struct tls_candidate *a = pa, *b = pb;
+	int c;
+
+	if ((c = strcasecmp(a->mx, b->mx)) != 0 ||
+	    (c = strcasecmp(a->type, b->type)) != 0)
+		return c;
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
 static void
 tls_block(const struct verdict_tls_input *in, const struct tls_result_stats *r,
     struct verdict_tls_advice *out)
 {
 	const char *mx = or_text(r->mx, "");
 	const char *type = or_text(r->result_type, "");
-	struct verdict_tls_blocker *b;
+	/* tls_collect made room */
+	struct verdict_tls_blocker *b = &out->blockers[out->n_blockers++];
 
-	for (size_t i = 0; i < out->n_blockers; i++) {
-		b = &out->blockers[i];
-		if (strcasecmp(b->mx, mx) == 0 &&
-		    strcasecmp(b->result_type, type) == 0) {
-			b->sessions = add_counts(b->sessions, r->sessions);
-			return;
-		}
-	}
-	out->blockers = xreallocarray(out->blockers, out->n_blockers + 1,
-	    sizeof(*out->blockers));
-	b = &out->blockers[out->n_blockers++];
 	memset(b, 0, sizeof(*b));
 	fmt_fixed(b->mx, sizeof(b->mx), "%s", mx);
 	fmt_fixed(b->result_type, sizeof(b->result_type), "%s", type);
@@ -1142,12 +1151,19 @@ tls_block(const struct verdict_tls_input *in, const struct tls_result_stats *r,
 	verdict_tls_fix(type, in->domain, r->mx, b->fix, sizeof(b->fix));
 }
 
-/* Name the blockers; returns the sessions of recent blocking failures. */
+/*
+ * Name the blockers, one per MX and result type (case aside); returns the
+ * sessions of recent blocking failures.  The results are sorted to find
+ * the rows of one blocker, not compared pairwise: a reporter may name a
+ * hundred thousand MX hosts.
+ */
 static int64_t
 tls_collect(const struct verdict_tls_input *in, bool is_rate_ok,
     struct verdict_tls_advice *out)
 {
+	struct tls_candidate *c = xcalloc(in->n_results + 1, sizeof(*c));
 	int64_t hard = 0;
+	size_t n = 0;
 
 	for (size_t i = 0; i < in->n_results; i++) {
 		const struct tls_result_stats *r = &in->results[i];
@@ -1158,8 +1174,26 @@ tls_collect(const struct verdict_tls_input *in, bool is_rate_ok,
 			continue;
 		hard = add_counts(hard, is_hard ? r->sessions : 0);
 		if (is_hard || !is_rate_ok)
-			tls_block(in, r, out);
+			c[n++] = (struct tls_candidate){ or_text(r->mx, ""),
+				or_text(r->result_type, ""), i };
 	}
+	qsort(c, n, sizeof(*c), tls_candidate_cmp);
+	out->blockers = xreallocarray(out->blockers, n + 1,
+	    sizeof(*out->blockers));
+	for (size_t i = 0; i < n; i++) {
+		const struct tls_result_stats *r = &in->results[c[i].at];
+
+		if (i > 0 && strcasecmp(c[i - 1].mx, c[i].mx) == 0 &&
+		    strcasecmp(c[i - 1].type, c[i].type) == 0) {
+			struct verdict_tls_blocker *b =
+			    &out->blockers[out->n_blockers - 1];
+
+			b->sessions = add_counts(b->sessions, r->sessions);
+			continue;
+		}
+		tls_block(in, r, out);
+	}
+	free(c);
 	return hard;
 }
 

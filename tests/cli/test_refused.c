@@ -199,8 +199,8 @@ Test(refused, an_input_too_large_to_archive_is_listed_and_skipped)
 	snprintf(args, sizeof(args), "-c %s ingest %s", conf, dir);
 	rc = dm(NULL, ci, args, &out, &err);
 	cr_expect_eq(rc, 64, "%d: %s", rc, err);
-	cr_expect(strstr(err, "max_archive '501M' is out of range (1 to "
-	    "500M)") != NULL, "%s", err);
+	cr_expect(strstr(err, "max_archive '501M': expected a size from 1 to "
+	    "500M") != NULL, "%s", err);
 	free(out);
 	free(err);
 	test_db_drop(ci);
