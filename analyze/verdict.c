@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/count.h"
 #include "common/str.h"
 #include "common/xalloc.h"
 
@@ -205,13 +206,6 @@ clamp(int64_t v, int64_t hi)
 	return v < 0 ? 0 : v > hi ? hi : v;
 }
 
-/* a + b for counts (never negative), saturating as the rollups do */
-static int64_t
-add_counts(int64_t a, int64_t b)
-{
-	return a > INT64_MAX - b ? INT64_MAX : a + b;
-}
-
 static bool
 is_word(const char *s, const char *word)
 {
@@ -365,7 +359,7 @@ is_indirect(const struct source_stats *s, const struct verdict_thresholds *th)
 	if (fail == 0)
 		return false;
 	/* the two counts may overlap; neither can exceed the failures */
-	marked = add_counts(clamp(s->overridden, fail),
+	marked = count_add(clamp(s->overridden, fail),
 	    clamp(s->own_dkim_broken, fail));
 	marked = clamp(marked, fail);
 	return marked > 0 && ratio(marked, fail) >= th->indirect_share;
@@ -555,21 +549,21 @@ tally_sources(const struct verdict_input *in,
 		enum source_class c = verdict_classify(s, th);
 		int64_t m = s->messages > 0 ? s->messages : 0;
 
-		t->by_class[c] = add_counts(t->by_class[c], m);
+		t->by_class[c] = count_add(t->by_class[c], m);
 		if (c == SOURCE_INDIRECT)
-			t->indirect_fail = add_counts(t->indirect_fail,
+			t->indirect_fail = count_add(t->indirect_fail,
 			    failing_of(s));
 		if (!verdict_class_is_legitimate(c))
 			continue;
-		t->legit = add_counts(t->legit, m);
-		t->legit_pass = add_counts(t->legit_pass,
+		t->legit = count_add(t->legit, m);
+		t->legit_pass = count_add(t->legit_pass,
 		    clamp(s->dmarc_pass, m));
-		t->legit_dkim = add_counts(t->legit_dkim,
+		t->legit_dkim = count_add(t->legit_dkim,
 		    clamp(s->dkim_aligned, m));
 		if (s->recent_messages > 0) {
-			t->legit_recent = add_counts(t->legit_recent,
+			t->legit_recent = count_add(t->legit_recent,
 			    s->recent_messages);
-			t->legit_recent_pass = add_counts(t->legit_recent_pass,
+			t->legit_recent_pass = count_add(t->legit_recent_pass,
 			    clamp(s->recent_pass, s->recent_messages));
 		}
 	}
@@ -1172,7 +1166,7 @@ tls_collect(const struct verdict_tls_input *in, bool is_rate_ok,
 
 		if (r->sessions <= 0)
 			continue;
-		hard = add_counts(hard, is_hard ? r->sessions : 0);
+		hard = count_add(hard, is_hard ? r->sessions : 0);
 		if (is_hard || !is_rate_ok)
 			c[n++] = (struct tls_candidate){ or_text(r->mx, ""),
 				or_text(r->result_type, ""), i };
@@ -1188,7 +1182,7 @@ tls_collect(const struct verdict_tls_input *in, bool is_rate_ok,
 			struct verdict_tls_blocker *b =
 			    &out->blockers[out->n_blockers - 1];
 
-			b->sessions = add_counts(b->sessions, r->sessions);
+			b->sessions = count_add(b->sessions, r->sessions);
 			continue;
 		}
 		tls_block(in, r, out);

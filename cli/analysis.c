@@ -10,6 +10,7 @@
 #include "analyze/orgdomain.h"
 #include "analyze/rdns.h"
 #include "common/buf.h"
+#include "common/count.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/xalloc.h"
@@ -28,13 +29,6 @@ static int64_t
 num(const char *v)
 {
 	return v != NULL ? strtoll(v, NULL, 10) : 0;
-}
-
-/* a + b for counts (never negative), saturating as the rollups do */
-static int64_t
-add_counts(int64_t a, int64_t b)
-{
-	return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
 static char *
@@ -726,8 +720,8 @@ tls_domain_row(void *ctx, size_t ncols, const char *const *names,
 	d->types[d->n_types].sessions = num(v[2]);
 	d->types[d->n_types].failures = num(v[3]);
 	d->n_types++;
-	d->sessions = add_counts(d->sessions, num(v[2]));
-	d->failures = add_counts(d->failures, num(v[3]));
+	d->sessions = count_add(d->sessions, num(v[2]));
+	d->failures = count_add(d->failures, num(v[3]));
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "cli/table.h"
 #include "cli/window.h"
 #include "common/buf.h"
+#include "common/count.h"
 #include "common/esc.h"
 #include "common/jsonw.h"
 #include "common/log.h"
@@ -628,10 +629,8 @@ by_result_json(struct buf *b, const struct analysis_tls_domain *d)
 	for (size_t i = 0; i < d->n_results; i++) {
 		if (n > 0 && strcmp(r[n - 1].result_type,
 		    r[i].result_type) == 0) {
-			/* saturating, as the rollups are */
-			r[n - 1].sessions = r[i].sessions > INT64_MAX -
-			    r[n - 1].sessions ? INT64_MAX :
-			    r[n - 1].sessions + r[i].sessions;
+			r[n - 1].sessions = count_add(r[n - 1].sessions,
+			    r[i].sessions);
 			continue;
 		}
 		r[n++] = r[i];

@@ -26,6 +26,7 @@
 #include "cli/cmd.h"
 #include "cli/opt.h"
 #include "cli/window.h"
+#include "common/count.h"
 #include "common/esc.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -121,13 +122,6 @@ rate(int64_t part, int64_t whole)
 	return whole > 0 ? (double)part / (double)whole : 0;
 }
 
-/* a + b for counts (never negative), saturating as the rollups do */
-static int64_t
-add_counts(int64_t a, int64_t b)
-{
-	return a > INT64_MAX - b ? INT64_MAX : a + b;
-}
-
 /* legitimate mail of the recent domain, by the baseline's classes */
 static void
 legitimate(const struct analysis_domain *base,
@@ -140,8 +134,8 @@ legitimate(const struct analysis_domain *base,
 
 		if (b == NULL || !verdict_class_is_legitimate(b->class))
 			continue;
-		*msgs = add_counts(*msgs, d->sources[i].st.messages);
-		*pass = add_counts(*pass, d->sources[i].st.dmarc_pass);
+		*msgs = count_add(*msgs, d->sources[i].st.messages);
+		*pass = count_add(*pass, d->sources[i].st.dmarc_pass);
 	}
 }
 
@@ -244,7 +238,7 @@ check_rates(struct check *c, struct err *err)
 		int64_t msgs = 0;
 
 		for (size_t i = 0; i < recent.n_domains; i++)
-			msgs = add_counts(msgs, recent.domains[i].messages);
+			msgs = count_add(msgs, recent.domains[i].messages);
 		printf("ok: %zu domain%s, %lld messages in the last %d days, "
 		    "nothing stopped, nothing started failing\n",
 		    recent.n_domains, recent.n_domains == 1 ? "" : "s",
