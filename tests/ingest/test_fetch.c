@@ -817,8 +817,10 @@ Test(fetch, second_concurrent_run_exits_75, .timeout = 120)
 	deliver_reports(&b, "l", 0, 300, false);
 	bg_start(&g, &b, "--json", 1);
 	/* the first run holds its mailbox lock before it reads any mail */
-	cr_assert(db_reaches(&b, "SELECT count(*) FROM pg_locks WHERE "
-	    "locktype = 'advisory' AND granted", 1, 30),
+	cr_assert(db_reaches(&b, "SELECT count(*) FROM pg_locks l JOIN "
+	    "pg_database d ON d.oid = l.database WHERE d.datname = "
+	    "current_database() AND l.locktype = 'advisory' AND l.granted",
+	    1, 30),
 	    "the first run took no lock");
 	rc = fetch(&b, "", &out, &err);
 	cr_expect_eq(rc, 75, "%d: %s", rc, err);
