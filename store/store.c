@@ -67,13 +67,18 @@ struct store {
 	long long raw_id;	/* 0: not stored (yet) */
 
 	/* the report being loaded */
+	bool in_batch;		/* one transaction, a savepoint per report */
 	bool in_tx;
 	bool in_copy;
 	bool is_skip;		/* known duplicate: records are ignored */
 	long long report;	/* reports.id */
 	unsigned rec_no;
 	char begin[32];		/* the report's begin, for partitions */
-	struct sha256 content;
+	char domain[STORE_KEY_MAX + 1];	/* the report's domain, capped */
+	char org[STORE_KEY_MAX + 1];	/* its org_name, capped */
+	struct sha256 head;	/* the report's key fields, see report_head */
+	struct sha256 rec_hash;	/* of the record (policy) being loaded */
+	unsigned char content[32];	/* sum of the records' hashes */
 	FILE *spool[SP_COUNT];
 	bool has_spool_rows[SP_COUNT];
 	struct buf row;
@@ -518,11 +523,36 @@ rollback(struct store *s)
 		PQclear(PQgetResult(s->conn));
 		s->in_copy = false;
 	}
+	/* in a batch, the report's savepoint: the batch goes on */
 	if (s->in_tx)
-		PQclear(PQexec(s->conn, "ROLLBACK"));
+		PQclear(PQexec(s->conn, s->in_batch ? "ROLLBACK TO SAVEPOINT "
+		    "report; RELEASE SAVEPOINT report" : "ROLLBACK"));
 	s->in_tx = false;
 	/* a raw row inserted in this transaction is gone with it */
 	s->raw_id = s->unit.archived_id;
+}
+
+/* a report's transaction, or its savepoint in a batch */
+static int
+tx_begin(struct store *s, struct err *err)
+{
+	if (exec(s, s->in_batch ? "SAVEPOINT report" : "BEGIN; "
+	    "SET LOCAL work_mem = '64MB'", err) == -1)
+		return -1;
+	s->in_tx = true;
+	return 0;
+}
+
+static int
+tx_commit(struct store *s, struct err *err)
+{
+	/* ON COMMIT DELETE ROWS empties the stage; a batch commits later */
+	if (exec(s, !s->in_batch ? "COMMIT" : s->has_stage ? "DELETE FROM "
+	    "source_stage; RELEASE SAVEPOINT report" : "RELEASE SAVEPOINT "
+	    "report", err) == -1)
+		return -1;
+	s->in_tx = false;
+	return 0;
 }
 
 static int
@@ -572,55 +602,189 @@ spool_row(struct store *s, enum spool sp, struct err *err)
 	return 0;
 }
 
-/* the report's key, as the advisory lock and the duplicate check see it */
-static void
-key_params(const struct report *r, char *begin, char *end,
-    const char *params[6])
+/* --- the report's key: short, whatever the reporter sent --- */
+
+size_t
+store_key_cap(const char *v)
 {
-	format_time(r->begin, begin, 32);
-	format_time(r->end, end, 32);
-	params[0] = r->domain;
-	params[1] = report_kind_name(r->kind);
-	params[2] = r->org_name ? r->org_name : "";
-	params[3] = r->report_id;
-	params[4] = begin;
-	params[5] = end;
+	size_t n = strlen(v);
+
+	if (n <= STORE_KEY_MAX)
+		return n;
+	/* back over the continuation bytes of a character cut in two */
+	for (n = STORE_KEY_MAX; n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80;
+	    n--)
+		;
+	return n;
+}
+
+/* v capped into out (STORE_KEY_MAX + 1 bytes) */
+static const char *
+key_cap(const char *v, char *out)
+{
+	size_t n = store_key_cap(v);
+
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return out;
+}
+
+/* a field as the key sees it: its length (4 bytes, big-endian), its bytes */
+static void
+key_len(struct sha256 *h, size_t n)
+{
+	unsigned char len[4] = { (unsigned char)(n >> 24),
+		(unsigned char)(n >> 16), (unsigned char)(n >> 8),
+		(unsigned char)n };
+
+	sha256_add(h, len, sizeof(len));
+}
+
+static void
+key_field(struct sha256 *h, const char *v)
+{
+	key_len(h, strlen(v));
+	sha256_add(h, v, strlen(v));
+}
+
+/* the reporter's name, ASCII case-folded: "Google.com" is google.com */
+static void
+key_folded(struct sha256 *h, const char *v)
+{
+	char chunk[256];
+	size_t n = strlen(v);
+
+	key_len(h, n);
+	while (n > 0) {
+		size_t k = n < sizeof(chunk) ? n : sizeof(chunk);
+
+		for (size_t i = 0; i < k; i++)
+			chunk[i] = v[i] >= 'A' && v[i] <= 'Z' ?
+			    (char)(v[i] - 'A' + 'a') : v[i];
+		sha256_add(h, chunk, k);
+		v += k;
+		n -= k;
+	}
+}
+
+/*
+ * What names a report apart from its records: kind, reporter (folded),
+ * report id, period and the full policy domain ("v2": reports stored
+ * before sql/007 carry a "v1" key).
+ */
+static void
+report_head(const struct report *r, const char *begin, const char *end,
+    struct sha256 *h)
+{
+	sha256_init(h);
+	key_field(h, "v2");
+	key_field(h, report_kind_name(r->kind));
+	key_folded(h, r->org_name ? r->org_name : "");
+	key_field(h, r->report_id ? r->report_id : "");
+	key_field(h, begin);
+	key_field(h, end);
+	key_field(h, r->domain ? r->domain : "");
+}
+
+/* the records' hash: a sum mod 2^256 of each one's, so order is no part */
+static void
+content_add(unsigned char sum[32], const unsigned char h[32])
+{
+	unsigned carry = 0;
+
+	for (int i = 31; i >= 0; i--) {
+		carry += (unsigned)sum[i] + h[i];
+		sum[i] = (unsigned char)carry;
+		carry >>= 8;
+	}
+}
+
+static void
+record_begin(struct store *s)
+{
+	sha256_init(&s->rec_hash);
+}
+
+static void
+record_done(struct store *s)
+{
+	unsigned char h[32];
+
+	sha256_done(&s->rec_hash, h);
+	content_add(s->content, h);
+}
+
+/* the unique key: the head, then the records' hash */
+static void
+report_key(const struct store *s, unsigned char out[32])
+{
+	struct sha256 h = s->head;
+
+	key_len(&h, 32);
+	sha256_add(&h, s->content, 32);
+	sha256_done(&h, out);
+}
+
+/* one loader per report head at a time: no race, no deadlock */
+static int
+lock_head(struct store *s, struct err *err)
+{
+	struct sha256 h = s->head;
+	unsigned char d[32];
+	char lock[24];
+	const char *params[1] = { lock };
+	uint64_t v = 0;
+
+	sha256_done(&h, d);
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | d[i];
+	snprintf(lock, sizeof(lock), "%lld", (long long)v);
+	return q(s, NULL, err, "SELECT pg_advisory_xact_lock($1::bigint)", 1,
+	    params);
 }
 
 /* the same bytes already gave this report: nothing to load again */
 static int
-is_known(struct store *s, const char *const key[6], bool *out,
-    struct err *err)
+is_known(struct store *s, const struct report *r, const char *begin,
+    const char *end, bool *out, struct err *err)
 {
-	const char *params[7];
-	int lens[7] = { 0 }, formats[7] = { 0 };
+	const char *params[8] = { (const char *)s->unit.sha256, s->domain,
+		r->domain, report_kind_name(r->kind),
+		r->org_name ? r->org_name : "", r->report_id, begin, end };
+	int lens[8] = { 32 }, formats[8] = { 1 };
 
 	*out = false;
 	/* the hash of the original is known when it is held or archived */
 	if (s->unit.data == NULL && s->unit.archived_id == 0)
 		return 0;
-	memcpy(params, key, 6 * sizeof(*params));
-	params[6] = (const char *)s->unit.sha256;
-	lens[6] = 32;
-	formats[6] = 1;
+	/* the raw row by its index, then its few reports: never a scan */
 	return q_exists(s, out, err, "SELECT 1 FROM reports r JOIN raw_inputs "
-	    "w ON w.id = r.raw_id WHERE r.domain = $1 AND r.kind = $2 AND "
-	    "r.org_name = $3 AND r.report_id = $4 AND r.begin_at = $5 AND "
-	    "r.end_at = $6 AND w.sha256 = $7", 7, params, lens, formats);
+	    "w ON w.id = r.raw_id WHERE w.sha256 = $1 AND r.domain = $2 AND "
+	    "coalesce(r.domain_full, r.domain) = $3 AND r.kind = $4 AND "
+	    "translate(r.org_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+	    "'abcdefghijklmnopqrstuvwxyz') = translate($5, "
+	    "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') AND "
+	    "r.report_id = $6 AND r.begin_at = $7 AND r.end_at = $8", 8,
+	    params, lens, formats);
 }
 
 static int
-insert_report(struct store *s, const struct report *r,
-    const char *const key[6], struct err *err)
+insert_report(struct store *s, const struct report *r, const char *begin,
+    const char *end, struct err *err)
 {
 	const struct report_policy *p = &r->policy;
 	char pct[16], raw[32];
-	const char *params[22];
+	const char *params[23];
 	PGresult *res = NULL;
 
 	snprintf(pct, sizeof(pct), "%d", p->pct);
 	snprintf(raw, sizeof(raw), "%lld", s->raw_id);
-	memcpy(params, key, 6 * sizeof(*params));
+	params[0] = s->domain;
+	params[1] = report_kind_name(r->kind);
+	params[2] = r->org_name ? r->org_name : "";
+	params[3] = r->report_id;
+	params[4] = begin;
+	params[5] = end;
 	params[6] = r->email;
 	params[7] = r->extra_contact_info;
 	params[8] = p->p;
@@ -637,13 +801,16 @@ insert_report(struct store *s, const struct report *r,
 	params[19] = r->generator;
 	params[20] = s->raw_id != 0 ? raw : NULL;
 	params[21] = r->location;
+	/* the whole domain, when the keyed column holds a part of it */
+	params[22] = r->domain != NULL && strcmp(s->domain, r->domain) != 0 ?
+	    r->domain : NULL;
 	if (q(s, &res, err, "INSERT INTO reports (domain, kind, org_name, "
 	    "report_id, begin_at, end_at, email, extra_contact_info, p, sp, np, "
 	    "pct, fo, adkim, aspf, testing, discovery_method, version, xmlns, "
-	    "generator, raw_id, location, content_sha256, records, messages) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-	    "$14, $15, $16, $17, $18, $19, $20, $21, $22, '\\x', 0, 0) "
-	    "RETURNING id", 22, params) == -1)
+	    "generator, raw_id, location, domain_full, content_sha256, "
+	    "records, messages) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+	    "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, "
+	    "$23, '\\x', 0, 0) RETURNING id", 23, params) == -1)
 		return -1;
 	s->report = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
@@ -715,33 +882,32 @@ static int
 on_header(void *ctx, const struct report *r, struct err *err)
 {
 	struct store *s = ctx;
-	char begin[32], end[32], lock[1200];
-	const char *key[6], *lockp[1] = { lock };
+	char begin[32], end[32];
 	bool is_dup;
 
-	key_params(r, begin, end, key);
+	format_time(r->begin, begin, sizeof(begin));
+	format_time(r->end, end, sizeof(end));
 	snprintf(s->begin, sizeof(s->begin), "%s", begin);
+	key_cap(r->domain ? r->domain : "", s->domain);
+	key_cap(r->org_name ? r->org_name : "", s->org);
+	report_head(r, begin, end, &s->head);
 	s->is_skip = false;
 	s->rec_no = 0;
 	memset(s->day_counts, 0, sizeof(s->day_counts));
-	sha256_init(&s->content);
+	memset(s->content, 0, sizeof(s->content));
 	if ((r->kind == REPORT_DMARC && ensure_stage(s, err) == -1) ||
 	    ensure_partitions(s, r->begin, err) == -1 ||
-	    spool_reset(s, err) == -1 || exec(s, "BEGIN; "
-	    "SET LOCAL work_mem = '64MB'", err) == -1)
+	    spool_reset(s, err) == -1 || tx_begin(s, err) == -1)
 		return -1;
-	s->in_tx = true;
-	/* one loader per report key at a time: no race, no deadlock */
-	snprintf(lock, sizeof(lock), "%s|%s|%s|%s|%s|%s", key[0], key[1],
-	    key[2], key[3], key[4], key[5]);
-	if (q(s, NULL, err, "SELECT pg_advisory_xact_lock(hashtextextended("
-	    "$1, 0))", 1, lockp) == -1 || is_known(s, key, &is_dup, err) == -1)
+	if (lock_head(s, err) == -1 ||
+	    is_known(s, r, begin, end, &is_dup, err) == -1)
 		goto fail;
 	if (is_dup) {
 		s->is_skip = true;	/* a rerun: skip the work */
 		return 0;
 	}
-	if (store_raw(s, err) == -1 || insert_report(s, r, key, err) == -1 ||
+	if (store_raw(s, err) == -1 ||
+	    insert_report(s, r, begin, end, err) == -1 ||
 	    start_copy(s, r->kind == REPORT_DMARC ? "COPY records (domain, "
 	    "report, rec_no, begin_at, source_ip, source_text, count, "
 	    "disposition, dkim, spf, header_from, envelope_from, envelope_to, "
@@ -764,8 +930,9 @@ row_start(struct store *s, const struct report *r, unsigned no,
 	int n = snprintf(place, sizeof(place), "%lld\t%u\t%s\t", s->report,
 	    no, s->begin);
 
+	(void)r;
 	buf_reset(&s->row);
-	if (copy_field(&s->row, r->domain, false, err) == -1)
+	if (copy_field(&s->row, s->domain, false, err) == -1)
 		return -1;
 	return buf_add(&s->row, place, (size_t)n, err);
 }
@@ -774,7 +941,7 @@ row_start(struct store *s, const struct report *r, unsigned no,
 static void
 hash_row(struct store *s, size_t content_from)
 {
-	sha256_add(&s->content, s->row.data + content_from,
+	sha256_add(&s->rec_hash, s->row.data + content_from,
 	    s->row.len - content_from);
 }
 
@@ -791,7 +958,7 @@ child_row(struct store *s, const struct report *r, enum spool sp,
 	for (size_t i = 0; i < n; i++)
 		if (copy_field(&s->row, fields[i], i + 1 == n, err) == -1)
 			return -1;
-	sha256_add(&s->content, &sp, sizeof(sp));
+	sha256_add(&s->rec_hash, &sp, sizeof(sp));
 	hash_row(s, from);
 	return spool_row(s, sp, err);
 }
@@ -897,9 +1064,10 @@ analysis_load(struct store *s, const struct report *r, struct err *err)
 	const char *params[3 + DC_COUNT];
 
 	snprintf(day, sizeof(day), "%.10s", s->begin);
-	params[0] = r->domain;
+	(void)r;
+	params[0] = s->domain;
 	params[1] = day;
-	params[2] = r->org_name != NULL ? r->org_name : "";
+	params[2] = s->org;
 	for (int i = 0; i < DC_COUNT; i++) {
 		snprintf(num[i], sizeof(num[i]), "%lld",
 		    (long long)s->day_counts[i]);
@@ -955,6 +1123,7 @@ on_dmarc_record(void *ctx, const struct report *r,
 	if (s->is_skip)
 		return 0;
 	s->rec_no++;
+	record_begin(s);
 	if (row_start(s, r, s->rec_no, err) == -1)
 		return -1;
 	from = s->row.len;
@@ -977,6 +1146,7 @@ on_dmarc_record(void *ctx, const struct report *r,
 	buf_reset(&s->row);
 	if (spool_children(s, r, rec, err) == -1)
 		return -1;
+	record_done(s);
 	return analysis_row(s, r, rec, err);
 }
 
@@ -990,6 +1160,7 @@ on_tls_policy(void *ctx, const struct report *r, const struct tls_policy *p,
 	if (s->is_skip)
 		return 0;
 	s->rec_no++;
+	record_begin(s);
 	if (row_start(s, r, s->rec_no, err) == -1)
 		return -1;
 	from = s->row.len;
@@ -1031,6 +1202,7 @@ on_tls_policy(void *ctx, const struct report *r, const struct tls_policy *p,
 		if (child_row(s, r, SP_TLS_FAILURES, fields, 8, err) == -1)
 			return -1;
 	}
+	record_done(s);
 	return 0;
 }
 
@@ -1056,33 +1228,27 @@ copy_spool(struct store *s, enum spool sp, struct err *err)
 	return end_copy(s, err);
 }
 
+/* the same report from other bytes: records in another order, say */
 static int
-is_content_known(struct store *s, const struct report *r,
-    const unsigned char hash[32], bool *out, struct err *err)
+is_content_known(struct store *s, const unsigned char key[32], bool *out,
+    struct err *err)
 {
-	char begin[32], end[32], id[32];
-	const char *params[8];
-	int lens[8] = { 0 }, formats[8] = { 0 };
+	char id[32];
+	const char *params[3] = { s->domain, (const char *)key, id };
+	int lens[3] = { 0, 32, 0 }, formats[3] = { 0, 1, 0 };
 
-	key_params(r, begin, end, params);
-	params[6] = (const char *)hash;
-	lens[6] = 32;
-	formats[6] = 1;
 	snprintf(id, sizeof(id), "%lld", s->report);
-	params[7] = id;
 	return q_exists(s, out, err, "SELECT 1 FROM reports WHERE domain = $1 "
-	    "AND kind = $2 AND org_name = $3 AND report_id = $4 AND "
-	    "begin_at = $5 AND end_at = $6 AND content_sha256 = $7 AND "
-	    "id <> $8", 8, params, lens, formats);
+	    "AND report_key = $2 AND id <> $3", 3, params, lens, formats);
 }
 
 static int
 finish_report(struct store *s, const struct report *r,
-    const unsigned char hash[32], struct err *err)
+    const unsigned char key[32], struct err *err)
 {
 	char id[32], records[32], messages[32];
-	const char *params[8];
-	int lens[8] = { 0 }, formats[8] = { 0 };
+	const char *params[9];
+	int lens[9] = { 0 }, formats[9] = { 0 };
 	struct buf notes;
 	int ret;
 
@@ -1096,9 +1262,9 @@ finish_report(struct store *s, const struct report *r,
 		buf_release(&notes);
 		return -1;
 	}
-	params[0] = r->domain;
+	params[0] = s->domain;
 	params[1] = id;
-	params[2] = (const char *)hash;
+	params[2] = (const char *)s->content;
 	lens[2] = 32;
 	formats[2] = 1;
 	params[3] = records;
@@ -1106,10 +1272,13 @@ finish_report(struct store *s, const struct report *r,
 	params[5] = buf_str(&notes);
 	params[6] = r->error;
 	params[7] = r->is_rfc9990 ? "t" : "f";
+	params[8] = (const char *)key;
+	lens[8] = 32;
+	formats[8] = 1;
 	ret = q_bin(s, NULL, err, "UPDATE reports SET content_sha256 = $3, "
 	    "records = $4, messages = $5, notes = $6, error = $7, "
-	    "is_rfc9990 = $8 WHERE domain = $1 AND id = $2", 8, params, lens,
-	    formats);
+	    "is_rfc9990 = $8, report_key = $9 WHERE domain = $1 AND id = $2",
+	    9, params, lens, formats);
 	buf_release(&notes);
 	return ret;
 }
@@ -1121,16 +1290,18 @@ finish_report(struct store *s, const struct report *r,
  */
 static const char *const tls_rollup[] = {
 	"INSERT INTO tls_daily AS t (domain, day, org_name, policy_type, "
-	"successful, failed) SELECT coalesce(policy_domain, $1), $5::date, $4, "
-	"policy_type, sum(successful), sum(failed) FROM tls_policies WHERE "
+	"successful, failed) SELECT coalesce(dmarcctl_cap(policy_domain), $1), "
+	"$5::date, $4, dmarcctl_cap(policy_type), sum(successful), "
+	"sum(failed) FROM tls_policies WHERE "
 	"domain = $1 AND report = $2 AND begin_at = $3 GROUP BY 1, 4 "
 	"ORDER BY 1, 4 ON CONFLICT "
 	"(domain, day, org_name, policy_type) DO UPDATE SET successful = "
 	"t.successful + EXCLUDED.successful, failed = t.failed + "
 	"EXCLUDED.failed",
 	"INSERT INTO tls_daily_failures AS t (domain, day, org_name, "
-	"result_type, mx, sessions) SELECT coalesce(p.policy_domain, $1), "
-	"$5::date, $4, f.result_type, coalesce(f.receiving_mx_hostname, ''), "
+	"result_type, mx, sessions) SELECT coalesce(dmarcctl_cap("
+	"p.policy_domain), $1), $5::date, $4, dmarcctl_cap(f.result_type), "
+	"dmarcctl_cap(coalesce(f.receiving_mx_hostname, '')), "
 	"sum(f.failed_session_count) FROM tls_failures f JOIN tls_policies p "
 	"ON p.domain = f.domain AND p.report = f.report AND p.pol_no = "
 	"f.pol_no WHERE f.domain = $1 AND f.report = $2 AND f.begin_at = $3 "
@@ -1143,9 +1314,9 @@ static int
 tls_rollup_load(struct store *s, const struct report *r, struct err *err)
 {
 	char id[32], day[16];
-	const char *params[5] = { r->domain, id, s->begin,
-		r->org_name ? r->org_name : "", day };
+	const char *params[5] = { s->domain, id, s->begin, s->org, day };
 
+	(void)r;
 	snprintf(id, sizeof(id), "%lld", s->report);
 	snprintf(day, sizeof(day), "%.10s", s->begin);
 	for (size_t i = 0; i < sizeof(tls_rollup) / sizeof(tls_rollup[0]); i++)
@@ -1158,7 +1329,7 @@ static int
 on_end(void *ctx, const struct report *r, struct err *err)
 {
 	struct store *s = ctx;
-	unsigned char hash[32];
+	unsigned char key[32];
 	bool is_dup;
 
 	if (s->is_skip) {
@@ -1171,20 +1342,19 @@ on_end(void *ctx, const struct report *r, struct err *err)
 	for (int i = 0; i < SP_COUNT; i++)
 		if (copy_spool(s, (enum spool)i, err) == -1)
 			goto fail;
-	sha256_done(&s->content, hash);
-	if (is_content_known(s, r, hash, &is_dup, err) == -1)
+	report_key(s, key);
+	if (is_content_known(s, key, &is_dup, err) == -1)
 		goto fail;
 	if (is_dup) {
 		rollback(s);
 		s->stats.reports_duplicate++;
 		return 0;
 	}
-	if (finish_report(s, r, hash, err) == -1 ||
+	if (finish_report(s, r, key, err) == -1 ||
 	    (r->kind == REPORT_TLSRPT && tls_rollup_load(s, r, err) == -1) ||
 	    (r->kind == REPORT_DMARC && analysis_load(s, r, err) == -1) ||
-	    exec(s, "COMMIT", err) == -1)
+	    tx_commit(s, err) == -1)
 		goto fail;
-	s->in_tx = false;
 	s->stats.reports_new++;
 	s->stats.records += r->records;
 	return 0;
@@ -1231,9 +1401,8 @@ store_record_error(struct store *s, const struct err *why, struct err *err)
 	    strncmp(why->msg + n, ": ", 2) == 0)
 		params[2] = why->msg + n + 2;
 
-	if (exec(s, "BEGIN", err) == -1)
+	if (tx_begin(s, err) == -1)
 		return -1;
-	s->in_tx = true;
 	if (store_raw(s, err) == -1)
 		goto fail;
 	snprintf(raw, sizeof(raw), "%lld", s->raw_id);
@@ -1241,11 +1410,11 @@ store_record_error(struct store *s, const struct err *why, struct err *err)
 		params[3] = NULL;
 	/* a rerun over the same input says it again: keep one row */
 	if (q(s, NULL, err, "INSERT INTO ingest_errors (source, code, cause, "
-	    "raw_id) VALUES ($1, $2, $3, $4) ON CONFLICT (source, location, "
-	    "cause) DO UPDATE SET at = now(), raw_id = EXCLUDED.raw_id", 4,
-	    params) == -1 || exec(s, "COMMIT", err) == -1)
+	    "raw_id) VALUES ($1, $2, $3, $4) ON CONFLICT (md5(source), "
+	    "md5(location), md5(cause)) DO UPDATE SET at = now(), raw_id = "
+	    "EXCLUDED.raw_id", 4,
+	    params) == -1 || tx_commit(s, err) == -1)
 		goto fail;
-	s->in_tx = false;
 	return 0;
 fail:
 	rollback(s);

@@ -6,9 +6,16 @@
  * (never an INSERT per record), its auth results and reasons by COPY, and
  * the daily rollup, committed together or not at all.  The same report in
  * any wrapping (.xml, .gz, inside an email) is stored once: it is keyed by
- * reporter, report id, policy domain, period and a hash of its normalized
- * records; a second copy counts as a duplicate.  Concurrent loaders take
- * an advisory lock on that key, so they never store a report twice.
+ * reporter (ASCII case-folded), report id, policy domain, period and a
+ * hash of its normalized records that does not depend on their order; a
+ * second copy counts as a duplicate.  Concurrent loaders take an advisory
+ * lock on that key, so they never store a report twice.
+ *
+ * Whatever their length, values are stored whole; what goes into a unique
+ * index is short: the key is a SHA-256 (reports.report_key), and the
+ * domain, reporter and TLS names that key the rollups are cut to
+ * STORE_KEY_MAX bytes on a UTF-8 boundary (reports.domain_full keeps a
+ * policy domain that was cut).
  *
  * Errors: ERR_DB with libpq's message.  A lost connection is ERR_DB too;
  * store_is_connected() tells the two apart.
@@ -24,6 +31,16 @@
 #include "parsers/report.h"
 
 struct store;
+
+/* the most bytes of a name in a key column (sql/007_keys.sql) */
+enum { STORE_KEY_MAX = 255 };
+
+/*
+ * How many bytes of v (UTF-8) go into a key column: all of it up to
+ * STORE_KEY_MAX bytes, else the longest prefix that fits and ends on a
+ * character boundary; the SQL function dmarcctl_cap cuts the same way.
+ */
+size_t store_key_cap(const char *v);
 
 /*
  * Connect (conninfo: a libpq string or URI; NULL or "" for libpq's PG*
