@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,6 +69,8 @@ struct store {
 
 	/* the report being loaded */
 	bool in_batch;		/* one transaction, a savepoint per report */
+	long long old_max;	/* reparse: the last report before it, or -1 */
+	struct store_stats unit_stats;	/* at store_unit_begin */
 	bool in_tx;
 	bool in_copy;
 	bool is_skip;		/* known duplicate: records are ignored */
@@ -1467,65 +1470,6 @@ store_try_lock(struct store *s, const char *name, struct err *err)
 	return ret;
 }
 
-int
-store_clear_derived(struct store *s, struct err *err)
-{
-	return exec(s, "TRUNCATE reports, records, record_reasons, "
-	    "dkim_results, spf_results, tls_policies, tls_failures, "
-	    "tls_daily, tls_daily_failures, domain_daily, source_daily, "
-	    "ingest_errors", err);
-}
-
-int
-store_each_raw(struct store *s, store_raw_fn fn, void *ctx, struct err *err)
-{
-	PGresult *ids = NULL;
-	int ret = -1;
-
-	/* ids first, then one row at a time: the archive may be large */
-	if (q(s, &ids, err, "SELECT id FROM raw_inputs ORDER BY id", 0,
-	    NULL) == -1)
-		return -1;
-	for (int i = 0; i < PQntuples(ids); i++) {
-		const char *params[1] = { PQgetvalue(ids, i, 0) };
-		PGresult *res = PQexecParams(s->conn, "SELECT id, source, "
-		    "content FROM raw_inputs WHERE id = $1", 1, NULL, params,
-		    NULL, NULL, 1);
-		int r;
-
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			db_error(s, err, "database", res);
-			PQclear(res);
-			goto out;
-		}
-		if (PQntuples(res) == 0) {
-			PQclear(res);
-			continue;
-		}
-		{
-			/* binary results: the id is 8 bytes, big-endian */
-			const unsigned char *b = (const unsigned char *)
-			    PQgetvalue(res, 0, 0);
-			int64_t id = 0;
-			char *source = xstrndup(PQgetvalue(res, 0, 1),
-			    (size_t)PQgetlength(res, 0, 1));
-
-			for (int k = 0; k < 8; k++)
-				id = id << 8 | b[k];
-			r = fn(ctx, id, source, PQgetvalue(res, 0, 2),
-			    (size_t)PQgetlength(res, 0, 2), err);
-			free(source);
-		}
-		PQclear(res);
-		if (r == -1)
-			goto out;
-	}
-	ret = 0;
-out:
-	PQclear(ids);
-	return ret;
-}
-
 /* the id of the archived bytes with this hash, or 0 */
 static int
 raw_lookup(struct store *s, const unsigned char sha[32], int64_t *out,
@@ -1607,4 +1551,360 @@ fail:
 out:
 	buf_release(&tail);
 	return ret;
+}
+
+/* --- batches: many reports in one transaction (reparse) --- */
+
+/* what reparse rebuilds; a batch locks it against concurrent loaders */
+static const char lock_derived[] = "LOCK TABLE reports, records, "
+    "record_reasons, dkim_results, spf_results, tls_policies, tls_failures, "
+    "tls_daily, tls_daily_failures, domain_daily, source_daily, "
+    "ingest_errors IN SHARE ROW EXCLUSIVE MODE";
+
+int
+store_batch_begin(struct store *s, struct err *err)
+{
+	assert(!s->in_batch && !s->in_tx);
+	/* the stage outlives reports: made before the transaction */
+	if (ensure_stage(s, err) == -1 || exec(s, "BEGIN; SET LOCAL "
+	    "work_mem = '64MB'", err) == -1)
+		return -1;
+	s->in_batch = true;
+	s->old_max = -1;
+	if (exec(s, lock_derived, err) == -1) {
+		store_batch_end(s, false, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_clear_derived(struct store *s, struct err *err)
+{
+	PGresult *res = NULL;
+
+	assert(s->in_batch);
+	/* reports up to here are the old ones: each goes when its input is
+	 * parsed again (store_unit_begin) */
+	if (q(s, &res, err, "SELECT coalesce(max(id), 0) FROM reports", 0,
+	    NULL) == -1)
+		return -1;
+	s->old_max = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return exec(s, "DELETE FROM domain_daily; DELETE FROM source_daily; "
+	    "DELETE FROM tls_daily; DELETE FROM tls_daily_failures; "
+	    "DELETE FROM ingest_errors WHERE raw_id IS NOT NULL", err);
+}
+
+int
+store_unit_begin(struct store *s, int64_t raw_id, struct err *err)
+{
+	char id[32];
+	const char *params[1] = { id };
+
+	assert(s->in_batch);
+	s->unit_stats = s->stats;
+	snprintf(id, sizeof(id), "%lld", (long long)raw_id);
+	if (exec(s, "SAVEPOINT unit", err) == -1)
+		return -1;
+	/* the children go in one sweep at the end (store_batch_end) */
+	return s->old_max < 0 ? 0 : q(s, NULL, err, "DELETE FROM reports "
+	    "WHERE raw_id = $1", 1, params);
+}
+
+int
+store_unit_end(struct store *s, bool is_kept, struct err *err)
+{
+	assert(s->in_batch && !s->in_tx);
+	if (is_kept)
+		return exec(s, "RELEASE SAVEPOINT unit", err);
+	s->stats = s->unit_stats;
+	return exec(s, "ROLLBACK TO SAVEPOINT unit; RELEASE SAVEPOINT unit",
+	    err);
+}
+
+/* the rows of a kept report's children, walked along with its records */
+struct kept_children {
+	PGresult *res;
+	int row;
+};
+
+static int
+kept_fetch(struct store *s, struct kept_children *c, const char *sql,
+    const char *const params[3], struct err *err)
+{
+	c->row = 0;
+	return q(s, &c->res, err, sql, 3, params);
+}
+
+static const char *
+kept_value(const struct kept_children *c, int row, int col)
+{
+	return PQgetisnull(c->res, row, col) ? NULL :
+	    PQgetvalue(c->res, row, col);
+}
+
+/* how many rows from c->row on belong to record rec_no */
+static size_t
+kept_rows(struct kept_children *c, long rec_no)
+{
+	int from = c->row;
+
+	while (c->row < PQntuples(c->res) &&
+	    strtol(PQgetvalue(c->res, c->row, 0), NULL, 10) == rec_no)
+		c->row++;
+	return (size_t)(c->row - from);
+}
+
+static const char *const kept_sql[] = {
+	"SELECT rec_no, CASE WHEN source_ip IS NULL THEN source_text ELSE "
+	"host(source_ip) END, source_ip IS NOT NULL, family(source_ip), count, "
+	"disposition, dkim, spf, header_from, envelope_from, envelope_to, "
+	"flags FROM records WHERE domain = $1 AND report = $2 AND begin_at = "
+	"$3 ORDER BY rec_no",
+	"SELECT rec_no, type, comment FROM record_reasons WHERE domain = $1 "
+	"AND report = $2 AND begin_at = $3 ORDER BY rec_no, ctid",
+	"SELECT rec_no, dkim_domain, selector, result, human_result FROM "
+	"dkim_results WHERE domain = $1 AND report = $2 AND begin_at = $3 "
+	"ORDER BY rec_no, ctid",
+	"SELECT rec_no, spf_domain, scope, result, human_result FROM "
+	"spf_results WHERE domain = $1 AND report = $2 AND begin_at = $3 "
+	"ORDER BY rec_no, ctid",
+};
+
+/* one record of a kept report, as the parser gave it, into the rollups */
+static int
+kept_record(struct store *s, const struct report *r,
+    struct kept_children c[4], int i, struct err *err)
+{
+	struct dmarc_record rec;
+	long rec_no = strtol(PQgetvalue(c[0].res, i, 0), NULL, 10);
+	int from[3] = { c[1].row, c[2].row, c[3].row };
+	size_t n[3];
+	struct dmarc_reason *why = NULL;
+	struct dmarc_dkim *dkim = NULL;
+	struct dmarc_spf *spf = NULL;
+	int ret;
+
+	memset(&rec, 0, sizeof(rec));
+	for (int k = 0; k < 3; k++)
+		n[k] = kept_rows(&c[k + 1], rec_no);
+	why = xcalloc(n[0] + 1, sizeof(*why));
+	dkim = xcalloc(n[1] + 1, sizeof(*dkim));
+	spf = xcalloc(n[2] + 1, sizeof(*spf));
+	for (size_t j = 0; j < n[0]; j++)
+		why[j] = (struct dmarc_reason){ kept_value(&c[1], from[0] + (int)j,
+		    1), kept_value(&c[1], from[0] + (int)j, 2) };
+	for (size_t j = 0; j < n[1]; j++) {
+		int row = from[1] + (int)j;
+
+		dkim[j] = (struct dmarc_dkim){ kept_value(&c[2], row, 1),
+			kept_value(&c[2], row, 2), kept_value(&c[2], row, 3),
+			kept_value(&c[2], row, 4) };
+	}
+	for (size_t j = 0; j < n[2]; j++) {
+		int row = from[2] + (int)j;
+
+		spf[j] = (struct dmarc_spf){ kept_value(&c[3], row, 1),
+			kept_value(&c[3], row, 2), kept_value(&c[3], row, 3),
+			kept_value(&c[3], row, 4) };
+	}
+	rec.source_ip = kept_value(&c[0], i, 1);
+	rec.ip_family = strcmp(PQgetvalue(c[0].res, i, 2), "t") != 0 ? 0 :
+	    strtol(PQgetvalue(c[0].res, i, 3), NULL, 10) == 6 ? 6 : 4;
+	rec.count = strtoll(PQgetvalue(c[0].res, i, 4), NULL, 10);
+	rec.disposition = kept_value(&c[0], i, 5);
+	rec.dkim = kept_value(&c[0], i, 6);
+	rec.spf = kept_value(&c[0], i, 7);
+	rec.header_from = kept_value(&c[0], i, 8);
+	rec.envelope_from = kept_value(&c[0], i, 9);
+	rec.envelope_to = kept_value(&c[0], i, 10);
+	rec.flags = (unsigned)strtoul(PQgetvalue(c[0].res, i, 11), NULL, 10);
+	rec.reasons = why;
+	rec.n_reasons = n[0];
+	rec.dkim_results = dkim;
+	rec.n_dkim = n[1];
+	rec.spf_results = spf;
+	rec.n_spf = n[2];
+	ret = analysis_row(s, r, &rec, err);
+	free(why);
+	free(dkim);
+	free(spf);
+	return ret;
+}
+
+/* a DMARC report kept as it was: its rollups again, from its rows */
+static int
+kept_dmarc(struct store *s, const struct report *r, struct err *err)
+{
+	const char *params[3] = { s->domain, NULL, s->begin };
+	char id[32];
+	struct kept_children c[4];
+	int ret = -1;
+
+	memset(c, 0, sizeof(c));
+	snprintf(id, sizeof(id), "%lld", s->report);
+	params[1] = id;
+	memset(s->day_counts, 0, sizeof(s->day_counts));
+	if (spool_reset(s, err) == -1)
+		return -1;
+	for (int k = 0; k < 4; k++)
+		if (kept_fetch(s, &c[k], kept_sql[k], params, err) == -1)
+			goto out;
+	for (int i = 0; i < PQntuples(c[0].res); i++)
+		if (kept_record(s, r, c, i, err) == -1)
+			goto out;
+	if (copy_spool(s, SP_SOURCE, err) == -1 ||
+	    analysis_load(s, r, err) == -1 ||
+	    exec(s, "DELETE FROM source_stage", err) == -1)
+		goto out;
+	ret = 0;
+out:
+	for (int k = 0; k < 4; k++)
+		PQclear(c[k].res);
+	return ret;
+}
+
+/* one kept report (a row of kept_reports' query) into the rollups */
+static int
+kept_report(struct store *s, PGresult *res, int i, struct err *err)
+{
+	struct report r;
+
+	memset(&r, 0, sizeof(r));
+	s->report = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	key_cap(PQgetvalue(res, i, 1), s->domain);
+	key_cap(PQgetvalue(res, i, 4), s->org);
+	snprintf(s->begin, sizeof(s->begin), "%s", PQgetvalue(res, i, 5));
+	r.kind = strcmp(PQgetvalue(res, i, 3), "dmarc") == 0 ? REPORT_DMARC :
+	    REPORT_TLSRPT;
+	r.domain = PQgetvalue(res, i, 2);
+	r.org_name = PQgetvalue(res, i, 4);
+	r.policy.adkim = PQgetisnull(res, i, 6) ? NULL : PQgetvalue(res, i, 6);
+	r.policy.aspf = PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7);
+	r.policy.p = PQgetisnull(res, i, 8) ? NULL : PQgetvalue(res, i, 8);
+	r.policy.pct = -1;
+	if (r.kind == REPORT_TLSRPT)
+		return tls_rollup_load(s, &r, err);
+	return kept_dmarc(s, &r, err);
+}
+
+/* the rollups of the old reports that stay (their input failed, or they
+ * have none), a page of reports at a time */
+static int
+kept_rollups(struct store *s, struct err *err)
+{
+	char after[32] = "0", upto[32];
+	const char *params[2] = { after, upto };
+
+	snprintf(upto, sizeof(upto), "%lld", s->old_max);
+	for (;;) {
+		PGresult *res = NULL;
+		int n;
+
+		if (q(s, &res, err, "SELECT id, domain, coalesce(domain_full, "
+		    "domain), kind, org_name, to_char(begin_at AT TIME ZONE "
+		    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), adkim, aspf, p "
+		    "FROM reports WHERE id > $1 AND id <= $2 ORDER BY id "
+		    "LIMIT 256", 2, params) == -1)
+			return -1;
+		n = PQntuples(res);
+		for (int i = 0; i < n; i++)
+			if (kept_report(s, res, i, err) == -1) {
+				PQclear(res);
+				return -1;
+			}
+		if (n > 0)
+			snprintf(after, sizeof(after), "%s",
+			    PQgetvalue(res, n - 1, 0));
+		PQclear(res);
+		if (n < 256)
+			return 0;
+	}
+}
+
+/* the rows of the reports that went, in one pass per table */
+static const char *const sweep_children[] = {
+	"records", "record_reasons", "dkim_results", "spf_results",
+	"tls_policies", "tls_failures",
+};
+
+static int
+sweep(struct store *s, struct err *err)
+{
+	char sql[256], upto[32];
+	const char *params[1] = { upto };
+
+	snprintf(upto, sizeof(upto), "%lld", s->old_max);
+	for (size_t i = 0; i < sizeof(sweep_children) /
+	    sizeof(sweep_children[0]); i++) {
+		snprintf(sql, sizeof(sql), "DELETE FROM %s c WHERE c.report <= "
+		    "$1 AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.domain "
+		    "= c.domain AND r.id = c.report)", sweep_children[i]);
+		if (q(s, NULL, err, sql, 1, params) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_batch_end(struct store *s, bool is_commit, struct err *err)
+{
+	int ret = 0;
+
+	assert(s->in_batch && !s->in_tx);
+	if (is_commit && s->old_max >= 0 &&
+	    (sweep(s, err) == -1 || kept_rollups(s, err) == -1))
+		is_commit = false, ret = -1;
+	if (is_commit && exec(s, "COMMIT", err) == -1)
+		ret = -1;
+	if (!is_commit || ret == -1) {
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+		/* partitions made in the batch are gone with it */
+		s->ensured_month = -1;
+	}
+	s->in_batch = false;
+	s->old_max = -1;
+	return ret;
+}
+
+int
+store_each_raw(struct store *s, store_raw_fn fn, void *ctx, struct err *err)
+{
+	char after[32] = "0";
+	const char *params[1] = { after };
+
+	/* one row at a time, by id: the archive may be large */
+	for (;;) {
+		PGresult *res = PQexecParams(s->conn, "SELECT id, source, "
+		    "content FROM raw_inputs WHERE id > $1 ORDER BY id LIMIT 1",
+		    1, NULL, params, NULL, NULL, 1);
+		const unsigned char *b;
+		int64_t id = 0;
+		char *source;
+		int r;
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			db_error(s, err, "database", res);
+			PQclear(res);
+			return -1;
+		}
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			return 0;
+		}
+		/* binary results: the id is 8 bytes, big-endian */
+		b = (const unsigned char *)PQgetvalue(res, 0, 0);
+		for (int k = 0; k < 8; k++)
+			id = id << 8 | b[k];
+		snprintf(after, sizeof(after), "%lld", (long long)id);
+		source = xstrndup(PQgetvalue(res, 0, 1),
+		    (size_t)PQgetlength(res, 0, 1));
+		r = fn(ctx, id, source, PQgetvalue(res, 0, 2),
+		    (size_t)PQgetlength(res, 0, 2), err);
+		free(source);
+		PQclear(res);
+		if (r == -1)
+			return -1;
+	}
 }
