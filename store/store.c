@@ -1256,10 +1256,11 @@ finish_report(struct store *s, const struct report *r,
 	int ret;
 
 	snprintf(id, sizeof(id), "%lld", s->report);
-	snprintf(records, sizeof(records), "%llu",
-	    (unsigned long long)r->records);
-	snprintf(messages, sizeof(messages), "%llu",
-	    (unsigned long long)r->messages);
+	/* the totals are unsigned sums, the columns bigint: they saturate */
+	snprintf(records, sizeof(records), "%llu", (unsigned long long)
+	    (r->records > INT64_MAX ? INT64_MAX : r->records));
+	snprintf(messages, sizeof(messages), "%llu", (unsigned long long)
+	    (r->messages > INT64_MAX ? INT64_MAX : r->messages));
 	buf_init(&notes, 1u << 20);
 	if (array_literal(&notes, r->notes, r->n_notes, err) == -1) {
 		buf_release(&notes);
