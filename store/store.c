@@ -87,6 +87,8 @@ struct store {
 	struct buf row;
 	int ensured_month;	/* year * 12 + month of the last partitions */
 	bool has_stage;		/* the session's source_stage exists */
+	char stage_mark[24];	/* its rows of earlier reports in a batch */
+	long long stage_base;	/* the mark when it was last emptied */
 	/* the report's domain_daily counts */
 	int64_t day_counts[DC_COUNT];
 };
@@ -535,6 +537,33 @@ rollback(struct store *s)
 	s->raw_id = s->unit.archived_id;
 }
 
+/*
+ * ON COMMIT DELETE ROWS empties the stage after each report; a batch
+ * commits once, and rows deleted in it would stay (dead, scanned) until
+ * then.  So each report reads its own rows, past the mark, and the stage
+ * is truncated now and then, between reports (a TRUNCATE per report
+ * costs more than it saves).
+ */
+static int
+stage_mark(struct store *s, struct err *err)
+{
+	PGresult *res = NULL;
+	long long n;
+
+	if (!s->has_stage)
+		return 0;
+	if (q(s, &res, err, "SELECT coalesce(max(n), 0) FROM source_stage", 0,
+	    NULL) == -1)
+		return -1;
+	n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	snprintf(s->stage_mark, sizeof(s->stage_mark), "%lld", n);
+	if (n - s->stage_base < 4096)
+		return 0;
+	s->stage_base = n;
+	return exec(s, "TRUNCATE source_stage", err);
+}
+
 /* a report's transaction, or its savepoint in a batch */
 static int
 tx_begin(struct store *s, struct err *err)
@@ -549,13 +578,11 @@ tx_begin(struct store *s, struct err *err)
 static int
 tx_commit(struct store *s, struct err *err)
 {
-	/* ON COMMIT DELETE ROWS empties the stage; a batch commits later */
-	if (exec(s, !s->in_batch ? "COMMIT" : s->has_stage ? "DELETE FROM "
-	    "source_stage; RELEASE SAVEPOINT report" : "RELEASE SAVEPOINT "
-	    "report", err) == -1)
+	if (exec(s, s->in_batch ? "RELEASE SAVEPOINT report" : "COMMIT",
+	    err) == -1)
 		return -1;
 	s->in_tx = false;
-	return 0;
+	return s->in_batch ? stage_mark(s, err) : 0;
 }
 
 static int
@@ -738,6 +765,10 @@ lock_head(struct store *s, struct err *err)
 	const char *params[1] = { lock };
 	uint64_t v = 0;
 
+	/* a batch holds the tables: loaders wait, and one lock per report
+	 * would fill the server's lock table */
+	if (s->in_batch)
+		return 0;
 	sha256_done(&h, d);
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | d[i];
@@ -874,8 +905,8 @@ ensure_stage(struct store *s, struct err *err)
 	    "dmarc_pass bigint, dkim_aligned bigint, spf_aligned bigint, "
 	    "dkim_foreign bigint, spf_foreign bigint, dkim_missing bigint, "
 	    "own_dkim_broken bigint, overridden bigint, disagree bigint, "
-	    "foreign_dkim text, foreign_spf text) ON COMMIT DELETE ROWS",
-	    err) == -1)
+	    "foreign_dkim text, foreign_spf text, n bigserial) ON COMMIT "
+	    "DELETE ROWS", err) == -1)
 		return -1;
 	s->has_stage = true;
 	return 0;
@@ -1065,6 +1096,7 @@ analysis_load(struct store *s, const struct report *r, struct err *err)
 {
 	char day[16], num[DC_COUNT][24];
 	const char *params[3 + DC_COUNT];
+	const char *mark = *s->stage_mark != '\0' ? s->stage_mark : "0";
 
 	snprintf(day, sizeof(day), "%.10s", s->begin);
 	(void)r;
@@ -1099,7 +1131,8 @@ analysis_load(struct store *s, const struct report *r, struct err *err)
 	    "sum(dkim_aligned), sum(spf_aligned), sum(dkim_foreign), "
 	    "sum(spf_foreign), sum(dkim_missing), sum(own_dkim_broken), "
 	    "sum(overridden), sum(disagree), max(foreign_dkim), "
-	    "max(foreign_spf) FROM source_stage GROUP BY source ORDER BY "
+	    "max(foreign_spf) FROM source_stage WHERE n > $3 GROUP BY source "
+	    "ORDER BY "
 	    "source ON CONFLICT (domain, day, source) DO UPDATE SET messages = "
 	    "t.messages + EXCLUDED.messages, dmarc_pass = t.dmarc_pass + "
 	    "EXCLUDED.dmarc_pass, dkim_aligned = t.dkim_aligned + "
@@ -1111,8 +1144,8 @@ analysis_load(struct store *s, const struct report *r, struct err *err)
 	    "EXCLUDED.own_dkim_broken, overridden = t.overridden + "
 	    "EXCLUDED.overridden, disagree = t.disagree + EXCLUDED.disagree, "
 	    "foreign_dkim = greatest(t.foreign_dkim, EXCLUDED.foreign_dkim), "
-	    "foreign_spf = greatest(t.foreign_spf, EXCLUDED.foreign_spf)", 2,
-	    params);
+	    "foreign_spf = greatest(t.foreign_spf, EXCLUDED.foreign_spf)", 3,
+	    (const char *const[]){ params[0], params[1], mark });
 }
 
 static int
@@ -1756,8 +1789,7 @@ kept_dmarc(struct store *s, const struct report *r, struct err *err)
 		if (kept_record(s, r, c, i, err) == -1)
 			goto out;
 	if (copy_spool(s, SP_SOURCE, err) == -1 ||
-	    analysis_load(s, r, err) == -1 ||
-	    exec(s, "DELETE FROM source_stage", err) == -1)
+	    analysis_load(s, r, err) == -1 || stage_mark(s, err) == -1)
 		goto out;
 	ret = 0;
 out:
