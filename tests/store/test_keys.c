@@ -360,15 +360,27 @@ Test(store_keys, rows_stored_before_keys_stay_unique)
 	unsigned applied;
 	char *xml = dmarc_xml("Old Mail", "old-1", "example.com", "ab",
 	    "198.51.100.7");
-	char *v;
+	char *other = dmarc_xml("Old Mail", "old-1", "example.com", "ab",
+	    "198.51.100.8");
+	char *v, *qxml = sqlq(xml);
+	struct buf b;
 
 	migrate_before_keys(ci);
-	/* two old rows that differ in the content hash only */
+	/* two old rows that differ in the content hash only, the first from
+	 * the archived original xml */
+	buf_init(&b, 1u << 20);
+	cr_assert_eq(buf_addf(&b, &err, "INSERT INTO raw_inputs (sha256, "
+	    "encoding, content, size, source) VALUES (sha256(convert_to(%s, "
+	    "'UTF8')), 'identity', convert_to(%s, 'UTF8'), 1, 'old.xml')",
+	    qxml, qxml), 0);
+	exec_sql(ci, buf_str(&b));
+	buf_release(&b);
 	exec_sql(ci, "INSERT INTO reports (domain, kind, org_name, "
-	    "report_id, begin_at, end_at, content_sha256, records, messages) "
-	    "SELECT 'example.com', 'dmarc', 'Old Mail', 'old-1', "
-	    "'2024-05-01T00:00:00Z', '2024-05-01T23:59:59Z', h, 2, 8 FROM "
-	    "(VALUES ('\\x01'::bytea), ('\\x02')) t (h)");
+	    "report_id, begin_at, end_at, content_sha256, records, messages, "
+	    "raw_id) SELECT 'example.com', 'dmarc', 'Old Mail', 'old-1', "
+	    "'2024-05-01T00:00:00Z', '2024-05-01T23:59:59Z', h, 2, 8, CASE WHEN "
+	    "r THEN (SELECT id FROM raw_inputs) END FROM (VALUES "
+	    "('\\x01'::bytea, true), ('\\x02', false)) t (h, r)");
 	cr_assert_eq(store_open(&s, ci, &err), 0, "%s", err.msg);
 	cr_assert_eq(store_migrate(s, &applied, &err), 0, "%s", err.msg);
 	cr_expect_eq(applied, n_migrations - 6);
@@ -387,10 +399,16 @@ Test(store_keys, rows_stored_before_keys_stay_unique)
 	    "report_key FROM reports GROUP BY 1, 2 HAVING count(*) > 1) d");
 	cr_expect_str_eq(v, "0");
 	free(v);
+	/* the same original again: known, though its key is v1 */
+	load(s, xml, "old-again.xml");
+	cr_expect_eq(store_stats(s)->reports_duplicate, 1);
+	cr_expect_eq(store_stats(s)->reports_new, 0);
 	/* new reports load beside them */
-	load(s, xml, "new.xml");
+	load(s, other, "new.xml");
 	cr_expect_eq(store_stats(s)->reports_new, 1);
 	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM reports"), 3);
+	free(qxml);
+	free(other);
 	free(xml);
 	store_free(s);
 	test_db_drop(ci);
