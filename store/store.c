@@ -222,8 +222,12 @@ format_time(int64_t t, char *out, size_t n)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
+	/* the year in four digits at least: %Y writes year 900 as "900",
+	 * which PostgreSQL does not read as a year */
 	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	    (size_t)snprintf(out, n, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
+	    (long long)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec) >= n)
 		snprintf(out, n, "1970-01-01T00:00:00Z");
 }
 
@@ -1098,7 +1102,9 @@ analysis_load(struct store *s, const struct report *r, struct err *err)
 	const char *params[3 + DC_COUNT];
 	const char *mark = *s->stage_mark != '\0' ? s->stage_mark : "0";
 
-	snprintf(day, sizeof(day), "%.10s", s->begin);
+	/* the date part: up to the T, whatever the year's length */
+	snprintf(day, sizeof(day), "%.*s", (int)strcspn(s->begin, "T"),
+	    s->begin);
 	(void)r;
 	params[0] = s->domain;
 	params[1] = day;
@@ -1355,7 +1361,9 @@ tls_rollup_load(struct store *s, const struct report *r, struct err *err)
 
 	(void)r;
 	snprintf(id, sizeof(id), "%lld", s->report);
-	snprintf(day, sizeof(day), "%.10s", s->begin);
+	/* the date part: up to the T, whatever the year's length */
+	snprintf(day, sizeof(day), "%.*s", (int)strcspn(s->begin, "T"),
+	    s->begin);
 	for (size_t i = 0; i < sizeof(tls_rollup) / sizeof(tls_rollup[0]); i++)
 		if (q(s, NULL, err, tls_rollup[i], 5, params) == -1)
 			return -1;

@@ -458,3 +458,25 @@ Test(store_keys, c_and_sql_cut_names_alike)
 	store_free(s);
 	test_db_drop(ci);
 }
+
+Test(store_keys, years_before_1000_key_their_day)
+{
+	char *ci = NULL;
+	struct store *s = open_migrated(&ci);
+	static const char js[] = "{\"organization-name\":\"old.example\","
+	    "\"date-range\":{\"start-datetime\":\"0900-06-01T00:00:00Z\","
+	    "\"end-datetime\":\"0900-06-01T23:59:59Z\"},\"contact-info\":"
+	    "\"r@example.net\",\"report-id\":\"y900\",\"policies\":[{\"policy\":"
+	    "{\"policy-type\":\"sts\",\"policy-domain\":\"example.com\"},"
+	    "\"summary\":{\"total-successful-session-count\":1,"
+	    "\"total-failure-session-count\":0}}]}";
+
+	/* the day was the first ten characters of "900-06-01T..." */
+	load(s, js, "y900.json");
+	cr_expect_eq(store_stats(s)->reports_new, 1);
+	expect_value(ci, "SELECT day FROM tls_daily", "0900-06-01");
+	expect_value(ci, "SELECT begin_at FROM reports", "0900-06-01 "
+	    "00:00:00+00");
+	store_free(s);
+	test_db_drop(ci);
+}
