@@ -480,3 +480,32 @@ Test(store_keys, years_before_1000_key_their_day)
 	store_free(s);
 	test_db_drop(ci);
 }
+
+Test(store_keys, long_error_sources_are_recorded_once)
+{
+	char *ci = NULL;
+	struct store *s = open_migrated(&ci);
+	/* an IMAP folder or a path of 3 kB, and a cause that fills err */
+	char *source = random_text(3000, "imap:", "/4711");
+	struct store_unit u;
+	struct err why, err;
+	struct buf q;
+
+	memset(&u, 0, sizeof(u));
+	u.source = source;
+	err_set(&why, ERR_PARSE, "%.250s", source + 5);
+	for (int i = 0; i < 2; i++) {
+		store_set_unit(s, &u);
+		cr_assert_eq(store_record_error(s, &why, &err), 0, "%s",
+		    err.msg);
+	}
+	buf_init(&q, 1u << 20);
+	cr_assert_eq(buf_addf(&q, &err, "SELECT count(*) FROM ingest_errors "
+	    "WHERE octet_length(source) = %zu AND octet_length(cause) = 250",
+	    strlen(source)), 0);
+	cr_expect_eq(test_db_count(ci, buf_str(&q)), 1, "one row, whole");
+	buf_release(&q);
+	free(source);
+	store_free(s);
+	test_db_drop(ci);
+}
