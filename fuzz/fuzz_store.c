@@ -67,8 +67,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc, (void)argv;
 	if (ci == NULL || *ci == '\0') {
-		fprintf(stderr, "fuzz_store: set DMARCCTL_FUZZ_DB to the conninfo "
-		    "of a throwaway database (fuzz/run.sh does)\n");
+		fprintf(stderr, "fuzz_store: set DMARCCTL_FUZZ_DB to the "
+		    "conninfo of a throwaway database (fuzz/run.sh does)\n");
 		exit(1);
 	}
 	if (store_open(&db, ci, &err) == -1 ||

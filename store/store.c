@@ -68,8 +68,8 @@ struct store {
 	long long raw_id;	/* 0: not stored (yet) */
 
 	/* the report being loaded */
-	bool in_batch;		/* one transaction, a savepoint per report */
-	long long old_max;	/* reparse: the last report before it, or -1 */
+	bool in_batch;		/* one transaction, savepoints inside */
+	long long old_max;	/* reparse: the last report before, or -1 */
 	struct store_stats unit_stats;	/* at store_unit_begin */
 	bool in_tx;
 	bool in_copy;
@@ -79,7 +79,7 @@ struct store {
 	char begin[32];		/* the report's begin, for partitions */
 	char domain[STORE_KEY_MAX + 1];	/* the report's domain, capped */
 	char org[STORE_KEY_MAX + 1];	/* its org_name, capped */
-	struct sha256 head;	/* the report's key fields, see report_head */
+	struct sha256 head;	/* the report's key fields: report_head */
 	struct sha256 rec_hash;	/* of the record (policy) being loaded */
 	unsigned char content[32];	/* sum of the records' hashes */
 	FILE *spool[SP_COUNT];
@@ -1734,9 +1734,12 @@ kept_record(struct store *s, const struct report *r,
 	why = xcalloc(n[0] + 1, sizeof(*why));
 	dkim = xcalloc(n[1] + 1, sizeof(*dkim));
 	spf = xcalloc(n[2] + 1, sizeof(*spf));
-	for (size_t j = 0; j < n[0]; j++)
-		why[j] = (struct dmarc_reason){ kept_value(&c[1], from[0] + (int)j,
-		    1), kept_value(&c[1], from[0] + (int)j, 2) };
+	for (size_t j = 0; j < n[0]; j++) {
+		int row = from[0] + (int)j;
+
+		why[j] = (struct dmarc_reason){ kept_value(&c[1], row, 1),
+			kept_value(&c[1], row, 2) };
+	}
 	for (size_t j = 0; j < n[1]; j++) {
 		int row = from[1] + (int)j;
 

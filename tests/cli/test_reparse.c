@@ -151,8 +151,8 @@ kill_reparse_after(const char *ci, long ms, long long want, const char *when)
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	was_running = was_running && WIFSIGNALED(st);
 	if (!was_running)
-		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status %d",
-		    when, st);
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status "
+		    "%d", when, st);
 	cr_expect_eq(report_count(c), want, "%s: after", when);
 	PQfinish(c);
 	return was_running;

@@ -378,8 +378,8 @@ Test(store_keys, rows_stored_before_keys_stay_unique)
 	exec_sql(ci, "INSERT INTO reports (domain, kind, org_name, "
 	    "report_id, begin_at, end_at, content_sha256, records, messages, "
 	    "raw_id) SELECT 'example.com', 'dmarc', 'Old Mail', 'old-1', "
-	    "'2024-05-01T00:00:00Z', '2024-05-01T23:59:59Z', h, 2, 8, CASE WHEN "
-	    "r THEN (SELECT id FROM raw_inputs) END FROM (VALUES "
+	    "'2024-05-01T00:00:00Z', '2024-05-01T23:59:59Z', h, 2, 8, CASE "
+	    "WHEN r THEN (SELECT id FROM raw_inputs) END FROM (VALUES "
 	    "('\\x01'::bytea, true), ('\\x02', false)) t (h, r)");
 	cr_assert_eq(store_open(&s, ci, &err), 0, "%s", err.msg);
 	cr_assert_eq(store_migrate(s, &applied, &err), 0, "%s", err.msg);
@@ -446,8 +446,8 @@ Test(store_keys, c_and_sql_cut_names_alike)
 			cr_assert_eq(buf_addf(&q, &err, "SELECT octet_length("
 			    "dmarcctl_cap(%s))", quoted), 0);
 			v = test_db_value(ci, buf_str(&q));
-			cr_expect_eq(strtoul(v, NULL, 10), n, "%s: sql %s, c %zu",
-			    units[u], v, n);
+			cr_expect_eq(strtoul(v, NULL, 10), n, "%s: sql %s, "
+			    "c %zu", units[u], v, n);
 			free(v);
 			free(quoted);
 		}
@@ -466,8 +466,9 @@ Test(store_keys, years_before_1000_key_their_day)
 	static const char js[] = "{\"organization-name\":\"old.example\","
 	    "\"date-range\":{\"start-datetime\":\"0900-06-01T00:00:00Z\","
 	    "\"end-datetime\":\"0900-06-01T23:59:59Z\"},\"contact-info\":"
-	    "\"r@example.net\",\"report-id\":\"y900\",\"policies\":[{\"policy\":"
-	    "{\"policy-type\":\"sts\",\"policy-domain\":\"example.com\"},"
+	    "\"r@example.net\",\"report-id\":\"y900\",\"policies\":[{"
+	    "\"policy\":{\"policy-type\":\"sts\",\"policy-domain\":"
+	    "\"example.com\"},"
 	    "\"summary\":{\"total-successful-session-count\":1,"
 	    "\"total-failure-session-count\":0}}]}";
 
