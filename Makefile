@@ -50,10 +50,12 @@ TESTS_SRC   = tests/test_util.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
               tests/parsers/test_repair.c \
               tests/store/test_rig.c tests/store/test_store.c \
+              tests/store/test_keys.c \
               tests/cli/test_parse.c tests/cli/test_ingest.c \
               tests/cli/test_refused.c \
               tests/cli/test_ingest_text.c \
               tests/cli/test_opt.c tests/cli/test_hardening.c \
+              tests/cli/test_reparse.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_orgdomain.c tests/analyze/test_rdns.c \
               tests/analyze/test_verdict.c tests/analyze/test_align.c \
@@ -136,15 +138,19 @@ $(B)/bench/gen: bench/gen.c
 # libFuzzer harnesses: clang with -fsanitize=fuzzer,address,undefined.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS  = fuzz_xml fuzz_json fuzz_decomp fuzz_mail
+# fuzz_store also stores what parsed, into a throwaway PostgreSQL cluster
+# that fuzz/run.sh starts.
+FUZZ_TARGETS  = fuzz_xml fuzz_json fuzz_decomp fuzz_mail fuzz_store
 FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC)
-fuzz-build: deps
+FUZZ_STORE_SRC = $(STORE_SRC) $(ANALYZE_SRC) $(B)/gen/migrations.c
+fuzz-build: deps $(B)/gen/migrations.c
 	@mkdir -p $(B)/fuzz
 	for t in $(FUZZ_TARGETS); do \
+	    extra=; [ $$t != fuzz_store ] || extra='$(FUZZ_STORE_SRC)'; \
 	    $(FUZZ_CC) -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
 	        $(PKG_CFLAGS) $(ETPAN_CFLAGS) $(FUZZ_FLAGS) -o $(B)/fuzz/$$t \
-	        fuzz/$$t.c $(FUZZ_LIB_SRC) $(ALL_LIBS) || exit 1; \
+	        fuzz/$$t.c $(FUZZ_LIB_SRC) $$extra $(ALL_LIBS) || exit 1; \
 	done
 fuzz: fuzz-build
 	@fuzz/run.sh $(B)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -83,31 +83,74 @@ cmd_ingest(int argc, char **argv, const struct config *cfg)
 	return pipeline_finish(&g);
 }
 
-/* reparse: one archived input through the current parsers */
+/*
+ * reparse: the archived inputs through the current parsers, in one batch
+ * (store.h): until it commits, every report is as it was, and a kill at
+ * any moment changes nothing.  An input that now fails keeps its old
+ * reports; it is listed and recorded once its savepoint is rolled back.
+ */
+enum { REPARSE_MAX_WHY = 16 };
+
+struct reparse {
+	struct pipeline g;	/* first: the sink's ctx is &g */
+	struct err why[REPARSE_MAX_WHY];
+	unsigned n_why;
+};
+
+static void
+reparse_failure(void *ctx, const struct err *why)
+{
+	struct reparse *rp = ctx;
+
+	/* the database failed: the batch is lost, say it at once */
+	if (why->code == ERR_DB) {
+		pipeline_failure(&rp->g, why);
+		return;
+	}
+	if (rp->n_why < REPARSE_MAX_WHY)
+		rp->why[rp->n_why] = *why;
+	rp->n_why++;
+}
+
 static int
 reparse_one(void *ctx, int64_t id, const char *source, const void *data,
     size_t len, struct err *err)
 {
-	struct pipeline *g = ctx;
+	struct reparse *rp = ctx;
+	struct pipeline *g = &rp->g;
+	struct report_sink sink = g->sink;
 	struct store_unit u;
 	struct stream *s = NULL;
 	struct report_stats st;
 	struct err why;
 
-	(void)err;
 	memset(&u, 0, sizeof(u));
 	u.source = source;
 	u.archived_id = id;
 	g->inputs++;
+	rp->n_why = 0;
+	sink.on_failure = reparse_failure;
+	if (store_unit_begin(g->store, id, err) == -1)
+		return -1;
 	store_set_unit(g->store, &u);
 	/* stored gzip'd or as received: either way the content says what
 	 * it is */
 	stream_new_mem(&s, data, len, source);
-	if (report_parse(s, source, &g->cfg->limits, &g->sink, &st,
-	    &why) == -1)
-		pipeline_failure(g, &why);
-	g->reports += st.reports;
+	if (report_parse(s, source, &g->cfg->limits, &sink, &st, &why) == -1)
+		reparse_failure(rp, &why);
 	stream_free(s);
+	if (g->is_db_lost)
+		return -1;
+	if (store_unit_end(g->store, rp->n_why == 0, err) == -1)
+		return -1;
+	g->reports += rp->n_why == 0 ? st.reports : 0;
+	for (unsigned i = 0; i < rp->n_why && i < REPARSE_MAX_WHY; i++)
+		pipeline_failure(g, &rp->why[i]);
+	if (rp->n_why > REPARSE_MAX_WHY) {
+		g->failed += rp->n_why - REPARSE_MAX_WHY;
+		log_error("%s: %u more failures", source,
+		    rp->n_why - REPARSE_MAX_WHY);
+	}
 	pipeline_progress(g);
 	return g->is_db_lost ? -1 : 0;
 }
@@ -115,7 +158,8 @@ reparse_one(void *ctx, int64_t id, const char *source, const void *data,
 int
 cmd_reparse(int argc, char **argv, const struct config *cfg)
 {
-	struct pipeline g;
+	struct reparse rp;
+	struct pipeline *g = &rp.g;
 	struct err err;
 
 	if (argc > 1) {
@@ -125,13 +169,19 @@ cmd_reparse(int argc, char **argv, const struct config *cfg)
 		fprintf(is_help ? stdout : stderr, "usage: dmarcctl reparse\n");
 		return is_help ? EXIT_OK : EXIT_USAGE;
 	}
-	if (pipeline_init(&g, cfg, false) == -1)
+	memset(&rp, 0, sizeof(rp));
+	if (pipeline_init(g, cfg, false) == -1)
 		return EXIT_UNAVAILABLE;
-	if (store_clear_derived(g.store, &err) == -1 ||
-	    (store_each_raw(g.store, reparse_one, &g, &err) == -1 &&
-	    !g.is_db_lost)) {
-		g.db_err = err;
-		g.is_db_lost = true;
+	if (store_batch_begin(g->store, &err) == -1 ||
+	    store_clear_derived(g->store, &err) == -1 ||
+	    (store_each_raw(g->store, reparse_one, &rp, &err) == -1 &&
+	    !g->is_db_lost) ||
+	    (!g->is_db_lost && store_batch_end(g->store, true, &err) == -1)) {
+		if (!g->is_db_lost)
+			g->db_err = err;
+		g->is_db_lost = true;
 	}
-	return pipeline_finish(&g);
+	if (g->is_db_lost)
+		log_error("reparse rolled back: every report is as it was");
+	return pipeline_finish(g);
 }

@@ -7,6 +7,9 @@
 # under tests/fixtures/, so a rerun starts from what earlier runs found.
 # fuzz/<target>.dict, when present, is passed as the libFuzzer dictionary;
 # fuzz/make_seeds.sh regenerates the seeds.
+# fuzz_store stores what parses into PostgreSQL: DMARCCTL_FUZZ_DB names the
+# database (a conninfo); unset, a throwaway cluster is started for the run
+# (scripts/pg-rig.sh, in a temp dir, removed at the end).
 # Crashes, leaks, timeouts and out-of-memory inputs land in
 # build/fuzz-artifacts/<target>-*, the full output in
 # build/fuzz-logs/<target>.log.  One summary line per target; the exit
@@ -44,6 +47,7 @@ patterns() {
 	fuzz_json) echo '*.json' ;;
 	fuzz_decomp) echo '*' ;;
 	fuzz_mail) echo '*.eml *.mbox' ;;
+	fuzz_store) echo '*.xml *.json *.eml *.mbox *.gz *.zip' ;;
 	*) echo "run.sh: unknown target $1" >&2; return 1 ;;
 	esac
 }
@@ -86,9 +90,35 @@ verdict() {
 	elif grep -q 'runtime error:' "$1"; then echo ubsan
 	elif grep -q 'ERROR: AddressSanitizer' "$1"; then echo asan
 	elif grep -q 'sink contract broken' "$1"; then echo contract
+	elif grep -q 'the store refused' "$1"; then echo refused
 	else echo crash
 	fi
 }
+
+# a throwaway PostgreSQL cluster for fuzz_store, unless one is given
+pg_dir=
+# shellcheck disable=SC2317  # runs from the EXIT trap
+stop_pg() {
+	[ -z "$pg_dir" ] || { "$root/scripts/pg-rig.sh" destroy "$pg_dir/pg" && rmdir "$pg_dir"; } ||
+	    echo "run.sh: could not stop the cluster in $pg_dir" >&2
+}
+case " $* " in
+*" fuzz_store "*)
+	if [ -z "${DMARCCTL_FUZZ_DB:-}" ]; then
+		pg_dir=$(mktemp -d /tmp/dmarcctl-fuzz-pg.XXXXXX)
+		chmod 755 "$pg_dir"	# the server runs as postgres under root
+		trap stop_pg EXIT
+		trap 'exit 130' INT
+		trap 'exit 143' TERM
+		DMARCCTL_FUZZ_DB=$("$root/scripts/pg-rig.sh" start "$pg_dir/pg" \
+		    $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))) || {
+			echo "run.sh: cannot start PostgreSQL for fuzz_store" >&2
+			exit 1
+		}
+		export DMARCCTL_FUZZ_DB
+	fi
+	;;
+esac
 
 failed=0
 for t in "$@"; do
@@ -121,7 +151,7 @@ for t in "$@"; do
 	    "$(stat average_exec_per_sec "$log")" "${cov:-?}" "${ft:-?}" \
 	    "$(find "$corpus_root/$t" -type f | wc -l)" "$result"
 	if [ "$result" != ok ]; then
-		first='^==[0-9]+==ERROR|runtime error:|contract broken|ALARM'
+		first='^==[0-9]+==ERROR|runtime error:|contract broken|store refused|ALARM'
 		grep -m 1 -A 12 -E "$first" "$log" | sed 's/^/    /' >&2 ||
 		    true
 		sed -n 's/^.*Test unit written to /    reproducer: /p' \

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,18 +68,27 @@ struct store {
 	long long raw_id;	/* 0: not stored (yet) */
 
 	/* the report being loaded */
+	bool in_batch;		/* one transaction, savepoints inside */
+	long long old_max;	/* reparse: the last report before, or -1 */
+	struct store_stats unit_stats;	/* at store_unit_begin */
 	bool in_tx;
 	bool in_copy;
 	bool is_skip;		/* known duplicate: records are ignored */
 	long long report;	/* reports.id */
 	unsigned rec_no;
 	char begin[32];		/* the report's begin, for partitions */
-	struct sha256 content;
+	char domain[STORE_KEY_MAX + 1];	/* the report's domain, capped */
+	char org[STORE_KEY_MAX + 1];	/* its org_name, capped */
+	struct sha256 head;	/* the report's key fields: report_head */
+	struct sha256 rec_hash;	/* of the record (policy) being loaded */
+	unsigned char content[32];	/* sum of the records' hashes */
 	FILE *spool[SP_COUNT];
 	bool has_spool_rows[SP_COUNT];
 	struct buf row;
 	int ensured_month;	/* year * 12 + month of the last partitions */
 	bool has_stage;		/* the session's source_stage exists */
+	char stage_mark[24];	/* its rows of earlier reports in a batch */
+	long long stage_base;	/* the mark when it was last emptied */
 	/* the report's domain_daily counts */
 	int64_t day_counts[DC_COUNT];
 };
@@ -316,8 +326,12 @@ format_time(int64_t t, char *out, size_t n)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
+	/* the year in four digits at least: %Y writes year 900 as "900",
+	 * which PostgreSQL does not read as a year */
 	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	    (size_t)snprintf(out, n, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
+	    (long long)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec) >= n)
 		snprintf(out, n, "1970-01-01T00:00:00Z");
 }
 
@@ -622,11 +636,61 @@ rollback(struct store *s)
 		PQclear(PQgetResult(s->conn));
 		s->in_copy = false;
 	}
+	/* in a batch, the report's savepoint: the batch goes on */
 	if (s->in_tx)
-		PQclear(PQexec(s->conn, "ROLLBACK"));
+		PQclear(PQexec(s->conn, s->in_batch ? "ROLLBACK TO SAVEPOINT "
+		    "report; RELEASE SAVEPOINT report" : "ROLLBACK"));
 	s->in_tx = false;
 	/* a raw row inserted in this transaction is gone with it */
 	s->raw_id = s->unit.archived_id;
+}
+
+/*
+ * ON COMMIT DELETE ROWS empties the stage after each report; a batch
+ * commits once, and rows deleted in it would stay (dead, scanned) until
+ * then.  So each report reads its own rows, past the mark, and the stage
+ * is truncated now and then, between reports (a TRUNCATE per report
+ * costs more than it saves).
+ */
+static int
+stage_mark(struct store *s, struct err *err)
+{
+	PGresult *res = NULL;
+	long long n;
+
+	if (!s->has_stage)
+		return 0;
+	if (q(s, &res, err, "SELECT coalesce(max(n), 0) FROM source_stage", 0,
+	    NULL) == -1)
+		return -1;
+	n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	snprintf(s->stage_mark, sizeof(s->stage_mark), "%lld", n);
+	if (n - s->stage_base < 4096)
+		return 0;
+	s->stage_base = n;
+	return exec(s, "TRUNCATE source_stage", err);
+}
+
+/* a report's transaction, or its savepoint in a batch */
+static int
+tx_begin(struct store *s, struct err *err)
+{
+	if (exec(s, s->in_batch ? "SAVEPOINT report" : "BEGIN; "
+	    "SET LOCAL work_mem = '64MB'", err) == -1)
+		return -1;
+	s->in_tx = true;
+	return 0;
+}
+
+static int
+tx_commit(struct store *s, struct err *err)
+{
+	if (exec(s, s->in_batch ? "RELEASE SAVEPOINT report" : "COMMIT",
+	    err) == -1)
+		return -1;
+	s->in_tx = false;
+	return s->in_batch ? stage_mark(s, err) : 0;
 }
 
 static int
@@ -676,55 +740,193 @@ spool_row(struct store *s, enum spool sp, struct err *err)
 	return 0;
 }
 
-/* the report's key, as the advisory lock and the duplicate check see it */
-static void
-key_params(const struct report *r, char *begin, char *end,
-    const char *params[6])
+/* --- the report's key: short, whatever the reporter sent --- */
+
+size_t
+store_key_cap(const char *v)
 {
-	format_time(r->begin, begin, 32);
-	format_time(r->end, end, 32);
-	params[0] = r->domain;
-	params[1] = report_kind_name(r->kind);
-	params[2] = r->org_name ? r->org_name : "";
-	params[3] = r->report_id;
-	params[4] = begin;
-	params[5] = end;
+	size_t n = strlen(v);
+
+	if (n <= STORE_KEY_MAX)
+		return n;
+	/* back over the continuation bytes of a character cut in two */
+	for (n = STORE_KEY_MAX; n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80;
+	    n--)
+		;
+	return n;
+}
+
+/* v capped into out (STORE_KEY_MAX + 1 bytes) */
+static const char *
+key_cap(const char *v, char *out)
+{
+	size_t n = store_key_cap(v);
+
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return out;
+}
+
+/* a field as the key sees it: its length (4 bytes, big-endian), its bytes */
+static void
+key_len(struct sha256 *h, size_t n)
+{
+	unsigned char len[4] = { (unsigned char)(n >> 24),
+		(unsigned char)(n >> 16), (unsigned char)(n >> 8),
+		(unsigned char)n };
+
+	sha256_add(h, len, sizeof(len));
+}
+
+static void
+key_field(struct sha256 *h, const char *v)
+{
+	key_len(h, strlen(v));
+	sha256_add(h, v, strlen(v));
+}
+
+/* the reporter's name, ASCII case-folded: "Google.com" is google.com */
+static void
+key_folded(struct sha256 *h, const char *v)
+{
+	char chunk[256];
+	size_t n = strlen(v);
+
+	key_len(h, n);
+	while (n > 0) {
+		size_t k = n < sizeof(chunk) ? n : sizeof(chunk);
+
+		for (size_t i = 0; i < k; i++)
+			chunk[i] = v[i] >= 'A' && v[i] <= 'Z' ?
+			    (char)(v[i] - 'A' + 'a') : v[i];
+		sha256_add(h, chunk, k);
+		v += k;
+		n -= k;
+	}
+}
+
+/*
+ * What names a report apart from its records: kind, reporter (folded),
+ * report id, period and the full policy domain ("v2": reports stored
+ * before sql/007 carry a "v1" key).
+ */
+static void
+report_head(const struct report *r, const char *begin, const char *end,
+    struct sha256 *h)
+{
+	sha256_init(h);
+	key_field(h, "v2");
+	key_field(h, report_kind_name(r->kind));
+	key_folded(h, r->org_name ? r->org_name : "");
+	key_field(h, r->report_id ? r->report_id : "");
+	key_field(h, begin);
+	key_field(h, end);
+	key_field(h, r->domain ? r->domain : "");
+}
+
+/* the records' hash: a sum mod 2^256 of each one's, so order is no part */
+static void
+content_add(unsigned char sum[32], const unsigned char h[32])
+{
+	unsigned carry = 0;
+
+	for (int i = 31; i >= 0; i--) {
+		carry += (unsigned)sum[i] + h[i];
+		sum[i] = (unsigned char)carry;
+		carry >>= 8;
+	}
+}
+
+static void
+record_begin(struct store *s)
+{
+	sha256_init(&s->rec_hash);
+}
+
+static void
+record_done(struct store *s)
+{
+	unsigned char h[32];
+
+	sha256_done(&s->rec_hash, h);
+	content_add(s->content, h);
+}
+
+/* the unique key: the head, then the records' hash */
+static void
+report_key(const struct store *s, unsigned char out[32])
+{
+	struct sha256 h = s->head;
+
+	key_len(&h, 32);
+	sha256_add(&h, s->content, 32);
+	sha256_done(&h, out);
+}
+
+/* one loader per report head at a time: no race, no deadlock */
+static int
+lock_head(struct store *s, struct err *err)
+{
+	struct sha256 h = s->head;
+	unsigned char d[32];
+	char lock[24];
+	const char *params[1] = { lock };
+	uint64_t v = 0;
+
+	/* a batch holds the tables: loaders wait, and one lock per report
+	 * would fill the server's lock table */
+	if (s->in_batch)
+		return 0;
+	sha256_done(&h, d);
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | d[i];
+	snprintf(lock, sizeof(lock), "%lld", (long long)v);
+	return q(s, NULL, err, "SELECT pg_advisory_xact_lock($1::bigint)", 1,
+	    params);
 }
 
 /* the same bytes already gave this report: nothing to load again */
 static int
-is_known(struct store *s, const char *const key[6], bool *out,
-    struct err *err)
+is_known(struct store *s, const struct report *r, const char *begin,
+    const char *end, bool *out, struct err *err)
 {
-	const char *params[7];
-	int lens[7] = { 0 }, formats[7] = { 0 };
+	const char *params[8] = { (const char *)s->unit.sha256, s->domain,
+		r->domain, report_kind_name(r->kind),
+		r->org_name ? r->org_name : "", r->report_id, begin, end };
+	int lens[8] = { 32 }, formats[8] = { 1 };
 
 	*out = false;
 	/* the hash of the original is known when it is held or archived */
 	if (s->unit.data == NULL && s->unit.archived_id == 0)
 		return 0;
-	memcpy(params, key, 6 * sizeof(*params));
-	params[6] = (const char *)s->unit.sha256;
-	lens[6] = 32;
-	formats[6] = 1;
+	/* the raw row by its index, then its few reports: never a scan */
 	return q_exists(s, out, err, "SELECT 1 FROM reports r JOIN raw_inputs "
-	    "w ON w.id = r.raw_id WHERE r.domain = $1 AND r.kind = $2 AND "
-	    "r.org_name = $3 AND r.report_id = $4 AND r.begin_at = $5 AND "
-	    "r.end_at = $6 AND w.sha256 = $7", 7, params, lens, formats);
+	    "w ON w.id = r.raw_id WHERE w.sha256 = $1 AND r.domain = $2 AND "
+	    "coalesce(r.domain_full, r.domain) = $3 AND r.kind = $4 AND "
+	    "translate(r.org_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+	    "'abcdefghijklmnopqrstuvwxyz') = translate($5, "
+	    "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') AND "
+	    "r.report_id = $6 AND r.begin_at = $7 AND r.end_at = $8", 8,
+	    params, lens, formats);
 }
 
 static int
-insert_report(struct store *s, const struct report *r,
-    const char *const key[6], struct err *err)
+insert_report(struct store *s, const struct report *r, const char *begin,
+    const char *end, struct err *err)
 {
 	const struct report_policy *p = &r->policy;
 	char pct[16], raw[32];
-	const char *params[22];
+	const char *params[23];
 	PGresult *res = NULL;
 
 	snprintf(pct, sizeof(pct), "%d", p->pct);
 	snprintf(raw, sizeof(raw), "%lld", s->raw_id);
-	memcpy(params, key, 6 * sizeof(*params));
+	params[0] = s->domain;
+	params[1] = report_kind_name(r->kind);
+	params[2] = r->org_name ? r->org_name : "";
+	params[3] = r->report_id;
+	params[4] = begin;
+	params[5] = end;
 	params[6] = r->email;
 	params[7] = r->extra_contact_info;
 	params[8] = p->p;
@@ -741,13 +943,16 @@ insert_report(struct store *s, const struct report *r,
 	params[19] = r->generator;
 	params[20] = s->raw_id != 0 ? raw : NULL;
 	params[21] = r->location;
+	/* the whole domain, when the keyed column holds a part of it */
+	params[22] = r->domain != NULL && strcmp(s->domain, r->domain) != 0 ?
+	    r->domain : NULL;
 	if (q(s, &res, err, "INSERT INTO reports (domain, kind, org_name, "
 	    "report_id, begin_at, end_at, email, extra_contact_info, p, sp, np, "
 	    "pct, fo, adkim, aspf, testing, discovery_method, version, xmlns, "
-	    "generator, raw_id, location, content_sha256, records, messages) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-	    "$14, $15, $16, $17, $18, $19, $20, $21, $22, '\\x', 0, 0) "
-	    "RETURNING id", 22, params) == -1)
+	    "generator, raw_id, location, domain_full, content_sha256, "
+	    "records, messages) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+	    "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, "
+	    "$23, '\\x', 0, 0) RETURNING id", 23, params) == -1)
 		return -1;
 	s->report = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
@@ -808,8 +1013,8 @@ ensure_stage(struct store *s, struct err *err)
 	    "dmarc_pass bigint, dkim_aligned bigint, spf_aligned bigint, "
 	    "dkim_foreign bigint, spf_foreign bigint, dkim_missing bigint, "
 	    "own_dkim_broken bigint, overridden bigint, disagree bigint, "
-	    "foreign_dkim text, foreign_spf text) ON COMMIT DELETE ROWS",
-	    err) == -1)
+	    "foreign_dkim text, foreign_spf text, n bigserial) ON COMMIT "
+	    "DELETE ROWS", err) == -1)
 		return -1;
 	s->has_stage = true;
 	return 0;
@@ -819,33 +1024,32 @@ static int
 on_header(void *ctx, const struct report *r, struct err *err)
 {
 	struct store *s = ctx;
-	char begin[32], end[32], lock[1200];
-	const char *key[6], *lockp[1] = { lock };
+	char begin[32], end[32];
 	bool is_dup;
 
-	key_params(r, begin, end, key);
+	format_time(r->begin, begin, sizeof(begin));
+	format_time(r->end, end, sizeof(end));
 	snprintf(s->begin, sizeof(s->begin), "%s", begin);
+	key_cap(r->domain ? r->domain : "", s->domain);
+	key_cap(r->org_name ? r->org_name : "", s->org);
+	report_head(r, begin, end, &s->head);
 	s->is_skip = false;
 	s->rec_no = 0;
 	memset(s->day_counts, 0, sizeof(s->day_counts));
-	sha256_init(&s->content);
+	memset(s->content, 0, sizeof(s->content));
 	if ((r->kind == REPORT_DMARC && ensure_stage(s, err) == -1) ||
 	    ensure_partitions(s, r->begin, err) == -1 ||
-	    spool_reset(s, err) == -1 || exec(s, "BEGIN; "
-	    "SET LOCAL work_mem = '64MB'", err) == -1)
+	    spool_reset(s, err) == -1 || tx_begin(s, err) == -1)
 		return -1;
-	s->in_tx = true;
-	/* one loader per report key at a time: no race, no deadlock */
-	snprintf(lock, sizeof(lock), "%s|%s|%s|%s|%s|%s", key[0], key[1],
-	    key[2], key[3], key[4], key[5]);
-	if (q(s, NULL, err, "SELECT pg_advisory_xact_lock(hashtextextended("
-	    "$1, 0))", 1, lockp) == -1 || is_known(s, key, &is_dup, err) == -1)
+	if (lock_head(s, err) == -1 ||
+	    is_known(s, r, begin, end, &is_dup, err) == -1)
 		goto fail;
 	if (is_dup) {
 		s->is_skip = true;	/* a rerun: skip the work */
 		return 0;
 	}
-	if (store_raw(s, err) == -1 || insert_report(s, r, key, err) == -1 ||
+	if (store_raw(s, err) == -1 ||
+	    insert_report(s, r, begin, end, err) == -1 ||
 	    start_copy(s, r->kind == REPORT_DMARC ? "COPY records (domain, "
 	    "report, rec_no, begin_at, source_ip, source_text, count, "
 	    "disposition, dkim, spf, header_from, envelope_from, envelope_to, "
@@ -868,8 +1072,9 @@ row_start(struct store *s, const struct report *r, unsigned no,
 	int n = snprintf(place, sizeof(place), "%lld\t%u\t%s\t", s->report,
 	    no, s->begin);
 
+	(void)r;
 	buf_reset(&s->row);
-	if (copy_field(&s->row, r->domain, false, err) == -1)
+	if (copy_field(&s->row, s->domain, false, err) == -1)
 		return -1;
 	return buf_add(&s->row, place, (size_t)n, err);
 }
@@ -878,7 +1083,7 @@ row_start(struct store *s, const struct report *r, unsigned no,
 static void
 hash_row(struct store *s, size_t content_from)
 {
-	sha256_add(&s->content, s->row.data + content_from,
+	sha256_add(&s->rec_hash, s->row.data + content_from,
 	    s->row.len - content_from);
 }
 
@@ -895,7 +1100,7 @@ child_row(struct store *s, const struct report *r, enum spool sp,
 	for (size_t i = 0; i < n; i++)
 		if (copy_field(&s->row, fields[i], i + 1 == n, err) == -1)
 			return -1;
-	sha256_add(&s->content, &sp, sizeof(sp));
+	sha256_add(&s->rec_hash, &sp, sizeof(sp));
 	hash_row(s, from);
 	return spool_row(s, sp, err);
 }
@@ -999,11 +1204,15 @@ analysis_load(struct store *s, const struct report *r, struct err *err)
 {
 	char day[16], num[DC_COUNT][24];
 	const char *params[3 + DC_COUNT];
+	const char *mark = *s->stage_mark != '\0' ? s->stage_mark : "0";
 
-	snprintf(day, sizeof(day), "%.10s", s->begin);
-	params[0] = r->domain;
+	/* the date part: up to the T, whatever the year's length */
+	snprintf(day, sizeof(day), "%.*s", (int)strcspn(s->begin, "T"),
+	    s->begin);
+	(void)r;
+	params[0] = s->domain;
 	params[1] = day;
-	params[2] = r->org_name != NULL ? r->org_name : "";
+	params[2] = s->org;
 	for (int i = 0; i < DC_COUNT; i++) {
 		snprintf(num[i], sizeof(num[i]), "%lld",
 		    (long long)s->day_counts[i]);
@@ -1041,9 +1250,9 @@ analysis_load(struct store *s, const struct report *r, struct err *err)
 	    "dmarcctl_clamp(sum(dkim_missing)), "
 	    "dmarcctl_clamp(sum(own_dkim_broken)), "
 	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
-	    "max(foreign_dkim), max(foreign_spf) FROM source_stage GROUP BY "
-	    "source ORDER BY source ON CONFLICT (domain, day, source) DO "
-	    "UPDATE SET messages = dmarcctl_add(t.messages, "
+	    "max(foreign_dkim), max(foreign_spf) FROM source_stage WHERE n > $3 "
+	    "GROUP BY source ORDER BY source ON CONFLICT (domain, day, source) "
+	    "DO UPDATE SET messages = dmarcctl_add(t.messages, "
 	    "EXCLUDED.messages), dmarc_pass = dmarcctl_add(t.dmarc_pass, "
 	    "EXCLUDED.dmarc_pass), dkim_aligned = "
 	    "dmarcctl_add(t.dkim_aligned, EXCLUDED.dkim_aligned), spf_aligned "
@@ -1057,8 +1266,8 @@ analysis_load(struct store *s, const struct report *r, struct err *err)
 	    "dmarcctl_add(t.overridden, EXCLUDED.overridden), disagree = "
 	    "dmarcctl_add(t.disagree, EXCLUDED.disagree), foreign_dkim = "
 	    "greatest(t.foreign_dkim, EXCLUDED.foreign_dkim), foreign_spf = "
-	    "greatest(t.foreign_spf, EXCLUDED.foreign_spf)", 2,
-	    params);
+	    "greatest(t.foreign_spf, EXCLUDED.foreign_spf)", 3,
+	    (const char *const[]){ params[0], params[1], mark });
 }
 
 static int
@@ -1072,6 +1281,7 @@ on_dmarc_record(void *ctx, const struct report *r,
 	if (s->is_skip)
 		return 0;
 	s->rec_no++;
+	record_begin(s);
 	if (row_start(s, r, s->rec_no, err) == -1)
 		return -1;
 	from = s->row.len;
@@ -1094,6 +1304,7 @@ on_dmarc_record(void *ctx, const struct report *r,
 	buf_reset(&s->row);
 	if (spool_children(s, r, rec, err) == -1)
 		return -1;
+	record_done(s);
 	return analysis_row(s, r, rec, err);
 }
 
@@ -1107,6 +1318,7 @@ on_tls_policy(void *ctx, const struct report *r, const struct tls_policy *p,
 	if (s->is_skip)
 		return 0;
 	s->rec_no++;
+	record_begin(s);
 	if (row_start(s, r, s->rec_no, err) == -1)
 		return -1;
 	from = s->row.len;
@@ -1148,6 +1360,7 @@ on_tls_policy(void *ctx, const struct report *r, const struct tls_policy *p,
 		if (child_row(s, r, SP_TLS_FAILURES, fields, 8, err) == -1)
 			return -1;
 	}
+	record_done(s);
 	return 0;
 }
 
@@ -1173,51 +1386,44 @@ copy_spool(struct store *s, enum spool sp, struct err *err)
 	return end_copy(s, err);
 }
 
+/* the same report from other bytes: records in another order, say */
 static int
-is_content_known(struct store *s, const struct report *r,
-    const unsigned char hash[32], bool *out, struct err *err)
+is_content_known(struct store *s, const unsigned char key[32], bool *out,
+    struct err *err)
 {
-	char begin[32], end[32], id[32];
-	const char *params[8];
-	int lens[8] = { 0 }, formats[8] = { 0 };
+	char id[32];
+	const char *params[3] = { s->domain, (const char *)key, id };
+	int lens[3] = { 0, 32, 0 }, formats[3] = { 0, 1, 0 };
 
-	key_params(r, begin, end, params);
-	params[6] = (const char *)hash;
-	lens[6] = 32;
-	formats[6] = 1;
 	snprintf(id, sizeof(id), "%lld", s->report);
-	params[7] = id;
 	return q_exists(s, out, err, "SELECT 1 FROM reports WHERE domain = $1 "
-	    "AND kind = $2 AND org_name = $3 AND report_id = $4 AND "
-	    "begin_at = $5 AND end_at = $6 AND content_sha256 = $7 AND "
-	    "id <> $8", 8, params, lens, formats);
+	    "AND report_key = $2 AND id <> $3", 3, params, lens, formats);
 }
 
 static int
 finish_report(struct store *s, const struct report *r,
-    const unsigned char hash[32], struct err *err)
+    const unsigned char key[32], struct err *err)
 {
 	char id[32], records[32], messages[32];
-	const char *params[8];
-	int lens[8] = { 0 }, formats[8] = { 0 };
+	const char *params[9];
+	int lens[9] = { 0 }, formats[9] = { 0 };
 	struct buf notes;
 	int ret;
 
 	snprintf(id, sizeof(id), "%lld", s->report);
-	snprintf(records, sizeof(records), "%llu",
-	    (unsigned long long)r->records);
-	/* a column of counts saturates as the rollups do (sql/008) */
-	snprintf(messages, sizeof(messages), "%llu",
-	    (unsigned long long)(r->messages > INT64_MAX ? INT64_MAX :
-	    r->messages));
+	/* the totals are unsigned sums, the columns bigint: they saturate */
+	snprintf(records, sizeof(records), "%llu", (unsigned long long)
+	    (r->records > INT64_MAX ? INT64_MAX : r->records));
+	snprintf(messages, sizeof(messages), "%llu", (unsigned long long)
+	    (r->messages > INT64_MAX ? INT64_MAX : r->messages));
 	buf_init(&notes, 1u << 20);
 	if (array_literal(&notes, r->notes, r->n_notes, err) == -1) {
 		buf_release(&notes);
 		return -1;
 	}
-	params[0] = r->domain;
+	params[0] = s->domain;
 	params[1] = id;
-	params[2] = (const char *)hash;
+	params[2] = (const char *)s->content;
 	lens[2] = 32;
 	formats[2] = 1;
 	params[3] = records;
@@ -1225,10 +1431,13 @@ finish_report(struct store *s, const struct report *r,
 	params[5] = buf_str(&notes);
 	params[6] = r->error;
 	params[7] = r->is_rfc9990 ? "t" : "f";
+	params[8] = (const char *)key;
+	lens[8] = 32;
+	formats[8] = 1;
 	ret = q_bin(s, NULL, err, "UPDATE reports SET content_sha256 = $3, "
 	    "records = $4, messages = $5, notes = $6, error = $7, "
-	    "is_rfc9990 = $8 WHERE domain = $1 AND id = $2", 8, params, lens,
-	    formats);
+	    "is_rfc9990 = $8, report_key = $9 WHERE domain = $1 AND id = $2",
+	    9, params, lens, formats);
 	buf_release(&notes);
 	return ret;
 }
@@ -1241,17 +1450,19 @@ finish_report(struct store *s, const struct report *r,
  */
 static const char *const tls_rollup[] = {
 	"INSERT INTO tls_daily AS t (domain, day, org_name, policy_type, "
-	"successful, failed) SELECT coalesce(policy_domain, $1), $5::date, $4, "
-	"policy_type, dmarcctl_clamp(sum(successful)), "
-	"dmarcctl_clamp(sum(failed)) FROM tls_policies WHERE "
+	"successful, failed) SELECT coalesce(dmarcctl_cap(policy_domain), $1), "
+	"$5::date, $4, dmarcctl_cap(policy_type), "
+	"dmarcctl_clamp(sum(successful)), dmarcctl_clamp(sum(failed)) "
+	"FROM tls_policies WHERE "
 	"domain = $1 AND report = $2 AND begin_at = $3 GROUP BY 1, 4 "
 	"ORDER BY 1, 4 ON CONFLICT "
 	"(domain, day, org_name, policy_type) DO UPDATE SET successful = "
 	"dmarcctl_add(t.successful, EXCLUDED.successful), failed = "
 	"dmarcctl_add(t.failed, EXCLUDED.failed)",
 	"INSERT INTO tls_daily_failures AS t (domain, day, org_name, "
-	"result_type, mx, sessions) SELECT coalesce(p.policy_domain, $1), "
-	"$5::date, $4, f.result_type, coalesce(f.receiving_mx_hostname, ''), "
+	"result_type, mx, sessions) SELECT coalesce(dmarcctl_cap("
+	"p.policy_domain), $1), $5::date, $4, dmarcctl_cap(f.result_type), "
+	"dmarcctl_cap(coalesce(f.receiving_mx_hostname, '')), "
 	"dmarcctl_clamp(sum(f.failed_session_count)) FROM tls_failures f "
 	"JOIN tls_policies p "
 	"ON p.domain = f.domain AND p.report = f.report AND p.pol_no = "
@@ -1265,11 +1476,13 @@ static int
 tls_rollup_load(struct store *s, const struct report *r, struct err *err)
 {
 	char id[32], day[16];
-	const char *params[5] = { r->domain, id, s->begin,
-		r->org_name ? r->org_name : "", day };
+	const char *params[5] = { s->domain, id, s->begin, s->org, day };
 
+	(void)r;
 	snprintf(id, sizeof(id), "%lld", s->report);
-	snprintf(day, sizeof(day), "%.10s", s->begin);
+	/* the date part: up to the T, whatever the year's length */
+	snprintf(day, sizeof(day), "%.*s", (int)strcspn(s->begin, "T"),
+	    s->begin);
 	for (size_t i = 0; i < sizeof(tls_rollup) / sizeof(tls_rollup[0]); i++)
 		if (q(s, NULL, err, tls_rollup[i], 5, params) == -1)
 			return -1;
@@ -1280,7 +1493,7 @@ static int
 on_end(void *ctx, const struct report *r, struct err *err)
 {
 	struct store *s = ctx;
-	unsigned char hash[32];
+	unsigned char key[32];
 	bool is_dup;
 
 	if (s->is_skip) {
@@ -1293,20 +1506,19 @@ on_end(void *ctx, const struct report *r, struct err *err)
 	for (int i = 0; i < SP_COUNT; i++)
 		if (copy_spool(s, (enum spool)i, err) == -1)
 			goto fail;
-	sha256_done(&s->content, hash);
-	if (is_content_known(s, r, hash, &is_dup, err) == -1)
+	report_key(s, key);
+	if (is_content_known(s, key, &is_dup, err) == -1)
 		goto fail;
 	if (is_dup) {
 		rollback(s);
 		s->stats.reports_duplicate++;
 		return 0;
 	}
-	if (finish_report(s, r, hash, err) == -1 ||
+	if (finish_report(s, r, key, err) == -1 ||
 	    (r->kind == REPORT_TLSRPT && tls_rollup_load(s, r, err) == -1) ||
 	    (r->kind == REPORT_DMARC && analysis_load(s, r, err) == -1) ||
-	    exec(s, "COMMIT", err) == -1)
+	    tx_commit(s, err) == -1)
 		goto fail;
-	s->in_tx = false;
 	s->stats.reports_new++;
 	s->stats.records += r->records;
 	return 0;
@@ -1348,9 +1560,8 @@ error_row(struct store *s, const char *source, const char *code,
 	char raw[32];
 	const char *params[4] = { source, code, cause, raw };
 
-	if (exec(s, "BEGIN", err) == -1)
+	if (tx_begin(s, err) == -1)
 		return -1;
-	s->in_tx = true;
 	if (store_raw(s, err) == -1)
 		goto fail;
 	snprintf(raw, sizeof(raw), "%lld", s->raw_id);
@@ -1358,11 +1569,11 @@ error_row(struct store *s, const char *source, const char *code,
 		params[3] = NULL;
 	/* a rerun over the same input says it again: keep one row */
 	if (q(s, NULL, err, "INSERT INTO ingest_errors (source, code, cause, "
-	    "raw_id) VALUES ($1, $2, $3, $4) ON CONFLICT (source, location, "
-	    "cause) DO UPDATE SET at = now(), raw_id = EXCLUDED.raw_id", 4,
-	    params) == -1 || exec(s, "COMMIT", err) == -1)
+	    "raw_id) VALUES ($1, $2, $3, $4) ON CONFLICT (md5(source), "
+	    "md5(location), md5(cause)) DO UPDATE SET at = now(), raw_id = "
+	    "EXCLUDED.raw_id", 4,
+	    params) == -1 || tx_commit(s, err) == -1)
 		goto fail;
-	s->in_tx = false;
 	return 0;
 fail:
 	rollback(s);
@@ -1442,65 +1653,6 @@ store_try_lock(struct store *s, const char *name, struct err *err)
 		return -1;
 	ret = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	return ret;
-}
-
-int
-store_clear_derived(struct store *s, struct err *err)
-{
-	return exec(s, "TRUNCATE reports, records, record_reasons, "
-	    "dkim_results, spf_results, tls_policies, tls_failures, "
-	    "tls_daily, tls_daily_failures, domain_daily, source_daily, "
-	    "ingest_errors", err);
-}
-
-int
-store_each_raw(struct store *s, store_raw_fn fn, void *ctx, struct err *err)
-{
-	PGresult *ids = NULL;
-	int ret = -1;
-
-	/* ids first, then one row at a time: the archive may be large */
-	if (q(s, &ids, err, "SELECT id FROM raw_inputs ORDER BY id", 0,
-	    NULL) == -1)
-		return -1;
-	for (int i = 0; i < PQntuples(ids); i++) {
-		const char *params[1] = { PQgetvalue(ids, i, 0) };
-		PGresult *res = PQexecParams(s->conn, "SELECT id, source, "
-		    "content FROM raw_inputs WHERE id = $1", 1, NULL, params,
-		    NULL, NULL, 1);
-		int r;
-
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			db_error(s, err, "database", res);
-			PQclear(res);
-			goto out;
-		}
-		if (PQntuples(res) == 0) {
-			PQclear(res);
-			continue;
-		}
-		{
-			/* binary results: the id is 8 bytes, big-endian */
-			const unsigned char *b = (const unsigned char *)
-			    PQgetvalue(res, 0, 0);
-			int64_t id = 0;
-			char *source = xstrndup(PQgetvalue(res, 0, 1),
-			    (size_t)PQgetlength(res, 0, 1));
-
-			for (int k = 0; k < 8; k++)
-				id = id << 8 | b[k];
-			r = fn(ctx, id, source, PQgetvalue(res, 0, 2),
-			    (size_t)PQgetlength(res, 0, 2), err);
-			free(source);
-		}
-		PQclear(res);
-		if (r == -1)
-			goto out;
-	}
-	ret = 0;
-out:
-	PQclear(ids);
 	return ret;
 }
 
@@ -1585,4 +1737,362 @@ fail:
 out:
 	buf_release(&tail);
 	return ret;
+}
+
+/* --- batches: many reports in one transaction (reparse) --- */
+
+/* what reparse rebuilds; a batch locks it against concurrent loaders */
+static const char lock_derived[] = "LOCK TABLE reports, records, "
+    "record_reasons, dkim_results, spf_results, tls_policies, tls_failures, "
+    "tls_daily, tls_daily_failures, domain_daily, source_daily, "
+    "ingest_errors IN SHARE ROW EXCLUSIVE MODE";
+
+int
+store_batch_begin(struct store *s, struct err *err)
+{
+	assert(!s->in_batch && !s->in_tx);
+	/* the stage outlives reports: made before the transaction */
+	if (ensure_stage(s, err) == -1 || exec(s, "BEGIN; SET LOCAL "
+	    "work_mem = '64MB'", err) == -1)
+		return -1;
+	s->in_batch = true;
+	s->old_max = -1;
+	if (exec(s, lock_derived, err) == -1) {
+		store_batch_end(s, false, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_clear_derived(struct store *s, struct err *err)
+{
+	PGresult *res = NULL;
+
+	assert(s->in_batch);
+	/* reports up to here are the old ones: each goes when its input is
+	 * parsed again (store_unit_begin) */
+	if (q(s, &res, err, "SELECT coalesce(max(id), 0) FROM reports", 0,
+	    NULL) == -1)
+		return -1;
+	s->old_max = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return exec(s, "DELETE FROM domain_daily; DELETE FROM source_daily; "
+	    "DELETE FROM tls_daily; DELETE FROM tls_daily_failures; "
+	    "DELETE FROM ingest_errors WHERE raw_id IS NOT NULL", err);
+}
+
+int
+store_unit_begin(struct store *s, int64_t raw_id, struct err *err)
+{
+	char id[32];
+	const char *params[1] = { id };
+
+	assert(s->in_batch);
+	s->unit_stats = s->stats;
+	snprintf(id, sizeof(id), "%lld", (long long)raw_id);
+	if (exec(s, "SAVEPOINT unit", err) == -1)
+		return -1;
+	/* the children go in one sweep at the end (store_batch_end) */
+	return s->old_max < 0 ? 0 : q(s, NULL, err, "DELETE FROM reports "
+	    "WHERE raw_id = $1", 1, params);
+}
+
+int
+store_unit_end(struct store *s, bool is_kept, struct err *err)
+{
+	assert(s->in_batch && !s->in_tx);
+	if (is_kept)
+		return exec(s, "RELEASE SAVEPOINT unit", err);
+	s->stats = s->unit_stats;
+	return exec(s, "ROLLBACK TO SAVEPOINT unit; RELEASE SAVEPOINT unit",
+	    err);
+}
+
+/* the rows of a kept report's children, walked along with its records */
+struct kept_children {
+	PGresult *res;
+	int row;
+};
+
+static int
+kept_fetch(struct store *s, struct kept_children *c, const char *sql,
+    const char *const params[3], struct err *err)
+{
+	c->row = 0;
+	return q(s, &c->res, err, sql, 3, params);
+}
+
+static const char *
+kept_value(const struct kept_children *c, int row, int col)
+{
+	return PQgetisnull(c->res, row, col) ? NULL :
+	    PQgetvalue(c->res, row, col);
+}
+
+/* how many rows from c->row on belong to record rec_no */
+static size_t
+kept_rows(struct kept_children *c, long rec_no)
+{
+	int from = c->row;
+
+	while (c->row < PQntuples(c->res) &&
+	    strtol(PQgetvalue(c->res, c->row, 0), NULL, 10) == rec_no)
+		c->row++;
+	return (size_t)(c->row - from);
+}
+
+static const char *const kept_sql[] = {
+	"SELECT rec_no, CASE WHEN source_ip IS NULL THEN source_text ELSE "
+	"host(source_ip) END, source_ip IS NOT NULL, family(source_ip), count, "
+	"disposition, dkim, spf, header_from, envelope_from, envelope_to, "
+	"flags FROM records WHERE domain = $1 AND report = $2 AND begin_at = "
+	"$3 ORDER BY rec_no",
+	"SELECT rec_no, type, comment FROM record_reasons WHERE domain = $1 "
+	"AND report = $2 AND begin_at = $3 ORDER BY rec_no, ctid",
+	"SELECT rec_no, dkim_domain, selector, result, human_result FROM "
+	"dkim_results WHERE domain = $1 AND report = $2 AND begin_at = $3 "
+	"ORDER BY rec_no, ctid",
+	"SELECT rec_no, spf_domain, scope, result, human_result FROM "
+	"spf_results WHERE domain = $1 AND report = $2 AND begin_at = $3 "
+	"ORDER BY rec_no, ctid",
+};
+
+/* one record of a kept report, as the parser gave it, into the rollups */
+static int
+kept_record(struct store *s, const struct report *r,
+    struct kept_children c[4], int i, struct err *err)
+{
+	struct dmarc_record rec;
+	long rec_no = strtol(PQgetvalue(c[0].res, i, 0), NULL, 10);
+	int from[3] = { c[1].row, c[2].row, c[3].row };
+	size_t n[3];
+	struct dmarc_reason *why = NULL;
+	struct dmarc_dkim *dkim = NULL;
+	struct dmarc_spf *spf = NULL;
+	int ret;
+
+	memset(&rec, 0, sizeof(rec));
+	for (int k = 0; k < 3; k++)
+		n[k] = kept_rows(&c[k + 1], rec_no);
+	why = xcalloc(n[0] + 1, sizeof(*why));
+	dkim = xcalloc(n[1] + 1, sizeof(*dkim));
+	spf = xcalloc(n[2] + 1, sizeof(*spf));
+	for (size_t j = 0; j < n[0]; j++) {
+		int row = from[0] + (int)j;
+
+		why[j] = (struct dmarc_reason){ kept_value(&c[1], row, 1),
+			kept_value(&c[1], row, 2) };
+	}
+	for (size_t j = 0; j < n[1]; j++) {
+		int row = from[1] + (int)j;
+
+		dkim[j] = (struct dmarc_dkim){ kept_value(&c[2], row, 1),
+			kept_value(&c[2], row, 2), kept_value(&c[2], row, 3),
+			kept_value(&c[2], row, 4) };
+	}
+	for (size_t j = 0; j < n[2]; j++) {
+		int row = from[2] + (int)j;
+
+		spf[j] = (struct dmarc_spf){ kept_value(&c[3], row, 1),
+			kept_value(&c[3], row, 2), kept_value(&c[3], row, 3),
+			kept_value(&c[3], row, 4) };
+	}
+	rec.source_ip = kept_value(&c[0], i, 1);
+	rec.ip_family = strcmp(PQgetvalue(c[0].res, i, 2), "t") != 0 ? 0 :
+	    strtol(PQgetvalue(c[0].res, i, 3), NULL, 10) == 6 ? 6 : 4;
+	rec.count = strtoll(PQgetvalue(c[0].res, i, 4), NULL, 10);
+	rec.disposition = kept_value(&c[0], i, 5);
+	rec.dkim = kept_value(&c[0], i, 6);
+	rec.spf = kept_value(&c[0], i, 7);
+	rec.header_from = kept_value(&c[0], i, 8);
+	rec.envelope_from = kept_value(&c[0], i, 9);
+	rec.envelope_to = kept_value(&c[0], i, 10);
+	rec.flags = (unsigned)strtoul(PQgetvalue(c[0].res, i, 11), NULL, 10);
+	rec.reasons = why;
+	rec.n_reasons = n[0];
+	rec.dkim_results = dkim;
+	rec.n_dkim = n[1];
+	rec.spf_results = spf;
+	rec.n_spf = n[2];
+	ret = analysis_row(s, r, &rec, err);
+	free(why);
+	free(dkim);
+	free(spf);
+	return ret;
+}
+
+/* a DMARC report kept as it was: its rollups again, from its rows */
+static int
+kept_dmarc(struct store *s, const struct report *r, struct err *err)
+{
+	const char *params[3] = { s->domain, NULL, s->begin };
+	char id[32];
+	struct kept_children c[4];
+	int ret = -1;
+
+	memset(c, 0, sizeof(c));
+	snprintf(id, sizeof(id), "%lld", s->report);
+	params[1] = id;
+	memset(s->day_counts, 0, sizeof(s->day_counts));
+	if (spool_reset(s, err) == -1)
+		return -1;
+	for (int k = 0; k < 4; k++)
+		if (kept_fetch(s, &c[k], kept_sql[k], params, err) == -1)
+			goto out;
+	for (int i = 0; i < PQntuples(c[0].res); i++)
+		if (kept_record(s, r, c, i, err) == -1)
+			goto out;
+	if (copy_spool(s, SP_SOURCE, err) == -1 ||
+	    analysis_load(s, r, err) == -1 || stage_mark(s, err) == -1)
+		goto out;
+	ret = 0;
+out:
+	for (int k = 0; k < 4; k++)
+		PQclear(c[k].res);
+	return ret;
+}
+
+/* one kept report (a row of kept_reports' query) into the rollups */
+static int
+kept_report(struct store *s, PGresult *res, int i, struct err *err)
+{
+	struct report r;
+
+	memset(&r, 0, sizeof(r));
+	s->report = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	key_cap(PQgetvalue(res, i, 1), s->domain);
+	key_cap(PQgetvalue(res, i, 4), s->org);
+	snprintf(s->begin, sizeof(s->begin), "%s", PQgetvalue(res, i, 5));
+	r.kind = strcmp(PQgetvalue(res, i, 3), "dmarc") == 0 ? REPORT_DMARC :
+	    REPORT_TLSRPT;
+	r.domain = PQgetvalue(res, i, 2);
+	r.org_name = PQgetvalue(res, i, 4);
+	r.policy.adkim = PQgetisnull(res, i, 6) ? NULL : PQgetvalue(res, i, 6);
+	r.policy.aspf = PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7);
+	r.policy.p = PQgetisnull(res, i, 8) ? NULL : PQgetvalue(res, i, 8);
+	r.policy.pct = -1;
+	if (r.kind == REPORT_TLSRPT)
+		return tls_rollup_load(s, &r, err);
+	return kept_dmarc(s, &r, err);
+}
+
+/* the rollups of the old reports that stay (their input failed, or they
+ * have none), a page of reports at a time */
+static int
+kept_rollups(struct store *s, struct err *err)
+{
+	char after[32] = "0", upto[32];
+	const char *params[2] = { after, upto };
+
+	snprintf(upto, sizeof(upto), "%lld", s->old_max);
+	for (;;) {
+		PGresult *res = NULL;
+		int n;
+
+		if (q(s, &res, err, "SELECT id, domain, coalesce(domain_full, "
+		    "domain), kind, org_name, to_char(begin_at AT TIME ZONE "
+		    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), adkim, aspf, p "
+		    "FROM reports WHERE id > $1 AND id <= $2 ORDER BY id "
+		    "LIMIT 256", 2, params) == -1)
+			return -1;
+		n = PQntuples(res);
+		for (int i = 0; i < n; i++)
+			if (kept_report(s, res, i, err) == -1) {
+				PQclear(res);
+				return -1;
+			}
+		if (n > 0)
+			snprintf(after, sizeof(after), "%s",
+			    PQgetvalue(res, n - 1, 0));
+		PQclear(res);
+		if (n < 256)
+			return 0;
+	}
+}
+
+/* the rows of the reports that went, in one pass per table */
+static const char *const sweep_children[] = {
+	"records", "record_reasons", "dkim_results", "spf_results",
+	"tls_policies", "tls_failures",
+};
+
+static int
+sweep(struct store *s, struct err *err)
+{
+	char sql[256], upto[32];
+	const char *params[1] = { upto };
+
+	snprintf(upto, sizeof(upto), "%lld", s->old_max);
+	for (size_t i = 0; i < sizeof(sweep_children) /
+	    sizeof(sweep_children[0]); i++) {
+		snprintf(sql, sizeof(sql), "DELETE FROM %s c WHERE c.report <= "
+		    "$1 AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.domain "
+		    "= c.domain AND r.id = c.report)", sweep_children[i]);
+		if (q(s, NULL, err, sql, 1, params) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_batch_end(struct store *s, bool is_commit, struct err *err)
+{
+	int ret = 0;
+
+	assert(s->in_batch && !s->in_tx);
+	if (is_commit && s->old_max >= 0 &&
+	    (sweep(s, err) == -1 || kept_rollups(s, err) == -1))
+		is_commit = false, ret = -1;
+	if (is_commit && exec(s, "COMMIT", err) == -1)
+		ret = -1;
+	if (!is_commit || ret == -1) {
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+		/* partitions made in the batch are gone with it */
+		s->ensured_month = -1;
+	}
+	s->in_batch = false;
+	s->old_max = -1;
+	return ret;
+}
+
+int
+store_each_raw(struct store *s, store_raw_fn fn, void *ctx, struct err *err)
+{
+	char after[32] = "0";
+	const char *params[1] = { after };
+
+	/* one row at a time, by id: the archive may be large */
+	for (;;) {
+		PGresult *res = PQexecParams(s->conn, "SELECT id, source, "
+		    "content FROM raw_inputs WHERE id > $1 ORDER BY id LIMIT 1",
+		    1, NULL, params, NULL, NULL, 1);
+		const unsigned char *b;
+		int64_t id = 0;
+		char *source;
+		int r;
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			db_error(s, err, "database", res);
+			PQclear(res);
+			return -1;
+		}
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			return 0;
+		}
+		/* binary results: the id is 8 bytes, big-endian */
+		b = (const unsigned char *)PQgetvalue(res, 0, 0);
+		for (int k = 0; k < 8; k++)
+			id = id << 8 | b[k];
+		snprintf(after, sizeof(after), "%lld", (long long)id);
+		source = xstrndup(PQgetvalue(res, 0, 1),
+		    (size_t)PQgetlength(res, 0, 1));
+		r = fn(ctx, id, source, PQgetvalue(res, 0, 2),
+		    (size_t)PQgetlength(res, 0, 2), err);
+		free(source);
+		PQclear(res);
+		if (r == -1)
+			return -1;
+	}
 }

@@ -6,9 +6,16 @@
  * (never an INSERT per record), its auth results and reasons by COPY, and
  * the daily rollup, committed together or not at all.  The same report in
  * any wrapping (.xml, .gz, inside an email) is stored once: it is keyed by
- * reporter, report id, policy domain, period and a hash of its normalized
- * records; a second copy counts as a duplicate.  Concurrent loaders take
- * an advisory lock on that key, so they never store a report twice.
+ * reporter (ASCII case-folded), report id, policy domain, period and a
+ * hash of its normalized records that does not depend on their order; a
+ * second copy counts as a duplicate.  Concurrent loaders take an advisory
+ * lock on that key, so they never store a report twice.
+ *
+ * Whatever their length, values are stored whole; what goes into a unique
+ * index is short: the key is a SHA-256 (reports.report_key), and the
+ * domain, reporter and TLS names that key the rollups are cut to
+ * STORE_KEY_MAX bytes on a UTF-8 boundary (reports.domain_full keeps a
+ * policy domain that was cut).
  *
  * Errors: ERR_DB with libpq's message.  A lost connection is ERR_DB too;
  * store_is_connected() tells the two apart.  A value the server refuses
@@ -28,6 +35,16 @@
 #include "parsers/report.h"
 
 struct store;
+
+/* the most bytes of a name in a key column (sql/007_keys.sql) */
+enum { STORE_KEY_MAX = 255 };
+
+/*
+ * How many bytes of v (UTF-8) go into a key column: all of it up to
+ * STORE_KEY_MAX bytes, else the longest prefix that fits and ends on a
+ * character boundary; the SQL function dmarcctl_cap cuts the same way.
+ */
+size_t store_key_cap(const char *v);
 
 /*
  * Connect (conninfo: a libpq string or URI; NULL or "" for libpq's PG*
@@ -110,13 +127,40 @@ int store_record_error(struct store *s, const struct err *why,
  */
 int store_try_lock(struct store *s, const char *name, struct err *err);
 
-/* --- reparse: rebuild every row from the raw archive --- */
+/* --- batches, and reparse: rebuild every row from the raw archive --- */
 
 /*
- * Empty every table derived from the archive (reports, records, results,
- * TLS rows, rollups, ingest errors), in one transaction.
+ * A batch: one transaction for many reports, so that until it commits
+ * others see every report as it was.  store_batch_begin locks the tables
+ * derived from the archive (reports, their children, rollups, ingest
+ * errors) in SHARE ROW EXCLUSIVE mode: concurrent loaders wait, readers
+ * do not.  Inside, each report (and each store_record_error) is a
+ * savepoint: one that fails is rolled back alone and the batch goes on.
+ * store_batch_end commits (is_commit) or rolls everything back; after
+ * store_clear_derived it first drops the rows of the reports that went
+ * and rebuilds the rollups of the old reports that stay.  A batch that
+ * never ends (the process killed, the connection lost) changes nothing.
+ * ERR_DB; store_batch_end with is_commit false accepts a NULL err.
+ */
+int store_batch_begin(struct store *s, struct err *err);
+int store_batch_end(struct store *s, bool is_commit, struct err *err);
+
+/*
+ * In a batch: start rebuilding.  The rollups and the ingest errors of
+ * archived inputs are emptied (each input parsed again adds its own back);
+ * the reports stored so far stay until their input is parsed again
+ * (store_unit_begin).
  */
 int store_clear_derived(struct store *s, struct err *err);
+
+/*
+ * In a batch: the archived input raw_id is parsed again.  Begin takes a
+ * savepoint and deletes the reports derived from that input; end with
+ * is_kept keeps what the new parse stored, else rolls back to the
+ * savepoint: the input's old reports are back, and the stats too.
+ */
+int store_unit_begin(struct store *s, int64_t raw_id, struct err *err);
+int store_unit_end(struct store *s, bool is_kept, struct err *err);
 
 /*
  * Each archived input in arrival order, one at a time (data borrowed
