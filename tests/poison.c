@@ -476,6 +476,34 @@ poison_make(struct poison **out)
 	s = xstrdup("Not a report at all.\n");
 	add(&g, "p43", "a text that is no report", POISON_ERROR, "p43", s,
 	    strlen(s));
+	/* odd but readable: stored, with a note where something was off */
+	dmarc(&g, "p44", "an IPv6 source with a zone id", POISON_STORED,
+	    "p44", "example.org", "fe80::1%eth0", "<count>1</count>");
+	t = record("192.0.2.45", "<count>1</count>", "example.org");
+	s = dmarc_doc("", "reporter.example", "d@reporter.example", "p45",
+	    g.day + 86399, g.day, "example.org", t);
+	add(&g, "p45", "a date range that ends before it begins",
+	    POISON_STORED, "p45", s, strlen(s));
+	s = dmarc_doc("", "caf\xe9 reporter", "d@reporter.example", "p46",
+	    g.day, g.day + 86399, "example.org", t);
+	u = fmt("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>%s",
+	    strchr(s, '\n'));
+	free(s);
+	add(&g, "p46", "a Latin-1 document", POISON_STORED, "p46", u,
+	    strlen(u));
+	s = dmarc_doc("", "caf\xe9 \xff\xfe reporter", "d@reporter.example",
+	    "p47", g.day, g.day + 86399, "example.org", t);
+	add(&g, "p47", "bytes that are not UTF-8 in a UTF-8 document",
+	    POISON_STORED, "p47", s, strlen(s));
+	s = dmarc_doc("", "r&#1;x", "d@reporter.example", "p48", g.day,
+	    g.day + 86399, "example.org", t);
+	add(&g, "p48", "a character reference to a control character",
+	    POISON_ERROR, "p48", s, strlen(s));
+	free(t);
+	tls_simple(&g, "p49", "a TLS failure detail count of 2^62",
+	    POISON_ERROR, "p49", start, end, "sts", "mx.example.org", "1", "1",
+	    "{\"result-type\":\"certificate-expired\",\"failed-session-"
+	    "count\":4611686018427387904}", "reporter.example");
 	valid(&g, 5);
 	*out = g.items;
 	return g.n;
