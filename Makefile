@@ -47,6 +47,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
               tests/store/test_rig.c tests/store/test_store.c \
               tests/cli/test_parse.c tests/cli/test_ingest.c \
+              tests/cli/test_refused.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_orgdomain.c tests/analyze/test_rdns.c \
               tests/analyze/test_verdict.c tests/analyze/test_align.c \

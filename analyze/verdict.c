@@ -204,6 +204,13 @@ clamp(int64_t v, int64_t hi)
 	return v < 0 ? 0 : v > hi ? hi : v;
 }
 
+/* a + b for counts (never negative), saturating as the rollups do */
+static int64_t
+add_counts(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
 static bool
 is_word(const char *s, const char *word)
 {
@@ -352,7 +359,8 @@ is_indirect(const struct source_stats *s, const struct verdict_thresholds *th)
 	if (fail == 0)
 		return false;
 	/* the two counts may overlap; neither can exceed the failures */
-	marked = clamp(s->overridden, fail) + clamp(s->own_dkim_broken, fail);
+	marked = add_counts(clamp(s->overridden, fail),
+	    clamp(s->own_dkim_broken, fail));
 	marked = clamp(marked, fail);
 	return marked > 0 && ratio(marked, fail) >= th->indirect_share;
 }
@@ -541,18 +549,22 @@ tally_sources(const struct verdict_input *in,
 		enum source_class c = verdict_classify(s, th);
 		int64_t m = s->messages > 0 ? s->messages : 0;
 
-		t->by_class[c] += m;
+		t->by_class[c] = add_counts(t->by_class[c], m);
 		if (c == SOURCE_INDIRECT)
-			t->indirect_fail += failing_of(s);
+			t->indirect_fail = add_counts(t->indirect_fail,
+			    failing_of(s));
 		if (!verdict_class_is_legitimate(c))
 			continue;
-		t->legit += m;
-		t->legit_pass += clamp(s->dmarc_pass, m);
-		t->legit_dkim += clamp(s->dkim_aligned, m);
+		t->legit = add_counts(t->legit, m);
+		t->legit_pass = add_counts(t->legit_pass,
+		    clamp(s->dmarc_pass, m));
+		t->legit_dkim = add_counts(t->legit_dkim,
+		    clamp(s->dkim_aligned, m));
 		if (s->recent_messages > 0) {
-			t->legit_recent += s->recent_messages;
-			t->legit_recent_pass += clamp(s->recent_pass,
+			t->legit_recent = add_counts(t->legit_recent,
 			    s->recent_messages);
+			t->legit_recent_pass = add_counts(t->legit_recent_pass,
+			    clamp(s->recent_pass, s->recent_messages));
 		}
 	}
 }
@@ -1110,7 +1122,7 @@ tls_block(const struct verdict_tls_input *in, const struct tls_result_stats *r,
 		b = &out->blockers[i];
 		if (strcasecmp(b->mx, mx) == 0 &&
 		    strcasecmp(b->result_type, type) == 0) {
-			b->sessions += r->sessions;
+			b->sessions = add_counts(b->sessions, r->sessions);
 			return;
 		}
 	}
@@ -1138,7 +1150,7 @@ tls_collect(const struct verdict_tls_input *in, bool is_rate_ok,
 
 		if (r->sessions <= 0)
 			continue;
-		hard += is_hard ? r->sessions : 0;
+		hard = add_counts(hard, is_hard ? r->sessions : 0);
 		if (is_hard || !is_rate_ok)
 			tls_block(in, r, out);
 	}

@@ -30,6 +30,13 @@ num(const char *v)
 	return v != NULL ? strtoll(v, NULL, 10) : 0;
 }
 
+/* a + b for counts (never negative), saturating as the rollups do */
+static int64_t
+add_counts(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
 static char *
 dup_or_null(const char *v)
 {
@@ -460,10 +467,16 @@ analysis_load(struct store *s, const struct config *cfg,
 
 	memset(out, 0, sizeof(*out));
 	day_bounds(w, cfg->thresholds.recent_days, &b);
-	if (store_select(s, "SELECT domain, sum(reports), sum(messages), "
-	    "sum(dmarc_pass), sum(dkim_aligned), sum(spf_aligned), "
-	    "sum(quarantined), sum(rejected), sum(subdomain), "
-	    "sum(subdomain_fail), sum(disagree), count(DISTINCT day), "
+	/* 64-bit sums that saturate (sql/008): a reporter's absurd count
+	 * never makes the analysis fail */
+	if (store_select(s, "SELECT domain, dmarcctl_clamp(sum(reports)), "
+	    "dmarcctl_clamp(sum(messages)), dmarcctl_clamp(sum(dmarc_pass)), "
+	    "dmarcctl_clamp(sum(dkim_aligned)), "
+	    "dmarcctl_clamp(sum(spf_aligned)), "
+	    "dmarcctl_clamp(sum(quarantined)), dmarcctl_clamp(sum(rejected)), "
+	    "dmarcctl_clamp(sum(subdomain)), "
+	    "dmarcctl_clamp(sum(subdomain_fail)), "
+	    "dmarcctl_clamp(sum(disagree)), count(DISTINCT day), "
 	    "count(DISTINCT org_name) FROM domain_daily WHERE day >= $1::date "
 	    "AND day < $2::date AND ($3::text IS NULL OR domain = $3) GROUP BY "
 	    "domain ORDER BY domain", 3, days, domain_row, out, err) == -1 ||
@@ -480,17 +493,20 @@ analysis_load(struct store *s, const struct config *cfg,
 		goto fail;
 	if (!opt->want_sources)
 		return 0;
-	/* summed as int4 (into bigint): the per-group state stays small
-	 * enough to hash in memory; one row of one day and source never
-	 * holds 2^31 messages */
-	if (store_select(s, "SELECT domain, source, sum(messages::int), "
-	    "sum(dmarc_pass::int), sum(dkim_aligned::int), "
-	    "sum(spf_aligned::int), coalesce(sum(messages::int) FILTER (WHERE "
-	    "day >= $4::date), 0), coalesce(sum(dmarc_pass::int) FILTER (WHERE "
-	    "day >= $4::date), 0), sum(dkim_foreign::int), "
-	    "sum(spf_foreign::int), sum(dkim_missing::int), "
-	    "sum(own_dkim_broken::int), sum(overridden::int), "
-	    "sum(disagree::int), max(foreign_dkim), max(foreign_spf), count(*) "
+	/* 64-bit sums: one reporter may claim billions of messages of one
+	 * source and day (an int4 cast failed the whole query on them) */
+	if (store_select(s, "SELECT domain, source, "
+	    "dmarcctl_clamp(sum(messages)), dmarcctl_clamp(sum(dmarc_pass)), "
+	    "dmarcctl_clamp(sum(dkim_aligned)), "
+	    "dmarcctl_clamp(sum(spf_aligned)), coalesce(dmarcctl_clamp("
+	    "sum(messages) FILTER (WHERE day >= $4::date)), 0), "
+	    "coalesce(dmarcctl_clamp(sum(dmarc_pass) FILTER (WHERE day >= "
+	    "$4::date)), 0), dmarcctl_clamp(sum(dkim_foreign)), "
+	    "dmarcctl_clamp(sum(spf_foreign)), "
+	    "dmarcctl_clamp(sum(dkim_missing)), "
+	    "dmarcctl_clamp(sum(own_dkim_broken)), "
+	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
+	    "max(foreign_dkim), max(foreign_spf), count(*) "
 	    "FROM source_daily WHERE day >= $1::date AND day < $2::date AND "
 	    "($3::text IS NULL OR domain = $3) GROUP BY domain, source", 4,
 	    days, source_row, out, err) == -1)
@@ -600,8 +616,8 @@ tls_domain_row(void *ctx, size_t ncols, const char *const *names,
 	d->types[d->n_types].sessions = num(v[2]);
 	d->types[d->n_types].failures = num(v[3]);
 	d->n_types++;
-	d->sessions += num(v[2]);
-	d->failures += num(v[3]);
+	d->sessions = add_counts(d->sessions, num(v[2]));
+	d->failures = add_counts(d->failures, num(v[3]));
 	return 0;
 }
 
@@ -690,7 +706,8 @@ analysis_tls_load(struct store *s, const struct config *cfg,
 	    "days, count(DISTINCT org_name) AS reporters FROM tls_daily WHERE "
 	    "day >= $1::date AND day < $2::date AND ($3::text IS NULL OR "
 	    "domain = $3) GROUP BY domain) SELECT t.domain, t.policy_type, "
-	    "sum(t.successful + t.failed), sum(t.failed), max(d.days), "
+	    "dmarcctl_clamp(sum(dmarcctl_add(t.successful, t.failed))), "
+	    "dmarcctl_clamp(sum(t.failed)), max(d.days), "
 	    "max(d.reporters) FROM tls_daily t JOIN d USING (domain) WHERE "
 	    "t.day >= $1::date AND t.day < $2::date GROUP BY t.domain, "
 	    "t.policy_type ORDER BY t.domain, t.policy_type", 3, days,
@@ -701,7 +718,8 @@ analysis_tls_load(struct store *s, const struct config *cfg,
 	    "($3::text IS NULL OR coalesce(policy_domain, domain) = $3) "
 	    "ORDER BY begin_at DESC, report DESC", 3, params, tls_mode_row,
 	    out, err) == -1 ||
-	    store_select(s, "SELECT domain, mx, result_type, sum(sessions), "
+	    store_select(s, "SELECT domain, mx, result_type, "
+	    "dmarcctl_clamp(sum(sessions)), "
 	    "day >= $4::date FROM tls_daily_failures WHERE day >= $1::date AND "
 	    "day < $2::date AND ($3::text IS NULL OR domain = $3) GROUP BY "
 	    "domain, mx, result_type, 5 ORDER BY domain, 4 DESC, mx, "

@@ -623,7 +623,9 @@ tls_json(const struct analysis_tls_domain *d,
 		for (size_t k = i; k < d->n_results; k++)
 			if (strcmp(d->results[k].result_type,
 			    d->results[i].result_type) == 0)
-				sum += d->results[k].sessions;
+				/* saturating, as the rollups are */
+				sum = d->results[k].sessions > INT64_MAX - sum ?
+				    INT64_MAX : sum + d->results[k].sessions;
 		buf_adds(&b, is_first ? "{" : ",{", NULL);
 		is_first = false;
 		jsonw_kv_str(&b, "result_type", d->results[i].result_type, true,

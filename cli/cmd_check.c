@@ -138,6 +138,13 @@ find_domain(const struct analysis *a, const char *name)
 	return NULL;
 }
 
+/* a + b for counts (never negative), saturating as the rollups do */
+static int64_t
+add_counts(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
 /* legitimate mail of the recent domain, by the baseline's classes */
 static void
 legitimate(const struct analysis_domain *base,
@@ -150,8 +157,8 @@ legitimate(const struct analysis_domain *base,
 
 		if (b == NULL || !verdict_class_is_legitimate(b->class))
 			continue;
-		*msgs += d->sources[i].st.messages;
-		*pass += d->sources[i].st.dmarc_pass;
+		*msgs = add_counts(*msgs, d->sources[i].st.messages);
+		*pass = add_counts(*pass, d->sources[i].st.dmarc_pass);
 	}
 }
 
@@ -249,13 +256,14 @@ check_rates(struct check *c, struct err *err)
 				check_tls_domain(c, &tbase.domains[k],
 				    &trecent.domains[i]);
 	if (c->problems == 0) {
-		long long msgs = 0;
+		int64_t msgs = 0;
 
 		for (size_t i = 0; i < recent.n_domains; i++)
-			msgs += recent.domains[i].messages;
+			msgs = add_counts(msgs, recent.domains[i].messages);
 		printf("ok: %zu domain%s, %lld messages in the last %d days, "
 		    "nothing stopped, nothing started failing\n",
-		    recent.n_domains, recent.n_domains == 1 ? "" : "s", msgs,
+		    recent.n_domains, recent.n_domains == 1 ? "" : "s",
+		    (long long)msgs,
 		    RECENT_DAYS);
 	}
 	ret = 0;

@@ -18,17 +18,24 @@ struct key {
 	enum key_type type;
 	size_t offset;		/* into struct config */
 	size_t width;		/* of a number: sizeof the field */
+	uint64_t max;		/* of a number: at most this (0: what the
+				 * field holds) */
 };
 
 #define STR(sec, name, field) \
-	{ sec, name, K_STR, offsetof(struct config, field), 0 }
+	{ sec, name, K_STR, offsetof(struct config, field), 0, 0 }
 #define NUM(type, name, field) { "limits", name, type, \
 	offsetof(struct config, limits.field), \
-	sizeof(((struct report_limits *)0)->field) }
+	sizeof(((struct report_limits *)0)->field), 0 }
+
+/* a number of struct config itself, at most hi */
+#define CAP(type, sec, name, field, hi) { sec, name, type, \
+	offsetof(struct config, field), \
+	sizeof(((struct config *)0)->field), hi }
 
 #define TH(type, name, field) { "analysis", name, type, \
 	offsetof(struct config, thresholds.field), \
-	sizeof(((struct verdict_thresholds *)0)->field) }
+	sizeof(((struct verdict_thresholds *)0)->field), 0 }
 
 static const struct key keys[] = {
 	STR("", "database", database),
@@ -52,6 +59,7 @@ static const struct key keys[] = {
 	NUM(K_COUNT, "max_zip_entries", max_zip_entries),
 	NUM(K_COUNT, "max_nesting", max_nesting),
 	NUM(K_COUNT, "max_results", max_results),
+	CAP(K_SIZE, "limits", "max_archive", max_archive, CONFIG_MAX_ARCHIVE),
 	STR("analysis", "dns_server", dns_server),
 	STR("analysis", "dns_timeout", dns_timeout),
 	STR("analysis", "authorized", authorized),
@@ -80,6 +88,7 @@ config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	report_limits_default(&cfg->limits);
+	cfg->max_archive = CONFIG_MAX_ARCHIVE;
 	cfg->thresholds = verdict_defaults();
 }
 
@@ -121,7 +130,7 @@ set_rate(double *field, const char *value, const char *name,
 }
 
 static int
-set_number(void *field, size_t width, const char *value,
+set_number(void *field, size_t width, uint64_t max, const char *value,
     enum key_type type, const char *name, struct err *err)
 {
 	uint64_t v;
@@ -136,6 +145,9 @@ set_number(void *field, size_t width, const char *value,
 			return err_set(err, ERR_USAGE, "%s", err->msg);
 		v = (uint64_t)n;
 	}
+	if (max != 0 && v > max)
+		return err_set(err, ERR_USAGE, "%s '%s' is out of range (1 to "
+		    "%lluM)", name, value, (unsigned long long)(max >> 20));
 	if (v == 0 || (width < 8 && v >> (width * 8)) != 0)
 		return err_set(err, ERR_USAGE, "%s '%s' is out of range", name,
 		    value);
@@ -166,7 +178,8 @@ config_set(struct config *cfg, const char *section, const char *key,
 		}
 		if (k->type == K_RATE)
 			return set_rate(field, value, key, err);
-		return set_number(field, k->width, value, k->type, key, err);
+		return set_number(field, k->width, k->max, value, k->type, key,
+		    err);
 	}
 	return err_set(err, ERR_USAGE, "unknown setting '%s%s%s'", section,
 	    *section ? "." : "", key);

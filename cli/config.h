@@ -7,15 +7,24 @@
 #define DMARC_CLI_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "analyze/verdict.h"
 #include "common/err.h"
 #include "parsers/report.h"
 
+/*
+ * The largest input whose original can be archived: one bytea sent as
+ * hex text in one COPY line, and PostgreSQL takes at most 1 GiB of either.
+ * 500 MiB is 1000 MiB of hex, with room for the rest of the line.
+ */
+#define CONFIG_MAX_ARCHIVE ((uint64_t)500 << 20)
+
 struct config {
 	char *path;		/* the config file read, or NULL */
 	char *database;		/* libpq conninfo, or NULL for PG* defaults */
 	struct report_limits limits;
+	uint64_t max_archive;	/* [limits]: larger inputs are refused */
 	/* [imap] */
 	char *imap_host;
 	char *imap_port;

@@ -39,6 +39,12 @@ pipeline_failure(struct pipeline *g, const struct err *why)
 	log_error("%s", why->msg);
 	if (g->store != NULL && !g->is_db_lost &&
 	    store_record_error(g->store, why, &err) == -1) {
+		/* the record itself refused (a name the server will not
+		 * take): said here, and the run goes on */
+		if (err.code == ERR_REFUSED) {
+			log_error("cannot record the failure: %s", err.msg);
+			return;
+		}
 		g->db_err = err;
 		g->is_db_lost = true;
 	}
@@ -188,12 +194,32 @@ pipeline_progress(struct pipeline *g)
 }
 
 /*
- * A unit too large to hold: the prefix already read and the rest of the
- * stream go to a temporary file, hashed on the way.
+ * An input whose original cannot be archived (one bytea holds so much) is
+ * refused whole: storing its reports would break the promise that every
+ * stored report has its original.  Recorded without it, and said so.
  */
 static int
-spool_unit(const char *prefix, size_t len, struct stream *in,
-    struct store_unit *u, FILE **out, struct err *err)
+check_archivable(const struct pipeline *g, uint64_t size, bool is_whole,
+    struct err *err)
+{
+	unsigned long long max = g->cfg->max_archive;
+
+	if (size <= max)
+		return 0;
+	return err_set(err, ERR_LIMIT, "%s%llu bytes, larger than [limits] "
+	    "max_archive (%llu bytes): not stored, and the original is not "
+	    "archived", is_whole ? "" : "more than ",
+	    (unsigned long long)(is_whole ? size : max), max);
+}
+
+/*
+ * A unit too large to hold: the prefix already read and the rest of the
+ * stream go to a temporary file, hashed on the way; no further than the
+ * largest original that can be archived.
+ */
+static int
+spool_unit(const struct pipeline *g, const char *prefix, size_t len,
+    struct stream *in, struct store_unit *u, FILE **out, struct err *err)
 {
 	FILE *f = tmpfile();
 	char chunk[65536];
@@ -213,6 +239,10 @@ spool_unit(const char *prefix, size_t len, struct stream *in,
 	while ((n = stream_read(in, chunk, sizeof(chunk), err)) > 0) {
 		sha256_add(&h, chunk, (size_t)n);
 		u->size += (uint64_t)n;
+		if (check_archivable(g, u->size, false, err) == -1) {
+			fclose(f);
+			return -1;
+		}
 		if (fwrite(chunk, 1, (size_t)n, f) != (size_t)n)
 			goto io;
 	}
@@ -273,9 +303,11 @@ pipeline_unit(struct pipeline *g, struct stream *in, const char *name)
 	memset(&u, 0, sizeof(u));
 	u.source = name;
 	if (read_unit(in, INLINE_MAX, &data, &len, &is_whole, &err) == -1 ||
+	    check_archivable(g, len, is_whole, &err) == -1 ||
 	    (is_whole && prepare_unit(&u, data, len, name, &gz,
 	    &err) == -1) ||
-	    (!is_whole && spool_unit(data, len, in, &u, &spool, &err) == -1) ||
+	    (!is_whole && spool_unit(g, data, len, in, &u, &spool,
+	    &err) == -1) ||
 	    (spool != NULL && g->store != NULL &&
 	    archive_spool(g, &u, spool, &err) == -1)) {
 		err_wrap(&err, "%s", name);

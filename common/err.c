@@ -46,7 +46,7 @@ err_code_name(enum err_code code)
 	static const char *const names[] = {
 		[ERR_OK] = "ok", [ERR_USAGE] = "usage", [ERR_IO] = "io",
 		[ERR_PARSE] = "parse", [ERR_LIMIT] = "limit",
-		[ERR_DB] = "db", [ERR_NET] = "net",
+		[ERR_DB] = "db", [ERR_NET] = "net", [ERR_REFUSED] = "refused",
 	};
 
 	if ((unsigned)code >= sizeof(names) / sizeof(names[0]))

@@ -17,6 +17,9 @@ enum err_code {
 	ERR_LIMIT,	/* input passed a hard cap (size, records, depth) */
 	ERR_DB,		/* the database failed or is unavailable */
 	ERR_NET,	/* a network server failed or is unavailable */
+	ERR_REFUSED,	/* the database refused a value of this input (data,
+			 * integrity or program-limit error): the input is at
+			 * fault, not the server, and the run goes on */
 };
 
 struct err {

@@ -114,6 +114,105 @@ join_lines(char *msg, size_t size)
 	free(in);
 }
 
+/* --- errors: the server's, or the data's --- */
+
+/*
+ * SQLSTATE classes that blame the data, not the server: 22 data exception
+ * (a number out of range, an invalid byte sequence), 23 integrity
+ * constraint violation, 54 program limit exceeded (an index row too
+ * large).  Class 42 stays a server error: each of its errors (undefined
+ * table, insufficient privilege, syntax) is a fault of the schema, of our
+ * SQL or of the grants, whatever the report holds.
+ */
+static bool
+is_refused_state(const char *state)
+{
+	static const char *const classes[] = { "22", "23", "54" };
+
+	if (state == NULL || strlen(state) != 5)
+		return false;
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (strncmp(state, classes[i], 2) == 0)
+			return true;
+	return false;
+}
+
+/* length of the valid UTF-8 character at p (n bytes left), 0 if none */
+static size_t
+utf8_char_len(const unsigned char *p, size_t n)
+{
+	size_t len = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 &&
+	    p[0] <= 0xef ? 3 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+	unsigned lo = p[0] == 0xe0 ? 0xa0 : p[0] == 0xf0 ? 0x90 : 0x80;
+	unsigned hi = p[0] == 0xed ? 0x9f : p[0] == 0xf4 ? 0x8f : 0xbf;
+
+	if (len == 0 || len > n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * Append text to out (size bytes, NUL-terminated) as one printable line:
+ * control characters and bytes that are not UTF-8 become \xNN; a
+ * character that does not fit is left out whole.
+ */
+static void
+add_escaped(char *out, size_t size, const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t n = strlen(out), left = strlen(text);
+
+	while (left > 0) {
+		size_t len = *p >= 0x80 ? utf8_char_len(p, left) : 1;
+		bool is_esc = len == 0 || *p < 0x20 || *p == 0x7f;
+		size_t need = is_esc ? 4 : len;
+
+		if (n + need >= size)
+			break;
+		if (is_esc)
+			snprintf(out + n, 5, "\\x%02x", *p);
+		else
+			memcpy(out + n, p, len);
+		n += need;
+		len = len == 0 ? 1 : len;
+		p += len;
+		left -= len;
+	}
+	out[n] = '\0';
+}
+
+/*
+ * The server refused a value of the report: ERR_REFUSED, with the
+ * server's one-line reason (and, in a COPY, which row and column), never
+ * the statement, escaped: the values in it come from the report.
+ */
+static int
+refused_error(struct err *err, const PGresult *res, const char *state)
+{
+	const char *primary = PQresultErrorField(res,
+	    PG_DIAG_MESSAGE_PRIMARY);
+	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	char line[sizeof(err->msg)] = "";
+
+	add_escaped(line, 320, primary != NULL ? primary : "no reason given");
+	if (context != NULL && strncmp(context, "COPY ", 5) == 0) {
+		size_t n = strlen(line);
+		char first[160];
+
+		snprintf(first, sizeof(first), "%.*s", (int)strcspn(context,
+		    "\n"), context);
+		snprintf(line + n, sizeof(line) - n, " (");
+		add_escaped(line, 440, first);
+		n = strlen(line);
+		snprintf(line + n, sizeof(line) - n, ")");
+	}
+	return err_set(err, ERR_REFUSED, "refused by the database: %s "
+	    "[SQLSTATE %s]", line, state);
+}
+
 static int
 db_error(struct store *s, struct err *err, const char *what,
     const PGresult *res)
@@ -121,6 +220,11 @@ db_error(struct store *s, struct err *err, const char *what,
 	const char *msg = res ? PQresultErrorMessage(res) : "";
 	const char *conn_msg = PQerrorMessage(s->conn);
 	bool is_lost = PQstatus(s->conn) == CONNECTION_BAD;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+	    NULL;
+
+	if (!is_lost && is_refused_state(state))
+		return refused_error(err, res, state);
 
 	/* a dropped connection: libpq's own message has the whole story
 	 * ("FATAL: terminating connection...\nserver closed the...") */
@@ -905,42 +1009,55 @@ analysis_load(struct store *s, const struct report *r, struct err *err)
 		    (long long)s->day_counts[i]);
 		params[3 + i] = num[i];
 	}
+	/* the sums saturate (sql/008): a poisoned row never blocks the
+	 * reports after it */
 	if (q(s, NULL, err, "INSERT INTO domain_daily AS t (domain, day, "
 	    "org_name, reports, messages, dmarc_pass, dkim_aligned, "
 	    "spf_aligned, quarantined, rejected, subdomain, subdomain_fail, "
-	    "disagree, records) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, "
-	    "$10, $11, $12, $13) ON CONFLICT (domain, day, org_name) DO UPDATE "
-	    "SET reports = t.reports + 1, records = t.records + "
-	    "EXCLUDED.records, messages = t.messages + "
-	    "EXCLUDED.messages, dmarc_pass = t.dmarc_pass + "
-	    "EXCLUDED.dmarc_pass, dkim_aligned = t.dkim_aligned + "
-	    "EXCLUDED.dkim_aligned, spf_aligned = t.spf_aligned + "
-	    "EXCLUDED.spf_aligned, quarantined = t.quarantined + "
-	    "EXCLUDED.quarantined, rejected = t.rejected + EXCLUDED.rejected, "
-	    "subdomain = t.subdomain + EXCLUDED.subdomain, subdomain_fail = "
-	    "t.subdomain_fail + EXCLUDED.subdomain_fail, disagree = "
-	    "t.disagree + EXCLUDED.disagree", 3 + DC_COUNT, params) == -1)
+	    "disagree, records) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, "
+	    "$9, $10, $11, $12, $13) ON CONFLICT (domain, day, org_name) DO "
+	    "UPDATE SET reports = dmarcctl_add(t.reports, 1), records = "
+	    "dmarcctl_add(t.records, EXCLUDED.records), messages = "
+	    "dmarcctl_add(t.messages, EXCLUDED.messages), dmarc_pass = "
+	    "dmarcctl_add(t.dmarc_pass, EXCLUDED.dmarc_pass), dkim_aligned = "
+	    "dmarcctl_add(t.dkim_aligned, EXCLUDED.dkim_aligned), spf_aligned "
+	    "= dmarcctl_add(t.spf_aligned, EXCLUDED.spf_aligned), quarantined "
+	    "= dmarcctl_add(t.quarantined, EXCLUDED.quarantined), rejected = "
+	    "dmarcctl_add(t.rejected, EXCLUDED.rejected), subdomain = "
+	    "dmarcctl_add(t.subdomain, EXCLUDED.subdomain), subdomain_fail = "
+	    "dmarcctl_add(t.subdomain_fail, EXCLUDED.subdomain_fail), "
+	    "disagree = dmarcctl_add(t.disagree, EXCLUDED.disagree)",
+	    3 + DC_COUNT, params) == -1)
 		return -1;
 	if (!s->has_spool_rows[SP_SOURCE])
 		return 0;
 	return q(s, NULL, err, "INSERT INTO source_daily AS t SELECT $1, "
-	    "$2::date, source, sum(messages), sum(dmarc_pass), "
-	    "sum(dkim_aligned), sum(spf_aligned), sum(dkim_foreign), "
-	    "sum(spf_foreign), sum(dkim_missing), sum(own_dkim_broken), "
-	    "sum(overridden), sum(disagree), max(foreign_dkim), "
-	    "max(foreign_spf) FROM source_stage GROUP BY source ORDER BY "
-	    "source ON CONFLICT (domain, day, source) DO UPDATE SET messages = "
-	    "t.messages + EXCLUDED.messages, dmarc_pass = t.dmarc_pass + "
-	    "EXCLUDED.dmarc_pass, dkim_aligned = t.dkim_aligned + "
-	    "EXCLUDED.dkim_aligned, spf_aligned = t.spf_aligned + "
-	    "EXCLUDED.spf_aligned, dkim_foreign = t.dkim_foreign + "
-	    "EXCLUDED.dkim_foreign, spf_foreign = t.spf_foreign + "
-	    "EXCLUDED.spf_foreign, dkim_missing = t.dkim_missing + "
-	    "EXCLUDED.dkim_missing, own_dkim_broken = t.own_dkim_broken + "
-	    "EXCLUDED.own_dkim_broken, overridden = t.overridden + "
-	    "EXCLUDED.overridden, disagree = t.disagree + EXCLUDED.disagree, "
-	    "foreign_dkim = greatest(t.foreign_dkim, EXCLUDED.foreign_dkim), "
-	    "foreign_spf = greatest(t.foreign_spf, EXCLUDED.foreign_spf)", 2,
+	    "$2::date, source, dmarcctl_clamp(sum(messages)), "
+	    "dmarcctl_clamp(sum(dmarc_pass)), "
+	    "dmarcctl_clamp(sum(dkim_aligned)), "
+	    "dmarcctl_clamp(sum(spf_aligned)), "
+	    "dmarcctl_clamp(sum(dkim_foreign)), "
+	    "dmarcctl_clamp(sum(spf_foreign)), "
+	    "dmarcctl_clamp(sum(dkim_missing)), "
+	    "dmarcctl_clamp(sum(own_dkim_broken)), "
+	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
+	    "max(foreign_dkim), max(foreign_spf) FROM source_stage GROUP BY "
+	    "source ORDER BY source ON CONFLICT (domain, day, source) DO "
+	    "UPDATE SET messages = dmarcctl_add(t.messages, "
+	    "EXCLUDED.messages), dmarc_pass = dmarcctl_add(t.dmarc_pass, "
+	    "EXCLUDED.dmarc_pass), dkim_aligned = "
+	    "dmarcctl_add(t.dkim_aligned, EXCLUDED.dkim_aligned), spf_aligned "
+	    "= dmarcctl_add(t.spf_aligned, EXCLUDED.spf_aligned), "
+	    "dkim_foreign = dmarcctl_add(t.dkim_foreign, "
+	    "EXCLUDED.dkim_foreign), spf_foreign = "
+	    "dmarcctl_add(t.spf_foreign, EXCLUDED.spf_foreign), dkim_missing "
+	    "= dmarcctl_add(t.dkim_missing, EXCLUDED.dkim_missing), "
+	    "own_dkim_broken = dmarcctl_add(t.own_dkim_broken, "
+	    "EXCLUDED.own_dkim_broken), overridden = "
+	    "dmarcctl_add(t.overridden, EXCLUDED.overridden), disagree = "
+	    "dmarcctl_add(t.disagree, EXCLUDED.disagree), foreign_dkim = "
+	    "greatest(t.foreign_dkim, EXCLUDED.foreign_dkim), foreign_spf = "
+	    "greatest(t.foreign_spf, EXCLUDED.foreign_spf)", 2,
 	    params);
 }
 
@@ -1089,8 +1206,10 @@ finish_report(struct store *s, const struct report *r,
 	snprintf(id, sizeof(id), "%lld", s->report);
 	snprintf(records, sizeof(records), "%llu",
 	    (unsigned long long)r->records);
+	/* a column of counts saturates as the rollups do (sql/008) */
 	snprintf(messages, sizeof(messages), "%llu",
-	    (unsigned long long)r->messages);
+	    (unsigned long long)(r->messages > INT64_MAX ? INT64_MAX :
+	    r->messages));
 	buf_init(&notes, 1u << 20);
 	if (array_literal(&notes, r->notes, r->n_notes, err) == -1) {
 		buf_release(&notes);
@@ -1116,27 +1235,30 @@ finish_report(struct store *s, const struct report *r,
 
 /*
  * The TLS rollups, in the report's transaction, merged, rows locked in
- * key order so concurrent loaders cannot deadlock.  (The DMARC rollup rows
+ * key order so concurrent loaders cannot deadlock; the sums saturate
+ * (sql/008), so a reporter's absurd counts never block later reports.  (The DMARC rollup rows
  * are merged by analysis_load.)
  */
 static const char *const tls_rollup[] = {
 	"INSERT INTO tls_daily AS t (domain, day, org_name, policy_type, "
 	"successful, failed) SELECT coalesce(policy_domain, $1), $5::date, $4, "
-	"policy_type, sum(successful), sum(failed) FROM tls_policies WHERE "
+	"policy_type, dmarcctl_clamp(sum(successful)), "
+	"dmarcctl_clamp(sum(failed)) FROM tls_policies WHERE "
 	"domain = $1 AND report = $2 AND begin_at = $3 GROUP BY 1, 4 "
 	"ORDER BY 1, 4 ON CONFLICT "
 	"(domain, day, org_name, policy_type) DO UPDATE SET successful = "
-	"t.successful + EXCLUDED.successful, failed = t.failed + "
-	"EXCLUDED.failed",
+	"dmarcctl_add(t.successful, EXCLUDED.successful), failed = "
+	"dmarcctl_add(t.failed, EXCLUDED.failed)",
 	"INSERT INTO tls_daily_failures AS t (domain, day, org_name, "
 	"result_type, mx, sessions) SELECT coalesce(p.policy_domain, $1), "
 	"$5::date, $4, f.result_type, coalesce(f.receiving_mx_hostname, ''), "
-	"sum(f.failed_session_count) FROM tls_failures f JOIN tls_policies p "
+	"dmarcctl_clamp(sum(f.failed_session_count)) FROM tls_failures f "
+	"JOIN tls_policies p "
 	"ON p.domain = f.domain AND p.report = f.report AND p.pol_no = "
 	"f.pol_no WHERE f.domain = $1 AND f.report = $2 AND f.begin_at = $3 "
 	"GROUP BY 1, 4, 5 "
 	"ORDER BY 1, 4, 5 ON CONFLICT (domain, day, org_name, result_type, mx) "
-	"DO UPDATE SET sessions = t.sessions + EXCLUDED.sessions",
+	"DO UPDATE SET sessions = dmarcctl_add(t.sessions, EXCLUDED.sessions)",
 };
 
 static int
@@ -1218,18 +1340,13 @@ store_stats(const struct store *s)
 	return &s->stats;
 }
 
-int
-store_record_error(struct store *s, const struct err *why, struct err *err)
+/* one row of ingest_errors, with the unit's original when there is one */
+static int
+error_row(struct store *s, const char *source, const char *code,
+    const char *cause, struct err *err)
 {
 	char raw[32];
-	size_t n = strlen(s->unit.source);
-	const char *params[4] = { s->unit.source, err_code_name(why->code),
-		why->msg, raw };
-
-	/* the message names the source first: the column says it already */
-	if (strncmp(why->msg, s->unit.source, n) == 0 &&
-	    strncmp(why->msg + n, ": ", 2) == 0)
-		params[2] = why->msg + n + 2;
+	const char *params[4] = { source, code, cause, raw };
 
 	if (exec(s, "BEGIN", err) == -1)
 		return -1;
@@ -1250,6 +1367,36 @@ store_record_error(struct store *s, const struct err *why, struct err *err)
 fail:
 	rollback(s);
 	return -1;
+}
+
+int
+store_record_error(struct store *s, const struct err *why, struct err *err)
+{
+	const char *code = err_code_name(why->code), *cause = why->msg;
+	const char *source = s->unit.source;
+	char safe_source[1024] = "", safe_cause[1024] = "";
+	size_t n = strlen(source);
+	int ret;
+
+	/* the message names the source first: the column says it already */
+	if (strncmp(why->msg, source, n) == 0 &&
+	    strncmp(why->msg + n, ": ", 2) == 0)
+		cause = why->msg + n + 2;
+	if (error_row(s, source, code, cause, err) == 0)
+		return 0;
+	if (err->code != ERR_REFUSED)
+		return -1;
+	/*
+	 * Refused: a name or cause that is not UTF-8, or one too long for
+	 * the index.  Once more, escaped and cut (the archived original
+	 * names it the same way): a failure is never lost for its name.
+	 */
+	add_escaped(safe_source, sizeof(safe_source), source);
+	add_escaped(safe_cause, sizeof(safe_cause), cause);
+	s->unit.source = safe_source;
+	ret = error_row(s, safe_source, code, safe_cause, err);
+	s->unit.source = source;
+	return ret;
 }
 
 int

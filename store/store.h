@@ -11,7 +11,11 @@
  * an advisory lock on that key, so they never store a report twice.
  *
  * Errors: ERR_DB with libpq's message.  A lost connection is ERR_DB too;
- * store_is_connected() tells the two apart.
+ * store_is_connected() tells the two apart.  A value the server refuses
+ * (SQLSTATE class 22 data exception, 23 integrity, 54 program limit) is
+ * ERR_REFUSED with the server's reason on one line, escaped, never the
+ * statement: the input is at fault, the connection is usable, and the
+ * report it belonged to is rolled back.
  */
 #ifndef DMARC_STORE_STORE_H
 #define DMARC_STORE_STORE_H
@@ -93,7 +97,9 @@ const struct store_stats *store_stats(const struct store *s);
 
 /*
  * Record that a part of the current unit held no valid report: why, and
- * where the original is (the unit's raw bytes are archived with it).
+ * where the original is (the unit's raw bytes are archived with it).  A
+ * source or cause the server refuses (not UTF-8, too long to index) is
+ * recorded escaped and cut instead.
  */
 int store_record_error(struct store *s, const struct err *why,
     struct err *err);

@@ -27,6 +27,7 @@
 #include <libetpan/libetpan.h>
 
 #include "common/xalloc.h"
+#include "store/store.h"
 #include "tests/poison.h"
 #include "tests/test_util.h"
 
@@ -603,6 +604,64 @@ Test(fetch, oversized_message_goes_to_errors, .timeout = 60)
 	cr_expect_eq(in_folder(&b, ERRORS), 1);
 	cr_expect_eq(test_db_count(b.db, "SELECT count(*) FROM ingest_errors "
 	    "WHERE code = 'limit'"), 1);
+	free(out);
+	free(err);
+	box_free(&b);
+}
+
+/*
+ * A report the database refuses is the message's fault, as a parse error
+ * is: it goes to errors, recorded with its original, and the rest of the
+ * mailbox is stored; the INBOX is empty, and the next run has nothing to
+ * do.  (A trigger refuses it: whatever the parsers catch first.)
+ */
+Test(fetch, refused_report_goes_to_errors, .timeout = 60)
+{
+	static const char *const sql[] = {
+		"CREATE FUNCTION t_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+		"$$ BEGIN IF NEW.report_id = 'bad-1' THEN RAISE EXCEPTION "
+		"'value out of range' USING ERRCODE = '22003'; END IF; "
+		"RETURN NEW; END $$",
+		"CREATE TRIGGER t_refuse BEFORE INSERT ON reports FOR EACH ROW "
+		"EXECUTE FUNCTION t_refuse()",
+	};
+	struct store *st = NULL;
+	struct box b;
+	struct err e;
+	char *out, *err;
+	struct summary s;
+	int rc;
+
+	box_new(&b, "refused", NULL);
+	cr_assert_eq(store_open(&st, b.db, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++)
+		cr_assert_eq(store_select(st, sql[i], 0, NULL, NULL, NULL, &e),
+		    0, "%s", e.msg);
+	store_free(st);
+	deliver_reports(&b, "good", 0, 2, false);
+	deliver_reports(&b, "bad", 1, 1, true);
+	deliver_reports(&b, "good", 2, 2, true);
+	rc = fetch(&b, "--json", &out, &err);
+	cr_expect_eq(rc, 65, "%d: %s", rc, err);
+	cr_expect(strstr(err, "refused by the database: value out of range "
+	    "[SQLSTATE 22003]") != NULL, "%s", err);
+	s = summary(out);
+	cr_expect_eq(s.fresh, 4, "%s", out);
+	cr_expect_eq(s.failed, 1, "%s", out);
+	cr_expect_eq(s.archived, 4, "%s", out);
+	cr_expect_eq(s.rejected, 1, "%s", out);
+	free(out);
+	free(err);
+	cr_expect_eq(in_folder(&b, NULL), 0);
+	cr_expect_eq(in_folder(&b, ARCHIVE), 4);
+	cr_expect_eq(in_folder(&b, ERRORS), 1);
+	cr_expect_eq(reports_in_db(&b), 4);
+	cr_expect_eq(test_db_count(b.db, "SELECT count(*) FROM ingest_errors "
+	    "e JOIN raw_inputs w ON w.id = e.raw_id WHERE e.code = 'refused' "
+	    "AND e.cause LIKE '%: refused by the database: %'"), 1);
+	rc = fetch(&b, "--json", &out, &err);
+	cr_expect_eq(rc, 0, "%d: %s", rc, err);
+	cr_expect_eq(summary(out).inputs, 0, "%s", out);
 	free(out);
 	free(err);
 	box_free(&b);

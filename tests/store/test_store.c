@@ -524,7 +524,8 @@ Test(store, a_row_the_server_refuses_rolls_the_report_back)
 		ips[cases[c].bad] = "192.0.2.999";
 		err_clear(&err);
 		cr_expect_eq(send_report(s, "bad-row", ips, n, &err), -1);
-		cr_expect_eq(err.code, ERR_DB, "%zu records: %s", n, err.msg);
+		cr_expect_eq(err.code, ERR_REFUSED, "%zu records: %s", n,
+		    err.msg);
 		cr_expect(strstr(err.msg, "192.0.2.999") != NULL, "%zu "
 		    "records: %s", n, err.msg);
 		cr_expect(strchr(err.msg, '\n') == NULL, "one line: %s",
@@ -626,6 +627,58 @@ Test(store, an_error_without_an_original_names_where_it_is)
 	test_db_drop(ci);
 }
 
+/*
+ * A source name or cause the server would refuse (not UTF-8, past the
+ * index row limit) is recorded escaped and cut, original and all: the
+ * failure is never lost for its name.
+ */
+Test(store, an_error_the_server_refuses_is_recorded_escaped)
+{
+	char *ci, *long_name = xmalloc(4001), *v;
+	struct store *s = open_migrated(&ci);
+	struct store_unit u;
+	struct err why, err;
+	static const char data[] = "not a report";
+
+	memset(&u, 0, sizeof(u));
+	u.source = "/in/caf\xe9.xml";
+	u.data = data;
+	u.len = sizeof(data) - 1;
+	u.encoding = "identity";
+	u.size = u.len;
+	memset(u.sha256, 7, sizeof(u.sha256));
+	store_set_unit(s, &u);
+	err_set(&why, ERR_PARSE, "/in/caf\xe9.xml: line 1: bad \x1b[1m\xff");
+	cr_assert_eq(store_record_error(s, &why, &err), 0, "%s", err.msg);
+	v = test_db_value(ci, "SELECT format('%s|%s|%s', e.source, e.cause, "
+	    "w.source) FROM ingest_errors e JOIN raw_inputs w ON w.id = "
+	    "e.raw_id");
+	cr_expect_str_eq(v, "/in/caf\\xe9.xml|line 1: bad \\x1b[1m\\xff|"
+	    "/in/caf\\xe9.xml");
+	free(v);
+
+	/* random letters: compression cannot bring it under the limit */
+	for (uint64_t i = 0, x = 88172645463325252ULL; i < 4000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		long_name[i] = (char)('a' + x % 26);
+	}
+	memcpy(long_name, "/aaa", 4);
+	long_name[4000] = '\0';
+	memset(&u, 0, sizeof(u));
+	u.source = long_name;
+	store_set_unit(s, &u);
+	err_set(&why, ERR_PARSE, "no report found");
+	cr_assert_eq(store_record_error(s, &why, &err), 0, "%s", err.msg);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM ingest_errors WHERE "
+	    "source LIKE '/aaa%' AND length(source) < 1024 AND raw_id IS "
+	    "NULL"), 1);
+	free(long_name);
+	store_free(s);
+	test_db_drop(ci);
+}
+
 struct rows {
 	struct buf text;
 	size_t ncols;
@@ -666,6 +719,163 @@ Test(store, select_takes_parameters_and_reports_errors)
 	cr_expect(strstr(err.msg, "no_such_table") != NULL, "%s", err.msg);
 	cr_expect(strchr(err.msg, '\n') == NULL, "one line: %s", err.msg);
 	buf_release(&r.text);
+	store_free(s);
+	test_db_drop(ci);
+}
+
+/*
+ * What the server says decides who is at fault: the data (22, 23, 54:
+ * ERR_REFUSED, the run goes on) or the server (anything else: ERR_DB).
+ * Run in order on one session: the last ones change its settings.
+ */
+Test(store, server_errors_are_classified_by_sqlstate)
+{
+	static const struct {
+		const char *sql;
+		enum err_code code;
+		const char *state;
+	} cases[] = {
+		{ "SELECT 1 / 0", ERR_REFUSED, "22012" },
+		{ "SELECT 3000000000::int", ERR_REFUSED, "22003" },
+		{ "SELECT '10000-01-01'::timestamptz + interval '300000 years'",
+		  ERR_REFUSED, "22008" },
+		{ "SELECT E'\\x1b[31m\\nred'::int", ERR_REFUSED, "22P02" },
+		{ "INSERT INTO ingest_errors (source, code, cause) VALUES "
+		  "(NULL, 'x', 'y')", ERR_REFUSED, "23502" },
+		{ "INSERT INTO reports (domain, kind, org_name, report_id, "
+		  "begin_at, end_at, content_sha256, records, messages) VALUES "
+		  "('a', 'nope', '', '', now(), now(), '', 0, 0)", ERR_REFUSED,
+		  "23514" },
+		/* past the btree row limit of the unique index */
+		{ "INSERT INTO ingest_errors (source, code, cause) SELECT "
+		  "string_agg(md5(i::text), ''), 'x', 'y' FROM "
+		  "generate_series(1, 400) i", ERR_REFUSED, "54000" },
+		{ "SELECT * FROM no_such_table", ERR_DB, "42P01" },
+		{ "SELECT no_such_function()", ERR_DB, "42883" },
+		{ "SET statement_timeout = 1", ERR_OK, NULL },
+		{ "SELECT pg_sleep(1)", ERR_DB, "57014" },
+		{ "SET default_transaction_read_only = on", ERR_OK, NULL },
+		{ "INSERT INTO ingest_errors (source, code, cause) VALUES "
+		  "('a', 'x', 'y')", ERR_DB, "25006" },
+	};
+	char *ci;
+	struct store *s = open_migrated(&ci);
+	struct err err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char state[32];
+		int r;
+
+		err_clear(&err);
+		r = store_select(s, cases[i].sql, 0, NULL, NULL, NULL, &err);
+		cr_expect_eq(r, cases[i].code == ERR_OK ? 0 : -1, "%s",
+		    cases[i].sql);
+		cr_expect_eq(err.code, cases[i].code, "%s: %s (%s)",
+		    cases[i].sql, err_code_name(err.code), err.msg);
+		cr_expect(strchr(err.msg, '\n') == NULL, "one line: %s",
+		    err.msg);
+		cr_expect(strchr(err.msg, 0x1b) == NULL, "escaped: %s",
+		    err.msg);
+		if (cases[i].code != ERR_REFUSED)
+			continue;
+		snprintf(state, sizeof(state), "[SQLSTATE %s]",
+		    cases[i].state);
+		cr_expect(strstr(err.msg, state) != NULL, "%s: %s",
+		    cases[i].sql, err.msg);
+		/* the reason, never the statement */
+		cr_expect(strstr(err.msg, "SELECT") == NULL &&
+		    strstr(err.msg, "INSERT") == NULL, "%s", err.msg);
+		cr_expect(store_is_connected(s));
+	}
+	cr_expect(strstr(err.msg, "read-only") != NULL, "%s", err.msg);
+	store_free(s);
+	test_db_drop(ci);
+}
+
+/* a TLS-RPT report of example.com on 2024-01-09 with absurd counts */
+static char *
+tls_huge(const char *id, size_t *len)
+{
+	char *json = xmalloc(2048);
+
+	*len = (size_t)snprintf(json, 2048, "{\"organization-name\":\"Example "
+	    "Inc.\",\"date-range\":{\"start-datetime\":"
+	    "\"2024-01-09T00:00:00Z\",\"end-datetime\":"
+	    "\"2024-01-09T23:59:59Z\"},\"contact-info\":\"tls@example.org\","
+	    "\"report-id\":\"%s\",\"policies\":[{\"policy\":{"
+	    "\"policy-type\":\"sts\",\"policy-domain\":\"example.com\"},"
+	    "\"summary\":{\"total-successful-session-count\":"
+	    "9223372036854775000,\"total-failure-session-count\":"
+	    "9223372036854775000},\"failure-details\":[{\"result-type\":"
+	    "\"certificate-expired\",\"receiving-mx-hostname\":"
+	    "\"mx.example.com\",\"failed-session-count\":"
+	    "9223372036854775000}]}]}", id);
+	return json;
+}
+
+/*
+ * Counts a reporter controls stop at 2^63-1 in the rollups instead of
+ * failing: two reports whose sums pass it are both stored, and a rollup
+ * row already at the top does not block the reports after it.
+ */
+Test(store, rollup_sums_saturate_instead_of_failing)
+{
+	static const char max[] = "9223372036854775807";
+	static const char *const ips[] = { "192.0.2.1" };
+	char *ci, *v;
+	struct store *s = open_migrated(&ci);
+	struct loader l;
+	struct err err;
+	size_t len;
+
+	loader_init(&l, s);
+	for (int i = 0; i < 2; i++) {
+		char id[16], *json;
+
+		snprintf(id, sizeof(id), "huge-%d", i);
+		json = tls_huge(id, &len);
+		load_mem(&l, json, len, id, true);
+		free(json);
+	}
+	cr_expect_eq(l.failures, 0, "%s", l.why);
+	cr_expect_eq(store_stats(s)->reports_new, 2);
+	v = test_db_value(ci, "SELECT format('%s %s', successful, failed) "
+	    "FROM tls_daily");
+	cr_expect_str_eq(v, "9223372036854775807 9223372036854775807");
+	free(v);
+	v = test_db_value(ci, "SELECT sessions FROM tls_daily_failures");
+	cr_expect_str_eq(v, max);
+	free(v);
+	v = test_db_value(ci, "SELECT max(messages) FROM reports");
+	cr_expect_str_eq(v, max);
+	free(v);
+
+	/* rows at the top already: the next report still loads */
+	cr_assert_eq(store_select(s, "INSERT INTO domain_daily VALUES "
+	    "('example.com', '2023-11-15', 'example.org', "
+	    "9223372036854775807, 1, 9223372036854775807, "
+	    "9223372036854775807, 9223372036854775807, 0, 0, 0, 0, 0, 0)",
+	    0, NULL, NULL, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_select(s, "INSERT INTO source_daily VALUES "
+	    "('example.com', '2023-11-15', '192.0.2.1', 9223372036854775807, "
+	    "9223372036854775807, 9223372036854775807, 0, 0, 0, 0, 0, 0, 0, "
+	    "NULL, NULL)", 0, NULL, NULL, NULL, &err), 0, "%s", err.msg);
+	cr_expect_eq(send_report(s, "after", ips, 1, &err), 0, "%s", err.msg);
+	v = test_db_value(ci, "SELECT format('%s %s %s', reports, messages, "
+	    "records) FROM domain_daily");
+	cr_expect_str_eq(v, "9223372036854775807 9223372036854775807 2");
+	free(v);
+	v = test_db_value(ci, "SELECT format('%s %s %s', messages, dmarc_pass, "
+	    "dkim_aligned) FROM source_daily");
+	cr_expect_str_eq(v, "9223372036854775807 9223372036854775807 "
+	    "9223372036854775807");
+	free(v);
+	v = test_db_value(ci, "SELECT format('%s %s %s %s', "
+	    "dmarcctl_add(1, 2), dmarcctl_add(9223372036854775800, 100), "
+	    "dmarcctl_clamp(99999999999999999999), "
+	    "coalesce(dmarcctl_clamp(NULL), -1))");
+	cr_expect_str_eq(v, "3 9223372036854775807 9223372036854775807 -1");
+	free(v);
 	store_free(s);
 	test_db_drop(ci);
 }
