@@ -1,6 +1,6 @@
 # dmarcctl: one non-recursive Makefile.  `make help` lists the targets.
 
-PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl
+PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl libidn2
 ETPAN_CFLAGS := $(shell pkg-config --cflags libetpan 2>/dev/null || libetpan-config --cflags 2>/dev/null)
 # Debian's libetpan.pc leaks a dpkg link spec that makes the binary non-PIE;
 # the shared library carries its own dependencies, so -letpan is enough.
@@ -24,6 +24,7 @@ B      ?= build
 PREFIX ?= /usr/local
 
 COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
+              common/esc.c \
               common/str.c common/arena.c common/stream.c common/jsonw.c \
               common/sha256.c
 PARSERS_SRC = parsers/report.c parsers/normalize.c parsers/decomp.c \
@@ -34,20 +35,25 @@ ANALYZE_SRC = analyze/orgdomain.c analyze/align.c analyze/rdns.c \
               analyze/verdict.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
+              cli/opt.c \
               cli/pipeline.c cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c \
               cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c \
               cli/cmd_analyze.c cli/cmd_check.c
 MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
-              tests/common/test_str.c \
+              tests/common/test_str.c tests/common/test_err.c \
+              tests/common/test_esc.c \
               tests/parsers/test_normalize.c tests/parsers/test_decomp.c \
               tests/parsers/test_dmarc_xml.c tests/parsers/test_tlsrpt_json.c \
               tests/parsers/test_mail.c tests/parsers/test_report.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
+              tests/parsers/test_repair.c \
               tests/store/test_rig.c tests/store/test_store.c \
               tests/cli/test_parse.c tests/cli/test_ingest.c \
               tests/cli/test_refused.c \
+              tests/cli/test_ingest_text.c \
+              tests/cli/test_opt.c tests/cli/test_hardening.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_orgdomain.c tests/analyze/test_rdns.c \
               tests/analyze/test_verdict.c tests/analyze/test_align.c \

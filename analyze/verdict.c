@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/count.h"
+#include "common/str.h"
 #include "common/xalloc.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -204,13 +206,6 @@ clamp(int64_t v, int64_t hi)
 	return v < 0 ? 0 : v > hi ? hi : v;
 }
 
-/* a + b for counts (never negative), saturating as the rollups do */
-static int64_t
-add_counts(int64_t a, int64_t b)
-{
-	return a > INT64_MAX - b ? INT64_MAX : a + b;
-}
-
 static bool
 is_word(const char *s, const char *word)
 {
@@ -227,8 +222,13 @@ or_text(const char *s, const char *dflt)
 static void
 mark_cut(char *dst, size_t size)
 {
-	if (size >= 4)
-		memcpy(dst + size - 4, "...", 4);
+	size_t n;
+
+	if (size < 4)
+		return;
+	/* dst is full: whole characters, then "..." */
+	n = str_utf8_cut(dst, size - 4);
+	memcpy(dst + n, "...", 4);
 }
 
 static void fmt_fixed(char *dst, size_t size, const char *fmt, ...)
@@ -359,7 +359,7 @@ is_indirect(const struct source_stats *s, const struct verdict_thresholds *th)
 	if (fail == 0)
 		return false;
 	/* the two counts may overlap; neither can exceed the failures */
-	marked = add_counts(clamp(s->overridden, fail),
+	marked = count_add(clamp(s->overridden, fail),
 	    clamp(s->own_dkim_broken, fail));
 	marked = clamp(marked, fail);
 	return marked > 0 && ratio(marked, fail) >= th->indirect_share;
@@ -549,21 +549,21 @@ tally_sources(const struct verdict_input *in,
 		enum source_class c = verdict_classify(s, th);
 		int64_t m = s->messages > 0 ? s->messages : 0;
 
-		t->by_class[c] = add_counts(t->by_class[c], m);
+		t->by_class[c] = count_add(t->by_class[c], m);
 		if (c == SOURCE_INDIRECT)
-			t->indirect_fail = add_counts(t->indirect_fail,
+			t->indirect_fail = count_add(t->indirect_fail,
 			    failing_of(s));
 		if (!verdict_class_is_legitimate(c))
 			continue;
-		t->legit = add_counts(t->legit, m);
-		t->legit_pass = add_counts(t->legit_pass,
+		t->legit = count_add(t->legit, m);
+		t->legit_pass = count_add(t->legit_pass,
 		    clamp(s->dmarc_pass, m));
-		t->legit_dkim = add_counts(t->legit_dkim,
+		t->legit_dkim = count_add(t->legit_dkim,
 		    clamp(s->dkim_aligned, m));
 		if (s->recent_messages > 0) {
-			t->legit_recent = add_counts(t->legit_recent,
+			t->legit_recent = count_add(t->legit_recent,
 			    s->recent_messages);
-			t->legit_recent_pass = add_counts(t->legit_recent_pass,
+			t->legit_recent_pass = count_add(t->legit_recent_pass,
 			    clamp(s->recent_pass, s->recent_messages));
 		}
 	}
@@ -1110,25 +1110,34 @@ verdict_tls_fix(const char *result_type, const char *domain, const char *mx,
 	return out;
 }
 
+/* a result that blocks, with where it came (the first one of its MX and
+ * type names the blocker) */
+struct tls_candidate {
+	const char *mx, *type;
+	size_t at;
+};
+
+static int
+tls_candidate_cmp(const void *pa, const void *pb)
+{
+	const struct tls_candidate *a = pa, *b = pb;
+	int c;
+
+	if ((c = strcasecmp(a->mx, b->mx)) != 0 ||
+	    (c = strcasecmp(a->type, b->type)) != 0)
+		return c;
+	return a->at < b->at ? -1 : a->at > b->at;
+}
+
 static void
 tls_block(const struct verdict_tls_input *in, const struct tls_result_stats *r,
     struct verdict_tls_advice *out)
 {
 	const char *mx = or_text(r->mx, "");
 	const char *type = or_text(r->result_type, "");
-	struct verdict_tls_blocker *b;
+	/* tls_collect made room */
+	struct verdict_tls_blocker *b = &out->blockers[out->n_blockers++];
 
-	for (size_t i = 0; i < out->n_blockers; i++) {
-		b = &out->blockers[i];
-		if (strcasecmp(b->mx, mx) == 0 &&
-		    strcasecmp(b->result_type, type) == 0) {
-			b->sessions = add_counts(b->sessions, r->sessions);
-			return;
-		}
-	}
-	out->blockers = xreallocarray(out->blockers, out->n_blockers + 1,
-	    sizeof(*out->blockers));
-	b = &out->blockers[out->n_blockers++];
 	memset(b, 0, sizeof(*b));
 	fmt_fixed(b->mx, sizeof(b->mx), "%s", mx);
 	fmt_fixed(b->result_type, sizeof(b->result_type), "%s", type);
@@ -1136,12 +1145,19 @@ tls_block(const struct verdict_tls_input *in, const struct tls_result_stats *r,
 	verdict_tls_fix(type, in->domain, r->mx, b->fix, sizeof(b->fix));
 }
 
-/* Name the blockers; returns the sessions of recent blocking failures. */
+/*
+ * Name the blockers, one per MX and result type (case aside); returns the
+ * sessions of recent blocking failures.  The results are sorted to find
+ * the rows of one blocker, not compared pairwise: a reporter may name a
+ * hundred thousand MX hosts.
+ */
 static int64_t
 tls_collect(const struct verdict_tls_input *in, bool is_rate_ok,
     struct verdict_tls_advice *out)
 {
+	struct tls_candidate *c = xcalloc(in->n_results + 1, sizeof(*c));
 	int64_t hard = 0;
+	size_t n = 0;
 
 	for (size_t i = 0; i < in->n_results; i++) {
 		const struct tls_result_stats *r = &in->results[i];
@@ -1150,10 +1166,28 @@ tls_collect(const struct verdict_tls_input *in, bool is_rate_ok,
 
 		if (r->sessions <= 0)
 			continue;
-		hard = add_counts(hard, is_hard ? r->sessions : 0);
+		hard = count_add(hard, is_hard ? r->sessions : 0);
 		if (is_hard || !is_rate_ok)
-			tls_block(in, r, out);
+			c[n++] = (struct tls_candidate){ or_text(r->mx, ""),
+				or_text(r->result_type, ""), i };
 	}
+	qsort(c, n, sizeof(*c), tls_candidate_cmp);
+	out->blockers = xreallocarray(out->blockers, n + 1,
+	    sizeof(*out->blockers));
+	for (size_t i = 0; i < n; i++) {
+		const struct tls_result_stats *r = &in->results[c[i].at];
+
+		if (i > 0 && strcasecmp(c[i - 1].mx, c[i].mx) == 0 &&
+		    strcasecmp(c[i - 1].type, c[i].type) == 0) {
+			struct verdict_tls_blocker *b =
+			    &out->blockers[out->n_blockers - 1];
+
+			b->sessions = count_add(b->sessions, r->sessions);
+			continue;
+		}
+		tls_block(in, r, out);
+	}
+	free(c);
 	return hard;
 }
 

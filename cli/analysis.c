@@ -10,6 +10,7 @@
 #include "analyze/orgdomain.h"
 #include "analyze/rdns.h"
 #include "common/buf.h"
+#include "common/count.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/xalloc.h"
@@ -30,17 +31,115 @@ num(const char *v)
 	return v != NULL ? strtoll(v, NULL, 10) : 0;
 }
 
-/* a + b for counts (never negative), saturating as the rollups do */
-static int64_t
-add_counts(int64_t a, int64_t b)
-{
-	return a > INT64_MAX - b ? INT64_MAX : a + b;
-}
-
 static char *
 dup_or_null(const char *v)
 {
 	return v != NULL ? xstrdup(v) : NULL;
+}
+
+/* room for one more of n elements of size, doubling */
+static void *
+grow(void *p, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap > 0 ? *cap * 2 : 16;
+	return xreallocarray(p, *cap, size);
+}
+
+/* --- indexes: pointers sorted by a string member --- */
+
+static int
+cmp_domain_ptr(const void *a, const void *b)
+{
+	return strcmp((*(struct analysis_domain *const *)a)->domain,
+	    (*(struct analysis_domain *const *)b)->domain);
+}
+
+static int
+cmp_tls_ptr(const void *a, const void *b)
+{
+	return strcmp((*(struct analysis_tls_domain *const *)a)->domain,
+	    (*(struct analysis_tls_domain *const *)b)->domain);
+}
+
+static int
+cmp_source_ptr(const void *a, const void *b)
+{
+	return strcmp((*(struct analysis_source *const *)a)->st.ip,
+	    (*(struct analysis_source *const *)b)->st.ip);
+}
+
+/* the index of n elements of size at base, sorted by cmp */
+static void *
+index_of(void *base, size_t n, size_t size, int (*cmp)(const void *,
+    const void *))
+{
+	char **ix = xcalloc(n + 1, sizeof(*ix));
+
+	for (size_t i = 0; i < n; i++)
+		ix[i] = (char *)base + i * size;
+	qsort(ix, n, sizeof(*ix), cmp);
+	return ix;
+}
+
+/* the element whose key (read by key_of) is name, by binary search */
+static void *
+lookup(void *const *ix, size_t n, const char *name,
+    const char *(*key_of)(const void *))
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(key_of(ix[mid]), name);
+
+		if (c == 0)
+			return ix[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static const char *
+domain_key(const void *p)
+{
+	return ((const struct analysis_domain *)p)->domain;
+}
+
+static const char *
+tls_key(const void *p)
+{
+	return ((const struct analysis_tls_domain *)p)->domain;
+}
+
+static const char *
+source_key(const void *p)
+{
+	return ((const struct analysis_source *)p)->st.ip;
+}
+
+const struct analysis_domain *
+analysis_find(const struct analysis *a, const char *domain)
+{
+	return lookup((void *const *)a->by_name, a->n_domains, domain,
+	    domain_key);
+}
+
+const struct analysis_source *
+analysis_find_source(const struct analysis_domain *d, const char *ip)
+{
+	return lookup((void *const *)d->by_ip, d->n_sources, ip, source_key);
+}
+
+const struct analysis_tls_domain *
+analysis_tls_find(const struct analysis_tls *a, const char *domain)
+{
+	return lookup((void *const *)a->by_name, a->n_domains, domain,
+	    tls_key);
 }
 
 /* --- domains --- */
@@ -48,10 +147,7 @@ dup_or_null(const char *v)
 static struct analysis_domain *
 find_domain(struct analysis *a, const char *name)
 {
-	for (size_t i = 0; i < a->n_domains; i++)
-		if (strcmp(a->domains[i].domain, name) == 0)
-			return &a->domains[i];
-	return NULL;
+	return (struct analysis_domain *)analysis_find(a, name);
 }
 
 static int
@@ -62,7 +158,7 @@ domain_row(void *ctx, size_t ncols, const char *const *names,
 	struct analysis_domain *d;
 
 	(void)ncols, (void)names, (void)err;
-	a->domains = xrealloc(a->domains, (a->n_domains + 1) *
+	a->domains = grow(a->domains, a->n_domains, &a->cap,
 	    sizeof(*a->domains));
 	d = &a->domains[a->n_domains++];
 	memset(d, 0, sizeof(*d));
@@ -118,7 +214,7 @@ source_row(void *ctx, size_t ncols, const char *const *names,
 	(void)ncols, (void)names, (void)err;
 	if (d == NULL)
 		return 0;
-	d->sources = xrealloc(d->sources, (d->n_sources + 1) *
+	d->sources = grow(d->sources, d->n_sources, &d->sources_cap,
 	    sizeof(*d->sources));
 	src = &d->sources[d->n_sources++];
 	memset(src, 0, sizeof(*src));
@@ -479,8 +575,11 @@ analysis_load(struct store *s, const struct config *cfg,
 	    "dmarcctl_clamp(sum(disagree)), count(DISTINCT day), "
 	    "count(DISTINCT org_name) FROM domain_daily WHERE day >= $1::date "
 	    "AND day < $2::date AND ($3::text IS NULL OR domain = $3) GROUP BY "
-	    "domain ORDER BY domain", 3, days, domain_row, out, err) == -1 ||
-	    store_select(s, "WITH w AS (SELECT * FROM reports WHERE kind = "
+	    "domain ORDER BY domain", 3, days, domain_row, out, err) == -1)
+		goto fail;
+	out->by_name = index_of(out->domains, out->n_domains,
+	    sizeof(*out->domains), cmp_domain_ptr);
+	if (store_select(s, "WITH w AS (SELECT * FROM reports WHERE kind = "
 	    "'dmarc' AND begin_at >= $1 AND begin_at < $2 AND ($3::text IS "
 	    "NULL OR domain = $3)), q AS (SELECT domain, count(DISTINCT "
 	    "(begin_at AT TIME ZONE 'UTC')::date) AS days FROM w WHERE (p = "
@@ -527,6 +626,8 @@ analysis_load(struct store *s, const struct config *cfg,
 		}
 		qsort(dom->sources, dom->n_sources, sizeof(*dom->sources),
 		    cmp_source);
+		dom->by_ip = index_of(dom->sources, dom->n_sources,
+		    sizeof(*dom->sources), cmp_source_ptr);
 		/* the verdict reads an array of source_stats: a view */
 		dom->stats = xcalloc(dom->n_sources + 1, sizeof(*dom->stats));
 		for (size_t i = 0; i < dom->n_sources; i++)
@@ -570,6 +671,7 @@ analysis_release(struct analysis *a)
 			free((char *)st->foreign_spf_domain);
 		}
 		free(dom->sources);
+		free(dom->by_ip);
 		free(dom->stats);
 		free(dom->domain);
 		free((char *)dom->policy.p);
@@ -580,6 +682,7 @@ analysis_release(struct analysis *a)
 		free((char *)dom->policy.t);
 	}
 	free(a->domains);
+	free(a->by_name);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -588,10 +691,7 @@ analysis_release(struct analysis *a)
 static struct analysis_tls_domain *
 find_tls(struct analysis_tls *a, const char *name)
 {
-	for (size_t i = 0; i < a->n_domains; i++)
-		if (strcmp(a->domains[i].domain, name) == 0)
-			return &a->domains[i];
-	return NULL;
+	return (struct analysis_tls_domain *)analysis_tls_find(a, name);
 }
 
 static int
@@ -599,11 +699,14 @@ tls_domain_row(void *ctx, size_t ncols, const char *const *names,
     const char *const *v, struct err *err)
 {
 	struct analysis_tls *a = ctx;
-	struct analysis_tls_domain *d = find_tls(a, v[0]);
+	/* the rows come grouped by domain: a new one, or the last */
+	struct analysis_tls_domain *d = a->n_domains > 0 &&
+	    strcmp(a->domains[a->n_domains - 1].domain, v[0]) == 0 ?
+	    &a->domains[a->n_domains - 1] : NULL;
 
 	(void)ncols, (void)names, (void)err;
 	if (d == NULL) {
-		a->domains = xrealloc(a->domains, (a->n_domains + 1) *
+		a->domains = grow(a->domains, a->n_domains, &a->cap,
 		    sizeof(*a->domains));
 		d = &a->domains[a->n_domains++];
 		memset(d, 0, sizeof(*d));
@@ -611,13 +714,14 @@ tls_domain_row(void *ctx, size_t ncols, const char *const *names,
 		d->days = (int)num(v[4]);
 		d->reporters = (int)num(v[5]);
 	}
-	d->types = xrealloc(d->types, (d->n_types + 1) * sizeof(*d->types));
+	d->types = grow(d->types, d->n_types, &d->types_cap,
+	    sizeof(*d->types));
 	d->types[d->n_types].policy_type = xstrdup(v[1]);
 	d->types[d->n_types].sessions = num(v[2]);
 	d->types[d->n_types].failures = num(v[3]);
 	d->n_types++;
-	d->sessions = add_counts(d->sessions, num(v[2]));
-	d->failures = add_counts(d->failures, num(v[3]));
+	d->sessions = count_add(d->sessions, num(v[2]));
+	d->failures = count_add(d->failures, num(v[3]));
 	return 0;
 }
 
@@ -679,7 +783,7 @@ tls_result_row(void *ctx, size_t ncols, const char *const *names,
 	(void)ncols, (void)names, (void)err;
 	if (d == NULL)
 		return 0;
-	d->results = xrealloc(d->results, (d->n_results + 1) *
+	d->results = grow(d->results, d->n_results, &d->results_cap,
 	    sizeof(*d->results));
 	r = &d->results[d->n_results++];
 	r->mx = v[1] != NULL && *v[1] != '\0' ? xstrdup(v[1]) : NULL;
@@ -711,8 +815,11 @@ analysis_tls_load(struct store *s, const struct config *cfg,
 	    "max(d.reporters) FROM tls_daily t JOIN d USING (domain) WHERE "
 	    "t.day >= $1::date AND t.day < $2::date GROUP BY t.domain, "
 	    "t.policy_type ORDER BY t.domain, t.policy_type", 3, days,
-	    tls_domain_row, out, err) == -1 ||
-	    store_select(s, "SELECT coalesce(policy_domain, domain), "
+	    tls_domain_row, out, err) == -1)
+		goto fail;
+	out->by_name = index_of(out->domains, out->n_domains,
+	    sizeof(*out->domains), cmp_tls_ptr);
+	if (store_select(s, "SELECT coalesce(policy_domain, domain), "
 	    "array_to_string(policy_strings, E'\\n') FROM tls_policies WHERE "
 	    "policy_type = 'sts' AND begin_at >= $1 AND begin_at < $2 AND "
 	    "($3::text IS NULL OR coalesce(policy_domain, domain) = $3) "
@@ -764,70 +871,159 @@ analysis_tls_release(struct analysis_tls *a)
 		free(d->domain);
 	}
 	free(a->domains);
+	free(a->by_name);
 	memset(a, 0, sizeof(*a));
 }
 
 /* --- what was concluded, for dashboards and monitoring --- */
 
+/*
+ * Rows are sent as arrays, SAVE_CHUNK at a time: one statement per
+ * domain cost a round trip each (seconds for thousands of domains), one
+ * statement for all would grow with them without bound.
+ */
+enum { SAVE_CHUNK = 10000 };
+
+struct save_rows {
+	size_t ncols, n;
+	const char **col[5];	/* borrowed strings, SAVE_CHUNK each */
+};
+
+static void
+save_rows_init(struct save_rows *r, size_t ncols)
+{
+	memset(r, 0, sizeof(*r));
+	r->ncols = ncols;
+	for (size_t c = 0; c < ncols; c++)
+		r->col[c] = xcalloc(SAVE_CHUNK, sizeof(*r->col[c]));
+}
+
+static void
+save_rows_release(struct save_rows *r)
+{
+	for (size_t c = 0; c < r->ncols; c++)
+		free(r->col[c]);
+}
+
+/* send the rows gathered (if any) through sql, whose $k is column k */
 static int
-save_classes(struct store *s, const struct analysis_domain *d,
+save_flush(struct store *s, struct save_rows *r, const char *sql,
     struct err *err)
 {
-	const char **ips = xcalloc(d->n_sources + 1, sizeof(*ips));
-	const char **cls = xcalloc(d->n_sources + 1, sizeof(*cls));
-	struct buf a, b;
+	struct buf a[5];
+	const char *params[5];
 	int ret;
 
-	for (size_t i = 0; i < d->n_sources; i++) {
-		ips[i] = d->sources[i].st.ip;
-		cls[i] = verdict_class_name(d->sources[i].class);
+	if (r->n == 0)
+		return 0;
+	for (size_t c = 0; c < r->ncols; c++) {
+		buf_init(&a[c], 256u << 20);
+		array_of(&a[c], r->col[c], r->n);
+		params[c] = buf_str(&a[c]);
 	}
-	buf_init(&a, 256u << 20);
-	buf_init(&b, 256u << 20);
-	array_of(&a, ips, d->n_sources);
-	array_of(&b, cls, d->n_sources);
-	{
-		const char *params[3] = { d->domain, buf_str(&a), buf_str(&b) };
-
-		ret = store_select(s, "INSERT INTO source_classes AS c (domain, "
-		    "source, class) SELECT $1, u.source, u.class FROM "
-		    "unnest($2::text[], $3::text[]) AS u(source, class) ORDER BY "
-		    "1, 2 ON CONFLICT (domain, source) DO UPDATE SET class = "
-		    "EXCLUDED.class, judged_at = now() WHERE c.class IS DISTINCT "
-		    "FROM EXCLUDED.class", 3, params, NULL, NULL, err);
-	}
-	buf_release(&a);
-	buf_release(&b);
-	free(ips);
-	free(cls);
+	ret = store_select(s, sql, (int)r->ncols, params, NULL, NULL, err);
+	for (size_t c = 0; c < r->ncols; c++)
+		buf_release(&a[c]);
+	r->n = 0;
 	return ret;
 }
 
+/* add a row (borrowing its strings), sending a full chunk first */
 static int
-save_verdict(struct store *s, const struct config *cfg,
-    const struct analysis_domain *d, struct err *err)
+save_add(struct store *s, struct save_rows *r, const char *sql,
+    const char *const *row, struct err *err)
 {
-	struct verdict_input in;
-	struct verdict_advice adv;
-	char rate[32];
-	int ret;
+	if (r->n == SAVE_CHUNK && save_flush(s, r, sql, err) == -1)
+		return -1;
+	for (size_t c = 0; c < r->ncols; c++)
+		r->col[c][r->n] = row[c];
+	r->n++;
+	return 0;
+}
 
-	analysis_input(d, &in);
-	verdict_advise(&in, &cfg->thresholds, &adv);
-	snprintf(rate, sizeof(rate), "%.6f", adv.evidence.legitimate_pass_rate);
-	{
-		const char *params[5] = { d->domain, verdict_name(adv.verdict),
-			d->policy.p, adv.next_record, rate };
+static const char save_classes_sql[] = "INSERT INTO source_classes AS c "
+    "(domain, source, class) SELECT u.domain, u.source, u.class FROM "
+    "unnest($1::text[], $2::text[], $3::text[]) AS u(domain, source, "
+    "class) ORDER BY 1, 2 ON CONFLICT (domain, source) DO UPDATE SET "
+    "class = EXCLUDED.class, judged_at = now() WHERE c.class IS DISTINCT "
+    "FROM EXCLUDED.class";
 
-		ret = store_select(s, "INSERT INTO domain_verdicts AS v (domain, "
-		    "verdict, policy, next_record, legitimate_pass_rate) VALUES "
-		    "($1, $2, $3, $4, $5) ON CONFLICT (domain) DO UPDATE SET "
-		    "verdict = EXCLUDED.verdict, policy = EXCLUDED.policy, "
-		    "next_record = EXCLUDED.next_record, legitimate_pass_rate = "
-		    "EXCLUDED.legitimate_pass_rate, judged_at = now()", 5, params,
-		    NULL, NULL, err);
+static int
+save_classes(struct store *s, const struct analysis *a, struct err *err)
+{
+	struct save_rows r;
+	int ret = -1;
+
+	save_rows_init(&r, 3);
+	for (size_t d = 0; d < a->n_domains; d++) {
+		const struct analysis_domain *dom = &a->domains[d];
+
+		for (size_t i = 0; i < dom->n_sources; i++) {
+			const char *row[3] = { dom->domain,
+				dom->sources[i].st.ip,
+				verdict_class_name(dom->sources[i].class) };
+
+			if (save_add(s, &r, save_classes_sql, row, err) == -1)
+				goto out;
+		}
 	}
-	verdict_advice_free(&adv);
+	ret = save_flush(s, &r, save_classes_sql, err);
+out:
+	save_rows_release(&r);
+	return ret;
+}
+
+static const char save_verdicts_sql[] = "INSERT INTO domain_verdicts AS v "
+    "(domain, verdict, policy, next_record, legitimate_pass_rate) SELECT "
+    "u.domain, u.verdict, u.policy, u.next_record, u.rate::float8 FROM "
+    "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS "
+    "u(domain, verdict, policy, next_record, rate) ORDER BY 1 ON CONFLICT "
+    "(domain) DO UPDATE SET verdict = EXCLUDED.verdict, policy = "
+    "EXCLUDED.policy, next_record = EXCLUDED.next_record, "
+    "legitimate_pass_rate = EXCLUDED.legitimate_pass_rate, judged_at = "
+    "now()";
+
+/* the texts of one row, kept until its chunk is sent */
+struct verdict_text {
+	char *next_record;
+	char rate[32];
+};
+
+static int
+save_verdicts(struct store *s, const struct config *cfg,
+    const struct analysis *a, struct err *err)
+{
+	struct verdict_text *t = xcalloc(a->n_domains + 1, sizeof(*t));
+	struct save_rows r;
+	int ret = -1;
+
+	save_rows_init(&r, 5);
+	for (size_t d = 0; d < a->n_domains; d++) {
+		const struct analysis_domain *dom = &a->domains[d];
+		struct verdict_input in;
+		struct verdict_advice adv;
+		const char *row[5];
+
+		analysis_input(dom, &in);
+		verdict_advise(&in, &cfg->thresholds, &adv);
+		snprintf(t[d].rate, sizeof(t[d].rate), "%.6f",
+		    adv.evidence.legitimate_pass_rate);
+		t[d].next_record = xstrdup(adv.next_record);
+		row[0] = dom->domain;
+		row[1] = verdict_name(adv.verdict);
+		row[2] = dom->policy.p;
+		row[3] = t[d].next_record;
+		row[4] = t[d].rate;
+		verdict_advice_free(&adv);
+		if (save_add(s, &r, save_verdicts_sql, row, err) == -1)
+			goto out;
+	}
+	ret = save_flush(s, &r, save_verdicts_sql, err);
+out:
+	save_rows_release(&r);
+	for (size_t d = 0; d < a->n_domains; d++)
+		free(t[d].next_record);
+	free(t);
 	return ret;
 }
 
@@ -837,15 +1033,9 @@ analysis_save(struct store *s, const struct config *cfg,
 {
 	struct err err;
 
-	for (size_t i = 0; i < a->n_domains; i++) {
-		const struct analysis_domain *d = &a->domains[i];
-
-		if ((d->n_sources > 0 && save_classes(s, d, &err) == -1) ||
-		    (has_verdicts && save_verdict(s, cfg, d, &err) == -1)) {
-			/* a read-only user still gets its answer */
-			log_warn("cannot keep the verdicts for dashboards: %s",
-			    err.msg);
-			return;
-		}
-	}
+	if (save_classes(s, a, &err) == -1 ||
+	    (has_verdicts && save_verdicts(s, cfg, a, &err) == -1))
+		/* a read-only user still gets its answer */
+		log_warn("cannot keep the verdicts for dashboards: %s",
+		    err.msg);
 }

@@ -37,14 +37,22 @@ struct analysis_domain {
 	bool has_policy;
 	int quarantine_days;
 	struct analysis_source *sources;	/* most messages first */
-	size_t n_sources;
+	size_t n_sources, sources_cap;
+	struct analysis_source **by_ip;	/* the same, by IP (strcmp) */
 	struct source_stats *stats;	/* the same, as the verdict reads
 					 * them (borrowing their strings) */
 };
 
+/*
+ * Lookups are binary searches over indexes sorted with strcmp: what a
+ * reporter controls (domains, sources, MX names) can run to hundreds of
+ * thousands, and nothing may take time quadratic in it.
+ */
 struct analysis {
-	struct analysis_domain *domains;	/* by name */
-	size_t n_domains;
+	struct analysis_domain *domains;	/* by name, as the database
+						 * sorts them */
+	size_t n_domains, cap;
+	struct analysis_domain **by_name;	/* by name, as strcmp does */
 };
 
 struct analysis_options {
@@ -57,6 +65,13 @@ struct analysis_options {
 int analysis_load(struct store *s, const struct config *cfg,
     const struct window *w, const struct analysis_options *opt,
     struct analysis *out, struct err *err);
+
+/* The domain of that name, or NULL (O(log n)). */
+const struct analysis_domain *analysis_find(const struct analysis *a,
+    const char *domain);
+/* The source of d with that IP, or NULL (O(log n)). */
+const struct analysis_source *analysis_find_source(
+    const struct analysis_domain *d, const char *ip);
 
 /* The verdict input of one domain (borrowing from it). */
 void analysis_input(const struct analysis_domain *d,
@@ -82,23 +97,28 @@ struct analysis_tls_domain {
 	int days, reporters;
 	int64_t sessions, failures;
 	struct tls_result_stats *results;	/* strings owned */
-	size_t n_results;
+	size_t n_results, results_cap;
 	/* by policy type: sessions and failures */
 	struct {
 		char *policy_type;
 		int64_t sessions, failures;
 	} *types;
-	size_t n_types;
+	size_t n_types, types_cap;
 };
 
 struct analysis_tls {
-	struct analysis_tls_domain *domains;
-	size_t n_domains;
+	struct analysis_tls_domain *domains;	/* as the database sorts */
+	size_t n_domains, cap;
+	struct analysis_tls_domain **by_name;	/* as strcmp does */
 };
 
 int analysis_tls_load(struct store *s, const struct config *cfg,
     const struct window *w, const char *domain, struct analysis_tls *out,
     struct err *err);
+
+/* The domain of that name, or NULL (O(log n)). */
+const struct analysis_tls_domain *analysis_tls_find(
+    const struct analysis_tls *a, const char *domain);
 
 void analysis_tls_input(const struct analysis_tls_domain *d,
     struct verdict_tls_input *in);

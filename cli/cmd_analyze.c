@@ -14,11 +14,15 @@
 #include "analyze/verdict.h"
 #include "cli/analysis.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "cli/table.h"
 #include "cli/window.h"
 #include "common/buf.h"
+#include "common/count.h"
+#include "common/esc.h"
 #include "common/jsonw.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "store/store.h"
 
 enum { ADVISE_DAYS = 30 };
@@ -67,7 +71,11 @@ start(struct query *q, int argc, char **argv, const struct config *cfg)
 			if (window_option(&q->w, ch, optarg, &err) == -1)
 				goto bad;
 			break;
-		case 'd': q->domain = optarg; break;
+		case 'd':
+			if (opt_domain("--domain", optarg, &err) == -1)
+				goto bad;
+			q->domain = optarg;
+			break;
 		case 'n': q->want_dns = false; break;
 		case 'f':
 			if (table_parse_format(optarg, &q->format, &err) == -1)
@@ -217,18 +225,17 @@ static enum verdict_word
 verdict_of(const struct query *q, const struct verdicts *v,
     const char *domain)
 {
+	const struct analysis_domain *d = analysis_find(&v->a, domain);
 	struct verdict_advice adv;
 	struct verdict_input in;
-	enum verdict_word word = VERDICT_INSUFFICIENT_DATA;
+	enum verdict_word word;
 
-	for (size_t i = 0; i < v->a.n_domains; i++) {
-		if (strcmp(v->a.domains[i].domain, domain) != 0)
-			continue;
-		analysis_input(&v->a.domains[i], &in);
-		verdict_advise(&in, &q->cfg->thresholds, &adv);
-		word = adv.verdict;
-		verdict_advice_free(&adv);
-	}
+	if (d == NULL)
+		return VERDICT_INSUFFICIENT_DATA;
+	analysis_input(d, &in);
+	verdict_advise(&in, &q->cfg->thresholds, &adv);
+	word = adv.verdict;
+	verdict_advice_free(&adv);
 	return word;
 }
 
@@ -503,16 +510,17 @@ advise_text(const struct analysis_domain *d, const struct verdict_advice *adv)
 	struct table *t;
 	struct err err;
 
-	printf("%s: %s (now %s)\n", d->domain, verdict_name(adv->verdict),
-	    policy_text(&d->policy, pol, sizeof(pol)));
-	printf("  evidence:    %d days, %d reporters, %lld messages; "
-	    "legitimate %lld: %s pass, %s with aligned DKIM\n", e->days,
+	esc_linef(stdout, "%s: %s (now %s)", d->domain,
+	    verdict_name(adv->verdict), policy_text(&d->policy, pol,
+	    sizeof(pol)));
+	esc_linef(stdout, "  evidence:    %d days, %d reporters, %lld "
+	    "messages; legitimate %lld: %s pass, %s with aligned DKIM", e->days,
 	    e->reporters, (long long)e->messages,
 	    (long long)e->legitimate_messages,
 	    pct_text((int64_t)(e->legitimate_pass_rate * 1e6), 1000000, p1,
 	    sizeof(p1)), pct_text((int64_t)(e->dkim_aligned_rate * 1e6),
 	    1000000, p2, sizeof(p2)));
-	printf("  next record: %s\n", adv->next_record);
+	esc_linef(stdout, "  next record: %s", adv->next_record);
 	if (adv->n_blockers > 0) {
 		static const char *const names[] = { "source", "name",
 			"messages", "problem", "fix" };
@@ -538,8 +546,8 @@ advise_text(const struct analysis_domain *d, const struct verdict_advice *adv)
 		    "DKIM and SPF results (see dmarcctl sources)\n",
 		    (long long)d->disagree);
 	for (size_t i = 0; i < adv->n_lines; i++)
-		printf("  - %s\n", adv->lines[i]);
-	printf("\n");
+		esc_linef(stdout, "  - %s", adv->lines[i]);
+	fputc('\n', stdout);
 }
 
 int
@@ -578,12 +586,75 @@ cmd_advise(int argc, char **argv, const struct config *cfg)
 
 /* --- tls --- */
 
+/* results of one type, summed over the MX names; first: where the type
+ * first appears in the results (most sessions first) */
+struct result_sum {
+	const char *result_type;
+	size_t first;
+	int64_t sessions;
+};
+
+static int
+cmp_result_index(const void *pa, const void *pb)
+{
+	const struct result_sum *a = pa, *b = pb;
+	int c = strcmp(a->result_type, b->result_type);
+
+	if (c != 0)
+		return c;
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+static int
+cmp_result_first(const void *pa, const void *pb)
+{
+	const struct result_sum *a = pa, *b = pb;
+
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* by result type: the rows per MX summed, in the order of first
+ * appearance; sorted, not compared pairwise (a reporter may name
+ * thousands of MX hosts) */
+static void
+by_result_json(struct buf *b, const struct analysis_tls_domain *d)
+{
+	struct result_sum *r = xcalloc(d->n_results + 1, sizeof(*r));
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_results; i++)
+		r[i] = (struct result_sum){ d->results[i].result_type, i,
+			d->results[i].sessions };
+	qsort(r, d->n_results, sizeof(*r), cmp_result_index);
+	for (size_t i = 0; i < d->n_results; i++) {
+		if (n > 0 && strcmp(r[n - 1].result_type,
+		    r[i].result_type) == 0) {
+			r[n - 1].sessions = count_add(r[n - 1].sessions,
+			    r[i].sessions);
+			continue;
+		}
+		r[n++] = r[i];
+	}
+	qsort(r, n, sizeof(*r), cmp_result_first);
+	jsonw_key(b, "by_result", false, NULL);
+	buf_adds(b, "[", NULL);
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(b, i > 0 ? ",{" : "{", NULL);
+		jsonw_kv_str(b, "result_type", r[i].result_type, true, NULL);
+		jsonw_kv_int(b, "sessions", r[i].sessions, false, false, NULL);
+		jsonw_kv_str(b, "meaning", verdict_tls_meaning(
+		    r[i].result_type), false, NULL);
+		buf_adds(b, "}", NULL);
+	}
+	buf_adds(b, "]", NULL);
+	free(r);
+}
+
 static void
 tls_json(const struct analysis_tls_domain *d,
     const struct verdict_tls_advice *adv)
 {
 	struct buf b;
-	bool is_first = true;
 
 	buf_init(&b, 64u << 20);
 	buf_adds(&b, "{", NULL);
@@ -608,34 +679,7 @@ tls_json(const struct analysis_tls_domain *d,
 		buf_adds(&b, "}", NULL);
 	}
 	buf_adds(&b, "]", NULL);
-	/* by result type: the rows per MX summed */
-	jsonw_key(&b, "by_result", false, NULL);
-	buf_adds(&b, "[", NULL);
-	for (size_t i = 0; i < d->n_results; i++) {
-		int64_t sum = 0;
-		bool is_seen = false;
-
-		for (size_t k = 0; k < i && !is_seen; k++)
-			is_seen = strcmp(d->results[k].result_type,
-			    d->results[i].result_type) == 0;
-		if (is_seen)
-			continue;
-		for (size_t k = i; k < d->n_results; k++)
-			if (strcmp(d->results[k].result_type,
-			    d->results[i].result_type) == 0)
-				/* saturating, as the rollups are */
-				sum = d->results[k].sessions > INT64_MAX - sum ?
-				    INT64_MAX : sum + d->results[k].sessions;
-		buf_adds(&b, is_first ? "{" : ",{", NULL);
-		is_first = false;
-		jsonw_kv_str(&b, "result_type", d->results[i].result_type, true,
-		    NULL);
-		jsonw_kv_int(&b, "sessions", sum, false, false, NULL);
-		jsonw_kv_str(&b, "meaning", verdict_tls_meaning(
-		    d->results[i].result_type), false, NULL);
-		buf_adds(&b, "}", NULL);
-	}
-	buf_adds(&b, "]", NULL);
+	by_result_json(&b, d);
 	jsonw_key(&b, "blockers", false, NULL);
 	buf_adds(&b, "[", NULL);
 	for (size_t i = 0; i < adv->n_blockers; i++) {
@@ -663,14 +707,14 @@ tls_text(const struct analysis_tls_domain *d,
 	struct err err;
 	char p[16];
 
-	printf("%s: %s (MTA-STS mode %s)\n", d->domain,
+	esc_linef(stdout, "%s: %s (MTA-STS mode %s)", d->domain,
 	    verdict_name(adv->verdict), d->mode != NULL ? d->mode : "unknown");
-	printf("  sessions:    %lld over %d days from %d reporters, %lld "
-	    "failed (%s)\n", (long long)d->sessions, d->days, d->reporters,
+	esc_linef(stdout, "  sessions:    %lld over %d days from %d reporters, "
+	    "%lld failed (%s)", (long long)d->sessions, d->days, d->reporters,
 	    (long long)d->failures, pct_text(d->failures, d->sessions, p,
 	    sizeof(p)));
 	for (size_t i = 0; i < d->n_types; i++)
-		printf("  %-12s %lld sessions, %lld failed\n",
+		esc_linef(stdout, "  %-12s %lld sessions, %lld failed",
 		    d->types[i].policy_type, (long long)d->types[i].sessions,
 		    (long long)d->types[i].failures);
 	if (d->n_results > 0) {
@@ -690,13 +734,13 @@ tls_text(const struct analysis_tls_domain *d,
 		table_free(t);
 	}
 	for (size_t i = 0; i < adv->n_blockers; i++)
-		printf("  blocker: %s %s (%lld sessions): %s\n",
+		esc_linef(stdout, "  blocker: %s %s (%lld sessions): %s",
 		    *adv->blockers[i].mx ? adv->blockers[i].mx : "(no MX named)",
 		    adv->blockers[i].result_type,
 		    (long long)adv->blockers[i].sessions, adv->blockers[i].fix);
 	for (size_t i = 0; i < adv->n_lines; i++)
-		printf("  - %s\n", adv->lines[i]);
-	printf("\n");
+		esc_linef(stdout, "  - %s", adv->lines[i]);
+	fputc('\n', stdout);
 }
 
 static void
@@ -722,14 +766,12 @@ static void
 tls_verdict(const struct query *q, const struct analysis_tls *judge,
     const char *domain, struct verdict_tls_advice *adv)
 {
+	const struct analysis_tls_domain *d = analysis_tls_find(judge, domain);
 	struct verdict_tls_input in;
 	static const struct analysis_tls_domain none;
 
-	analysis_tls_input(&none, &in);
+	analysis_tls_input(d != NULL ? d : &none, &in);
 	in.domain = domain;
-	for (size_t i = 0; i < judge->n_domains; i++)
-		if (strcmp(judge->domains[i].domain, domain) == 0)
-			analysis_tls_input(&judge->domains[i], &in);
 	verdict_tls(&in, &q->cfg->thresholds, adv);
 }
 

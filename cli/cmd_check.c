@@ -24,9 +24,11 @@
 
 #include "cli/analysis.h"
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "cli/window.h"
+#include "common/count.h"
+#include "common/esc.h"
 #include "common/log.h"
-#include "common/str.h"
 #include "common/xalloc.h"
 #include "store/store.h"
 
@@ -60,10 +62,10 @@ problem(struct check *c, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* one line per problem, whatever a reporter put in its names */
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	esc_vlinef(stdout, fmt, ap);
 	va_end(ap);
-	putchar('\n');
 	c->problems++;
 }
 
@@ -120,31 +122,6 @@ rate(int64_t part, int64_t whole)
 	return whole > 0 ? (double)part / (double)whole : 0;
 }
 
-static const struct analysis_source *
-find_source(const struct analysis_domain *d, const char *ip)
-{
-	for (size_t i = 0; i < d->n_sources; i++)
-		if (strcmp(d->sources[i].st.ip, ip) == 0)
-			return &d->sources[i];
-	return NULL;
-}
-
-static const struct analysis_domain *
-find_domain(const struct analysis *a, const char *name)
-{
-	for (size_t i = 0; i < a->n_domains; i++)
-		if (strcmp(a->domains[i].domain, name) == 0)
-			return &a->domains[i];
-	return NULL;
-}
-
-/* a + b for counts (never negative), saturating as the rollups do */
-static int64_t
-add_counts(int64_t a, int64_t b)
-{
-	return a > INT64_MAX - b ? INT64_MAX : a + b;
-}
-
 /* legitimate mail of the recent domain, by the baseline's classes */
 static void
 legitimate(const struct analysis_domain *base,
@@ -152,13 +129,13 @@ legitimate(const struct analysis_domain *base,
 {
 	*msgs = *pass = 0;
 	for (size_t i = 0; i < d->n_sources; i++) {
-		const struct analysis_source *b = find_source(base,
+		const struct analysis_source *b = analysis_find_source(base,
 		    d->sources[i].st.ip);
 
 		if (b == NULL || !verdict_class_is_legitimate(b->class))
 			continue;
-		*msgs = add_counts(*msgs, d->sources[i].st.messages);
-		*pass = add_counts(*pass, d->sources[i].st.dmarc_pass);
+		*msgs = count_add(*msgs, d->sources[i].st.messages);
+		*pass = count_add(*pass, d->sources[i].st.dmarc_pass);
 	}
 }
 
@@ -172,7 +149,8 @@ check_domain(struct check *c, const struct analysis_domain *base,
 
 	for (size_t i = 0; i < d->n_sources; i++) {
 		const struct source_stats *st = &d->sources[i].st;
-		const struct analysis_source *b = find_source(base, st->ip);
+		const struct analysis_source *b = analysis_find_source(base,
+		    st->ip);
 		double r = rate(st->dmarc_pass, st->messages);
 
 		if (b == NULL || b->class != SOURCE_ALIGNED ||
@@ -243,23 +221,24 @@ check_rates(struct check *c, struct err *err)
 	    &trecent, err) == -1)
 		goto out;
 	for (size_t i = 0; i < recent.n_domains; i++) {
-		const struct analysis_domain *b = find_domain(&base,
+		const struct analysis_domain *b = analysis_find(&base,
 		    recent.domains[i].domain);
 
 		if (b != NULL)
 			check_domain(c, b, &recent.domains[i]);
 	}
-	for (size_t i = 0; i < trecent.n_domains; i++)
-		for (size_t k = 0; k < tbase.n_domains; k++)
-			if (strcmp(tbase.domains[k].domain,
-			    trecent.domains[i].domain) == 0)
-				check_tls_domain(c, &tbase.domains[k],
-				    &trecent.domains[i]);
+	for (size_t i = 0; i < trecent.n_domains; i++) {
+		const struct analysis_tls_domain *b = analysis_tls_find(&tbase,
+		    trecent.domains[i].domain);
+
+		if (b != NULL)
+			check_tls_domain(c, b, &trecent.domains[i]);
+	}
 	if (c->problems == 0) {
 		int64_t msgs = 0;
 
 		for (size_t i = 0; i < recent.n_domains; i++)
-			msgs = add_counts(msgs, recent.domains[i].messages);
+			msgs = count_add(msgs, recent.domains[i].messages);
 		printf("ok: %zu domain%s, %lld messages in the last %d days, "
 		    "nothing stopped, nothing started failing\n",
 		    recent.n_domains, recent.n_domains == 1 ? "" : "s",
@@ -312,10 +291,16 @@ cmd_check(int argc, char **argv, const struct config *cfg)
 	c.now = time(NULL);
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': c.domain = optarg; break;
+		case 'd':
+			if (opt_domain("--domain", optarg, &err) == -1) {
+				log_error("%s", err.msg);
+				return usage(stderr);
+			}
+			c.domain = optarg;
+			break;
 		case 'm':
-			if (str_to_long(optarg, 1, 3650, &c.max_silence,
-			    "--max-silence", &err) == -1) {
+			if (opt_long("--max-silence", optarg, 1, 3650,
+			    &c.max_silence, &err) == -1) {
 				log_error("%s", err.msg);
 				return usage(stderr);
 			}

@@ -17,6 +17,16 @@ print_status(void *ctx, int version, const char *name, const char *at,
 	return 0;
 }
 
+static int
+count_pending(void *ctx, int version, const char *name, const char *at,
+    struct err *err)
+{
+	(void)version, (void)name, (void)err;
+	if (*at == '\0')
+		(*(size_t *)ctx)++;
+	return 0;
+}
+
 int
 cmd_db(int argc, char **argv, const struct config *cfg)
 {
@@ -43,6 +53,18 @@ cmd_db(int argc, char **argv, const struct config *cfg)
 		if (store_status(s, print_status, NULL, &err) == -1)
 			goto fail;
 	} else {
+		size_t pending = 0;
+
+		/* nothing to apply: done without writing, so that a
+		 * read-only server (a standby, default_transaction_read_only)
+		 * that is up to date is not an error */
+		if (store_status(s, count_pending, &pending, &err) == -1)
+			goto fail;
+		if (pending == 0) {
+			log_info("the database is up to date");
+			store_free(s);
+			return EXIT_OK;
+		}
 		if (store_migrate(s, &applied, &err) == -1)
 			goto fail;
 		/* silent when there was nothing to do: cron-friendly */

@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "cli/pipeline.h"
 #include "common/log.h"
-#include "common/str.h"
 #include "common/xalloc.h"
 #include "ingest/source_imap.h"
 #include "store/store.h"
@@ -124,16 +124,16 @@ settings(struct fetch *f, const struct config *cfg, bool is_insecure,
 		return err_set(err, ERR_USAGE, "[imap] tls = none sends the "
 		    "password in clear text: pass --insecure to allow it");
 	if (cfg->imap_port != NULL) {
-		if (str_to_long(cfg->imap_port, 1, 65535, &v, "[imap] port",
+		if (opt_long("[imap] port", cfg->imap_port, 1, 65535, &v,
 		    err) == -1)
-			return err_set(err, ERR_USAGE, "%s", err->msg);
+			return -1;
 		set->port = (unsigned)v;
 	}
 	set->timeout = DEFAULT_TIMEOUT;
 	if (cfg->imap_timeout != NULL) {
-		if (str_to_long(cfg->imap_timeout, 1, 3600, &v,
-		    "[imap] timeout", err) == -1)
-			return err_set(err, ERR_USAGE, "%s", err->msg);
+		if (opt_long("[imap] timeout", cfg->imap_timeout, 1, 3600, &v,
+		    err) == -1)
+			return -1;
 		set->timeout = (unsigned)v;
 	}
 	if (cfg->imap_password != NULL) {

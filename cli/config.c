@@ -1,46 +1,66 @@
 #include "cli/config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
+#include "cli/opt.h"
+#include "common/log.h"
 #include "common/str.h"
 #include "common/xalloc.h"
 
-enum key_type { K_STR, K_SIZE, K_COUNT, K_RATE };
+enum key_type { K_STR, K_SIZE, K_COUNT, K_RATE, K_PORT, K_SECONDS, K_MS };
 
+/*
+ * Every setting that is a number has a range: a limit set far past what
+ * the parsers can honour (max_depth = 4294967295 once overflowed an
+ * allocation) is refused with the range in the message.
+ */
 struct key {
 	const char *section;	/* "" for the top */
 	const char *name;
 	enum key_type type;
 	size_t offset;		/* into struct config */
 	size_t width;		/* of a number: sizeof the field */
-	uint64_t max;		/* of a number: at most this (0: what the
-				 * field holds) */
+	uint64_t min, max;	/* of a K_SIZE or K_COUNT */
 };
 
+/* a line of the file, whole (an authorized list can be long) */
+#define CONFIG_LINE_MAX (64u << 10)
+
+#define K ((uint64_t)1 << 10)
+#define M ((uint64_t)1 << 20)
+#define G ((uint64_t)1 << 30)
+
 #define STR(sec, name, field) \
-	{ sec, name, K_STR, offsetof(struct config, field), 0, 0 }
-#define NUM(type, name, field) { "limits", name, type, \
+	{ sec, name, K_STR, offsetof(struct config, field), 0, 0, 0 }
+/* a string read later as a number: checked here, where the file and
+ * line are known */
+#define STRN(sec, name, field, type) \
+	{ sec, name, type, offsetof(struct config, field), 0, 0, 0 }
+#define NUM(type, name, field, lo, hi) { "limits", name, type, \
 	offsetof(struct config, limits.field), \
-	sizeof(((struct report_limits *)0)->field), 0 }
+	sizeof(((struct report_limits *)0)->field), lo, hi }
 
-/* a number of struct config itself, at most hi */
-#define CAP(type, sec, name, field, hi) { sec, name, type, \
+/* a number of struct config itself */
+#define CFG(type, sec, name, field, lo, hi) { sec, name, type, \
 	offsetof(struct config, field), \
-	sizeof(((struct config *)0)->field), hi }
+	sizeof(((struct config *)0)->field), lo, hi }
 
-#define TH(type, name, field) { "analysis", name, type, \
+#define TH(type, name, field, lo, hi) { "analysis", name, type, \
 	offsetof(struct config, thresholds.field), \
-	sizeof(((struct verdict_thresholds *)0)->field), 0 }
+	sizeof(((struct verdict_thresholds *)0)->field), lo, hi }
 
 static const struct key keys[] = {
 	STR("", "database", database),
 	STR("imap", "host", imap_host),
-	STR("imap", "port", imap_port),
+	STRN("imap", "port", imap_port, K_PORT),
 	STR("imap", "tls", imap_tls),
 	STR("imap", "user", imap_user),
 	STR("imap", "password_file", imap_password_file),
@@ -48,40 +68,51 @@ static const struct key keys[] = {
 	STR("imap", "mailbox", imap_mailbox),
 	STR("imap", "archive", imap_archive),
 	STR("imap", "errors", imap_errors),
-	STR("imap", "timeout", imap_timeout),
-	NUM(K_SIZE, "max_decompressed", max_decompressed),
-	NUM(K_COUNT, "max_records", max_records),
-	NUM(K_SIZE, "max_message", max_message),
-	NUM(K_SIZE, "max_json", max_json),
-	NUM(K_SIZE, "max_zip", max_zip),
-	NUM(K_SIZE, "max_text", max_text),
-	NUM(K_COUNT, "max_depth", max_depth),
-	NUM(K_COUNT, "max_zip_entries", max_zip_entries),
-	NUM(K_COUNT, "max_nesting", max_nesting),
-	NUM(K_COUNT, "max_results", max_results),
-	CAP(K_SIZE, "limits", "max_archive", max_archive, CONFIG_MAX_ARCHIVE),
+	STRN("imap", "timeout", imap_timeout, K_SECONDS),
+	NUM(K_SIZE, "max_decompressed", max_decompressed, 1 * K, 64 * G),
+	NUM(K_COUNT, "max_records", max_records, 1, 1000000000),
+	NUM(K_SIZE, "max_message", max_message, 1 * K, 1 * G),
+	NUM(K_SIZE, "max_json", max_json, 1 * K, 1 * G),
+	NUM(K_SIZE, "max_zip", max_zip, 1 * K, 1 * G),
+	NUM(K_SIZE, "max_text", max_text, 1 * K, 256 * M),
+	NUM(K_COUNT, "max_depth", max_depth, 8, 1024),
+	NUM(K_COUNT, "max_zip_entries", max_zip_entries, 1, 65535),
+	NUM(K_COUNT, "max_nesting", max_nesting, 1, 64),
+	NUM(K_COUNT, "max_results", max_results, 1, 1000000),
+	NUM(K_COUNT, "max_count", max_count, 1, INT64_MAX),
+	CFG(K_SIZE, "limits", "max_archive", max_archive, 1,
+	    CONFIG_MAX_ARCHIVE),
 	STR("analysis", "dns_server", dns_server),
-	STR("analysis", "dns_timeout", dns_timeout),
+	STRN("analysis", "dns_timeout", dns_timeout, K_MS),
 	STR("analysis", "authorized", authorized),
-	TH(K_COUNT, "min_days", min_days),
-	TH(K_COUNT, "min_reporters", min_reporters),
-	TH(K_COUNT, "min_messages", min_messages),
-	TH(K_COUNT, "recent_days", recent_days),
-	TH(K_RATE, "aligned_rate", aligned_rate),
-	TH(K_COUNT, "third_party_days", third_party_days),
-	TH(K_RATE, "indirect_share", indirect_share),
-	TH(K_RATE, "quarantine_pass_rate", quarantine_pass_rate),
-	TH(K_RATE, "source_share", source_share),
-	TH(K_RATE, "source_pass_rate", source_pass_rate),
-	TH(K_COUNT, "reject_quarantine_days", reject_quarantine_days),
-	TH(K_RATE, "reject_pass_rate", reject_pass_rate),
-	TH(K_RATE, "reject_dkim_rate", reject_dkim_rate),
-	TH(K_RATE, "reject_indirect_share", reject_indirect_share),
-	TH(K_COUNT, "tls_min_days", tls_min_days),
-	TH(K_COUNT, "tls_min_reporters", tls_min_reporters),
-	TH(K_COUNT, "tls_recent_days", tls_recent_days),
-	TH(K_RATE, "tls_failure_rate", tls_failure_rate),
+	TH(K_COUNT, "min_days", min_days, 1, 3650),
+	TH(K_COUNT, "min_reporters", min_reporters, 1, 100000),
+	TH(K_COUNT, "min_messages", min_messages, 1, 1000000000000),
+	TH(K_COUNT, "recent_days", recent_days, 1, 3650),
+	TH(K_RATE, "aligned_rate", aligned_rate, 0, 0),
+	TH(K_COUNT, "third_party_days", third_party_days, 1, 3650),
+	TH(K_RATE, "indirect_share", indirect_share, 0, 0),
+	TH(K_RATE, "quarantine_pass_rate", quarantine_pass_rate, 0, 0),
+	TH(K_RATE, "source_share", source_share, 0, 0),
+	TH(K_RATE, "source_pass_rate", source_pass_rate, 0, 0),
+	TH(K_COUNT, "reject_quarantine_days", reject_quarantine_days, 1,
+	    3650),
+	TH(K_RATE, "reject_pass_rate", reject_pass_rate, 0, 0),
+	TH(K_RATE, "reject_dkim_rate", reject_dkim_rate, 0, 0),
+	TH(K_RATE, "reject_indirect_share", reject_indirect_share, 0, 0),
+	TH(K_COUNT, "tls_min_days", tls_min_days, 1, 3650),
+	TH(K_COUNT, "tls_min_reporters", tls_min_reporters, 1, 100000),
+	TH(K_COUNT, "tls_recent_days", tls_recent_days, 1, 3650),
+	TH(K_RATE, "tls_failure_rate", tls_failure_rate, 0, 0),
 };
+
+/* kept as text: K_STR and the strings read as numbers later */
+static bool
+is_string(enum key_type type)
+{
+	return type == K_STR || type == K_PORT || type == K_SECONDS ||
+	    type == K_MS;
+}
 
 void
 config_init(struct config *cfg)
@@ -98,7 +129,7 @@ config_release(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (keys[i].type == K_STR)
+		if (is_string(keys[i].type))
 			free(*(char **)((char *)cfg + keys[i].offset));
 	if (cfg->imap_password != NULL) {
 		explicit_bzero(cfg->imap_password, strlen(cfg->imap_password));
@@ -108,56 +139,73 @@ config_release(struct config *cfg)
 	config_init(cfg);
 }
 
-/* a share: "0.98" or "98%" */
+/* a number field of the width of the struct member; the ranges of the
+ * table keep every value inside the signed range of that width */
+static void
+store_number(void *field, size_t width, uint64_t v)
+{
+	if (width == sizeof(uint64_t))
+		memcpy(field, &v, sizeof(v));
+	else {
+		unsigned u = (unsigned)v;
+
+		assert(width == sizeof(unsigned) && v <= INT32_MAX);
+		memcpy(field, &u, sizeof(u));
+	}
+}
+
+/* the range of a string that is read as a number later */
 static int
-set_rate(double *field, const char *value, const char *name,
+check_string_number(const struct key *k, const char *name, const char *value,
     struct err *err)
 {
-	char *end;
-	double v;
+	long v;
 
-	errno = 0;
-	v = strtod(value, &end);
-	if (end != value && *end == '%') {
-		v /= 100;
-		end++;
+	switch (k->type) {
+	case K_PORT:
+		return opt_long(name, value, 1, 65535, &v, err);
+	case K_SECONDS:
+		return opt_long(name, value, 1, 3600, &v, err);
+	case K_MS:
+		return opt_long(name, value, 1, 60000, &v, err);
+	default:
+		return 0;
 	}
-	if (end == value || *end != '\0' || errno != 0 || !(v >= 0 && v <= 1))
-		return err_set(err, ERR_USAGE, "%s '%s': expected a share "
-		    "such as 0.98 or 98%%", name, value);
-	*field = v;
-	return 0;
 }
 
 static int
-set_number(void *field, size_t width, uint64_t max, const char *value,
-    enum key_type type, const char *name, struct err *err)
+set_value(struct config *cfg, const struct key *k, const char *value,
+    struct err *err)
 {
-	uint64_t v;
+	void *field = (char *)cfg + k->offset;
+	char name[96];
+	uint64_t v = 0;
+	int64_t n;
 
-	if (type == K_SIZE) {
-		if (str_to_size(value, &v, name, err) == -1)
+	snprintf(name, sizeof(name), "%s%s%s%s", *k->section ? "[" : "",
+	    k->section, *k->section ? "] " : "", k->name);
+	switch (k->type) {
+	case K_RATE:
+		return opt_rate(name, value, field, err);
+	case K_SIZE:
+		if (opt_size(name, value, k->min, k->max, &v, err) == -1)
 			return -1;
-	} else {
-		int64_t n;
-
-		if (str_to_i64(value, 1, INT64_MAX, &n, name, err) == -1)
-			return err_set(err, ERR_USAGE, "%s", err->msg);
-		v = (uint64_t)n;
+		store_number(field, k->width, v);
+		return 0;
+	case K_COUNT:
+		if (opt_i64(name, value, (int64_t)k->min, (int64_t)k->max, &n,
+		    err) == -1)
+			return -1;
+		store_number(field, k->width, (uint64_t)n);
+		return 0;
+	default:
+		if (*value != '\0' && check_string_number(k, name, value,
+		    err) == -1)
+			return -1;
+		free(*(char **)field);
+		*(char **)field = *value ? xstrdup(value) : NULL;
+		return 0;
 	}
-	if (max != 0 && v > max)
-		return err_set(err, ERR_USAGE, "%s '%s' is out of range (1 to "
-		    "%lluM)", name, value, (unsigned long long)(max >> 20));
-	if (v == 0 || (width < 8 && v >> (width * 8)) != 0)
-		return err_set(err, ERR_USAGE, "%s '%s' is out of range", name,
-		    value);
-	if (width == sizeof(uint64_t))
-		*(uint64_t *)field = v;
-	else if (width == sizeof(unsigned))
-		*(unsigned *)field = (unsigned)v;
-	else
-		*(size_t *)field = (size_t)v;
-	return 0;
 }
 
 int
@@ -166,20 +214,10 @@ config_set(struct config *cfg, const char *section, const char *key,
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const struct key *k = &keys[i];
-		void *field = (char *)cfg + k->offset;
 
-		if (strcmp(k->section, section) != 0 ||
-		    strcmp(k->name, key) != 0)
-			continue;
-		if (k->type == K_STR) {
-			free(*(char **)field);
-			*(char **)field = *value ? xstrdup(value) : NULL;
-			return 0;
-		}
-		if (k->type == K_RATE)
-			return set_rate(field, value, key, err);
-		return set_number(field, k->width, k->max, value, k->type, key,
-		    err);
+		if (strcmp(k->section, section) == 0 &&
+		    strcmp(k->name, key) == 0)
+			return set_value(cfg, k, value, err);
 	}
 	return err_set(err, ERR_USAGE, "unknown setting '%s%s%s'", section,
 	    *section ? "." : "", key);
@@ -217,12 +255,77 @@ config_line(struct config *cfg, char *section, size_t seclen, char *s,
 	return config_set(cfg, section, str_trim(s), str_trim(eq + 1), err);
 }
 
+/* a conninfo that holds a password: "password=" or a URI's user:pass@ */
+static bool
+has_password(const char *conninfo)
+{
+	const char *p, *at;
+
+	if (conninfo == NULL)
+		return false;
+	for (p = conninfo; *p != '\0'; p++) {
+		const char *q = p + strlen("password");
+
+		if (strncasecmp(p, "password", strlen("password")) != 0)
+			continue;
+		q += strspn(q, " \t");
+		if (*q == '=')
+			return true;
+	}
+	p = strstr(conninfo, "://");
+	if (p == NULL)
+		return false;
+	p += 3;
+	at = p + strcspn(p, "@/?");
+	return *at == '@' && memchr(p, ':', (size_t)(at - p)) != NULL;
+}
+
+/* read line by line, each whole: a line longer than CONFIG_LINE_MAX is an
+ * error, never cut into two settings */
+static int
+read_lines(struct config *cfg, FILE *f, const char *path, struct err *err)
+{
+	char section[64] = "", *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	ssize_t n;
+	int ret = -1;
+
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if ((size_t)n > CONFIG_LINE_MAX) {
+			err_set(err, ERR_USAGE, "%s line %u: the line is "
+			    "longer than %u bytes", path, lineno,
+			    CONFIG_LINE_MAX);
+			goto out;
+		}
+		if (strlen(line) != (size_t)n) {
+			err_set(err, ERR_USAGE, "%s line %u: the line holds a "
+			    "NUL byte", path, lineno);
+			goto out;
+		}
+		if (config_line(cfg, section, sizeof(section), line,
+		    err) == -1) {
+			err_wrap(err, "%s line %u", path, lineno);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		err_set(err, ERR_IO, "cannot read %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	free(line);
+	return ret;
+}
+
 int
 config_load(struct config *cfg, const char *path, bool is_optional,
     struct err *err)
 {
-	char line[4096], section[64] = "";
-	unsigned lineno = 0;
+	struct stat st;
 	FILE *f;
 	int ret = -1;
 
@@ -233,18 +336,13 @@ config_load(struct config *cfg, const char *path, bool is_optional,
 		return err_set(err, errno == ENOENT ? ERR_USAGE : ERR_IO,
 		    "cannot open config file %s: %s", path, strerror(errno));
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		if (config_line(cfg, section, sizeof(section), line,
-		    err) == -1) {
-			err_wrap(err, "%s line %u", path, lineno);
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		err_set(err, ERR_IO, "cannot read %s", path);
+	if (read_lines(cfg, f, path, err) == -1)
 		goto out;
-	}
+	/* as for the IMAP password file: a secret others can read */
+	if (has_password(cfg->database) && fstat(fileno(f), &st) == 0 &&
+	    (st.st_mode & S_IROTH) != 0)
+		log_warn("the config file %s holds a database password and "
+		    "can be read by every user (chmod o-r %s)", path, path);
 	free(cfg->path);
 	cfg->path = xstrdup(path);
 	ret = 0;

@@ -1,10 +1,12 @@
 #include "cli/table.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/esc.h"
 #include "common/jsonw.h"
 #include "common/xalloc.h"
 
@@ -145,29 +147,50 @@ print_csv(const struct table *t, FILE *f)
 	}
 }
 
+/* a cell as text shows it: escaped when it holds controls (kept in the
+ * arena), else itself */
+static const char *
+text_cell(struct arena *a, const char *v)
+{
+	struct buf b;
+	const char *out;
+
+	if (v == NULL)
+		return "-";
+	if (!esc_needed(v))
+		return v;
+	buf_init(&b, SIZE_MAX / 2);
+	esc_buf(&b, v, NULL);
+	out = arena_strdup(a, buf_str(&b));
+	buf_release(&b);
+	return out;
+}
+
 static void
 print_text(const struct table *t, FILE *f)
 {
 	size_t *w = xcalloc(t->ncols + 1, sizeof(*w));
+	const char **shown = xcalloc((t->rows + 1) * t->ncols + 1,
+	    sizeof(*shown));
+	struct arena escaped;
 
-	for (size_t c = 0; c < t->ncols; c++) {
-		w[c] = strlen(t->names[c]);
-		for (size_t r = 0; r < t->rows; r++) {
-			const char *v = t->cells[r * t->ncols + c];
-			size_t n = strlen(v ? v : "-");
+	arena_init(&escaped);
+	for (size_t r = 0; r <= t->rows; r++)
+		for (size_t c = 0; c < t->ncols; c++)
+			shown[r * t->ncols + c] = text_cell(&escaped, r == 0 ?
+			    t->names[c] : t->cells[(r - 1) * t->ncols + c]);
+	for (size_t c = 0; c < t->ncols; c++)
+		for (size_t r = 0; r <= t->rows; r++) {
+			size_t n = strlen(shown[r * t->ncols + c]);
 
 			if (n > w[c])
 				w[c] = n;
 		}
-	}
 	for (size_t r = 0; r <= t->rows; r++)
 		for (size_t c = 0; c < t->ncols; c++) {
-			const char *v = r == 0 ? t->names[c] :
-			    t->cells[(r - 1) * t->ncols + c];
+			const char *v = shown[r * t->ncols + c];
 			bool is_num = r > 0 && is_numeric(t, t->names[c]);
 
-			if (v == NULL)
-				v = "-";
 			/* numbers right-aligned, text left; no trailing
 			 * blanks after the last column */
 			if (is_num)
@@ -178,6 +201,8 @@ print_text(const struct table *t, FILE *f)
 				fprintf(f, "%-*s", (int)w[c], v);
 			fputs(c + 1 == t->ncols ? "\n" : "  ", f);
 		}
+	arena_release(&escaped);
+	free(shown);
 	free(w);
 }
 

@@ -1,7 +1,9 @@
 /*
  * table: rows from the store, printed as an aligned text table, JSON or
  * CSV (--format).  Rows are kept until printed: text alignment needs every
- * width, and query results are summaries, not raw records.
+ * width, and query results are summaries, not raw records.  Text shows
+ * control characters escaped (common/esc.h); JSON escapes them its way;
+ * CSV keeps every byte (quoted), as the data it is.
  */
 #ifndef DMARC_CLI_TABLE_H
 #define DMARC_CLI_TABLE_H

@@ -2,7 +2,7 @@
 
 #include <time.h>
 
-#include "common/str.h"
+#include "cli/opt.h"
 #include "parsers/normalize.h"
 
 void
@@ -19,15 +19,12 @@ window_option(struct window *w, int ch, const char *arg, struct err *err)
 {
 	switch (ch) {
 	case 'D':
-		if (str_to_long(arg, 1, 100000, &w->days, "--days", err) == -1)
-			return err_set(err, ERR_USAGE, "%s", err->msg);
-		return 0;
+		return opt_long("--days", arg, 1, WINDOW_MAX_DAYS, &w->days,
+		    err);
 	case 'S':
+		return opt_date("--since", arg, &w->since, err);
 	case 'U':
-		if (norm_datetime(arg, ch == 'S' ? &w->since : &w->until,
-		    ch == 'S' ? "--since" : "--until", err) == -1)
-			return err_set(err, ERR_USAGE, "%s", err->msg);
-		return 0;
+		return opt_date("--until", arg, &w->until, err);
 	default:
 		return err_set(err, ERR_USAGE, "unknown window option");
 	}
@@ -46,6 +43,9 @@ window_finish(struct window *w, long default_days, struct err *err)
 	if (w->since < 0)
 		w->since = w->until - (w->days > 0 ? w->days : default_days) *
 		    86400;
+	/* --until 1970-01-05 with 14 days: from the epoch on */
+	if (w->since < 0)
+		w->since = 0;
 	if (w->since >= w->until)
 		return err_set(err, ERR_USAGE, "the window is empty: --since "
 		    "must come before --until");

@@ -10,6 +10,9 @@
 
 #include "common/err.h"
 
+/* --days: a hundred years */
+enum { WINDOW_MAX_DAYS = 36500 };
+
 struct window {
 	long days;		/* 0: not given */
 	int64_t since, until;	/* -1: not given */
@@ -23,7 +26,8 @@ struct window {
 	{ "until", required_argument, NULL, 'U' }
 
 void window_init(struct window *w);
-/* Take one window option (ch 'D', 'S' or 'U'); ERR_USAGE when bad. */
+/* Take one window option (ch 'D', 'S' or 'U'); ERR_USAGE naming the
+ * option and what it accepts (cli/opt.h) when bad. */
 int window_option(struct window *w, int ch, const char *arg, struct err *err);
 /* Fill the defaults (default_days up to now) and the texts. */
 int window_finish(struct window *w, long default_days, struct err *err);

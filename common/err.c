@@ -4,15 +4,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/str.h"
+
+/*
+ * Both functions format into a local buffer first: an argument may point
+ * into e->msg itself ("%s", e->msg), and a message cut at the end of the
+ * buffer is cut between characters, never inside one.
+ */
 int
 err_set(struct err *e, enum err_code code, const char *fmt, ...)
 {
+	char msg[sizeof(e->msg)];
 	va_list ap;
 
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	str_vformat(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	e->code = code;
+	memcpy(e->msg, msg, sizeof(msg));
 	return -1;
 }
 
@@ -24,15 +33,13 @@ err_wrap(struct err *e, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	str_vformat(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
 	/* the message is cut at sizeof(msg) when the chain is very long */
-	if (snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old) < 0)
-		e->msg[0] = '\0';
+	str_format(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
 	return -1;
 }
-
 void
 err_clear(struct err *e)
 {

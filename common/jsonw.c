@@ -47,7 +47,7 @@ jsonw_str(struct buf *b, const char *s, struct err *err)
 
 		/* copy plain runs in one go: the hot path */
 		run = p;
-		while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
 			p++;
 		if (p > run && buf_add(b, run, (size_t)(p - run), err) == -1)
 			return -1;
@@ -57,8 +57,13 @@ jsonw_str(struct buf *b, const char *s, struct err *err)
 			esc[0] = '\\';
 			esc[1] = (char)*p++;
 			n = 2;
-		} else if (*p < 0x20) {
+		} else if (*p < 0x20 || *p == 0x7f) {
 			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", *p++);
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0) {
+			/* C1 controls: a terminal reading the JSON obeys
+			 * them as it would ESC */
+			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", p[1]);
+			p += 2;
 		} else if ((n = utf8_len(p)) > 0) {
 			if (buf_add(b, p, n, err) == -1)
 				return -1;

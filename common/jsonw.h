@@ -1,7 +1,8 @@
 /*
  * jsonw: append JSON values to a struct buf.  Strings are escaped per
- * RFC 8259 (control characters as \u00XX); invalid UTF-8 bytes become
- * U+FFFD so the output is always valid JSON.
+ * RFC 8259; control characters (C0, DEL and C1) as \u00XX, so JSON shown
+ * on a terminal cannot drive it; invalid UTF-8 bytes become U+FFFD so the
+ * output is always valid JSON.
  */
 #ifndef DMARC_COMMON_JSONW_H
 #define DMARC_COMMON_JSONW_H

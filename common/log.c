@@ -2,7 +2,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include "common/esc.h"
+#include "common/xalloc.h"
 
 static enum log_level level = LOG_NORMAL;
 
@@ -18,14 +22,34 @@ log_get_level(void)
 	return level;
 }
 
+/* messages carry what reports hold (names, causes): escaped, so that a
+ * control sequence in a report cannot drive the terminal */
+static void
+emit(const char *kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 emit(const char *kind, const char *fmt, va_list ap)
 {
+	char small[1024], *msg = small;
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n >= (int)sizeof(small)) {
+		msg = xmalloc((size_t)n + 1);
+		vsnprintf(msg, (size_t)n + 1, fmt, again);
+	}
+	va_end(again);
 	fputs("dmarcctl: ", stderr);
 	if (kind != NULL)
 		fputs(kind, stderr);
-	vfprintf(stderr, fmt, ap);
+	if (n >= 0)
+		esc_fputs(msg, stderr);
 	fputc('\n', stderr);
+	if (msg != small)
+		free(msg);
 }
 
 void

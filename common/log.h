@@ -2,7 +2,8 @@
  * log: messages for people, on stderr, as "dmarcctl: <text>".
  *
  * Only cli/ calls these for errors (library layers return errors instead).
- * Verbosity is set once from -q / -v.
+ * Verbosity is set once from -q / -v.  A message is one line: controls in
+ * it (text from reports) are shown escaped (common/esc.h).
  */
 #ifndef DMARC_COMMON_LOG_H
 #define DMARC_COMMON_LOG_H

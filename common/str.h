@@ -4,6 +4,7 @@
 #ifndef DMARC_COMMON_STR_H
 #define DMARC_COMMON_STR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,36 @@ char *str_lower(char *s);
 bool str_blank(const char *s);
 /* True when s starts with prefix. */
 bool str_starts(const char *s, const char *prefix);
+
+/*
+ * Length of the longest prefix of s, at most max bytes, that does not end
+ * inside a UTF-8 character: "%.*s" with it never prints half a character.
+ */
+size_t str_utf8_cut(const char *s, size_t max);
+/* The two arguments of "%.*s" for s cut to at most max bytes. */
+#define STR_CUT(s, max) (int)str_utf8_cut((s), (max)), (s)
+
+/*
+ * snprintf into buf (size > 0); a result longer than size - 1 is cut on a
+ * UTF-8 character boundary, and bytes that are not UTF-8 (an 8-bit name
+ * among the arguments) are read as Latin-1: the result is always valid
+ * UTF-8.  Returns the length written.  The arguments must not point into
+ * buf.
+ */
+size_t str_format(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+size_t str_vformat(char *buf, size_t size, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+/* True when the n bytes at s are valid UTF-8 (no overlongs, surrogates). */
+bool str_is_utf8(const char *s, size_t n);
+
+/*
+ * A copy of s that is valid UTF-8: s itself when it already is, otherwise
+ * every byte outside a valid sequence is read as Latin-1 (8-bit file names
+ * and MIME parameters).  The caller frees the result.
+ */
+char *str_to_utf8(const char *s);
 
 /* Parse a byte size with optional K/M/G suffix (binary): "512M". */
 int str_to_size(const char *s, uint64_t *out, const char *what,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/str.h"
 #include "common/xalloc.h"
 
 struct stream {
@@ -83,7 +84,8 @@ stream_new_ops(struct stream **out, const struct stream_ops *ops, void *impl,
 
 	s->ops = ops;
 	s->impl = impl;
-	s->name = xstrdup(name != NULL ? name : "input");
+	/* names end up in messages and the database: always UTF-8 */
+	s->name = str_to_utf8(name != NULL ? name : "input");
 	s->fd = -1;
 	*out = s;
 }

@@ -121,6 +121,13 @@ EOF
 printf '<?xml version="1.0"?>\n<html><body>not a report</body></html>\n' \
     >"$out/fuzz_xml/not-dmarc.xml"
 
+# the repaired shapes, as the fixtures have them
+for f in ../tests/fixtures/repair/ikea_xs-schema-never-closed.xml \
+    ../tests/fixtures/repair/uwaterloo_unescaped-address.xml \
+    ../tests/fixtures/repair/kddi_report-id-missing-lt.xml; do
+	cp "$f" "$out/fuzz_xml/repair-$(basename "$f")"
+done
+
 # --- JSON ---
 cat >"$out/fuzz_json/minimal.json" <<'EOF'
 {"organization-name":"Example","date-range":{"start-datetime":"2024-01-01T00:00:00Z","end-datetime":"2024-01-01T23:59:59Z"},"contact-info":"tls@example.com","report-id":"r-1","policies":[{"policy":{"policy-type":"sts","policy-domain":"example.com"},"summary":{"total-successful-session-count":1,"total-failure-session-count":0}}]}

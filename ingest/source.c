@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/str.h"
 #include "common/xalloc.h"
 
 enum { MAX_DEPTH = 32 };
@@ -67,7 +68,8 @@ single_next(struct source *s, struct err *err)
 	s->is_done = true;
 	if (stream_open_file(&s->cur, s->path, err) == -1)
 		return -1;
-	s->cur_name = xstrdup(strcmp(s->path, "-") == 0 ? "stdin" : s->path);
+	s->cur_name = str_to_utf8(strcmp(s->path, "-") == 0 ? "stdin" :
+	    s->path);
 	return 1;
 }
 
@@ -158,7 +160,7 @@ dir_next(struct source *s, struct err *err)
 			continue;
 		if (stream_open_file(&s->cur, path, err) == -1)
 			return -1;
-		s->cur_name = xstrdup(path);
+		s->cur_name = str_to_utf8(path);
 		return 1;
 	}
 	return 0;

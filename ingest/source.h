@@ -21,9 +21,10 @@ int source_open(struct source **out, const char *path, struct err *err);
 
 /*
  * The next unit: returns 1 with *unit (owned by the source, valid until
- * the next call) and *name (the path, "stdin"), 0 at the end, -1 when one
- * entry could not be opened (ERR_IO naming it; the next call goes on with
- * the entry after it).
+ * the next call) and *name (the path or "stdin", for messages and the
+ * database: valid UTF-8, an 8-bit file name read as Latin-1), 0 at the
+ * end, -1 when one entry could not be opened (ERR_IO naming it; the next
+ * call goes on with the entry after it).
  */
 int source_next(struct source *s, struct stream **unit, const char **name,
     struct err *err);

@@ -12,6 +12,7 @@
 #include <libetpan/libetpan.h>
 
 #include "common/log.h"
+#include "common/str.h"
 #include "common/xalloc.h"
 
 /*
@@ -248,7 +249,8 @@ ensure_folder(struct imap *m, const char *folder, struct err *err)
 	if (!is_ok(r)) {
 		char what[600];
 
-		snprintf(what, sizeof(what), "cannot create folder %s", folder);
+		str_format(what, sizeof(what), "cannot create folder %s",
+		    folder);
 		return fail(m, r, what, err);
 	}
 	log_notice("created IMAP folder %s", folder);
@@ -279,7 +281,7 @@ list_mailbox(struct imap *m, struct err *err)
 	if (!is_ok(r)) {
 		char what[600];
 
-		snprintf(what, sizeof(what), "cannot open mailbox %s",
+		str_format(what, sizeof(what), "cannot open mailbox %s",
 		    m->set->mailbox);
 		return fail(m, r, what, err);
 	}
@@ -459,9 +461,9 @@ name_message(struct imap *m, uint32_t uid)
 {
 	char user[256];
 	size_t n = 0;
+	const char *p = m->set->user;
 
-	for (const char *p = m->set->user; *p != '\0' && n + 4 < sizeof(user);
-	    p++) {
+	for (; *p != '\0' && n + 4 < sizeof(user); p++) {
 		if (*p == '@') {
 			memcpy(user + n, "%40", 3);
 			n += 3;
@@ -469,8 +471,15 @@ name_message(struct imap *m, uint32_t uid)
 			user[n++] = *p;
 		}
 	}
+	/* a long name is cut between characters, not inside one */
+	if (((unsigned char)*p & 0xc0) == 0x80) {
+		while (n > 0 && ((unsigned char)user[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0)
+			n--;
+	}
 	user[n] = '\0';
-	snprintf(m->name, sizeof(m->name), "%s://%s@%s:%u/%s;UIDVALIDITY=%u"
+	str_format(m->name, sizeof(m->name), "%s://%s@%s:%u/%s;UIDVALIDITY=%u"
 	    "/;UID=%u", m->set->tls == IMAP_TLS_IMPLICIT ? "imaps" : "imap",
 	    user, m->set->host, m->set->port, m->set->mailbox, m->uidvalidity,
 	    uid);
@@ -582,7 +591,7 @@ move(struct imap *m, struct pending *p, const char *folder, struct err *err)
 	if (!is_ok(r)) {
 		char what[600];
 
-		snprintf(what, sizeof(what), "cannot move messages to %s",
+		str_format(what, sizeof(what), "cannot move messages to %s",
 		    folder);
 		return fail(m, r, what, err);
 	}

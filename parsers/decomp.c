@@ -9,6 +9,7 @@
 #include <zip.h>
 #include <zlib.h>
 
+#include "common/str.h"
 #include "common/xalloc.h"
 
 enum { GZ_CHUNK = 65536 };
@@ -300,17 +301,20 @@ decomp_zip_next(struct zip_reader *z, struct stream **entry,
 		if (len > 0 && nm[len - 1] == '/')
 			continue;	/* a directory */
 		e = xmalloc(sizeof(*e));
+		/* names from old archivers are 8-bit: keep them UTF-8 */
+		e->name = str_to_utf8(nm);
 		e->f = zip_fopen_index(z->za, (zip_uint64_t)i, 0);
 		if (e->f == NULL) {
-			free(e);
-			return err_set(err, ERR_PARSE,
-			    "cannot read zip entry '%s': %s", nm,
+			err_set(err, ERR_PARSE,
+			    "cannot read zip entry '%s': %s", e->name,
 			    zip_strerror(z->za));
+			free(e->name);
+			free(e);
+			return -1;
 		}
 		e->used = z->used;
 		e->max = z->max;
-		e->name = xstrdup(nm);
-		stream_new_ops(&z->cur, &zip_entry_ops, e, nm);
+		stream_new_ops(&z->cur, &zip_entry_ops, e, e->name);
 		*entry = z->cur;
 		*name = e->name;
 		return 1;

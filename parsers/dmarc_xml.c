@@ -1,5 +1,6 @@
 #include "parsers/dmarc_xml.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +152,7 @@ fail(struct px *x, enum err_code code, const char *fmt, ...)
 	x->status = -1;
 	/* the arguments may point into x->err itself: format aside first */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	str_vformat(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	x->err->code = code;
 	memcpy(x->err->msg, msg, sizeof(msg));
@@ -199,11 +200,31 @@ rec_str(struct px *x, char *s)
 	return *s == '\0' ? NULL : arena_strdup(&x->rec_arena, s);
 }
 
+/* a domain in its stored spelling; one that is not valid IDNA fails the
+ * report (what names the element) */
 static const char *
-rec_domain(struct px *x, char *s)
+domain_value(struct px *x, struct arena *a, const char *s, const char *what)
 {
-	s = norm_domain(s);
-	return *s == '\0' ? NULL : arena_strdup(&x->rec_arena, s);
+	const char *d;
+	char label[32];
+
+	if (norm_domain(a, s, &d, what, x->err) == -1) {
+		if (a == &x->rec_arena)
+			fail(x, ERR_PARSE, "%s: %s", record_label(x, label,
+			    sizeof(label)), x->err->msg);
+		else
+			fail(x, ERR_PARSE, "%s", x->err->msg);
+		return NULL;
+	}
+	return d;
+}
+
+static const char *
+rec_domain(struct px *x, char *s, const char *what)
+{
+	const char *d = domain_value(x, &x->rec_arena, s, what);
+
+	return d == NULL || *d == '\0' ? NULL : d;
 }
 
 /* header values: the first one counts, empty ones are kept as "" */
@@ -215,8 +236,11 @@ set_header(struct px *x, const char **slot, char *s, bool is_domain)
 		    "repeated element ignored");
 		return;
 	}
-	s = is_domain ? norm_domain(s) : str_trim(s);
-	*slot = arena_strdup(&x->report_arena, s);
+	if (is_domain)
+		*slot = domain_value(x, &x->report_arena, s,
+		    "policy_published domain");
+	else
+		*slot = arena_strdup(&x->report_arena, str_trim(s));
 }
 
 static void
@@ -285,11 +309,36 @@ set_metadata(struct px *x, enum field f, char *s)
 	}
 }
 
+/* a repeated <count> must say the same thing, or the record is unknown */
+static void
+set_count(struct px *x, char *s)
+{
+	char label[32];
+	int64_t count;
+
+	if (norm_count(s, x->env->lim->max_count, &count, "count",
+	    x->err) == -1) {
+		fail(x, x->err->code, "%s: %s", record_label(x, label,
+		    sizeof(label)), x->err->msg);
+		return;
+	}
+	if (x->has_count && count != x->rec.count) {
+		fail(x, ERR_PARSE, "%s has two <count> values, %lld and %lld",
+		    record_label(x, label, sizeof(label)),
+		    (long long)x->rec.count, (long long)count);
+		return;
+	}
+	if (x->has_count)
+		report_note(&x->r, &x->report_arena,
+		    "repeated <count> with the same value");
+	x->rec.count = count;
+	x->has_count = true;
+}
+
 static void
 set_record(struct px *x, enum field f, char *s)
 {
 	struct dmarc_record *rec = &x->rec;
-	char label[32];
 
 	switch (f) {
 	case F_SOURCE_IP:
@@ -301,16 +350,12 @@ set_record(struct px *x, enum field f, char *s)
 			rec->source_ip = rec_str(x, s);
 			rec->flags |= REC_BAD_SOURCE_IP;
 			report_note(&x->r, &x->report_arena,
-			    "source_ip '%.45s' is not an IP address",
-			    rec->source_ip ? rec->source_ip : "");
+			    "source_ip '%.*s' is not an IP address",
+			    STR_CUT(rec->source_ip ? rec->source_ip : "", 45));
 		}
 		break;
 	case F_COUNT:
-		if (norm_epoch(s, &rec->count, "count", x->err) == -1)
-			fail(x, ERR_PARSE, "%s: %s",
-			    record_label(x, label, sizeof(label)),
-			    x->err->msg);
-		x->has_count = true;
+		set_count(x, s);
 		break;
 	case F_DISPOSITION:
 		rec->disposition = enum_value(x, NORM_DISPOSITION, s,
@@ -327,21 +372,29 @@ set_record(struct px *x, enum field f, char *s)
 		    REC_UNKNOWN_REASON);
 		break;
 	case F_REASON_COMMENT: x->cur_reason.comment = rec_str(x, s); break;
-	case F_HEADER_FROM: rec->header_from = rec_domain(x, s); break;
+	case F_HEADER_FROM:
+		rec->header_from = rec_domain(x, s, "header_from");
+		break;
 	case F_ENVELOPE_FROM:
 		/* present but empty means a null reverse-path (RFC 9990) */
-		s = norm_domain(s);
-		rec->envelope_from = arena_strdup(&x->rec_arena, s);
+		rec->envelope_from = domain_value(x, &x->rec_arena, s,
+		    "envelope_from");
 		break;
-	case F_ENVELOPE_TO: rec->envelope_to = rec_domain(x, s); break;
-	case F_DKIM_DOMAIN: x->cur_dkim.domain = rec_domain(x, s); break;
+	case F_ENVELOPE_TO:
+		rec->envelope_to = rec_domain(x, s, "envelope_to");
+		break;
+	case F_DKIM_DOMAIN:
+		x->cur_dkim.domain = rec_domain(x, s, "dkim domain");
+		break;
 	case F_DKIM_SELECTOR: x->cur_dkim.selector = rec_str(x, s); break;
 	case F_DKIM_RESULT:
 		x->cur_dkim.result = enum_value(x, NORM_DKIM_RESULT, s,
 		    REC_UNKNOWN_RESULT);
 		break;
 	case F_DKIM_HUMAN: x->cur_dkim.human_result = rec_str(x, s); break;
-	case F_SPF_DOMAIN: x->cur_spf.domain = rec_domain(x, s); break;
+	case F_SPF_DOMAIN:
+		x->cur_spf.domain = rec_domain(x, s, "spf domain");
+		break;
 	case F_SPF_SCOPE:
 		x->cur_spf.scope = enum_value(x, NORM_SPF_SCOPE, s,
 		    REC_UNKNOWN_RESULT);
@@ -591,7 +644,7 @@ child_ctx(struct px *x, const struct frame *top, const char *name,
 	rule = find_rule(top->ctx, name);
 	if (rule == NULL) {
 		report_note(&x->r, &x->report_arena,
-		    "unknown element <%.40s> ignored", name);
+		    "unknown element <%.*s> ignored", STR_CUT(name, 40));
 		return C_SKIP;
 	}
 	*field = rule->field;
@@ -684,7 +737,7 @@ sax_error(void *ctx, xmlErrorPtr e)
 
 	if (e == NULL || e->level < XML_ERR_FATAL)
 		return;
-	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "error");
+	str_format(msg, sizeof(msg), "%s", e->message ? e->message : "error");
 	fail(x, ERR_PARSE, "line %d: %s", e->line, str_trim(msg));
 }
 
@@ -892,6 +945,385 @@ filter_run(struct filter *f, const unsigned char *in, size_t n,
 	return f->out;
 }
 
+/*
+ * Repairs of shapes real reporters send (standards notes 5.3), after the
+ * byte filter: a stray <xs:schema ...> start tag, never closed, and its
+ * end tag if any (IKEA); a quote between the XML declaration and the root
+ * (sitnet.dk, ikea.com); an address or URL in angle brackets left
+ * unescaped in text, <addr@host> in <email> (uwaterloo.ca); a close tag
+ * that lost its '<', "abc/report_id>" (kddi.com).  A small lexer tells
+ * text from markup, so nothing inside a comment, CDATA section or
+ * attribute value is touched.  A repaired document must still parse
+ * completely, or it is refused like any other.
+ */
+enum { REPAIR_LOOK = 512, REPAIR_NAME = 64 };
+
+enum fix { FIX_QUOTE, FIX_SCHEMA, FIX_LT, FIX_CLOSE, FIX_KINDS };
+
+enum lex {
+	L_TEXT, L_TAG, L_QUOTED, L_COMMENT, L_CDATA, L_PI,
+	L_SKIP, L_SKIP_QUOTED,	/* inside an <xs:schema> tag being dropped */
+};
+
+struct repair {
+	bool is_off;
+	enum lex st;
+	unsigned char quote;
+	bool is_in_root;	/* the first element has started */
+	unsigned char last[2];	/* the two bytes before, for "-->" etc. */
+	unsigned char open[REPAIR_NAME];	/* the element whose text this
+						 * is, "" after an end tag */
+	size_t nopen;
+	unsigned char carry[REPAIR_LOOK];
+	size_t ncarry;
+	unsigned char *in, *out;
+	size_t cap;
+	/* this chunk: output written to out from o on, or (is_copying
+	 * false) still the same bytes as the input up to where it is */
+	bool is_copying;
+	size_t o;
+	uint64_t fixed[FIX_KINDS];
+};
+
+static bool
+starts(const unsigned char *p, size_t avail, const char *s)
+{
+	size_t k = strlen(s);
+
+	return avail >= k && memcmp(p, s, k) == 0;
+}
+
+static bool
+is_name_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+	    c == ':' || c >= 0x80;
+}
+
+static bool
+is_element_name(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (strlen(rules[i].name) == n &&
+		    memcmp(rules[i].name, s, n) == 0)
+			return true;
+	return false;
+}
+
+/* from here on the output differs from the input: copy what came before */
+static void
+start_copy(struct repair *r, const unsigned char *p, size_t upto)
+{
+	if (r->is_copying)
+		return;
+	memcpy(r->out, p, upto);
+	r->o = upto;
+	r->is_copying = true;
+}
+
+static void
+emit(struct repair *r, const unsigned char *s, size_t n)
+{
+	if (r->is_copying) {
+		memcpy(r->out + r->o, s, n);
+		r->o += n;
+	}
+}
+
+/* "<xs:schema ...>", "</xsd:schema>": the whole tag is dropped */
+static int
+schema_tag(const unsigned char *p, size_t avail, bool is_last)
+{
+	static const char *const tags[] = { "<xs:schema", "</xs:schema",
+		"<xsd:schema", "</xsd:schema" };
+
+	if (avail < 14 && !is_last)
+		return -1;
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		size_t k = strlen(tags[i]);
+
+		if (starts(p, avail, tags[i]) &&
+		    (avail == k || !is_name_byte(p[k])))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * After '<' in the root: the length up to '>' of an address or URL that
+ * stands there as text (no white space, '@' or "://" or "mailto:"), 0 for
+ * markup, -1 when more input is needed to know.
+ */
+static long
+bracketed_len(const unsigned char *p, size_t avail, bool is_last)
+{
+	size_t win = avail < REPAIR_LOOK ? avail : REPAIR_LOOK;
+	bool has_at = false, has_colon = false;
+	size_t k;
+
+	for (k = 1; k < win && p[k] != '>'; k++) {
+		unsigned char c = p[k];
+
+		if (c <= ' ' || c == '<' || c == '"' || c == '\'' || c == '&' ||
+		    c == '=' || (c == '/' && k == 1))
+			return 0;	/* a tag, an end tag or junk */
+		has_at |= c == '@' && k > 1;
+		has_colon |= c == ':';
+	}
+	if (k == win)
+		return win == avail && !is_last ? -1 : 0;
+	if (has_at && p[k - 1] != '@')
+		return (long)k;
+	if (has_colon && (starts(p + 1, k - 1, "http://") ||
+	    starts(p + 1, k - 1, "https://") ||
+	    starts(p + 1, k - 1, "mailto:")))
+		return (long)k;
+	return 0;
+}
+
+static void
+put(struct repair *r, const char *s, size_t n)
+{
+	memcpy(r->out + r->o, s, n);
+	r->o += n;
+}
+
+/* '<' in text at p[i]; returns the bytes used, 0 when more input is
+ * needed to decide */
+static size_t
+text_lt(struct repair *r, const unsigned char *p, size_t i, size_t len,
+    bool is_last)
+{
+	static const struct {
+		const char *open;
+		enum lex st;
+	} marks[] = { { "<!--", L_COMMENT }, { "<![CDATA[", L_CDATA },
+		{ "<?", L_PI } };
+	const unsigned char *q = p + i;
+	size_t avail = len - i;
+	unsigned char c1;
+	long k;
+	int sch;
+
+	/* enough to see a whole element name */
+	if (avail < REPAIR_NAME + 8 && !is_last)
+		return 0;
+	c1 = avail > 1 ? q[1] : 0;
+	if (c1 == '!' || c1 == '?')
+		for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
+			if (starts(q, avail, marks[m].open)) {
+				r->st = marks[m].st;
+				memset(r->last, 0, sizeof(r->last));
+				emit(r, q, strlen(marks[m].open));
+				return strlen(marks[m].open);
+			}
+	/* most tags: nothing to look at beyond the first bytes */
+	if (c1 == 'x' || (c1 == '/' && avail > 2 && q[2] == 'x')) {
+		if ((sch = schema_tag(q, avail, is_last)) == -1)
+			return 0;
+		if (sch == 1) {
+			start_copy(r, p, i);
+			r->st = L_SKIP;
+			r->fixed[FIX_SCHEMA]++;
+			return 1;
+		}
+	}
+	if (r->is_in_root && c1 != '/' &&
+	    (k = bracketed_len(q, avail, is_last)) != 0) {
+		if (k == -1)
+			return 0;
+		start_copy(r, p, i);
+		put(r, "&lt;", 4);
+		put(r, (const char *)q + 1, (size_t)k - 1);
+		put(r, "&gt;", 4);
+		r->fixed[FIX_LT]++;
+		return (size_t)k + 1;
+	}
+	r->nopen = 0;
+	if (avail > 1 && is_name_byte(q[1])) {
+		r->is_in_root = true;
+		while (r->nopen < REPAIR_NAME && r->nopen + 1 < avail &&
+		    is_name_byte(q[r->nopen + 1])) {
+			r->open[r->nopen] = q[r->nopen + 1];
+			r->nopen++;
+		}
+	}
+	r->st = L_TAG;
+	emit(r, q, 1);
+	return 1;
+}
+
+/* '/' in text at p[i]: "abc/report_id>" in <report_id> is a close tag
+ * that lost its '<' */
+static size_t
+text_slash(struct repair *r, const unsigned char *p, size_t i, size_t len,
+    bool is_last)
+{
+	const unsigned char *q = p + i;
+	size_t avail = len - i, k = 1;
+
+	while (k < avail && k <= REPAIR_NAME && is_name_byte(q[k]) &&
+	    q[k] != ':')
+		k++;
+	if (k == avail && !is_last)
+		return 0;
+	if (k < avail && q[k] == '>' && k - 1 == r->nopen && r->nopen > 0 &&
+	    memcmp(q + 1, r->open, r->nopen) == 0 &&
+	    is_element_name(q + 1, k - 1)) {
+		start_copy(r, p, i);
+		put(r, "<", 1);
+		r->fixed[FIX_CLOSE]++;
+		r->st = L_TAG;
+	}
+	emit(r, q, 1);
+	return 1;
+}
+
+/* the end of a comment, CDATA section or processing instruction */
+static void
+markup_byte(struct repair *r, unsigned char c)
+{
+	if (c == '>' && ((r->st == L_COMMENT && r->last[0] == '-' &&
+	    r->last[1] == '-') || (r->st == L_CDATA && r->last[0] == ']' &&
+	    r->last[1] == ']') || (r->st == L_PI && r->last[1] == '?')))
+		r->st = L_TEXT;
+	r->last[0] = r->last[1];
+	r->last[1] = c;
+}
+
+/* the bytes that end a run in a state: a table per state, built once */
+static const unsigned char *
+stops(enum lex st)
+{
+	static unsigned char t[L_SKIP_QUOTED + 1][256];
+	static bool is_built;
+
+	if (!is_built) {
+		t[L_TEXT]['<'] = t[L_TEXT]['/'] = 1;
+		t[L_TEXT]['"'] = t[L_TEXT]['\''] = 1;
+		t[L_TAG]['"'] = t[L_TAG]['\''] = t[L_TAG]['>'] = 1;
+		t[L_SKIP]['"'] = t[L_SKIP]['\''] = t[L_SKIP]['>'] = 1;
+		for (int s = L_QUOTED; s <= L_SKIP_QUOTED; s++)
+			if (s != L_SKIP)
+				memset(t[s], 1, 256);
+		is_built = true;
+	}
+	return t[st];
+}
+
+/* one special byte at p[i] (or any byte in the rare states) */
+static size_t
+repair_byte(struct repair *r, const unsigned char *p, size_t i, size_t len,
+    bool is_last)
+{
+	unsigned char c = p[i];
+	bool is_dropped = false;
+
+	switch (r->st) {
+	case L_TEXT:
+		if (c == '<')
+			return text_lt(r, p, i, len, is_last);
+		if (c == '/' && r->is_in_root)
+			return text_slash(r, p, i, len, is_last);
+		if ((c == '"' || c == '\'') && !r->is_in_root) {
+			start_copy(r, p, i);
+			r->fixed[FIX_QUOTE]++;
+			return 1;
+		}
+		break;
+	case L_TAG:
+	case L_SKIP:
+		is_dropped = r->st == L_SKIP;
+		if (c == '"' || c == '\'') {
+			r->st = is_dropped ? L_SKIP_QUOTED : L_QUOTED;
+			r->quote = c;
+		} else if (c == '>') {
+			r->st = L_TEXT;
+		}
+		break;
+	case L_QUOTED:
+	case L_SKIP_QUOTED:
+		is_dropped = r->st == L_SKIP_QUOTED;
+		if (c == r->quote)
+			r->st = is_dropped ? L_SKIP : L_TAG;
+		break;
+	default:
+		markup_byte(r, c);
+		break;
+	}
+	if (!is_dropped)
+		emit(r, p + i, 1);
+	return 1;
+}
+
+/* repair one filtered chunk; the result is valid until the next call */
+static const unsigned char *
+repair_run(struct repair *r, const unsigned char *in, size_t n,
+    bool is_last, size_t *out_n)
+{
+	const unsigned char *p = in;
+	size_t len = n, i = 0;
+
+	if (r->is_off) {
+		*out_n = n;
+		return in;
+	}
+	if (r->cap < r->ncarry + n + 1) {
+		r->cap = 2 * (r->ncarry + n) + 64;
+		free(r->in);
+		free(r->out);
+		r->in = xmalloc(r->cap);
+		/* "<a@b>" grows to "&lt;a@b&gt;": at most 4 out per in */
+		r->out = xreallocarray(NULL, r->cap, 4);
+	}
+	if (r->ncarry > 0) {
+		memcpy(r->in, r->carry, r->ncarry);
+		memcpy(r->in + r->ncarry, in, n);
+		p = r->in;
+		len = r->ncarry + n;
+		r->ncarry = 0;
+	}
+	r->is_copying = false;
+	r->o = 0;
+	while (i < len) {
+		const unsigned char *stop = stops(r->st);
+		size_t j = i, used;
+
+		while (j < len && !stop[p[j]])
+			j++;
+		if (r->st != L_SKIP)
+			emit(r, p + i, j - i);
+		if ((i = j) == len)
+			break;
+		if ((used = repair_byte(r, p, i, len, is_last)) == 0) {
+			assert(len - i <= sizeof(r->carry));
+			memcpy(r->carry, p + i, len - i);
+			r->ncarry = len - i;
+			break;
+		}
+		i += used;
+	}
+	*out_n = r->is_copying ? r->o : i;
+	return r->is_copying ? r->out : p;
+}
+
+static void
+repair_notes(struct px *x, const struct repair *r)
+{
+	static const char *const what[FIX_KINDS] = {
+		[FIX_QUOTE] = "stray quote after the XML declaration removed",
+		[FIX_SCHEMA] = "stray <xs:schema> tag removed",
+		[FIX_LT] = "unescaped <address> or <URL> in text escaped",
+		[FIX_CLOSE] = "close tag missing its '<' repaired",
+	};
+
+	for (int k = 0; k < FIX_KINDS; k++)
+		if (r->fixed[k] > 0)
+			report_note(&x->r, &x->report_arena, "%s (%llu)",
+			    what[k], (unsigned long long)r->fixed[k]);
+}
+
 static void
 px_init(struct px *x, const struct report_env *env, struct err *err)
 {
@@ -931,9 +1363,21 @@ quiet(void *ctx, const char *msg, ...)
 	(void)ctx, (void)msg;
 }
 
+/* filter, then repair, one chunk */
+static const unsigned char *
+clean(struct filter *f, struct repair *r, const unsigned char *chunk,
+    ssize_t got, size_t *n)
+{
+	const unsigned char *p;
+
+	p = filter_run(f, chunk, (size_t)got, got == 0, n);
+	return repair_run(r, p, *n, got == 0, n);
+}
+
 /* feed the document to libxml2 chunk by chunk; memory stays flat */
 static int
-feed(struct px *x, struct stream *in, struct filter *f, unsigned char *chunk)
+feed(struct px *x, struct stream *in, struct filter *f, struct repair *r,
+    unsigned char *chunk)
 {
 	xmlSAXHandler sax;
 	const unsigned char *p;
@@ -946,7 +1390,8 @@ feed(struct px *x, struct stream *in, struct filter *f, unsigned char *chunk)
 	if (got == -1)
 		return -1;
 	filter_setup(f, chunk, (size_t)got);
-	p = filter_run(f, chunk, (size_t)got, got == 0, &n);
+	r->is_off = f->is_off;
+	p = clean(f, r, chunk, got, &n);
 	x->ctxt = xmlCreatePushParserCtxt(&sax, x, (const char *)p,
 	    (int)(n < 4 ? n : 4), NULL);
 	if (x->ctxt == NULL)
@@ -958,7 +1403,7 @@ feed(struct px *x, struct stream *in, struct filter *f, unsigned char *chunk)
 		got = stream_read(in, chunk, XML_CHUNK, x->err);
 		if (got == -1)
 			return fail(x, x->err->code, "%s", x->err->msg);
-		p = filter_run(f, chunk, (size_t)got, got == 0, &n);
+		p = clean(f, r, chunk, got, &n);
 		xmlParseChunk(x->ctxt, (const char *)p, (int)n, got == 0);
 	}
 	if (x->status != 0)
@@ -986,12 +1431,14 @@ dmarc_xml_parse(struct stream *in, const struct report_env *env,
 	const struct report_sink *sink = env->sink;
 	unsigned char *chunk = xmalloc(XML_CHUNK);
 	struct filter f;
+	struct repair rep;
 	struct px x;
 	int ret = -1;
 
 	px_init(&x, env, err);
 	memset(&f, 0, sizeof(f));
-	if (feed(&x, in, &f, chunk) == -1)
+	memset(&rep, 0, sizeof(rep));
+	if (feed(&x, in, &f, &rep, chunk) == -1)
 		goto out;
 	if (x.status == 1) {
 		ret = 0;
@@ -1001,6 +1448,7 @@ dmarc_xml_parse(struct stream *in, const struct report_env *env,
 		report_note(&x.r, &x.report_arena, "%llu invalid bytes or "
 		    "control characters replaced",
 		    (unsigned long long)f.fixed);
+	repair_notes(&x, &rep);
 	if (sink->on_end != NULL && sink->on_end(sink->ctx, &x.r, err) == -1)
 		goto out;
 	ret = 1;
@@ -1009,6 +1457,8 @@ out:
 		sink->on_abort(sink->ctx, &x.r);
 	px_release(&x);
 	free(f.out);
+	free(rep.in);
+	free(rep.out);
 	free(chunk);
 	return ret;
 }

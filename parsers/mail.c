@@ -186,6 +186,12 @@ subject_decode(const char *raw)
 		*q++ = *p == '\t' ? ' ' : *p;
 	}
 	*q = '\0';
+	/* a raw 8-bit subject: Latin-1, like file names */
+	if (!str_is_utf8(s, strlen(s))) {
+		q = str_to_utf8(s);
+		free(s);
+		s = q;
+	}
 	return s;
 }
 
@@ -239,7 +245,7 @@ part_location(const struct walk *wk, const char *filename, char *out,
 {
 	char msg[32] = "";
 	char name[MAIL_NAME_SHOWN + 1];
-	size_t i;
+	size_t i, n;
 
 	if (wk->info.is_mbox)
 		snprintf(msg, sizeof(msg), "message %u, ", wk->info.index);
@@ -247,13 +253,15 @@ part_location(const struct walk *wk, const char *filename, char *out,
 		snprintf(out, size, "%spart %u", msg, wk->leaf);
 		return;
 	}
-	for (i = 0; filename[i] != '\0' && i < MAIL_NAME_SHOWN; i++) {
+	/* filename is UTF-8 here: cut it between characters */
+	n = str_utf8_cut(filename, MAIL_NAME_SHOWN);
+	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)filename[i];
 
 		name[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
 	}
 	name[i] = '\0';
-	snprintf(out, size, "%spart %u '%s'", msg, wk->leaf, name);
+	str_format(out, size, "%spart %u '%s'", msg, wk->leaf, name);
 }
 
 /*
@@ -377,6 +385,7 @@ walk_leaf(struct walk *wk, struct mailmime *m, unsigned depth,
 	char type[MAIL_TYPE_MAX];
 	char where[MAIL_WHERE_MAX];
 	char *data = NULL;
+	char *filename = NULL;
 	size_t len = 0;
 	int ret = -1;
 
@@ -392,8 +401,12 @@ walk_leaf(struct walk *wk, struct mailmime *m, unsigned depth,
 		wk->info.is_forensic = true;
 		return 0;
 	}
-	part.filename = sf.fld_disposition_filename != NULL ?
-	    sf.fld_disposition_filename : sf.fld_content_name;
+	/* a raw 8-bit filename= (Latin-1 in the wild) becomes UTF-8 */
+	if (sf.fld_disposition_filename != NULL)
+		filename = str_to_utf8(sf.fld_disposition_filename);
+	else if (sf.fld_content_name != NULL)
+		filename = str_to_utf8(sf.fld_content_name);
+	part.filename = filename;
 	part_location(wk, part.filename, where, sizeof(where));
 	if (leaf_decode(m, &sf, &data, &len) == -1) {
 		err_set(err, ERR_PARSE, "cannot decode %s", where);
@@ -413,6 +426,7 @@ walk_leaf(struct walk *wk, struct mailmime *m, unsigned depth,
 out:
 	if (data != NULL)
 		mmap_string_unref(data);
+	free(filename);
 	return ret;
 }
 

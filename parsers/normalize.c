@@ -2,9 +2,14 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include <idn2.h>
 
 #include "common/str.h"
 
@@ -137,8 +142,63 @@ norm_ip(const char *raw, char *out, size_t outlen)
 int
 norm_epoch(const char *raw, int64_t *out, const char *what, struct err *err)
 {
+	int64_t t;
+	struct err e;
+
 	/* up to year 9999; negative times are not report periods */
-	return str_to_i64(raw, 0, 253402300799LL, out, what, err);
+	if (str_to_i64(raw, INT64_MIN, INT64_MAX, &t, what, &e) == -1)
+		return err_set(err, ERR_PARSE, "%s", e.msg);
+	if (t < 0 || t > NORM_TIME_MAX)
+		return err_set(err, ERR_PARSE, "%s %lld is outside the years "
+		    "1970 to 9999 (0 to %lld)", what, (long long)t,
+		    (long long)NORM_TIME_MAX);
+	*out = t;
+	return 0;
+}
+
+int
+norm_count(const char *raw, uint64_t max, int64_t *out, const char *what,
+    struct err *err)
+{
+	const char *p = raw;
+	unsigned long long v;
+	char *end;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '-' && isdigit((unsigned char)p[1]))
+		return err_set(err, ERR_PARSE, "%s '%.*s' is negative", what,
+		    STR_CUT(p, 40));
+	/* strtoll read "+3" before: still fine */
+	if (*p == '+' && isdigit((unsigned char)p[1]))
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return err_set(err, ERR_PARSE, "%s '%.*s' is not a number",
+		    what, STR_CUT(p, 40));
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end != '\0')
+		return err_set(err, ERR_PARSE, "%s '%.*s' is not a number",
+		    what, STR_CUT(p, 40));
+	/* past 2^64 is past any limit too */
+	if (errno == ERANGE || v > max || v > INT64_MAX)
+		return err_set(err, ERR_LIMIT, "%s %.*s is above the limit of "
+		    "%llu ([limits] max_count)", what, STR_CUT(p, 40),
+		    (unsigned long long)max);
+	*out = (int64_t)v;
+	return 0;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int days[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool is_leap_year = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && is_leap_year ? 29 : days[m - 1];
 }
 
 /* days since 1970-01-01 of a proleptic Gregorian date (Hinnant) */
@@ -176,6 +236,7 @@ norm_datetime(const char *raw, int64_t *out, const char *what,
 {
 	int y, mo, d, h = 0, mi = 0, s = 0, oh = 0, om = 0, sign = 0;
 	const char *p = raw;
+	bool is_leap;
 
 	while (p && isspace((unsigned char)*p))
 		p++;
@@ -207,26 +268,59 @@ norm_datetime(const char *raw, int64_t *out, const char *what,
 	}
 	while (isspace((unsigned char)*p))
 		p++;
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || h > 23 ||
 	    mi > 59 || s > 60 || oh > 23 || om > 59)
 		goto bad;
+	/* 2024-02-31 is an error, not March 2 */
+	if (d > days_in_month(y, mo))
+		return err_set(err, ERR_PARSE, "%s '%.*s': %04d-%02d has no "
+		    "day %d", what, STR_CUT(raw, 40), y, mo, d);
+	if (y < 1970)
+		return err_set(err, ERR_PARSE, "%s '%.*s' is before 1970",
+		    what, STR_CUT(raw, 40));
+	/* a leap second is read as the second before it */
+	is_leap = s == 60;
+	if (is_leap)
+		s = 59;
 	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	    h * 3600 + mi * 60 + s - sign * (oh * 3600 + om * 60);
-	return 0;
+	if (*out < 0 || *out > NORM_TIME_MAX)
+		return err_set(err, ERR_PARSE, "%s '%.*s' is outside the "
+		    "years 1970 to 9999", what, STR_CUT(raw, 40));
+	return is_leap ? 1 : 0;
 bad:
-	return err_set(err, ERR_PARSE, "%s '%.40s' is not an RFC 3339 "
-	    "date-time", what, raw ? raw : "");
+	return err_set(err, ERR_PARSE, "%s '%.*s' is not an RFC 3339 "
+	    "date-time", what, STR_CUT(raw ? raw : "", 40));
 }
 
-char *
-norm_domain(char *raw)
+int
+norm_domain(struct arena *a, const char *raw, const char **out,
+    const char *what, struct err *err)
 {
-	char *s = str_lower(str_trim(raw));
-	size_t n = strlen(s);
+	char *s = str_lower(str_trim(arena_strdup(a, raw)));
+	bool is_ascii = true;
+	size_t n;
 
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			is_ascii = false;
+	if (!is_ascii) {
+		char *ace = NULL;
+		int rc = idn2_to_ascii_8z(s, &ace,
+		    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+
+		if (rc != IDN2_OK)
+			return err_set(err, ERR_PARSE, "%s '%.*s' is not a "
+			    "valid internationalized domain name: %s", what,
+			    STR_CUT(s, 80), idn2_strerror(rc));
+		s = arena_strdup(a, ace);
+		idn2_free(ace);
+	}
+	n = strlen(s);
 	if (n > 1 && s[n - 1] == '.')
 		s[n - 1] = '\0';
-	return s;
+	*out = s;
+	return 0;
 }
 
 void

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/arena.h"
 #include "common/err.h"
 
 enum norm_kind {
@@ -54,20 +55,45 @@ const char *norm_kind_name(enum norm_kind kind);
  */
 int norm_ip(const char *raw, char *out, size_t outlen);
 
-/* Unix seconds with stray white space allowed; ERR_PARSE otherwise. */
+/* 9999-12-31T23:59:59Z: the last second a report may name */
+#define NORM_TIME_MAX 253402300799LL
+
+/*
+ * Unix seconds with stray white space allowed, 0 to NORM_TIME_MAX (the
+ * years 1970 to 9999, what PostgreSQL's timestamptz holds); ERR_PARSE
+ * otherwise.
+ */
 int norm_epoch(const char *raw, int64_t *out, const char *what,
+    struct err *err);
+
+/*
+ * A message or session count: digits with stray white space.  Negative
+ * or not a number is ERR_PARSE; above max (config [limits] max_count) is
+ * ERR_LIMIT.
+ */
+int norm_count(const char *raw, uint64_t max, int64_t *out, const char *what,
     struct err *err);
 
 /*
  * RFC 3339 date-time ("2024-05-01T00:00:00Z", fractions and offsets
  * allowed); a time without a zone is taken as UTC (Microsoft sends those).
+ * Years 1970 to 9999 only, and only days the month has (2024-02-31 is
+ * ERR_PARSE, never March 2).  Returns 0, or 1 when a leap second (:60)
+ * was read as :59 (the caller notes it), or -1 with ERR_PARSE.
  */
 int norm_datetime(const char *raw, int64_t *out, const char *what,
     struct err *err);
 
-/* Trim, lower-case and drop one trailing dot of a domain, in place;
- * returns the start of the result. */
-char *norm_domain(char *raw);
+/*
+ * A domain in its one stored spelling: trimmed, one trailing dot dropped,
+ * and an internationalized name turned into its lower-case A-label by
+ * IDNA (UTS #46 non-transitional: "BÜCHER.example" is
+ * "xn--bcher-kva.example").  A plain-ASCII name is only lower-cased.
+ * *out is a copy in a (possibly ""); a non-ASCII name that is not valid
+ * IDNA is ERR_PARSE naming what.
+ */
+int norm_domain(struct arena *a, const char *raw, const char **out,
+    const char *what, struct err *err);
 
 /* Format Unix seconds as "2024-05-01T00:00:00Z" into out (>= 21 bytes). */
 void norm_format_time(int64_t t, char *out, size_t outlen);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/str.h"
 #include "parsers/decomp.h"
 #include "parsers/dmarc_xml.h"
 #include "parsers/mail.h"
@@ -15,6 +16,7 @@ report_limits_default(struct report_limits *lim)
 {
 	lim->max_decompressed = 512ull << 20;
 	lim->max_records = 5000000;
+	lim->max_count = 1ull << 40;
 	lim->max_message = 64u << 20;
 	lim->max_json = 64u << 20;
 	lim->max_zip = 64u << 20;
@@ -37,9 +39,9 @@ report_note(struct report *r, struct arena *a, const char *fmt, ...)
 	char tmp[256];
 	va_list ap;
 
-	/* a cut note still says what happened */
+	/* a cut note still says what happened, cut between characters */
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	str_vformat(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	for (size_t i = 0; i < r->n_notes; i++)
 		if (strcmp(r->notes[i], tmp) == 0)
@@ -142,7 +144,7 @@ set_why(struct walk *w, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(w->why, sizeof(w->why), fmt, ap);
+	str_vformat(w->why, sizeof(w->why), fmt, ap);
 	va_end(ap);
 }
 
@@ -150,11 +152,11 @@ static void
 join(char *out, size_t n, const char *a, const char *b)
 {
 	if (b == NULL || *b == '\0')
-		snprintf(out, n, "%s", a ? a : "");
+		str_format(out, n, "%s", a ? a : "");
 	else if (a == NULL || *a == '\0')
-		snprintf(out, n, "%s", b);
-	else if (snprintf(out, n, "%s, %s", a, b) >= (int)n)
-		out[n - 1] = '\0';
+		str_format(out, n, "%s", b);
+	else
+		str_format(out, n, "%s, %s", a, b);
 }
 
 static void
@@ -206,7 +208,7 @@ walk_gzip(struct walk *w, struct stream *s, const char *loc,
 	if (ret == 0 && w->why[0] != '\0') {
 		char tmp[sizeof(w->why)];
 
-		snprintf(tmp, sizeof(tmp), "%s", w->why);
+		str_format(tmp, sizeof(tmp), "%s", w->why);
 		set_why(w, "gzip data holds no report (%s)", tmp);
 		w->is_why_archive = true;
 	}
@@ -230,7 +232,8 @@ walk_zip(struct walk *w, struct stream *s, const char *loc,
 	while ((r = decomp_zip_next(z, &entry, &name, err)) == 1) {
 		char sub[512], label[300];
 
-		snprintf(label, sizeof(label), "entry '%.256s'", name);
+		str_format(label, sizeof(label), "entry '%.*s'",
+		    (int)str_utf8_cut(name, 256), name);
 		join(sub, sizeof(sub), loc, label);
 		w->why[0] = '\0';
 		if (walk_stream(w, entry, sub, nesting + 1, err) == -1) {
@@ -306,7 +309,7 @@ mail_part(void *ctx, const struct mail_part *part, struct err *err)
 	if (walk_stream(w, s, sub, w->mail_nesting + 1, err) == -1)
 		report_failure(w, sub, err);
 	else if (w->is_why_archive)	/* worth saying if nothing else is */
-		snprintf(w->msg_why, sizeof(w->msg_why), "; %s: %s",
+		str_format(w->msg_why, sizeof(w->msg_why), "; %s: %s",
 		    part->location, w->why);
 	stream_free(s);
 	return 0;

@@ -28,6 +28,9 @@
 struct report_limits {
 	uint64_t max_decompressed;	/* bytes out of gzip/zip per input */
 	uint64_t max_records;		/* records (policies) per report */
+	uint64_t max_count;		/* one DMARC count or TLS session
+					 * count (2^40: past it is an error,
+					 * not traffic) */
 	size_t max_message;		/* one email, as received */
 	size_t max_json;		/* one TLS-RPT JSON document */
 	size_t max_zip;			/* a zip read into memory */

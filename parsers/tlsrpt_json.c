@@ -147,10 +147,14 @@ req_str(const json_t *obj, const char *pre, const char *key,
 	return err_set(err, ERR_PARSE, "%s%s is empty", pre, key);
 }
 
-/* A session count: missing or null is 0; a string of digits is fine. */
+/*
+ * A session count: missing or null is 0; a string of digits is fine.
+ * Past max ([limits] max_count) is ERR_LIMIT; past 2^63 jansson refuses
+ * the document itself.
+ */
 static int
 get_count(const json_t *obj, const char *pre, const char *key,
-    int64_t *out, struct err *err)
+    uint64_t max, int64_t *out, struct err *err)
 {
 	const json_t *v = json_object_get(obj, key);
 	char what[160];
@@ -164,6 +168,11 @@ get_count(const json_t *obj, const char *pre, const char *key,
 			return err_set(err, ERR_PARSE, "%s%s %"
 			    JSON_INTEGER_FORMAT " is negative", pre, key,
 			    json_integer_value(v));
+		if ((uint64_t)json_integer_value(v) > max)
+			return err_set(err, ERR_LIMIT, "%s%s %"
+			    JSON_INTEGER_FORMAT " is above the limit of %"
+			    PRIu64 " ([limits] max_count)", pre, key,
+			    json_integer_value(v), max);
 		*out = json_integer_value(v);
 		return 0;
 	}
@@ -174,7 +183,7 @@ get_count(const json_t *obj, const char *pre, const char *key,
 		return err_set(err, ERR_PARSE, "%s%s is not a number", pre,
 		    key);
 	path(what, sizeof(what), "%s%s", pre, key);
-	return str_to_i64(json_string_value(v), 0, INT64_MAX, out, what, err);
+	return norm_count(json_string_value(v), max, out, what, err);
 }
 
 /* Copy, trim and case-fold an enumeration; unknown values stay as sent. */
@@ -187,11 +196,11 @@ norm_field(struct tparse *p, enum norm_kind kind, const char *raw)
 
 	assert(res != NORM_EMPTY);
 	if (res == NORM_ALIAS)
-		report_note(&p->r, &p->keep, "%s '%.64s' read as '%s'",
-		    norm_kind_name(kind), raw, out);
+		report_note(&p->r, &p->keep, "%s '%.*s' read as '%s'",
+		    norm_kind_name(kind), STR_CUT(raw, 64), out);
 	else if (res == NORM_UNKNOWN)
-		report_note(&p->r, &p->keep, "unknown %s '%.64s' kept as sent",
-		    norm_kind_name(kind), out);
+		report_note(&p->r, &p->keep, "unknown %s '%.*s' kept as sent",
+		    norm_kind_name(kind), STR_CUT(out, 64));
 	return out;
 }
 
@@ -204,8 +213,8 @@ norm_addr(struct tparse *p, const char *what, const char *raw)
 	if (raw == NULL)
 		return NULL;
 	if (norm_ip(raw, canon, sizeof(canon)) == 0) {
-		report_note(&p->r, &p->keep, "%s '%.64s' is not an IP address",
-		    what, raw);
+		report_note(&p->r, &p->keep, "%s '%.*s' is not an IP address",
+		    what, STR_CUT(raw, 64));
 		return raw;
 	}
 	return arena_strdup(&p->tmp, canon);
@@ -216,6 +225,7 @@ parse_range(struct tparse *p, const json_t *root, struct err *err)
 {
 	const json_t *dr = json_object_get(root, "date-range");
 	const char *start, *end;
+	int leap_start = 0, leap_end = 0;
 
 	if (dr == NULL)
 		return err_set(err, ERR_PARSE, "date-range is missing");
@@ -223,11 +233,14 @@ parse_range(struct tparse *p, const json_t *root, struct err *err)
 		return err_set(err, ERR_PARSE, "date-range is not an object");
 	if (req_str(dr, "date-range ", "start-datetime", &start, err) == -1 ||
 	    req_str(dr, "date-range ", "end-datetime", &end, err) == -1 ||
-	    norm_datetime(start, &p->r.begin, "date-range start-datetime",
-	    err) == -1 ||
-	    norm_datetime(end, &p->r.end, "date-range end-datetime",
-	    err) == -1)
+	    (leap_start = norm_datetime(start, &p->r.begin,
+	    "date-range start-datetime", err)) == -1 ||
+	    (leap_end = norm_datetime(end, &p->r.end,
+	    "date-range end-datetime", err)) == -1)
 		return -1;
+	if (leap_start == 1 || leap_end == 1)
+		report_note(&p->r, &p->keep,
+		    "leap second 23:59:60 in date-range read as :59");
 	/* kept as sent, like a DMARC report's: the period is still known */
 	if (p->r.end < p->r.begin)
 		report_note(&p->r, &p->keep,
@@ -235,24 +248,36 @@ parse_range(struct tparse *p, const json_t *root, struct err *err)
 	return 0;
 }
 
-/* The report's domain is the policy-domain of its first policy. */
+/*
+ * The report's domain is the first non-blank policy-domain (Google sends
+ * policies without one); a report where no policy names a domain cannot
+ * be filed under any and is refused.  Runs after every policy was checked.
+ */
 static int
 first_domain(struct tparse *p, const json_t *pols, struct err *err)
 {
-	const json_t *policy;
-	const char *d;
+	for (size_t i = 0; i < json_array_size(pols); i++) {
+		const json_t *policy;
+		const char *d;
 
-	/* a malformed first policy is reported when it is delivered */
-	policy = json_object_get(json_array_get(pols, 0), "policy");
-	if (policy == NULL)
-		return 0;
-	if (opt_str(policy, "policies[0]: policy ", "policy-domain", &d,
-	    err) == -1)
-		return -1;
-	if (d != NULL)
-		p->r.domain = norm_domain(arena_strdup(&p->keep, d));
-	return 0;
+		policy = json_object_get(json_array_get(pols, i), "policy");
+		if (opt_str(policy, "", "policy-domain", &d, err) == -1)
+			return -1;
+		if (d != NULL) {
+			char what[64];
+
+			path(what, sizeof(what), "policies[%zu]: policy "
+			    "policy-domain", i);
+			return norm_domain(&p->keep, d, &p->r.domain, what,
+			    err);
+		}
+	}
+	return err_set(err, ERR_PARSE, "no policy has a policy-domain: the "
+	    "report's domain is unknown");
 }
+
+static int check_policies(struct tparse *p, const json_t *pols,
+    struct err *err);
 
 static int
 parse_header(struct tparse *p, const json_t *root, struct err *err)
@@ -276,6 +301,13 @@ parse_header(struct tparse *p, const json_t *root, struct err *err)
 	if (json_array_size(pols) > lim->max_records)
 		return err_set(err, ERR_LIMIT, "%zu policies exceed the limit "
 		    "of %" PRIu64, json_array_size(pols), lim->max_records);
+	if (json_array_size(pols) == 0)
+		return err_set(err, ERR_PARSE, "policies is empty: the "
+		    "report's domain is unknown");
+	/* nothing reaches the sink before every policy is known good:
+	 * parse and ingest refuse a bad report alike, before any row */
+	if (check_policies(p, pols, err) == -1)
+		return -1;
 	return first_domain(p, pols, err);
 }
 
@@ -382,9 +414,20 @@ parse_policy_obj(struct tparse *p, const json_t *item, const char *pre,
 	    err) == -1)
 		return -1;
 	pol->policy_type = norm_field(p, NORM_TLS_POLICY_TYPE, type);
-	/* Postfix leaves policy-domain out for no-policy-found */
-	if (domain != NULL)
-		pol->policy_domain = norm_domain(arena_strdup(&p->tmp, domain));
+	/* Postfix leaves policy-domain out for no-policy-found, Google
+	 * sends some without: the policy is the report's domain's */
+	if (domain != NULL) {
+		char what[96];
+
+		path(what, sizeof(what), "%spolicy-domain", sub);
+		if (norm_domain(&p->tmp, domain, &pol->policy_domain, what,
+		    err) == -1)
+			return -1;
+	} else if (p->r.domain != NULL) {
+		pol->policy_domain = p->r.domain;
+		report_note(&p->r, &p->keep, "policy without policy-domain: "
+		    "the report's domain %s taken", p->r.domain);
+	}
 	expand_serialized(p, &a->strings, &pol->n_policy_strings);
 	pol->policy_strings = a->strings;
 	pol->mx_hosts = a->mx;
@@ -396,6 +439,7 @@ parse_summary(struct tparse *p, const json_t *item, const char *pre,
     struct tls_policy *pol, struct err *err)
 {
 	const json_t *s = json_object_get(item, "summary");
+	uint64_t max = p->env->lim->max_count;
 	char sub[64];
 
 	if (s == NULL || json_is_null(s)) {
@@ -407,10 +451,10 @@ parse_summary(struct tparse *p, const json_t *item, const char *pre,
 		return err_set(err, ERR_PARSE, "%ssummary is not an object",
 		    pre);
 	path(sub, sizeof(sub), "%ssummary ", pre);
-	if (get_count(s, sub, "total-successful-session-count",
+	if (get_count(s, sub, "total-successful-session-count", max,
 	    &pol->successful, err) == -1 ||
-	    get_count(s, sub, "total-failure-session-count", &pol->failed,
-	    err) == -1)
+	    get_count(s, sub, "total-failure-session-count", max,
+	    &pol->failed, err) == -1)
 		return -1;
 	return 0;
 }
@@ -437,7 +481,7 @@ parse_failure(struct tparse *p, const json_t *fd, const char *at,
 	    &f->additional_information, err) == -1 ||
 	    opt_str(fd, pre, "failure-reason-code", &f->failure_reason_code,
 	    err) == -1 ||
-	    get_count(fd, pre, "failed-session-count",
+	    get_count(fd, pre, "failed-session-count", p->env->lim->max_count,
 	    &f->failed_session_count, err) == -1)
 		return -1;
 	f->result_type = norm_field(p, NORM_TLS_RESULT_TYPE, type);
@@ -494,6 +538,32 @@ parse_policy(struct tparse *p, const json_t *item, size_t i,
 	return 0;
 }
 
+static void
+pol_arrays_free(struct pol_arrays *a)
+{
+	free(a->strings);
+	free(a->mx);
+	free(a->failures);
+}
+
+/* every policy parsed once, before the header goes out */
+static int
+check_policies(struct tparse *p, const json_t *pols, struct err *err)
+{
+	for (size_t i = 0; i < json_array_size(pols); i++) {
+		struct pol_arrays a = { NULL, NULL, NULL };
+		struct tls_policy pol;
+		int r;
+
+		arena_reset(&p->tmp);
+		r = parse_policy(p, json_array_get(pols, i), i, &pol, &a, err);
+		pol_arrays_free(&a);
+		if (r == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 deliver_policy(struct tparse *p, const json_t *item, size_t i,
     struct err *err)
@@ -521,9 +591,7 @@ deliver_policy(struct tparse *p, const json_t *item, size_t i,
 	p->r.messages += sessions;
 	ret = 0;
 out:
-	free(a.strings);
-	free(a.mx);
-	free(a.failures);
+	pol_arrays_free(&a);
 	return ret;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "analyze/verdict.h"
+#include "common/str.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -324,6 +325,29 @@ Test(verdict, diagnose_cuts_long_texts_visibly)
 	verdict_diagnose(&s, &p);
 	cr_expect_eq(strlen(p.fix), sizeof(p.fix) - 1);
 	cr_expect_str_eq(p.fix + strlen(p.fix) - 3, "...");
+}
+
+Test(verdict, long_texts_are_cut_between_characters)
+{
+	/* two alignments of 2-byte characters: one of them puts the cut
+	 * inside a character */
+	for (size_t shift = 0; shift < 2; shift++) {
+		char longname[700];
+		struct source_stats s = { .ip = "192.0.2.1", .messages = 10,
+			.dkim_foreign = 10, .foreign_dkim_domain = longname };
+		struct verdict_problem p;
+		size_t i = 0;
+
+		if (shift)
+			longname[i++] = 'a';
+		for (; i + 2 < sizeof(longname); i += 2)
+			memcpy(longname + i, "\xc3\xa9", 2);
+		longname[i] = '\0';
+		verdict_diagnose(&s, &p);
+		cr_expect(str_is_utf8(p.fix, strlen(p.fix)), "shift %zu: %s",
+		    shift, p.fix);
+		cr_expect_str_eq(p.fix + strlen(p.fix) - 3, "...");
+	}
 }
 
 /* ---- domain verdicts: p=none ---- */

@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 
+#include <stdlib.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -71,4 +72,86 @@ Test(str, trim_and_lower)
 	cr_expect(!str_blank(" x"));
 	cr_expect(str_blank(NULL));
 	cr_expect(str_starts("From x", "From "));
+}
+
+Test(str, utf8_cut_table)
+{
+	static const struct {
+		const char *in;
+		size_t max, want;
+	} cases[] = {
+		{ "abc", 10, 3 }, { "abc", 3, 3 }, { "abc", 2, 2 },
+		{ "", 5, 0 }, { "abc", 0, 0 },
+		/* Ü is c3 9c: never one byte of it */
+		{ "a\xc3\x9c", 2, 1 }, { "a\xc3\x9c", 3, 3 },
+		{ "\xe2\x82\xac\xe2\x82\xac", 4, 3 },
+		{ "\xe2\x82\xac\xe2\x82\xac", 5, 3 },
+		{ "\xe2\x82\xac\xe2\x82\xac", 6, 6 },
+		{ "\xf0\x9f\x98\x80x", 3, 0 }, { "\xf0\x9f\x98\x80x", 4, 4 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_eq(str_utf8_cut(cases[i].in, cases[i].max),
+		    cases[i].want, "case %zu", i);
+}
+
+Test(str, format_cuts_between_characters)
+{
+	char buf[6];
+	size_t n;
+
+	/* "ab" + three 2-byte characters: 8 bytes into 5 */
+	n = str_format(buf, sizeof(buf), "ab%s", "\xc3\xa9\xc3\xa9\xc3\xa9");
+	cr_expect_eq(n, 4);
+	cr_expect_str_eq(buf, "ab\xc3\xa9");
+	cr_expect(str_is_utf8(buf, strlen(buf)));
+	n = str_format(buf, sizeof(buf), "%d", 42);
+	cr_expect_eq(n, 2);
+	cr_expect_str_eq(buf, "42");
+	/* 8-bit arguments come out as UTF-8 */
+	n = str_format(buf, sizeof(buf), "%s", "b\xfc");
+	cr_expect_str_eq(buf, "b\xc3\xbc");
+	cr_expect_eq(n, 3);
+}
+
+Test(str, is_utf8_table)
+{
+	static const struct {
+		const char *in;
+		bool ok;
+	} cases[] = {
+		{ "", true }, { "plain", true }, { "B\xc3\x9c" "cher", true },
+		{ "\xf0\x9f\x98\x80", true }, { "\xfc", false },
+		{ "\xc3", false }, { "\xc0\xaf", false },	/* overlong */
+		{ "\xed\xa0\x80", false },			/* surrogate */
+		{ "\xf4\x90\x80\x80", false },			/* > U+10FFFF */
+		{ "\x80", false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_eq(str_is_utf8(cases[i].in, strlen(cases[i].in)),
+		    cases[i].ok, "case %zu", i);
+}
+
+Test(str, to_utf8_reads_latin1)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "report.xml", "report.xml" },
+		{ "B\xc3\x9c" "cher.xml", "B\xc3\x9c" "cher.xml" },
+		{ "B\xdc" "cher.xml", "B\xc3\x9c" "cher.xml" },
+		{ "\xe9t\xe9.zip", "\xc3\xa9t\xc3\xa9.zip" },
+		/* valid sequences stay, stray bytes beside them convert */
+		{ "\xc3\xa9\xe9", "\xc3\xa9\xc3\xa9" },
+		{ "\xc3", "\xc3\x83" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *u = str_to_utf8(cases[i].in);
+
+		cr_expect_str_eq(u, cases[i].want, "case %zu", i);
+		cr_expect(str_is_utf8(u, strlen(u)));
+		free(u);
+	}
 }

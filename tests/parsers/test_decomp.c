@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/str.h"
 #include "common/xalloc.h"
 #include "parsers/decomp.h"
 #include "tests/test_util.h"
@@ -157,4 +158,28 @@ Test(decomp, broken_zip_is_a_parse_error)
 	cr_expect_eq(e.code, ERR_PARSE);
 	cr_expect(strstr(e.msg, "zip") != NULL, "%s", e.msg);
 	stream_free(in);
+}
+
+Test(decomp, zip_entry_names_are_utf8)
+{
+	const char *names[] = { "b\xfc" "cher.xml" };
+	const char *datas[] = { "A" };
+	size_t lens[] = { 1 }, len;
+	char *zip = test_zip(names, datas, lens, 1, &len);
+	struct stream *in = NULL, *entry;
+	struct zip_reader *z = NULL;
+	const char *name;
+	uint64_t used = 0;
+	struct err e;
+
+	stream_new_mem(&in, zip, len, "x.zip");
+	cr_assert_eq(decomp_zip_open(&z, in, 1u << 20, 10, &used, 1u << 20,
+	    &e), 0, "%s", e.msg);
+	cr_assert_eq(decomp_zip_next(z, &entry, &name, &e), 1);
+	cr_expect(str_is_utf8(name, strlen(name)), "%s", name);
+	cr_expect(str_is_utf8(stream_name(entry), strlen(stream_name(entry))));
+	cr_expect(str_starts(name, "b"));
+	decomp_zip_free(z);
+	stream_free(in);
+	free(zip);
 }

@@ -352,3 +352,142 @@ Test(dmarc_xml, parses_a_200k_record_report)
 	collect_release(&c);
 	buf_release(&b);
 }
+
+#define ROW(count) "<record><row><source_ip>192.0.2.1</source_ip>" count \
+	"<policy_evaluated><disposition>none</disposition><dkim>pass</dkim>" \
+	"<spf>pass</spf></policy_evaluated></row><identifiers><header_from>" \
+	"example.com</header_from></identifiers><auth_results/></record>"
+
+Test(dmarc_xml, count_above_max_count_is_limit)
+{
+	struct report_limits lim;
+	struct collect c;
+	struct err err;
+
+	report_limits_default(&lim);
+	cr_expect_eq(lim.max_count, 1ull << 40);
+	collect_init(&c);
+	cr_expect_eq(parse(&c, "<feedback>" META POLICY
+	    ROW("<count>1099511627777</count>") "</feedback>", NULL, &err), -1);
+	cr_expect_eq(err.code, ERR_LIMIT, "%s", err.msg);
+	cr_expect(strstr(err.msg, "record 1: count") != NULL, "%s", err.msg);
+	cr_expect_eq(c.reports, 0);
+	collect_release(&c);
+
+	lim.max_count = 10;
+	collect_init(&c);
+	cr_expect_eq(parse(&c, "<feedback>" META POLICY
+	    ROW("<count>11</count>") "</feedback>", &lim, &err), -1);
+	cr_expect_eq(err.code, ERR_LIMIT, "%s", err.msg);
+	collect_release(&c);
+	collect_init(&c);
+	cr_expect_eq(parse(&c, "<feedback>" META POLICY
+	    ROW("<count>10</count>") "</feedback>", &lim, &err), 1, "%s",
+	    err.msg);
+	cr_expect_eq(c.messages, 10);
+	collect_release(&c);
+}
+
+Test(dmarc_xml, negative_count_is_refused)
+{
+	struct collect c;
+	struct err err;
+
+	collect_init(&c);
+	cr_expect_eq(parse(&c, "<feedback>" META POLICY
+	    ROW("<count>-3</count>") "</feedback>", NULL, &err), -1);
+	cr_expect_eq(err.code, ERR_PARSE, "%s", err.msg);
+	cr_expect(strstr(err.msg, "negative") != NULL, "%s", err.msg);
+	cr_expect_eq(c.reports, 0);
+	collect_release(&c);
+}
+
+Test(dmarc_xml, repeated_count_must_agree)
+{
+	struct collect c;
+	struct err err;
+
+	collect_init(&c);
+	cr_expect_eq(parse(&c, "<feedback>" META POLICY
+	    ROW("<count>3</count><count>5</count>") "</feedback>", NULL, &err),
+	    -1);
+	cr_expect_eq(err.code, ERR_PARSE, "%s", err.msg);
+	cr_expect(strstr(err.msg, "two <count> values, 3 and 5") != NULL,
+	    "%s", err.msg);
+	cr_expect_eq(c.reports, 0);
+	collect_release(&c);
+
+	collect_init(&c);
+	cr_assert_eq(parse(&c, "<feedback>" META POLICY
+	    ROW("<count>3</count><count> 3 </count>") "</feedback>", NULL,
+	    &err), 1, "%s", err.msg);
+	cr_expect_eq(c.messages, 3);
+	has(&c, "repeated <count> with the same value");
+	collect_release(&c);
+}
+
+Test(dmarc_xml, date_range_outside_years_1970_to_9999_is_refused)
+{
+	static const char *const docs[] = {
+		"<feedback><report_metadata><org_name>O</org_name>"
+		    "<report_id>r</report_id><date_range><begin>-62167219200"
+		    "</begin><end>1</end></date_range></report_metadata>"
+		    POLICY "</feedback>",
+		"<feedback><report_metadata><org_name>O</org_name>"
+		    "<report_id>r</report_id><date_range><begin>1</begin>"
+		    "<end>253402300800</end></date_range></report_metadata>"
+		    POLICY "</feedback>",
+	};
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct collect c;
+		struct err err;
+
+		collect_init(&c);
+		cr_expect_eq(parse(&c, docs[i], NULL, &err), -1, "doc %zu", i);
+		cr_expect_eq(err.code, ERR_PARSE);
+		cr_expect(strstr(err.msg, "1970 to 9999") != NULL, "%s",
+		    err.msg);
+		cr_expect_eq(c.reports, 0);
+		collect_release(&c);
+	}
+}
+
+Test(dmarc_xml, domains_are_stored_as_a_labels)
+{
+	struct collect c;
+	struct err err;
+
+	collect_init(&c);
+	cr_assert_eq(parse(&c, "<feedback>" META "<policy_published><domain>"
+	    "B\xc3\x9c" "CHER.example</domain><p>none</p></policy_published>"
+	    "<record><row><source_ip>192.0.2.1</source_ip><count>1</count>"
+	    "</row><identifiers><header_from>mail.b\xc3\xbc" "cher.example"
+	    "</header_from></identifiers><auth_results><dkim><domain>"
+	    "B\xc3\xbc" "cher.Example</domain><result>pass</result></dkim>"
+	    "</auth_results></record></feedback>", NULL, &err), 1, "%s",
+	    err.msg);
+	cr_expect_str_eq(c.domain, "xn--bcher-kva.example");
+	has(&c, "\"header_from\":\"mail.xn--bcher-kva.example\"");
+	has(&c, "\"domain\":\"xn--bcher-kva.example\"");
+	collect_release(&c);
+}
+
+Test(dmarc_xml, domain_that_is_not_idna_is_refused)
+{
+	struct collect c;
+	struct err err;
+
+	collect_init(&c);
+	cr_expect_eq(parse(&c, "<feedback>" META POLICY "<record><row>"
+	    "<source_ip>192.0.2.1</source_ip><count>1</count></row>"
+	    "<identifiers><header_from>\xf0\x9f\x98\x80.example</header_from>"
+	    "</identifiers></record></feedback>", NULL, &err), -1);
+	cr_expect_eq(err.code, ERR_PARSE);
+	cr_expect(strstr(err.msg, "record 1: header_from") == err.msg, "%s",
+	    err.msg);
+	cr_expect(strstr(err.msg, "not a valid internationalized domain") !=
+	    NULL, "%s", err.msg);
+	cr_expect_eq(c.reports, 0);
+	collect_release(&c);
+}

@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/str.h"
 #include "common/stream.h"
 #include "common/xalloc.h"
 #include "parsers/mail.h"
@@ -1119,5 +1120,71 @@ Test(mail, types_list_is_capped)
 	cr_expect_str_eq(r.ends[0].types + strlen(r.ends[0].types) - 5,
 	    ", ...");
 	buf_release(&b);
+	rec_release(&r);
+}
+
+/* a raw 8-bit (Latin-1) filename= as some mailers send it */
+Test(mail, latin1_filename_becomes_utf8)
+{
+	static const char msg[] =
+	    "From: reports@example.org\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/xml\n"
+	    "Content-Disposition: attachment; filename=\"b\xfc" "cher.xml\"\n"
+	    "\n"
+	    "<feedback/>";
+	struct rec r = { 0 };
+	struct err err = { 0 };
+
+	cr_assert_eq(walk_str(&r, msg, &err), 0, "%s", err.msg);
+	cr_assert_eq(r.n_parts, 1);
+	cr_expect_str_eq(r.parts[0].filename, "b\xc3\xbc" "cher.xml");
+	cr_expect(str_is_utf8(r.parts[0].location,
+	    strlen(r.parts[0].location)));
+	rec_release(&r);
+}
+
+/* a long name in the location is cut between characters */
+Test(mail, long_filename_is_cut_between_characters)
+{
+	struct buf b;
+	struct rec r = { 0 };
+	struct err err = { 0 };
+	const char *loc;
+
+	buf_init(&b, (size_t)-1);
+	buf_addf(&b, &err, "From: a@example.org\nMIME-Version: 1.0\n"
+	    "Content-Type: text/xml\nContent-Disposition: attachment; "
+	    "filename=\"x");
+	for (int i = 0; i < 150; i++)
+		buf_addf(&b, &err, "\xc3\xa9");
+	buf_addf(&b, &err, ".xml\"\n\n<feedback/>");
+	cr_assert_eq(walk_str(&r, b.data, &err), 0, "%s", err.msg);
+	cr_assert_eq(r.n_parts, 1);
+	loc = r.parts[0].location;
+	cr_expect(str_is_utf8(loc, strlen(loc)), "%s", loc);
+	cr_expect(strstr(loc, "x\xc3\xa9") != NULL, "%s", loc);
+	rec_release(&r);
+	buf_release(&b);
+}
+
+Test(mail, raw_8bit_subject_becomes_utf8)
+{
+	static const char msg[] =
+	    "From: reports@example.org\n"
+	    "Subject: Report domain: b\xfc" "cher.example\n"
+	    "Content-Type: text/plain\n"
+	    "\n"
+	    "x";
+	struct rec r = { 0 };
+	struct err err = { 0 };
+
+	cr_assert_eq(walk_str(&r, msg, &err), 0, "%s", err.msg);
+	cr_assert_eq(r.n_ends, 1);
+	/* libetpan may already have replaced the byte: valid either way */
+	cr_expect(str_is_utf8(r.ends[0].subject, strlen(r.ends[0].subject)),
+	    "%s", r.ends[0].subject);
+	cr_expect(strncmp(r.ends[0].subject, "Report domain: b", 16) == 0,
+	    "%s", r.ends[0].subject);
 	rec_release(&r);
 }

@@ -114,10 +114,166 @@ Test(normalize, datetimes)
 
 Test(normalize, domains_and_times)
 {
-	char d[] = " Mail.Example.COM. ";
+	struct arena a;
+	struct err e;
+	const char *d = NULL;
 	char out[32];
 
-	cr_expect_str_eq(norm_domain(d), "mail.example.com");
+	arena_init(&a);
+	cr_assert_eq(norm_domain(&a, " Mail.Example.COM. ", &d, "domain", &e),
+	    0);
+	cr_expect_str_eq(d, "mail.example.com");
+	arena_release(&a);
 	norm_format_time(1704067200, out, sizeof(out));
 	cr_expect_str_eq(out, "2024-01-01T00:00:00Z");
+}
+
+Test(normalize, datetime_years_and_days_that_exist)
+{
+	static const struct {
+		const char *in;
+		int want_r;
+		int64_t want;
+	} cases[] = {
+		{ "2024-02-29T00:00:00Z", 0, 1709164800 },
+		{ "2024-02-30T00:00:00Z", -1, 0 },
+		{ "2024-02-31T00:00:00Z", -1, 0 },
+		{ "2023-02-29T00:00:00Z", -1, 0 },
+		{ "2100-02-29T00:00:00Z", -1, 0 },
+		{ "2000-02-29T00:00:00Z", 0, 951782400 },
+		{ "2024-04-31T00:00:00Z", -1, 0 },
+		{ "0000-01-01T00:00:00Z", -1, 0 },
+		{ "1969-12-31T23:59:59Z", -1, 0 },
+		{ "1970-01-01T00:30:00+01:00", -1, 0 },
+		{ "9999-12-31T23:59:59Z", 0, 253402300799LL },
+		{ "10000-01-01T00:00:00Z", -1, 0 },
+		/* a leap second is the second before it, flagged */
+		{ "2016-12-31T23:59:60Z", 1, 1483228799 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t t = -1;
+		struct err e;
+		int r = norm_datetime(cases[i].in, &t, "start-datetime", &e);
+
+		cr_expect_eq(r, cases[i].want_r, "case '%s': %s", cases[i].in,
+		    r == -1 ? e.msg : "");
+		if (r != -1)
+			cr_expect_eq(t, cases[i].want, "case '%s'",
+			    cases[i].in);
+		else
+			cr_expect_eq(e.code, ERR_PARSE);
+	}
+}
+
+Test(normalize, impossible_date_names_the_day)
+{
+	struct err e;
+	int64_t t;
+
+	cr_assert_eq(norm_datetime("2024-02-31T00:00:00Z", &t, "start", &e),
+	    -1);
+	cr_expect(strstr(e.msg, "2024-02 has no day 31") != NULL, "%s", e.msg);
+	cr_assert_eq(norm_datetime("0000-01-01", &t, "start", &e), -1);
+	cr_expect(strstr(e.msg, "before 1970") != NULL, "%s", e.msg);
+}
+
+Test(normalize, epoch_years_1970_to_9999)
+{
+	static const struct {
+		const char *in;
+		int ok;
+	} cases[] = {
+		{ "0", 1 }, { "253402300799", 1 }, { "253402300800", 0 },
+		{ "-1", 0 }, { "-62167219200", 0 }, { "x", 0 },
+		{ "99999999999999999999", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t t;
+		struct err e;
+
+		cr_expect_eq(norm_epoch(cases[i].in, &t, "begin", &e) == 0,
+		    cases[i].ok, "case '%s'", cases[i].in);
+	}
+}
+
+Test(normalize, count_table)
+{
+	static const struct {
+		const char *in;
+		enum err_code code;
+		int64_t want;
+	} cases[] = {
+		{ "0", ERR_OK, 0 }, { " 12 ", ERR_OK, 12 },
+		{ "1099511627776", ERR_OK, 1099511627776LL },	/* 2^40 */
+		{ "1099511627777", ERR_LIMIT, 0 },
+		{ "9223372036854775807", ERR_LIMIT, 0 },
+		{ "99999999999999999999999", ERR_LIMIT, 0 },
+		{ "-1", ERR_PARSE, 0 }, { " -5", ERR_PARSE, 0 },
+		{ "", ERR_PARSE, 0 }, { "1.5", ERR_PARSE, 0 },
+		{ "ten", ERR_PARSE, 0 }, { "+3", ERR_OK, 3 },
+		{ "+", ERR_PARSE, 0 }, { "3 4", ERR_PARSE, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v = -7;
+		struct err e;
+		int r = norm_count(cases[i].in, 1ull << 40, &v, "count", &e);
+
+		cr_expect_eq(r == 0, cases[i].code == ERR_OK, "case '%s'",
+		    cases[i].in);
+		if (r == 0)
+			cr_expect_eq(v, cases[i].want, "case '%s'",
+			    cases[i].in);
+		else
+			cr_expect_eq(e.code, cases[i].code, "case '%s': %s",
+			    cases[i].in, e.msg);
+	}
+}
+
+Test(normalize, domains_are_idna_a_labels)
+{
+	static const struct {
+		const char *in, *want;	/* want NULL: refused */
+	} cases[] = {
+		{ "BÜCHER.example", "xn--bcher-kva.example" },
+		{ "bücher.example.", "xn--bcher-kva.example" },
+		{ " b\xc3\xbc" "cher.Example ", "xn--bcher-kva.example" },
+		{ "xn--bcher-kva.example", "xn--bcher-kva.example" },
+		{ "XN--BCHER-KVA.EXAMPLE", "xn--bcher-kva.example" },
+		{ "Faß.de", "xn--fa-hia.de" },
+		{ "\xef\xbd\x81" "bc.example", "abc.example" },	/* full width */
+		{ "", "" }, { "  ", "" },
+		/* plain ASCII is only lower-cased, whatever it holds */
+		{ "Not_A.Host Name", "not_a.host name" },
+		{ "xn--zz.example", "xn--zz.example" },
+		{ "\xf0\x9f\x98\x80.example", NULL },	/* emoji */
+		{ "-bücher.example", NULL },
+		{ "bü cher.example", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct arena a;
+		struct err e;
+		const char *d = NULL;
+		int r;
+
+		arena_init(&a);
+		r = norm_domain(&a, cases[i].in, &d, "header_from", &e);
+		if (cases[i].want == NULL) {
+			cr_expect_eq(r, -1, "case '%s'", cases[i].in);
+			cr_expect_eq(e.code, ERR_PARSE);
+			cr_expect(strstr(e.msg, "header_from '") == e.msg &&
+			    strstr(e.msg, "is not a valid internationalized "
+			    "domain name") != NULL, "%s", e.msg);
+		} else {
+			cr_expect_eq(r, 0, "case '%s': %s", cases[i].in,
+			    e.msg);
+			if (r == 0)
+				cr_expect_str_eq(d, cases[i].want, "case '%s'",
+				    cases[i].in);
+		}
+		arena_release(&a);
+	}
 }

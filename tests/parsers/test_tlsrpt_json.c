@@ -411,8 +411,9 @@ Test(tlsrpt_json, non_numeric_count_is_parse_error)
 	cr_expect_eq(err.code, ERR_PARSE);
 	cr_expect_str_eq(err.msg, "policies[1]: summary "
 	    "total-failure-session-count is not a number");
-	/* the first policy was delivered: the sink must forget it */
-	cr_expect_eq(s.c.aborts, 1);
+	/* every policy is checked before the header goes out */
+	cr_expect_eq(s.c.headers, 0);
+	cr_expect_eq(s.c.aborts, 0);
 	cr_expect_eq(s.c.reports, 0);
 	collect_release(&s.c);
 }
@@ -667,7 +668,7 @@ Test(tlsrpt_json, missing_or_bad_policies_is_parse_error)
 	}
 }
 
-Test(tlsrpt_json, empty_policies_is_report_without_records)
+Test(tlsrpt_json, empty_policies_is_refused)
 {
 	static const char doc[] = REPORT("");
 	struct collect c;
@@ -676,13 +677,11 @@ Test(tlsrpt_json, empty_policies_is_report_without_records)
 
 	collect_init(&c);
 	collect_sink(&c, &sink);
-	cr_assert_eq(parse_str(doc, &sink, NULL, &err), 1, "%s", err.msg);
-	cr_expect_eq(c.reports, 1);
-	cr_expect_eq(c.records, 0);
-	cr_expect_eq(c.last.records, 0);
-	cr_expect_eq(c.messages, 0);
-	cr_expect_str_eq(c.domain, "");
-	cr_expect_str_eq(c.report_id, "r-1");
+	cr_assert_eq(parse_str(doc, &sink, NULL, &err), -1);
+	cr_expect_eq(err.code, ERR_PARSE);
+	cr_expect_str_eq(err.msg, "policies is empty: the report's domain is "
+	    "unknown");
+	cr_expect_eq(c.headers, 0);
 	collect_release(&c);
 }
 
@@ -730,7 +729,7 @@ Test(tlsrpt_json, failure_details_above_max_results_is_limit)
 	cr_expect_eq(err.code, ERR_LIMIT);
 	cr_expect_not_null(strstr(err.msg, "policies[0]: 3 failure-details"),
 	    "%s", err.msg);
-	cr_expect_eq(c.aborts, 1);
+	cr_expect_eq(c.headers, 0);
 	cr_expect_eq(c.reports, 0);
 	collect_release(&c);
 }
@@ -826,23 +825,77 @@ Test(tlsrpt_json, null_callbacks_are_skipped)
 	cr_expect_str_eq(err.msg, "policies[0]: policy is not an object");
 }
 
-Test(tlsrpt_json, missing_policy_domain_is_null)
+Test(tlsrpt_json, no_policy_domain_anywhere_is_refused)
+{
+	static const char *const docs[] = {
+		REPORT("{\"policy\":{\"policy-type\":\"no-policy-found\"},"
+		    "\"summary\":{\"total-successful-session-count\":4}}"),
+		REPORT("{\"policy\":{\"policy-type\":\"sts\","
+		    "\"policy-domain\":\" \"}},"
+		    "{\"policy\":{\"policy-type\":\"sts\","
+		    "\"policy-domain\":null}}"),
+	};
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct collect c;
+		struct report_sink sink;
+		struct err err;
+
+		collect_init(&c);
+		collect_sink(&c, &sink);
+		cr_expect_eq(parse_str(docs[i], &sink, NULL, &err), -1,
+		    "doc %zu", i);
+		cr_expect_eq(err.code, ERR_PARSE, "doc %zu", i);
+		cr_expect_str_eq(err.msg, "no policy has a policy-domain: the "
+		    "report's domain is unknown", "doc %zu", i);
+		cr_expect_eq(c.headers, 0, "doc %zu", i);
+		collect_release(&c);
+	}
+}
+
+/* Google: two policies without a domain beside one with it */
+Test(tlsrpt_json, missing_policy_domain_takes_the_reports)
 {
 	static const char doc[] = REPORT(
 	    "{\"policy\":{\"policy-type\":\"no-policy-found\"},"
-	    "\"summary\":{\"total-successful-session-count\":4,"
-	    "\"total-failure-session-count\":0}}");
+	    "\"summary\":{\"total-successful-session-count\":4}},"
+	    "{\"policy\":{\"policy-type\":\"sts\","
+	    "\"policy-domain\":\"Example.COM\"},"
+	    "\"summary\":{\"total-successful-session-count\":1}},"
+	    "{\"policy\":{\"policy-type\":\"no-policy-found\","
+	    "\"policy-domain\":\"\"}}");
 	struct spy s;
 	struct report_sink sink;
 	struct err err;
 
 	spy_init(&s, &sink);
 	cr_assert_eq(parse_str(doc, &sink, NULL, &err), 1, "%s", err.msg);
-	cr_expect_str_eq(s.policy_domain, "(null)");
-	cr_expect_str_eq(s.policy_type, "no-policy-found");
-	cr_expect_str_eq(s.c.domain, "");
-	cr_expect_eq(s.c.messages, 4);
+	cr_expect_str_eq(s.c.domain, "example.com");
+	/* the last one delivered had an empty domain */
+	cr_expect_str_eq(s.policy_domain, "example.com");
+	cr_expect_eq(s.c.records, 3);
+	cr_expect_eq(s.c.messages, 5);
+	cr_expect_not_null(strstr(s.notes, "policy without policy-domain: "
+	    "the report's domain example.com taken"), "%s", s.notes);
 	collect_release(&s.c);
+}
+
+Test(tlsrpt_json, nul_in_a_string_is_refused)
+{
+	static const char doc[] = REPORT(
+	    "{\"policy\":{\"policy-type\":\"sts\","
+	    "\"policy-domain\":\"example.com\\u0000.evil\"}}");
+	struct collect c;
+	struct report_sink sink;
+	struct err err;
+
+	collect_init(&c);
+	collect_sink(&c, &sink);
+	cr_assert_eq(parse_str(doc, &sink, NULL, &err), -1);
+	cr_expect_eq(err.code, ERR_PARSE);
+	cr_expect_not_null(strstr(err.msg, "u0000"), "%s", err.msg);
+	cr_expect_eq(c.headers, 0);
+	collect_release(&c);
 }
 
 Test(tlsrpt_json, enums_and_domains_are_normalized)
@@ -873,7 +926,8 @@ Test(tlsrpt_json, enums_and_domains_are_normalized)
 Test(tlsrpt_json, unknown_values_are_kept_with_note)
 {
 	static const char doc[] = REPORT(
-	    "{\"policy\":{\"policy-type\":\"dane\"},"
+	    "{\"policy\":{\"policy-type\":\"dane\","
+	    "\"policy-domain\":\"example.com\"},"
 	    "\"summary\":{\"total-failure-session-count\":2},"
 	    "\"failure-details\":[{\"result-type\":\"Tls-Timeout\","
 	    "\"sending-mta-ip\":\"mta.example.net\"},"
@@ -938,7 +992,8 @@ Test(tlsrpt_json, malformed_policy_parts_are_parse_errors)
 		    "doc %zu", i);
 		cr_expect_eq(err.code, ERR_PARSE, "doc %zu", i);
 		cr_expect_str_eq(err.msg, want[i], "doc %zu", i);
-		cr_expect_eq(c.aborts, 1, "doc %zu", i);
+		/* refused before the header: nothing reached a sink */
+		cr_expect_eq(c.headers, 0, "doc %zu", i);
 		cr_expect_eq(c.reports, 0, "doc %zu", i);
 		collect_release(&c);
 	}
@@ -996,4 +1051,114 @@ Test(tlsrpt_json, empty_input_is_parse_error)
 		    err.msg);
 		collect_release(&c);
 	}
+}
+
+#define POLICY_COUNTS(ok, failed) \
+	"{\"policy\":{\"policy-type\":\"sts\"," \
+	"\"policy-domain\":\"example.com\"}," \
+	"\"summary\":{\"total-successful-session-count\":" ok "," \
+	"\"total-failure-session-count\":" failed "}}"
+
+Test(tlsrpt_json, counts_above_max_count_or_int64_are_refused)
+{
+	static const struct {
+		const char *doc;
+		enum err_code code;
+	} cases[] = {
+		{ REPORT(POLICY_COUNTS("1099511627777", "0")), ERR_LIMIT },
+		{ REPORT(POLICY_COUNTS("0", "\"1099511627777\"")), ERR_LIMIT },
+		{ REPORT(POLICY_COUNTS("9223372036854775807", "0")),
+		    ERR_LIMIT },
+		{ REPORT(POLICY_COUNTS("9223372036854775808", "0")),
+		    ERR_PARSE },
+		{ REPORT(POLICY_COUNTS("\"99999999999999999999\"", "0")),
+		    ERR_LIMIT },
+		{ REPORT(POLICY_COUNTS("\"-1\"", "0")), ERR_PARSE },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct collect c;
+		struct report_sink sink;
+		struct err err;
+
+		collect_init(&c);
+		collect_sink(&c, &sink);
+		cr_expect_eq(parse_str(cases[i].doc, &sink, NULL, &err), -1,
+		    "case %zu", i);
+		cr_expect_eq(err.code, cases[i].code, "case %zu: %s", i,
+		    err.msg);
+		cr_expect_eq(c.reports, 0, "case %zu", i);
+		collect_release(&c);
+	}
+}
+
+#define REPORT_DATES(start, end) \
+	"{\"organization-name\":\"Example\"," \
+	"\"date-range\":{\"start-datetime\":\"" start "\"," \
+	"\"end-datetime\":\"" end "\"}," \
+	"\"report-id\":\"r-1\",\"policies\":[" STS_POLICY "]}"
+
+Test(tlsrpt_json, impossible_dates_are_refused)
+{
+	static const char *const docs[] = {
+		REPORT_DATES("2024-02-31T00:00:00Z", "2024-03-01T00:00:00Z"),
+		REPORT_DATES("0000-01-01T00:00:00Z", "2024-03-01T00:00:00Z"),
+		REPORT_DATES("2024-01-01T00:00:00Z", "10000-01-01T00:00:00Z"),
+	};
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct collect c;
+		struct report_sink sink;
+		struct err err;
+
+		collect_init(&c);
+		collect_sink(&c, &sink);
+		cr_expect_eq(parse_str(docs[i], &sink, NULL, &err), -1,
+		    "doc %zu", i);
+		cr_expect_eq(err.code, ERR_PARSE, "doc %zu", i);
+		cr_expect_eq(c.headers, 0, "doc %zu", i);
+		collect_release(&c);
+	}
+}
+
+Test(tlsrpt_json, leap_second_is_read_as_59_with_note)
+{
+	static const char doc[] = REPORT_DATES("2016-12-31T00:00:00Z",
+	    "2016-12-31T23:59:60Z");
+	struct spy s;
+	struct report_sink sink;
+	struct err err;
+
+	spy_init(&s, &sink);
+	cr_assert_eq(parse_str(doc, &sink, NULL, &err), 1, "%s", err.msg);
+	cr_expect_eq(s.c.last.end, 1483228799);
+	cr_expect(strstr(s.notes, "leap second") != NULL, "%s", s.notes);
+	collect_release(&s.c);
+}
+
+Test(tlsrpt_json, policy_domains_are_a_labels)
+{
+	static const char doc[] = REPORT(
+	    "{\"policy\":{\"policy-type\":\"sts\","
+	    "\"policy-domain\":\"B\\u00dcCHER.example\"}}");
+	static const char bad[] = REPORT(
+	    "{\"policy\":{\"policy-type\":\"sts\","
+	    "\"policy-domain\":\"-b\\u00fccher.example\"}}");
+	struct spy s;
+	struct report_sink sink;
+	struct err err;
+
+	spy_init(&s, &sink);
+	cr_assert_eq(parse_str(doc, &sink, NULL, &err), 1, "%s", err.msg);
+	cr_expect_str_eq(s.c.domain, "xn--bcher-kva.example");
+	cr_expect_str_eq(s.policy_domain, "xn--bcher-kva.example");
+	collect_release(&s.c);
+
+	spy_init(&s, &sink);
+	cr_assert_eq(parse_str(bad, &sink, NULL, &err), -1);
+	cr_expect_eq(err.code, ERR_PARSE);
+	cr_expect(strstr(err.msg, "policies[0]: policy policy-domain") ==
+	    err.msg, "%s", err.msg);
+	cr_expect_eq(s.c.headers, 0);
+	collect_release(&s.c);
 }
