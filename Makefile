@@ -60,7 +60,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/analyze/test_orgdomain.c tests/analyze/test_rdns.c \
               tests/analyze/test_verdict.c tests/analyze/test_align.c \
               tests/cli/test_analyze.c \
-              tests/cli/test_install.c \
+              tests/cli/test_install.c tests/cli/test_poison.c tests/poison.c \
               tests/grafana/test_dashboards.c
 
 LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \

@@ -28,6 +28,7 @@
 
 #include "common/xalloc.h"
 #include "store/store.h"
+#include "tests/poison.h"
 #include "tests/test_util.h"
 
 #define REPO FIXTURES "/../.."
@@ -866,5 +867,46 @@ Test(fetch, watch_idles_and_reconnects, .timeout = 120)
 	free(err);
 	cr_expect_eq(in_folder(&b, NULL), 0);
 	cr_expect_eq(in_folder(&b, ARCHIVE), 4);
+	box_free(&b);
+}
+
+/* the poison inputs of tests/poison.h, one message each, by APPEND */
+Test(fetch, poison_messages_never_stop_the_run, .timeout = 120)
+{
+	struct box b;
+	struct poison *p;
+	size_t n = poison_make(&p), failed = poison_errors(p, n);
+	char *out, *err;
+	struct summary s;
+	int rc;
+
+	box_new(&b, "poison", NULL);
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		char *m = poison_mail(&p[i], &len);
+
+		append(&b, m, len);
+		free(m);
+	}
+	rc = fetch(&b, "--json", &out, &err);
+	cr_expect_eq(rc, 65, "%d: %s", rc, err);
+	s = summary(out);
+	cr_expect_eq(s.inputs, (long long)n, "%s", out);
+	cr_expect_eq(s.rejected, (long long)failed, "%s", out);
+	cr_expect_eq(in_folder(&b, NULL), 0, "INBOX is empty");
+	cr_expect_eq(in_folder(&b, ERRORS), (long)failed);
+	cr_expect_eq(in_folder(&b, ARCHIVE), (long)(n - failed));
+	free(out);
+	free(err);
+	poison_check(b.db, p, n);
+
+	/* the next cron run finds nothing left */
+	rc = fetch(&b, "--json", &out, &err);
+	cr_expect_eq(rc, 0, "%d: %s", rc, err);
+	s = summary(out);
+	cr_expect_eq(s.inputs, 0, "%s", out);
+	free(out);
+	free(err);
+	poison_free(p, n);
 	box_free(&b);
 }
