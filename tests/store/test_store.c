@@ -835,7 +835,7 @@ Test(store, rollup_sums_saturate_instead_of_failing)
 
 	loader_init(&l, s);
 	for (int i = 0; i < 2; i++) {
-		char id[16], *json;
+		char id[24], *json;
 
 		snprintf(id, sizeof(id), "huge-%d", i);
 		json = tls_huge(id, &len);
