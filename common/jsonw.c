@@ -3,33 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* length of the valid UTF-8 sequence at p, or 0 */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if ((p[0] == 0xe0 && p[1] < 0xa0) ||
-		    (p[0] == 0xed && p[1] > 0x9f))
-			return 0;
-		return 3;
-	}
-	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (p[3] & 0xc0) != 0x80)
-			return 0;
-		if ((p[0] == 0xf0 && p[1] < 0x90) ||
-		    (p[0] == 0xf4 && p[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
+#include "common/esc.h"
 
 int
 jsonw_str(struct buf *b, const char *s, struct err *err)
@@ -64,7 +38,7 @@ jsonw_str(struct buf *b, const char *s, struct err *err)
 			 * them as it would ESC */
 			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", p[1]);
 			p += 2;
-		} else if ((n = utf8_len(p)) > 0) {
+		} else if ((n = esc_utf8_len((const char *)p)) > 0) {
 			if (buf_add(b, p, n, err) == -1)
 				return -1;
 			p += n;

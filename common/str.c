@@ -167,12 +167,14 @@ str_format(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-/* length of the valid UTF-8 sequence at p (n bytes left), 0 if none */
-static size_t
-utf8_seq_len(const unsigned char *p, size_t n)
+size_t
+str_utf8_char(const char *s, size_t n)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t need;
 
+	if (n == 0)
+		return 0;
 	if (p[0] < 0x80)
 		return 1;
 	if (p[0] >= 0xc2 && p[0] <= 0xdf)
@@ -183,24 +185,33 @@ utf8_seq_len(const unsigned char *p, size_t n)
 		need = 4;
 	else
 		return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++)
+	for (size_t i = 1; i < need; i++) {
+		if (i >= n)
+			return STR_UTF8_SHORT;
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
+	}
+	/* overlong forms, surrogates, past U+10FFFF */
 	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
 	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
 		return 0;
 	return need;
 }
 
+/* the whole character at s, of n bytes, or 0 */
+static size_t
+utf8_whole(const char *s, size_t n)
+{
+	size_t k = str_utf8_char(s, n);
+
+	return k == STR_UTF8_SHORT ? 0 : k;
+}
+
 bool
 str_is_utf8(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
 	for (size_t i = 0, k; i < n; i += k)
-		if ((k = utf8_seq_len(p + i, n - i)) == 0)
+		if ((k = utf8_whole(s + i, n - i)) == 0)
 			return false;
 	return true;
 }
@@ -216,7 +227,7 @@ str_to_utf8(const char *s)
 		return xstrdup(s);
 	out = xmalloc(2 * n + 1);
 	for (size_t i = 0, k; i < n; i += k) {
-		k = utf8_seq_len(p + i, n - i);
+		k = utf8_whole(s + i, n - i);
 		if (k > 0) {
 			memcpy(out + o, p + i, k);
 			o += k;

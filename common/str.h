@@ -53,6 +53,15 @@ size_t str_vformat(char *buf, size_t size, const char *fmt, va_list ap)
 bool str_is_utf8(const char *s, size_t n);
 
 /*
+ * The length (1 to 4) of the well-formed UTF-8 character that starts s,
+ * of n bytes: 0 when the bytes there are none (n is 0, a stray or overlong
+ * byte, a surrogate, past U+10FFFF), STR_UTF8_SHORT when n ends inside a
+ * character its first bytes begin well (a stream reads on).
+ */
+#define STR_UTF8_SHORT ((size_t)-1)
+size_t str_utf8_char(const char *s, size_t n);
+
+/*
  * A copy of s that is valid UTF-8: s itself when it already is, otherwise
  * every byte outside a valid sequence is read as Latin-1 (8-bit file names
  * and MIME parameters).  The caller frees the result.

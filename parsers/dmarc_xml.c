@@ -808,31 +808,6 @@ filter_setup(struct filter *f, const unsigned char *p, size_t n)
 }
 
 static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t need;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		need = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if (i >= n)
-			return (size_t)-1;	/* incomplete: need more */
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return need;
-}
-
-static size_t
 put_utf8(unsigned char *o, unsigned cp)
 {
 	if (cp < 0x800) {
@@ -924,13 +899,13 @@ filter_run(struct filter *f, const unsigned char *in, size_t n,
 			i++;
 			continue;
 		}
-		k = utf8_seq(p + i, len - i);
-		if (k == (size_t)-1 && !is_last) {
+		k = str_utf8_char((const char *)p + i, len - i);
+		if (k == STR_UTF8_SHORT && !is_last) {
 			memcpy(f->carry, p + i, len - i);
 			f->ncarry = len - i;
 			break;
 		}
-		if (k == 0 || k == (size_t)-1) {
+		if (k == 0 || k == STR_UTF8_SHORT) {
 			o += put_utf8(f->out + o, c < 0xa0 ? cp1252[c - 0x80] :
 			    c);
 			f->fixed++;

@@ -133,6 +133,34 @@ Test(str, is_utf8_table)
 		    cases[i].ok, "case %zu", i);
 }
 
+Test(str, utf8_char_table)
+{
+	static const struct {
+		const char *s;
+		size_t n, want;
+	} cases[] = {
+		{ "a", 1, 1 },
+		{ "", 0, 0 },
+		{ "\xc3\xbc", 2, 2 },
+		{ "\xe2\x82\xac", 3, 3 },
+		{ "\xf0\x9f\x98\x80", 4, 4 },
+		{ "\xc3", 1, STR_UTF8_SHORT },		/* cut: read on */
+		{ "\xe2\x82", 2, STR_UTF8_SHORT },
+		{ "\xf0\x9f\x98", 3, STR_UTF8_SHORT },
+		{ "\x80", 1, 0 },			/* stray continuation */
+		{ "\xc0\xaf", 2, 0 },			/* overlong */
+		{ "\xe0\x80\xaf", 3, 0 },
+		{ "\xed\xa0\x80", 3, 0 },		/* surrogate */
+		{ "\xf4\x90\x80\x80", 4, 0 },		/* past U+10FFFF */
+		{ "\xc3" "a", 2, 0 },
+		{ "\xff", 1, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_eq(str_utf8_char(cases[i].s, cases[i].n),
+		    cases[i].want, "case %zu", i);
+}
+
 Test(str, to_utf8_reads_latin1)
 {
 	static const struct {
