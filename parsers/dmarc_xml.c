@@ -1076,7 +1076,7 @@ text_lt(struct repair *r, const unsigned char *p, size_t i, size_t len,
 	} marks[] = { { "<!--", L_COMMENT }, { "<![CDATA[", L_CDATA },
 		{ "<?", L_PI } };
 	const unsigned char *q = p + i;
-	size_t avail = len - i;
+	size_t avail = len - i, name = 0;
 	unsigned char c1;
 	long k;
 	int sch;
@@ -1104,7 +1104,14 @@ text_lt(struct repair *r, const unsigned char *p, size_t i, size_t len,
 			return 1;
 		}
 	}
-	if (r->is_in_root && c1 != '/' &&
+	/* the element name */
+	while (name < REPAIR_NAME && name + 1 < avail &&
+	    is_name_byte(q[name + 1]))
+		name++;
+	/* a name then '>' or a space is a tag: most are, and need no more
+	 * look (an address or URL has '@' or '/' after its first bytes) */
+	if (r->is_in_root && c1 != '/' && !(name > 0 && name + 1 < avail &&
+	    (q[name + 1] == '>' || q[name + 1] <= ' ')) &&
 	    (k = bracketed_len(q, avail, is_last)) != 0) {
 		if (k == -1)
 			return 0;
@@ -1115,18 +1122,15 @@ text_lt(struct repair *r, const unsigned char *p, size_t i, size_t len,
 		r->fixed[FIX_LT]++;
 		return (size_t)k + 1;
 	}
-	r->nopen = 0;
-	if (avail > 1 && is_name_byte(q[1])) {
+	/* kept for text_slash */
+	memcpy(r->open, q + 1, name);
+	r->nopen = name;
+	if (name > 0)
 		r->is_in_root = true;
-		while (r->nopen < REPAIR_NAME && r->nopen + 1 < avail &&
-		    is_name_byte(q[r->nopen + 1])) {
-			r->open[r->nopen] = q[r->nopen + 1];
-			r->nopen++;
-		}
-	}
 	r->st = L_TAG;
-	emit(r, q, 1);
-	return 1;
+	/* the name holds none of the bytes that end a tag's run */
+	emit(r, q, 1 + name);
+	return 1 + name;
 }
 
 /* '/' in text at p[i]: "abc/report_id>" in <report_id> is a close tag
