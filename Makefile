@@ -27,12 +27,13 @@ COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
               common/esc.c \
               common/str.c common/arena.c common/stream.c common/jsonw.c \
               common/sha256.c
-PARSERS_SRC = parsers/report.c parsers/normalize.c parsers/decomp.c \
+MODEL_SRC   = model/report.c model/normalize.c model/orgdomain.c \
+              model/align.c
+PARSERS_SRC = parsers/report.c parsers/decomp.c \
               parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
 INGEST_SRC  = ingest/source.c ingest/source_imap.c
 STORE_SRC   = store/store.c
-ANALYZE_SRC = analyze/orgdomain.c analyze/align.c analyze/rdns.c \
-              analyze/verdict.c
+ANALYZE_SRC = analyze/rdns.c analyze/verdict.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/opt.c \
@@ -44,7 +45,9 @@ TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
               tests/common/test_str.c tests/common/test_err.c \
               tests/common/test_esc.c \
-              tests/parsers/test_normalize.c tests/parsers/test_decomp.c \
+              tests/model/test_normalize.c tests/model/test_orgdomain.c \
+              tests/model/test_align.c \
+              tests/parsers/test_decomp.c \
               tests/parsers/test_dmarc_xml.c tests/parsers/test_tlsrpt_json.c \
               tests/parsers/test_mail.c tests/parsers/test_report.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
@@ -57,13 +60,12 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_opt.c tests/cli/test_hardening.c \
               tests/cli/test_reparse.c \
               tests/ingest/test_fetch.c \
-              tests/analyze/test_orgdomain.c tests/analyze/test_rdns.c \
-              tests/analyze/test_verdict.c tests/analyze/test_align.c \
+              tests/analyze/test_rdns.c tests/analyze/test_verdict.c \
               tests/cli/test_analyze.c \
               tests/cli/test_install.c tests/cli/test_poison.c tests/poison.c \
               tests/grafana/test_dashboards.c
 
-LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
+LIB_SRC  = $(COMMON_SRC) $(MODEL_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
            $(ANALYZE_SRC) $(CLI_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
@@ -142,8 +144,8 @@ FUZZ_SECONDS ?= 30
 # that fuzz/run.sh starts.
 FUZZ_TARGETS  = fuzz_xml fuzz_json fuzz_decomp fuzz_mail fuzz_store
 FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_SRC  = $(COMMON_SRC) $(PARSERS_SRC)
-FUZZ_STORE_SRC = $(STORE_SRC) $(ANALYZE_SRC) $(B)/gen/migrations.c
+FUZZ_LIB_SRC  = $(COMMON_SRC) $(MODEL_SRC) $(PARSERS_SRC)
+FUZZ_STORE_SRC = $(STORE_SRC) $(B)/gen/migrations.c
 fuzz-build: deps $(B)/gen/migrations.c
 	@mkdir -p $(B)/fuzz
 	for t in $(FUZZ_TARGETS); do \

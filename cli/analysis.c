@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "analyze/orgdomain.h"
+#include "model/orgdomain.h"
 #include "analyze/rdns.h"
 #include "common/buf.h"
 #include "common/count.h"

@@ -10,7 +10,7 @@
 
 #include "common/esc.h"
 #include "common/str.h"
-#include "parsers/normalize.h"
+#include "model/normalize.h"
 
 enum {
 	TEXT_SHOWN = 64,	/* bytes of a bad value repeated in messages */

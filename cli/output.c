@@ -3,7 +3,7 @@
 #include <stdbool.h>
 
 #include "common/jsonw.h"
-#include "parsers/normalize.h"
+#include "model/normalize.h"
 
 static int
 kv_time(struct buf *b, const char *key, int64_t t, struct err *err)

@@ -3,7 +3,7 @@
 #include <time.h>
 
 #include "cli/opt.h"
-#include "parsers/normalize.h"
+#include "model/normalize.h"
 
 void
 window_init(struct window *w)

@@ -14,7 +14,7 @@
 #include "common/buf.h"
 #include "common/str.h"
 #include "common/xalloc.h"
-#include "parsers/normalize.h"
+#include "model/normalize.h"
 
 enum { XML_CHUNK = 65536 };
 

@@ -27,12 +27,6 @@ report_limits_default(struct report_limits *lim)
 	lim->max_results = 1000;
 }
 
-const char *
-report_kind_name(enum report_kind kind)
-{
-	return kind == REPORT_TLSRPT ? "tlsrpt" : "dmarc";
-}
-
 void
 report_note(struct report *r, struct arena *a, const char *fmt, ...)
 {

@@ -14,7 +14,7 @@
 #include "common/arena.h"
 #include "common/str.h"
 #include "common/xalloc.h"
-#include "parsers/normalize.h"
+#include "model/normalize.h"
 
 /*
  * The document is pulled through jansson's callback rather than slurped,

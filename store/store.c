@@ -13,8 +13,8 @@
 
 #include "common/buf.h"
 #include "common/sha256.h"
-#include "analyze/align.h"
-#include "analyze/orgdomain.h"
+#include "model/align.h"
+#include "model/orgdomain.h"
 #include "common/xalloc.h"
 #include "store/migrations.h"
 

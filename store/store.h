@@ -32,7 +32,8 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "parsers/report.h"
+#include "common/stream.h"
+#include "model/report.h"
 
 struct store;
 

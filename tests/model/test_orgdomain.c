@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "analyze/orgdomain.h"
+#include "model/orgdomain.h"
 
 static void
 load_list(void)

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "parsers/normalize.h"
+#include "model/normalize.h"
 
 Test(normalize, enum_tables)
 {

@@ -6,8 +6,8 @@
 
 #include <string.h>
 
-#include "analyze/align.h"
-#include "analyze/orgdomain.h"
+#include "model/align.h"
+#include "model/orgdomain.h"
 
 struct align_case {
 	const char *name;

@@ -6,8 +6,8 @@
  * Values are trimmed and case-folded first.  Unknown values are kept as
  * sent (trimmed) and reported as NORM_UNKNOWN so the caller can flag them.
  */
-#ifndef DMARC_PARSERS_NORMALIZE_H
-#define DMARC_PARSERS_NORMALIZE_H
+#ifndef DMARC_MODEL_NORMALIZE_H
+#define DMARC_MODEL_NORMALIZE_H
 
 #include <stddef.h>
 #include <stdint.h>

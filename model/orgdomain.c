@@ -1,4 +1,4 @@
-#include "analyze/orgdomain.h"
+#include "model/orgdomain.h"
 
 #include <assert.h>
 #include <string.h>

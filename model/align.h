@@ -9,12 +9,12 @@
  * The loader stores these with each record's rollup, so the analyzer
  * never reads raw results for a time range.  Needs orgdomain_init().
  */
-#ifndef DMARC_ANALYZE_ALIGN_H
-#define DMARC_ANALYZE_ALIGN_H
+#ifndef DMARC_MODEL_ALIGN_H
+#define DMARC_MODEL_ALIGN_H
 
 #include <stdbool.h>
 
-#include "parsers/report.h"
+#include "model/report.h"
 
 /* the best a record's DKIM or SPF results reach, worst first */
 enum auth_state {

@@ -1,4 +1,4 @@
-#include "parsers/normalize.h"
+#include "model/normalize.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

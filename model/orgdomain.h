@@ -7,8 +7,8 @@
  * domain names (IDNs in their xn-- form); case and one trailing dot do not
  * matter.
  */
-#ifndef DMARC_ANALYZE_ORGDOMAIN_H
-#define DMARC_ANALYZE_ORGDOMAIN_H
+#ifndef DMARC_MODEL_ORGDOMAIN_H
+#define DMARC_MODEL_ORGDOMAIN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,9 +1,9 @@
-#include "analyze/align.h"
+#include "model/align.h"
 
 #include <string.h>
 #include <strings.h>
 
-#include "analyze/orgdomain.h"
+#include "model/orgdomain.h"
 
 static bool
 is_pass(const char *v)
