@@ -105,8 +105,10 @@ $(B)/tests/run: $(LIB_OBJ) $(TEST_OBJ)
 deps:
 	@scripts/deps.sh
 
-# The test suite: unit tests, the corpus, and the command line end to end.
+# The test suite: the layer rules over #include lines, unit tests, the
+# corpus, and the command line end to end.
 check: deps
+	scripts/check-layers.sh
 	$(MAKE) $(B)/dmarcctl $(B)/demo-gen $(B)/tests/run
 	$(TEST_ENV) tests/run-tests.sh $(B)/tests/run $(TEST_ARGS)
 
