@@ -7,7 +7,7 @@
  * next DMARC policy step and what blocks it, and whether an MTA-STS policy
  * in testing mode is ready for enforce.  No database, DNS or output
  * formatting: the results are verdict words, numbers and sentences that
- * cli/ prints as text or JSON (the words and keys of CLI.md).
+ * cli/ prints as text or JSON (the words and keys of dmarcctl.1).
  *
  * Every number the rules use is a field of struct verdict_thresholds;
  * verdict_defaults() gives the documented defaults.
@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The verdict words of `advise` and `tls` (CLI.md). */
+/* The verdict words of `advise` and `tls` (dmarcctl.1). */
 enum verdict_word {
 	VERDICT_INSUFFICIENT_DATA,	/* "insufficient-data" */
 	VERDICT_STAY,			/* "stay" */
@@ -35,7 +35,7 @@ enum verdict_word {
 	VERDICT_ENFORCE,		/* "enforce" (tls only) */
 };
 
-/* The word of a verdict, as CLI.md spells it; static. */
+/* The word of a verdict, as dmarcctl.1 spells it; static. */
 const char *verdict_name(enum verdict_word v);
 
 /*
@@ -207,7 +207,7 @@ struct verdict_input {
 	int64_t subdomain_fail;		/* of those, failing DMARC */
 };
 
-/* The evidence object of `advise` (CLI.md), key for key. */
+/* The evidence object of `advise` (dmarcctl.1), key for key. */
 struct verdict_evidence {
 	int days;
 	int reporters;

@@ -2,7 +2,7 @@
  * dmarcctl db, ingest, reports and errors end to end, on a fresh database
  * per test: the corpus as MANIFEST.tsv describes it, exactly once across
  * reruns, wrappings, concurrent loaders and loaders killed part way, the
- * exit statuses of ../CLI.md, and the inputs that fail.
+ * exit statuses of dmarcctl.1, and the inputs that fail.
  */
 #include <criterion/criterion.h>
 

@@ -1,5 +1,5 @@
 /*
- * dmarcctl parse, end to end: the contract of ../CLI.md (JSON Lines,
+ * dmarcctl parse, end to end: the contract of dmarcctl.1 (JSON Lines,
  * --records, stdin, exit 65 with one stderr line per failed input).
  */
 #include <criterion/criterion.h>
