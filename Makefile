@@ -30,7 +30,9 @@ COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
 PARSERS_SRC = parsers/report.c parsers/normalize.c parsers/decomp.c \
               parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
 INGEST_SRC  = ingest/source.c ingest/source_imap.c
-STORE_SRC   = store/store.c
+STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
+              store/store_load.c store/store_rollup.c store/store_query.c \
+              store/store_reparse.c
 ANALYZE_SRC = analyze/orgdomain.c analyze/align.c analyze/rdns.c \
               analyze/verdict.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
