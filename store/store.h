@@ -186,4 +186,43 @@ int store_select(struct store *s, const char *sql, int nparams,
     const char *const *params, store_row_fn fn, void *ctx,
     struct err *err);
 
+/* --- what is stored: the listings and the checks --- */
+
+/*
+ * The reports that began in [since, until) (ISO 8601, UTC), in begin
+ * order; each row to fn with the columns kind, domain, reporter,
+ * report_id, begin, end, records, messages (the names are the output's).
+ */
+int store_reports_list(struct store *s, const char *since, const char *until,
+    store_row_fn fn, void *ctx, struct err *err);
+
+/*
+ * The ingest errors, oldest first; each row to fn with the columns id,
+ * at, source, code, cause, original (where the input is kept).
+ */
+int store_errors_list(struct store *s, store_row_fn fn, void *ctx,
+    struct err *err);
+
+/* *out: how many reports were ever stored for domain. */
+int store_report_count(struct store *s, const char *domain, int64_t *out,
+    struct err *err);
+
+/* A policy domain heard from: the latest end of its reports of a kind. */
+struct store_heard {
+	const char *domain;	/* borrowed for the call */
+	bool is_tlsrpt;		/* else DMARC */
+	const char *last_end;	/* "YYYY-MM-DD HH:MMZ" */
+	int64_t days;		/* whole days since last_end */
+};
+
+typedef int (*store_heard_fn)(void *ctx, const struct store_heard *h,
+    struct err *err);
+
+/*
+ * Each domain (only domain, unless NULL) and kind with a report that
+ * began at or after since (ISO 8601, UTC), by domain and kind.
+ */
+int store_last_heard(struct store *s, const char *since, const char *domain,
+    store_heard_fn fn, void *ctx, struct err *err);
+
 #endif
