@@ -285,7 +285,7 @@ store_copy_int(struct buf *b, long long v, bool is_last, struct err *err)
 	return buf_add(b, num, (size_t)n, err);
 }
 
-/* a PostgreSQL array literal of strings: {"a","b\"c"} */
+/* a PostgreSQL text[] literal: {"a","b\"c",NULL} (a NULL element is NULL) */
 int
 store_array_literal(struct buf *b, const char *const *v, size_t n,
     struct err *err)
@@ -293,10 +293,16 @@ store_array_literal(struct buf *b, const char *const *v, size_t n,
 	if (buf_addc(b, '{', err) == -1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if ((i > 0 && buf_addc(b, ',', err) == -1) ||
-		    buf_addc(b, '"', err) == -1)
+		if (i > 0 && buf_addc(b, ',', err) == -1)
 			return -1;
-		for (const char *p = v[i] ? v[i] : ""; *p != '\0'; p++)
+		if (v[i] == NULL) {
+			if (buf_adds(b, "NULL", err) == -1)
+				return -1;
+			continue;
+		}
+		if (buf_addc(b, '"', err) == -1)
+			return -1;
+		for (const char *p = v[i]; *p != '\0'; p++)
 			if ((*p == '"' || *p == '\\') &&
 			    buf_addc(b, '\\', err) == -1)
 				return -1;

@@ -104,7 +104,7 @@ void store_format_time(int64_t t, char *out, size_t n);
 int store_copy_field(struct buf *b, const char *v, bool is_last,
     struct err *err);
 int store_copy_int(struct buf *b, long long v, bool is_last, struct err *err);
-/* A PostgreSQL array literal of strings: {"a","b\"c"} */
+/* A PostgreSQL text[] literal: {"a","b\\"c",NULL}; the one encoder. */
 int store_array_literal(struct buf *b, const char *const *v, size_t n,
     struct err *err);
 
