@@ -32,7 +32,9 @@ MODEL_SRC   = model/report.c model/normalize.c model/orgdomain.c \
 PARSERS_SRC = parsers/report.c parsers/decomp.c \
               parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
 INGEST_SRC  = ingest/source.c ingest/source_imap.c
-STORE_SRC   = store/store.c
+STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
+              store/store_load.c store/store_rollup.c store/store_query.c \
+              store/store_reparse.c
 ANALYZE_SRC = analyze/rdns.c analyze/verdict.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \

@@ -240,40 +240,13 @@ source_row(void *ctx, size_t ncols, const char *const *names,
 
 /* --- reverse DNS, through the cache --- */
 
-/* a PostgreSQL text[] literal of n strings (NULL elements allowed) */
-static void
-array_of(struct buf *b, const char *const *v, size_t n)
-{
-	buf_reset(b);
-	buf_addc(b, '{', NULL);
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			buf_addc(b, ',', NULL);
-		if (v[i] == NULL) {
-			buf_adds(b, "NULL", NULL);
-			continue;
-		}
-		buf_addc(b, '"', NULL);
-		for (const char *p = v[i]; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_addc(b, '\\', NULL);
-			buf_addc(b, *p, NULL);
-		}
-		buf_addc(b, '"', NULL);
-	}
-	buf_addc(b, '}', NULL);
-}
-
 struct names {
 	const char **ips;	/* borrowed from the sources */
 	char **name;		/* owned; NULL: none known */
 	bool *is_known;		/* answered by the cache or the resolver */
 	size_t n;
-	/* what the resolver said, to keep in the cache */
-	const char **save_ip;
-	char **save_name;
-	const char **save_status;
-	int *save_ttl;
+	/* what the resolver said, to keep in the cache (names owned) */
+	struct store_rdns *save;
 	size_t n_save;
 };
 
@@ -297,18 +270,17 @@ name_index(const struct names *nm, const char *ip)
 }
 
 static int
-cached_row(void *ctx, size_t ncols, const char *const *names,
-    const char *const *v, struct err *err)
+cached_row(void *ctx, const char *ip, const char *name, struct err *err)
 {
 	struct names *nm = ctx;
-	size_t i = name_index(nm, v[0]);
+	size_t i = name_index(nm, ip);
 
-	(void)ncols, (void)names, (void)err;
+	(void)err;
 	if (i == nm->n)
 		return 0;
 	nm->is_known[i] = true;
-	if (v[1] != NULL)
-		nm->name[i] = xstrdup(v[1]);
+	if (name != NULL)
+		nm->name[i] = xstrdup(name);
 	return 0;
 }
 
@@ -323,10 +295,10 @@ resolved(void *ctx, const char *ip, enum rdns_status st, const char *name,
 
 	if (i < nm->n && st == RDNS_OK)
 		nm->name[i] = xstrdup(name);
-	nm->save_ip[k] = ip;
-	nm->save_name[k] = st == RDNS_OK ? xstrdup(name) : NULL;
-	nm->save_status[k] = status[st];
-	nm->save_ttl[k] = st == RDNS_FAIL ? TTL_FAIL : st == RDNS_NONE ?
+	nm->save[k].ip = ip;
+	nm->save[k].name = st == RDNS_OK ? xstrdup(name) : NULL;
+	nm->save[k].status = status[st];
+	nm->save[k].ttl = st == RDNS_FAIL ? TTL_FAIL : st == RDNS_NONE ?
 	    TTL_NONE : ttl < TTL_MIN ? TTL_MIN : ttl > TTL_MAX ? TTL_MAX :
 	    (int)ttl;
 }
@@ -344,10 +316,8 @@ resolve_missing(struct store *s, const struct config *cfg, struct names *nm,
 {
 	const char **ask = xcalloc(nm->n + 1, sizeof(*ask));
 	struct rdns *r = NULL;
-	struct buf a[4];
 	long timeout = DNS_TIMEOUT_MS;
 	size_t n = 0;
-	int ret = 0;
 
 	for (size_t i = 0; i < nm->n; i++)
 		if (!nm->is_known[i])
@@ -361,10 +331,7 @@ resolve_missing(struct store *s, const struct config *cfg, struct names *nm,
 		free(ask);
 		return -1;
 	}
-	nm->save_ip = xcalloc(n, sizeof(*nm->save_ip));
-	nm->save_name = xcalloc(n, sizeof(*nm->save_name));
-	nm->save_status = xcalloc(n, sizeof(*nm->save_status));
-	nm->save_ttl = xcalloc(n, sizeof(*nm->save_ttl));
+	nm->save = xcalloc(n, sizeof(*nm->save));
 	if (rdns_new(&r, cfg->dns_server, (unsigned)timeout, DNS_INFLIGHT,
 	    err) == -1 || rdns_resolve(r, ask, n, resolved, nm, err) == -1) {
 		log_warn("reverse DNS: %s; sources stay unnamed", err->msg);
@@ -374,31 +341,7 @@ resolve_missing(struct store *s, const struct config *cfg, struct names *nm,
 	}
 	rdns_free(r);
 	free(ask);
-	for (int i = 0; i < 4; i++)
-		buf_init(&a[i], 64u << 20);
-	array_of(&a[0], nm->save_ip, nm->n_save);
-	array_of(&a[1], (const char *const *)nm->save_name, nm->n_save);
-	array_of(&a[2], nm->save_status, nm->n_save);
-	buf_reset(&a[3]);
-	buf_addc(&a[3], '{', NULL);
-	for (size_t i = 0; i < nm->n_save; i++)
-		buf_addf(&a[3], NULL, "%s%d", i ? "," : "", nm->save_ttl[i]);
-	buf_addc(&a[3], '}', NULL);
-	{
-		const char *params[4] = { buf_str(&a[0]), buf_str(&a[1]),
-			buf_str(&a[2]), buf_str(&a[3]) };
-
-		ret = store_select(s, "INSERT INTO rdns_cache AS c (ip, name, "
-		    "status, expires_at) SELECT u.ip, u.name, u.status, now() + "
-		    "make_interval(secs => u.ttl) FROM unnest($1::text[], "
-		    "$2::text[], $3::text[], $4::int[]) AS u(ip, name, status, "
-		    "ttl) ON CONFLICT (ip) DO UPDATE SET name = EXCLUDED.name, "
-		    "status = EXCLUDED.status, resolved_at = now(), expires_at "
-		    "= EXCLUDED.expires_at", 4, params, NULL, NULL, err);
-	}
-	for (int i = 0; i < 4; i++)
-		buf_release(&a[i]);
-	return ret;
+	return store_rdns_save(s, nm->save, nm->n_save, err);
 }
 
 static void
@@ -407,14 +350,11 @@ names_release(struct names *nm)
 	for (size_t i = 0; i < nm->n; i++)
 		free(nm->name[i]);
 	for (size_t i = 0; i < nm->n_save; i++)
-		free(nm->save_name[i]);
+		free((char *)nm->save[i].name);
 	free(nm->ips);
 	free(nm->name);
 	free(nm->is_known);
-	free(nm->save_ip);
-	free(nm->save_name);
-	free(nm->save_status);
-	free(nm->save_ttl);
+	free(nm->save);
 }
 
 /* every source IP of every domain, named at once (cache, then DNS) */
@@ -423,7 +363,6 @@ name_sources(struct store *s, const struct config *cfg, struct analysis *a,
     struct err *err)
 {
 	struct names nm;
-	struct buf arr;
 	size_t total = 0, k = 0;
 	int ret = -1;
 
@@ -441,16 +380,8 @@ name_sources(struct store *s, const struct config *cfg, struct analysis *a,
 			nm.ips[nm.n++] = nm.ips[i];
 	nm.name = xcalloc(nm.n + 1, sizeof(*nm.name));
 	nm.is_known = xcalloc(nm.n + 1, sizeof(*nm.is_known));
-	buf_init(&arr, 64u << 20);
-	array_of(&arr, nm.ips, nm.n);
-	{
-		const char *params[1] = { buf_str(&arr) };
-
-		if (nm.n > 0 && store_select(s, "SELECT ip, name FROM "
-		    "rdns_cache WHERE ip = ANY($1::text[]) AND expires_at > "
-		    "now()", 1, params, cached_row, &nm, err) == -1)
-			goto out;
-	}
+	if (store_rdns_cached(s, nm.ips, nm.n, cached_row, &nm, err) == -1)
+		goto out;
 	if (resolve_missing(s, cfg, &nm, err) == -1)
 		goto out;
 	for (size_t d = 0; d < a->n_domains; d++)
@@ -467,7 +398,6 @@ name_sources(struct store *s, const struct config *cfg, struct analysis *a,
 		}
 	ret = 0;
 out:
-	buf_release(&arr);
 	names_release(&nm);
 	return ret;
 }
@@ -557,58 +487,22 @@ analysis_load(struct store *s, const struct config *cfg,
     struct analysis *out, struct err *err)
 {
 	struct day_bounds b;
-	const char *params[4] = { w->since_text, w->until_text, opt->domain,
-		NULL };
-	const char *days[4] = { b.since, b.until, opt->domain, b.recent };
+	const struct store_span times = { w->since_text, w->until_text,
+		opt->domain, NULL };
+	const struct store_span days = { b.since, b.until, opt->domain,
+		b.recent };
 
 	memset(out, 0, sizeof(*out));
 	day_bounds(w, cfg->thresholds.recent_days, &b);
-	/* 64-bit sums that saturate (sql/008): a reporter's absurd count
-	 * never makes the analysis fail */
-	if (store_select(s, "SELECT domain, dmarcctl_clamp(sum(reports)), "
-	    "dmarcctl_clamp(sum(messages)), dmarcctl_clamp(sum(dmarc_pass)), "
-	    "dmarcctl_clamp(sum(dkim_aligned)), "
-	    "dmarcctl_clamp(sum(spf_aligned)), "
-	    "dmarcctl_clamp(sum(quarantined)), dmarcctl_clamp(sum(rejected)), "
-	    "dmarcctl_clamp(sum(subdomain)), "
-	    "dmarcctl_clamp(sum(subdomain_fail)), "
-	    "dmarcctl_clamp(sum(disagree)), count(DISTINCT day), "
-	    "count(DISTINCT org_name) FROM domain_daily WHERE day >= $1::date "
-	    "AND day < $2::date AND ($3::text IS NULL OR domain = $3) GROUP BY "
-	    "domain ORDER BY domain", 3, days, domain_row, out, err) == -1)
+	if (store_domain_days(s, &days, domain_row, out, err) == -1)
 		goto fail;
 	out->by_name = index_of(out->domains, out->n_domains,
 	    sizeof(*out->domains), cmp_domain_ptr);
-	if (store_select(s, "WITH w AS (SELECT * FROM reports WHERE kind = "
-	    "'dmarc' AND begin_at >= $1 AND begin_at < $2 AND ($3::text IS "
-	    "NULL OR domain = $3)), q AS (SELECT domain, count(DISTINCT "
-	    "(begin_at AT TIME ZONE 'UTC')::date) AS days FROM w WHERE (p = "
-	    "'quarantine' AND coalesce(pct, 100) >= 100 AND coalesce(testing, "
-	    "'n') <> 'y') OR p = 'reject' GROUP BY domain) SELECT DISTINCT ON "
-	    "(w.domain) w.domain, p, sp, np, pct, adkim, aspf, testing, "
-	    "coalesce(q.days, 0) FROM w LEFT JOIN q USING (domain) ORDER BY "
-	    "w.domain, begin_at DESC, id DESC", 3, params, policy_row, out,
-	    err) == -1)
+	if (store_domain_policies(s, &times, policy_row, out, err) == -1)
 		goto fail;
 	if (!opt->want_sources)
 		return 0;
-	/* 64-bit sums: one reporter may claim billions of messages of one
-	 * source and day (an int4 cast failed the whole query on them) */
-	if (store_select(s, "SELECT domain, source, "
-	    "dmarcctl_clamp(sum(messages)), dmarcctl_clamp(sum(dmarc_pass)), "
-	    "dmarcctl_clamp(sum(dkim_aligned)), "
-	    "dmarcctl_clamp(sum(spf_aligned)), coalesce(dmarcctl_clamp("
-	    "sum(messages) FILTER (WHERE day >= $4::date)), 0), "
-	    "coalesce(dmarcctl_clamp(sum(dmarc_pass) FILTER (WHERE day >= "
-	    "$4::date)), 0), dmarcctl_clamp(sum(dkim_foreign)), "
-	    "dmarcctl_clamp(sum(spf_foreign)), "
-	    "dmarcctl_clamp(sum(dkim_missing)), "
-	    "dmarcctl_clamp(sum(own_dkim_broken)), "
-	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
-	    "max(foreign_dkim), max(foreign_spf), count(*) "
-	    "FROM source_daily WHERE day >= $1::date AND day < $2::date AND "
-	    "($3::text IS NULL OR domain = $3) GROUP BY domain, source", 4,
-	    days, source_row, out, err) == -1)
+	if (store_source_days(s, &days, source_row, out, err) == -1)
 		goto fail;
 	if (opt->want_dns && (orgdomain_init(err) == -1 ||
 	    name_sources(s, cfg, out, err) == -1))
@@ -799,38 +693,20 @@ analysis_tls_load(struct store *s, const struct config *cfg,
     struct err *err)
 {
 	struct day_bounds b;
-	const char *params[3] = { w->since_text, w->until_text, domain };
-	const char *days[4] = { b.since, b.until, domain, b.recent };
+	const struct store_span times = { w->since_text, w->until_text, domain,
+		NULL };
+	const struct store_span days = { b.since, b.until, domain, b.recent };
 
 	memset(out, 0, sizeof(*out));
 	day_bounds(w, cfg->thresholds.tls_recent_days, &b);
 	/* per domain and policy type, with the days and reporters of the
 	 * domain */
-	if (store_select(s, "WITH d AS (SELECT domain, count(DISTINCT day) AS "
-	    "days, count(DISTINCT org_name) AS reporters FROM tls_daily WHERE "
-	    "day >= $1::date AND day < $2::date AND ($3::text IS NULL OR "
-	    "domain = $3) GROUP BY domain) SELECT t.domain, t.policy_type, "
-	    "dmarcctl_clamp(sum(dmarcctl_add(t.successful, t.failed))), "
-	    "dmarcctl_clamp(sum(t.failed)), max(d.days), "
-	    "max(d.reporters) FROM tls_daily t JOIN d USING (domain) WHERE "
-	    "t.day >= $1::date AND t.day < $2::date GROUP BY t.domain, "
-	    "t.policy_type ORDER BY t.domain, t.policy_type", 3, days,
-	    tls_domain_row, out, err) == -1)
+	if (store_tls_days(s, &days, tls_domain_row, out, err) == -1)
 		goto fail;
 	out->by_name = index_of(out->domains, out->n_domains,
 	    sizeof(*out->domains), cmp_tls_ptr);
-	if (store_select(s, "SELECT coalesce(policy_domain, domain), "
-	    "array_to_string(policy_strings, E'\\n') FROM tls_policies WHERE "
-	    "policy_type = 'sts' AND begin_at >= $1 AND begin_at < $2 AND "
-	    "($3::text IS NULL OR coalesce(policy_domain, domain) = $3) "
-	    "ORDER BY begin_at DESC, report DESC", 3, params, tls_mode_row,
-	    out, err) == -1 ||
-	    store_select(s, "SELECT domain, mx, result_type, "
-	    "dmarcctl_clamp(sum(sessions)), "
-	    "day >= $4::date FROM tls_daily_failures WHERE day >= $1::date AND "
-	    "day < $2::date AND ($3::text IS NULL OR domain = $3) GROUP BY "
-	    "domain, mx, result_type, 5 ORDER BY domain, 4 DESC, mx, "
-	    "result_type", 4, days, tls_result_row, out, err) == -1)
+	if (store_tls_modes(s, &times, tls_mode_row, out, err) == -1 ||
+	    store_tls_failures(s, &days, tls_result_row, out, err) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -877,153 +753,54 @@ analysis_tls_release(struct analysis_tls *a)
 
 /* --- what was concluded, for dashboards and monitoring --- */
 
-/*
- * Rows are sent as arrays, SAVE_CHUNK at a time: one statement per
- * domain cost a round trip each (seconds for thousands of domains), one
- * statement for all would grow with them without bound.
- */
-enum { SAVE_CHUNK = 10000 };
-
-struct save_rows {
-	size_t ncols, n;
-	const char **col[5];	/* borrowed strings, SAVE_CHUNK each */
-};
-
-static void
-save_rows_init(struct save_rows *r, size_t ncols)
-{
-	memset(r, 0, sizeof(*r));
-	r->ncols = ncols;
-	for (size_t c = 0; c < ncols; c++)
-		r->col[c] = xcalloc(SAVE_CHUNK, sizeof(*r->col[c]));
-}
-
-static void
-save_rows_release(struct save_rows *r)
-{
-	for (size_t c = 0; c < r->ncols; c++)
-		free(r->col[c]);
-}
-
-/* send the rows gathered (if any) through sql, whose $k is column k */
-static int
-save_flush(struct store *s, struct save_rows *r, const char *sql,
-    struct err *err)
-{
-	struct buf a[5];
-	const char *params[5];
-	int ret;
-
-	if (r->n == 0)
-		return 0;
-	for (size_t c = 0; c < r->ncols; c++) {
-		buf_init(&a[c], 256u << 20);
-		array_of(&a[c], r->col[c], r->n);
-		params[c] = buf_str(&a[c]);
-	}
-	ret = store_select(s, sql, (int)r->ncols, params, NULL, NULL, err);
-	for (size_t c = 0; c < r->ncols; c++)
-		buf_release(&a[c]);
-	r->n = 0;
-	return ret;
-}
-
-/* add a row (borrowing its strings), sending a full chunk first */
-static int
-save_add(struct store *s, struct save_rows *r, const char *sql,
-    const char *const *row, struct err *err)
-{
-	if (r->n == SAVE_CHUNK && save_flush(s, r, sql, err) == -1)
-		return -1;
-	for (size_t c = 0; c < r->ncols; c++)
-		r->col[c][r->n] = row[c];
-	r->n++;
-	return 0;
-}
-
-static const char save_classes_sql[] = "INSERT INTO source_classes AS c "
-    "(domain, source, class) SELECT u.domain, u.source, u.class FROM "
-    "unnest($1::text[], $2::text[], $3::text[]) AS u(domain, source, "
-    "class) ORDER BY 1, 2 ON CONFLICT (domain, source) DO UPDATE SET "
-    "class = EXCLUDED.class, judged_at = now() WHERE c.class IS DISTINCT "
-    "FROM EXCLUDED.class";
-
 static int
 save_classes(struct store *s, const struct analysis *a, struct err *err)
 {
-	struct save_rows r;
-	int ret = -1;
+	struct store_class *rows;
+	size_t n = 0;
+	int ret;
 
-	save_rows_init(&r, 3);
+	for (size_t d = 0; d < a->n_domains; d++)
+		n += a->domains[d].n_sources;
+	rows = xcalloc(n + 1, sizeof(*rows));
+	n = 0;
 	for (size_t d = 0; d < a->n_domains; d++) {
 		const struct analysis_domain *dom = &a->domains[d];
 
-		for (size_t i = 0; i < dom->n_sources; i++) {
-			const char *row[3] = { dom->domain,
+		for (size_t i = 0; i < dom->n_sources; i++)
+			rows[n++] = (struct store_class){ dom->domain,
 				dom->sources[i].st.ip,
 				verdict_class_name(dom->sources[i].class) };
-
-			if (save_add(s, &r, save_classes_sql, row, err) == -1)
-				goto out;
-		}
 	}
-	ret = save_flush(s, &r, save_classes_sql, err);
-out:
-	save_rows_release(&r);
+	ret = store_save_classes(s, rows, n, err);
+	free(rows);
 	return ret;
 }
-
-static const char save_verdicts_sql[] = "INSERT INTO domain_verdicts AS v "
-    "(domain, verdict, policy, next_record, legitimate_pass_rate) SELECT "
-    "u.domain, u.verdict, u.policy, u.next_record, u.rate::float8 FROM "
-    "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS "
-    "u(domain, verdict, policy, next_record, rate) ORDER BY 1 ON CONFLICT "
-    "(domain) DO UPDATE SET verdict = EXCLUDED.verdict, policy = "
-    "EXCLUDED.policy, next_record = EXCLUDED.next_record, "
-    "legitimate_pass_rate = EXCLUDED.legitimate_pass_rate, judged_at = "
-    "now()";
-
-/* the texts of one row, kept until its chunk is sent */
-struct verdict_text {
-	char *next_record;
-	char rate[32];
-};
 
 static int
 save_verdicts(struct store *s, const struct config *cfg,
     const struct analysis *a, struct err *err)
 {
-	struct verdict_text *t = xcalloc(a->n_domains + 1, sizeof(*t));
-	struct save_rows r;
-	int ret = -1;
+	struct store_verdict *rows = xcalloc(a->n_domains + 1, sizeof(*rows));
+	int ret;
 
-	save_rows_init(&r, 5);
 	for (size_t d = 0; d < a->n_domains; d++) {
 		const struct analysis_domain *dom = &a->domains[d];
 		struct verdict_input in;
 		struct verdict_advice adv;
-		const char *row[5];
 
 		analysis_input(dom, &in);
 		verdict_advise(&in, &cfg->thresholds, &adv);
-		snprintf(t[d].rate, sizeof(t[d].rate), "%.6f",
-		    adv.evidence.legitimate_pass_rate);
-		t[d].next_record = xstrdup(adv.next_record);
-		row[0] = dom->domain;
-		row[1] = verdict_name(adv.verdict);
-		row[2] = dom->policy.p;
-		row[3] = t[d].next_record;
-		row[4] = t[d].rate;
+		rows[d] = (struct store_verdict){ dom->domain,
+			verdict_name(adv.verdict), dom->policy.p,
+			xstrdup(adv.next_record),
+			adv.evidence.legitimate_pass_rate };
 		verdict_advice_free(&adv);
-		if (save_add(s, &r, save_verdicts_sql, row, err) == -1)
-			goto out;
 	}
-	ret = save_flush(s, &r, save_verdicts_sql, err);
-out:
-	save_rows_release(&r);
+	ret = store_save_verdicts(s, rows, a->n_domains, err);
 	for (size_t d = 0; d < a->n_domains; d++)
-		free(t[d].next_record);
-	free(t);
+		free((char *)rows[d].next_record);
+	free(rows);
 	return ret;
 }
 

@@ -81,17 +81,16 @@ window_at(struct window *w, time_t since, time_t until, struct err *err)
 /* --- silence --- */
 
 static int
-silence_row(void *ctx, size_t ncols, const char *const *names,
-    const char *const *v, struct err *err)
+silence_row(void *ctx, const struct store_heard *h, struct err *err)
 {
 	struct check *c = ctx;
-	long days = (long)strtol(v[3], NULL, 10);
+	long days = (long)h->days;
 
-	(void)ncols, (void)names, (void)err;
+	(void)err;
 	if (days > c->max_silence)
 		problem(c, "%s: no %s report since %s (%ld days; at most %ld "
-		    "expected)", v[0], strcmp(v[1], "tlsrpt") == 0 ? "TLS" :
-		    "DMARC", v[2], days, c->max_silence);
+		    "expected)", h->domain, h->is_tlsrpt ? "TLS" : "DMARC",
+		    h->last_end, days, c->max_silence);
 	return 0;
 }
 
@@ -101,17 +100,13 @@ check_silence(struct check *c, struct err *err)
 	char since[32];
 	time_t t = c->now - (time_t)BASELINE_DAYS * 86400;
 	struct tm tm;
-	const char *params[2] = { since, c->domain };
 
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* domains heard from in the baseline, by kind, and how long ago
 	 * their latest report period ended */
-	return store_select(c->store, "SELECT domain, kind, to_char(max(end_at), "
-	    "'YYYY-MM-DD HH24:MI\"Z\"'), floor(extract(epoch FROM now() - "
-	    "max(end_at)) / 86400)::bigint FROM reports WHERE begin_at >= $1 "
-	    "AND ($2::text IS NULL OR domain = $2) GROUP BY domain, kind ORDER "
-	    "BY domain, kind", 2, params, silence_row, c, err);
+	return store_last_heard(c->store, since, c->domain, silence_row, c,
+	    err);
 }
 
 /* --- sources and rates --- */
@@ -256,15 +251,6 @@ out:
 
 /* a domain asked for by name that never reported is a problem too */
 static int
-count_row(void *ctx, size_t ncols, const char *const *names,
-    const char *const *v, struct err *err)
-{
-	(void)ncols, (void)names, (void)err;
-	*(long long *)ctx = strtoll(v[0], NULL, 10);
-	return 0;
-}
-
-static int
 usage(FILE *f)
 {
 	fprintf(f, "usage: dmarcctl check [--domain D] [--max-silence DAYS]\n");
@@ -282,7 +268,7 @@ cmd_check(int argc, char **argv, const struct config *cfg)
 	};
 	struct check c;
 	struct err err;
-	long long known = 0;
+	int64_t known = 0;
 	int ch;
 
 	memset(&c, 0, sizeof(c));
@@ -318,10 +304,8 @@ cmd_check(int argc, char **argv, const struct config *cfg)
 		return EXIT_UNAVAILABLE;
 	}
 	if (c.domain != NULL) {
-		const char *params[1] = { c.domain };
-
-		if (store_select(c.store, "SELECT count(*) FROM reports WHERE "
-		    "domain = $1", 1, params, count_row, &known, &err) == -1)
+		if (store_report_count(c.store, c.domain, &known,
+		    &err) == -1)
 			goto db;
 		if (known == 0)
 			problem(&c, "%s: no report was ever stored for this "

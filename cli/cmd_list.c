@@ -11,30 +11,42 @@
 #include "common/log.h"
 #include "store/store.h"
 
+/* a listing's rows: its window (unused without one), the table, err */
+typedef int (*listing_fn)(struct store *s, const struct window *w,
+    struct table *t, struct err *err);
+
 struct listing {
 	const char *name;
 	const char *usage;
 	bool has_window;
-	const char *sql;
+	listing_fn list;
 	const char *const *numeric;
 };
+
+static int
+list_reports(struct store *s, const struct window *w, struct table *t,
+    struct err *err)
+{
+	return store_reports_list(s, w->since_text, w->until_text,
+	    table_add_row, t, err);
+}
+
+static int
+list_errors(struct store *s, const struct window *w, struct table *t,
+    struct err *err)
+{
+	(void)w;
+	return store_errors_list(s, table_add_row, t, err);
+}
 
 static const char *const report_numbers[] = { "records", "messages", NULL };
 static const char *const error_numbers[] = { "id", NULL };
 
 static const struct listing listings[] = {
 	{ "reports", "dmarcctl reports [--days N | --since DATE --until DATE] "
-	  "[--format text|json|csv]", true,
-	  "SELECT kind, domain, org_name AS reporter, report_id, "
-	  "to_char(begin_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS begin, "
-	  "to_char(end_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS end, records, "
-	  "messages FROM reports WHERE begin_at >= $1 AND begin_at < $2 "
-	  "ORDER BY begin_at, domain, org_name, report_id", report_numbers },
+	  "[--format text|json|csv]", true, list_reports, report_numbers },
 	{ "errors", "dmarcctl errors [--format text|json|csv]", false,
-	  "SELECT id, to_char(at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at, "
-	  "source, code, cause, CASE WHEN raw_id IS NULL THEN source ELSE "
-	  "'raw_inputs.id=' || raw_id END AS original FROM ingest_errors "
-	  "ORDER BY at, id", error_numbers },
+	  list_errors, error_numbers },
 };
 
 static int
@@ -52,7 +64,6 @@ run_listing(const struct listing *l, int argc, char **argv,
 	struct table *t = NULL;
 	struct window w;
 	struct err err;
-	const char *params[2];
 	int ch, status = EXIT_OK;
 
 	window_init(&w);
@@ -77,8 +88,6 @@ run_listing(const struct listing *l, int argc, char **argv,
 		fprintf(stderr, "usage: %s\n", l->usage);
 		return EXIT_USAGE;
 	}
-	params[0] = w.since_text;
-	params[1] = w.until_text;
 	if (store_open(&s, cfg->database, &err) == -1 ||
 	    store_check_schema(s, &err) == -1) {
 		log_error("%s", err.msg);
@@ -86,8 +95,7 @@ run_listing(const struct listing *l, int argc, char **argv,
 		return EXIT_UNAVAILABLE;
 	}
 	table_new(&t, l->numeric);
-	if (store_select(s, l->sql, l->has_window ? 2 : 0, params,
-	    table_add_row, t, &err) == -1 ||
+	if (l->list(s, &w, t, &err) == -1 ||
 	    table_print(t, format, l->name, stdout, &err) == -1) {
 		log_error("%s", err.msg);
 		status = cmd_exit_status(err.code);

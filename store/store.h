@@ -180,11 +180,154 @@ typedef int (*store_row_fn)(void *ctx, size_t ncols,
 
 /*
  * Run one parameterized statement (text parameters, $1...) and hand each
- * row to fn (NULL: a statement whose rows do not matter, such as an
- * INSERT).  Every query of the query commands goes through here.
+ * row to fn (NULL: a statement whose rows do not matter).  For tests and
+ * tools that poke at the schema: the program's own statements are the
+ * typed functions below, and no SQL text lives outside store/.
  */
 int store_select(struct store *s, const char *sql, int nparams,
     const char *const *params, store_row_fn fn, void *ctx,
     struct err *err);
+
+/* --- what is stored: the listings and the checks --- */
+
+/*
+ * The reports that began in [since, until) (ISO 8601, UTC), in begin
+ * order; each row to fn with the columns kind, domain, reporter,
+ * report_id, begin, end, records, messages (the names are the output's).
+ */
+int store_reports_list(struct store *s, const char *since, const char *until,
+    store_row_fn fn, void *ctx, struct err *err);
+
+/*
+ * The ingest errors, oldest first; each row to fn with the columns id,
+ * at, source, code, cause, original (where the input is kept).
+ */
+int store_errors_list(struct store *s, store_row_fn fn, void *ctx,
+    struct err *err);
+
+/* *out: how many reports were ever stored for domain. */
+int store_report_count(struct store *s, const char *domain, int64_t *out,
+    struct err *err);
+
+/* A policy domain heard from: the latest end of its reports of a kind. */
+struct store_heard {
+	const char *domain;	/* borrowed for the call */
+	bool is_tlsrpt;		/* else DMARC */
+	const char *last_end;	/* "YYYY-MM-DD HH:MMZ" */
+	int64_t days;		/* whole days since last_end */
+};
+
+typedef int (*store_heard_fn)(void *ctx, const struct store_heard *h,
+    struct err *err);
+
+/*
+ * Each domain (only domain, unless NULL) and kind with a report that
+ * began at or after since (ISO 8601, UTC), by domain and kind.
+ */
+int store_last_heard(struct store *s, const char *since, const char *domain,
+    store_heard_fn fn, void *ctx, struct err *err);
+
+/* --- the analysis: reverse DNS cache and what was concluded --- */
+
+typedef int (*store_rdns_fn)(void *ctx, const char *ip, const char *name,
+    struct err *err);
+
+/*
+ * Each of the n ips with a cache entry not yet expired, to fn with its
+ * name (NULL: known to have none); strings borrowed for the call.
+ */
+int store_rdns_cached(struct store *s, const char *const *ips, size_t n,
+    store_rdns_fn fn, void *ctx, struct err *err);
+
+/* A reverse DNS answer to cache for ttl seconds. */
+struct store_rdns {
+	const char *ip;
+	const char *name;	/* NULL: none */
+	const char *status;	/* "ok", "none", "fail" */
+	int ttl;
+};
+
+/* Cache n answers (replacing older ones).  ERR_DB. */
+int store_rdns_save(struct store *s, const struct store_rdns *rows,
+    size_t n, struct err *err);
+
+/* The class the analysis gave a source of a domain. */
+struct store_class {
+	const char *domain;
+	const char *source;
+	const char *class_name;
+};
+
+/* Keep n classes for dashboards (judged_at moves when one changes). */
+int store_save_classes(struct store *s, const struct store_class *rows,
+    size_t n, struct err *err);
+
+/* A domain's verdict, for dashboards and monitoring. */
+struct store_verdict {
+	const char *domain;
+	const char *verdict;
+	const char *policy;	/* p=, NULL when unknown */
+	const char *next_record;
+	double legitimate_pass_rate;
+};
+
+/* Keep n verdicts, one per domain, replacing the last ones.  ERR_DB. */
+int store_save_verdicts(struct store *s, const struct store_verdict *rows,
+    size_t n, struct err *err);
+
+/*
+ * A span of the analysis: [since, until) as dates (YYYY-MM-DD) for the
+ * daily rollups, as ISO 8601 UTC times for reports; recent is the date
+ * from which a rollup's days count as recent.  All borrowed.
+ */
+struct store_span {
+	const char *since;
+	const char *until;
+	const char *domain;	/* NULL: every domain */
+	const char *recent;	/* only where a query says so */
+};
+
+/*
+ * The queries of the analysis.  Each hands fn one row at a time, the
+ * columns in the order given (values as text, NULL for SQL NULL); the
+ * sums saturate (sql/008) instead of failing.
+ */
+
+/* Per domain, over domain_daily days: domain, reports, messages,
+ * dmarc_pass, dkim_aligned, spf_aligned, quarantined, rejected, subdomain,
+ * subdomain_fail, disagree, days, reporters; by domain. */
+int store_domain_days(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err);
+
+/* Per domain, of the DMARC reports that began in the span (times): its
+ * latest policy (domain, p, sp, np, pct, adkim, aspf, testing) and on how
+ * many days it was enforced (quarantine at 100 %, or reject). */
+int store_domain_policies(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err);
+
+/* Per domain and source, over source_daily days: domain, source,
+ * messages, dmarc_pass, dkim_aligned, spf_aligned, the messages and
+ * dmarc_pass of the recent days, dkim_foreign, spf_foreign, dkim_missing,
+ * own_dkim_broken, overridden, disagree, foreign_dkim, foreign_spf,
+ * days. */
+int store_source_days(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err);
+
+/* Per TLS domain and policy type, over tls_daily days: domain,
+ * policy_type, sessions, failed, and the domain's days and reporters;
+ * by domain and type. */
+int store_tls_days(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err);
+
+/* The STS policies of TLS reports that began in the span (times), newest
+ * first: policy domain, its policy strings joined by newlines. */
+int store_tls_modes(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err);
+
+/* Per TLS domain, MX and result type, over tls_daily_failures days:
+ * domain, mx, result_type, sessions, whether the days are recent; by
+ * domain, most sessions first. */
+int store_tls_failures(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err);
 
 #endif

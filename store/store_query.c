@@ -1,0 +1,387 @@
+#include "store/store_p.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+
+int
+store_select(struct store *s, const char *sql, int nparams,
+    const char *const *params, store_row_fn fn, void *ctx, struct err *err)
+{
+	PGresult *res = NULL;
+	const char **names = NULL, **values = NULL;
+	int ncols, ret = -1;
+
+	if (store_q(s, &res, err, sql, nparams, params) == -1)
+		return -1;
+	ncols = PQnfields(res);
+	names = xcalloc((size_t)ncols + 1, sizeof(*names));
+	values = xcalloc((size_t)ncols + 1, sizeof(*values));
+	for (int c = 0; c < ncols; c++)
+		names[c] = PQfname(res, c);
+	for (int r = 0; r < PQntuples(res); r++) {
+		for (int c = 0; c < ncols; c++)
+			values[c] = PQgetisnull(res, r, c) ? NULL :
+			    PQgetvalue(res, r, c);
+		if (fn != NULL && fn(ctx, (size_t)ncols, names, values,
+		    err) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(names);
+	free(values);
+	PQclear(res);
+	return ret;
+}
+
+int
+store_reports_list(struct store *s, const char *since, const char *until,
+    store_row_fn fn, void *ctx, struct err *err)
+{
+	const char *params[2] = { since, until };
+
+	return store_select(s, "SELECT kind, domain, org_name AS reporter, "
+	    "report_id, to_char(begin_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+	    "AS begin, to_char(end_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS "
+	    "end, records, messages FROM reports WHERE begin_at >= $1 AND "
+	    "begin_at < $2 ORDER BY begin_at, domain, org_name, report_id", 2,
+	    params, fn, ctx, err);
+}
+
+int
+store_errors_list(struct store *s, store_row_fn fn, void *ctx,
+    struct err *err)
+{
+	return store_select(s, "SELECT id, to_char(at, "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at, source, code, cause, "
+	    "CASE WHEN raw_id IS NULL THEN source ELSE 'raw_inputs.id=' || "
+	    "raw_id END AS original FROM ingest_errors ORDER BY at, id", 0,
+	    NULL, fn, ctx, err);
+}
+
+int
+store_report_count(struct store *s, const char *domain, int64_t *out,
+    struct err *err)
+{
+	const char *params[1] = { domain };
+	PGresult *res = NULL;
+
+	if (store_q(s, &res, err, "SELECT count(*) FROM reports WHERE domain "
+	    "= $1", 1, params) == -1)
+		return -1;
+	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+int
+store_last_heard(struct store *s, const char *since, const char *domain,
+    store_heard_fn fn, void *ctx, struct err *err)
+{
+	const char *params[2] = { since, domain };
+	PGresult *res = NULL;
+	int ret = 0;
+
+	if (store_q(s, &res, err, "SELECT domain, kind, to_char(max(end_at), "
+	    "'YYYY-MM-DD HH24:MI\"Z\"'), floor(extract(epoch FROM now() - "
+	    "max(end_at)) / 86400)::bigint FROM reports WHERE begin_at >= $1 "
+	    "AND ($2::text IS NULL OR domain = $2) GROUP BY domain, kind ORDER "
+	    "BY domain, kind", 2, params) == -1)
+		return -1;
+	for (int i = 0; i < PQntuples(res) && ret == 0; i++) {
+		struct store_heard h = {
+			.domain = PQgetvalue(res, i, 0),
+			.is_tlsrpt = strcmp(PQgetvalue(res, i, 1),
+			    "tlsrpt") == 0,
+			.last_end = PQgetvalue(res, i, 2),
+			.days = strtoll(PQgetvalue(res, i, 3), NULL, 10),
+		};
+
+		ret = fn(ctx, &h, err);
+	}
+	PQclear(res);
+	return ret;
+}
+
+/* --- reverse DNS cache --- */
+
+int
+store_rdns_cached(struct store *s, const char *const *ips, size_t n,
+    store_rdns_fn fn, void *ctx, struct err *err)
+{
+	struct buf arr;
+	PGresult *res = NULL;
+	int ret = -1;
+
+	if (n == 0)
+		return 0;
+	buf_init(&arr, 64u << 20);
+	if (store_array_literal(&arr, ips, n, err) == -1 ||
+	    store_q(s, &res, err, "SELECT ip, name FROM rdns_cache WHERE ip = "
+	    "ANY($1::text[]) AND expires_at > now()", 1,
+	    (const char *const[]){ buf_str(&arr) }) == -1)
+		goto out;
+	ret = 0;
+	for (int i = 0; i < PQntuples(res) && ret == 0; i++)
+		ret = fn(ctx, PQgetvalue(res, i, 0), PQgetisnull(res, i, 1) ?
+		    NULL : PQgetvalue(res, i, 1), err);
+out:
+	PQclear(res);
+	buf_release(&arr);
+	return ret;
+}
+
+/*
+ * Rows are sent as arrays, SAVE_CHUNK at a time: one statement per row
+ * cost a round trip each (seconds for thousands of domains), one
+ * statement for all would grow with them without bound.
+ */
+enum { SAVE_CHUNK = 10000, SAVE_MAX_COLS = 5 };
+
+/* rows [from, from + n) of a table of ncols columns, cell(row, col) */
+typedef const char *(*save_cell_fn)(const void *rows, size_t row,
+    size_t col, char *tmp, size_t tmp_size);
+
+struct save {
+	const char *sql;	/* $k is the array of column k */
+	size_t ncols;
+	save_cell_fn cell;
+};
+
+static int
+save_chunk(struct store *s, const struct save *sv, const void *rows,
+    size_t from, size_t n, struct err *err)
+{
+	struct buf a[SAVE_MAX_COLS];
+	const char *params[SAVE_MAX_COLS];
+	const char **col = xcalloc(n + 1, sizeof(*col));
+	char (*tmp)[32] = xcalloc(n + 1, sizeof(*tmp));
+	int ret = 0;
+
+	assert(sv->ncols <= SAVE_MAX_COLS);
+	for (size_t c = 0; c < sv->ncols; c++)
+		buf_init(&a[c], 256u << 20);
+	for (size_t c = 0; c < sv->ncols && ret == 0; c++) {
+		for (size_t i = 0; i < n; i++)
+			col[i] = sv->cell(rows, from + i, c, tmp[i],
+			    sizeof(tmp[i]));
+		ret = store_array_literal(&a[c], col, n, err);
+		params[c] = buf_str(&a[c]);
+	}
+	if (ret == 0)
+		ret = store_q(s, NULL, err, sv->sql, (int)sv->ncols, params);
+	for (size_t c = 0; c < sv->ncols; c++)
+		buf_release(&a[c]);
+	free(col);
+	free(tmp);
+	return ret;
+}
+
+static int
+save_rows(struct store *s, const struct save *sv, const void *rows,
+    size_t n, struct err *err)
+{
+	for (size_t from = 0; from < n; from += SAVE_CHUNK)
+		if (save_chunk(s, sv, rows, from, n - from < SAVE_CHUNK ?
+		    n - from : SAVE_CHUNK, err) == -1)
+			return -1;
+	return 0;
+}
+
+static const char *
+rdns_cell(const void *rows, size_t row, size_t col, char *tmp, size_t size)
+{
+	const struct store_rdns *r = (const struct store_rdns *)rows + row;
+
+	if (col == 3) {
+		snprintf(tmp, size, "%d", r->ttl);
+		return tmp;
+	}
+	return col == 0 ? r->ip : col == 1 ? r->name : r->status;
+}
+
+int
+store_rdns_save(struct store *s, const struct store_rdns *rows, size_t n,
+    struct err *err)
+{
+	static const struct save sv = { "INSERT INTO rdns_cache AS c (ip, "
+	    "name, status, expires_at) SELECT u.ip, u.name, u.status, now() + "
+	    "make_interval(secs => u.ttl) FROM unnest($1::text[], "
+	    "$2::text[], $3::text[], $4::int[]) AS u(ip, name, status, "
+	    "ttl) ON CONFLICT (ip) DO UPDATE SET name = EXCLUDED.name, "
+	    "status = EXCLUDED.status, resolved_at = now(), expires_at "
+	    "= EXCLUDED.expires_at", 4, rdns_cell };
+
+	return save_rows(s, &sv, rows, n, err);
+}
+
+/* --- what the analysis concluded, for dashboards and monitoring --- */
+
+static const char *
+class_cell(const void *rows, size_t row, size_t col, char *tmp, size_t size)
+{
+	const struct store_class *r = (const struct store_class *)rows + row;
+
+	(void)tmp, (void)size;
+	return col == 0 ? r->domain : col == 1 ? r->source : r->class_name;
+}
+
+int
+store_save_classes(struct store *s, const struct store_class *rows,
+    size_t n, struct err *err)
+{
+	static const struct save sv = { "INSERT INTO source_classes AS c "
+	    "(domain, source, class) SELECT u.domain, u.source, u.class FROM "
+	    "unnest($1::text[], $2::text[], $3::text[]) AS u(domain, source, "
+	    "class) ORDER BY 1, 2 ON CONFLICT (domain, source) DO UPDATE SET "
+	    "class = EXCLUDED.class, judged_at = now() WHERE c.class IS "
+	    "DISTINCT FROM EXCLUDED.class", 3, class_cell };
+
+	return save_rows(s, &sv, rows, n, err);
+}
+
+static const char *
+verdict_cell(const void *rows, size_t row, size_t col, char *tmp,
+    size_t size)
+{
+	const struct store_verdict *r = (const struct store_verdict *)rows +
+	    row;
+
+	if (col == 4) {
+		snprintf(tmp, size, "%.6f", r->legitimate_pass_rate);
+		return tmp;
+	}
+	return col == 0 ? r->domain : col == 1 ? r->verdict : col == 2 ?
+	    r->policy : r->next_record;
+}
+
+int
+store_save_verdicts(struct store *s, const struct store_verdict *rows,
+    size_t n, struct err *err)
+{
+	static const struct save sv = { "INSERT INTO domain_verdicts AS v "
+	    "(domain, verdict, policy, next_record, legitimate_pass_rate) "
+	    "SELECT u.domain, u.verdict, u.policy, u.next_record, "
+	    "u.rate::float8 FROM unnest($1::text[], $2::text[], $3::text[], "
+	    "$4::text[], $5::text[]) AS u(domain, verdict, policy, "
+	    "next_record, rate) ORDER BY 1 ON CONFLICT (domain) DO UPDATE SET "
+	    "verdict = EXCLUDED.verdict, policy = EXCLUDED.policy, "
+	    "next_record = EXCLUDED.next_record, legitimate_pass_rate = "
+	    "EXCLUDED.legitimate_pass_rate, judged_at = now()", 5,
+	    verdict_cell };
+
+	return save_rows(s, &sv, rows, n, err);
+}
+
+/* --- the analysis: rollups over a span of days --- */
+
+/* sql with $1 since, $2 until, $3 domain and $4 recent: the first n */
+static int
+query_span(struct store *s, const char *sql, int n,
+    const struct store_span *span, store_row_fn fn, void *ctx,
+    struct err *err)
+{
+	const char *params[4] = { span->since, span->until, span->domain,
+		span->recent };
+
+	return store_select(s, sql, n, params, fn, ctx, err);
+}
+
+/* 64-bit sums that saturate (sql/008): a reporter's absurd count never
+ * makes the analysis fail; one reporter may claim billions of messages
+ * of one source and day (an int4 cast failed the whole query on them) */
+int
+store_domain_days(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err)
+{
+	return query_span(s, "SELECT domain, dmarcctl_clamp(sum(reports)), "
+	    "dmarcctl_clamp(sum(messages)), dmarcctl_clamp(sum(dmarc_pass)), "
+	    "dmarcctl_clamp(sum(dkim_aligned)), "
+	    "dmarcctl_clamp(sum(spf_aligned)), "
+	    "dmarcctl_clamp(sum(quarantined)), dmarcctl_clamp(sum(rejected)), "
+	    "dmarcctl_clamp(sum(subdomain)), "
+	    "dmarcctl_clamp(sum(subdomain_fail)), "
+	    "dmarcctl_clamp(sum(disagree)), count(DISTINCT day), "
+	    "count(DISTINCT org_name) FROM domain_daily WHERE day >= $1::date "
+	    "AND day < $2::date AND ($3::text IS NULL OR domain = $3) GROUP BY "
+	    "domain ORDER BY domain", 3, span, fn, ctx, err);
+}
+
+int
+store_domain_policies(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err)
+{
+	return query_span(s, "WITH w AS (SELECT * FROM reports WHERE kind = "
+	    "'dmarc' AND begin_at >= $1 AND begin_at < $2 AND ($3::text IS "
+	    "NULL OR domain = $3)), q AS (SELECT domain, count(DISTINCT "
+	    "(begin_at AT TIME ZONE 'UTC')::date) AS days FROM w WHERE (p = "
+	    "'quarantine' AND coalesce(pct, 100) >= 100 AND coalesce(testing, "
+	    "'n') <> 'y') OR p = 'reject' GROUP BY domain) SELECT DISTINCT ON "
+	    "(w.domain) w.domain, p, sp, np, pct, adkim, aspf, testing, "
+	    "coalesce(q.days, 0) FROM w LEFT JOIN q USING (domain) ORDER BY "
+	    "w.domain, begin_at DESC, id DESC", 3, span, fn, ctx, err);
+}
+
+int
+store_source_days(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err)
+{
+	return query_span(s, "SELECT domain, source, "
+	    "dmarcctl_clamp(sum(messages)), dmarcctl_clamp(sum(dmarc_pass)), "
+	    "dmarcctl_clamp(sum(dkim_aligned)), "
+	    "dmarcctl_clamp(sum(spf_aligned)), coalesce(dmarcctl_clamp("
+	    "sum(messages) FILTER (WHERE day >= $4::date)), 0), "
+	    "coalesce(dmarcctl_clamp(sum(dmarc_pass) FILTER (WHERE day >= "
+	    "$4::date)), 0), dmarcctl_clamp(sum(dkim_foreign)), "
+	    "dmarcctl_clamp(sum(spf_foreign)), "
+	    "dmarcctl_clamp(sum(dkim_missing)), "
+	    "dmarcctl_clamp(sum(own_dkim_broken)), "
+	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
+	    "max(foreign_dkim), max(foreign_spf), count(*) "
+	    "FROM source_daily WHERE day >= $1::date AND day < $2::date AND "
+	    "($3::text IS NULL OR domain = $3) GROUP BY domain, source", 4,
+	    span, fn, ctx, err);
+}
+
+int
+store_tls_days(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err)
+{
+	return query_span(s, "WITH d AS (SELECT domain, count(DISTINCT day) AS "
+	    "days, count(DISTINCT org_name) AS reporters FROM tls_daily WHERE "
+	    "day >= $1::date AND day < $2::date AND ($3::text IS NULL OR "
+	    "domain = $3) GROUP BY domain) SELECT t.domain, t.policy_type, "
+	    "dmarcctl_clamp(sum(dmarcctl_add(t.successful, t.failed))), "
+	    "dmarcctl_clamp(sum(t.failed)), max(d.days), "
+	    "max(d.reporters) FROM tls_daily t JOIN d USING (domain) WHERE "
+	    "t.day >= $1::date AND t.day < $2::date GROUP BY t.domain, "
+	    "t.policy_type ORDER BY t.domain, t.policy_type", 3,
+	    span, fn, ctx, err);
+}
+
+int
+store_tls_modes(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err)
+{
+	return query_span(s, "SELECT coalesce(policy_domain, domain), "
+	    "array_to_string(policy_strings, E'\\n') FROM tls_policies WHERE "
+	    "policy_type = 'sts' AND begin_at >= $1 AND begin_at < $2 AND "
+	    "($3::text IS NULL OR coalesce(policy_domain, domain) = $3) "
+	    "ORDER BY begin_at DESC, report DESC", 3, span, fn, ctx, err);
+}
+
+int
+store_tls_failures(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err)
+{
+	return query_span(s, "SELECT domain, mx, result_type, "
+	    "dmarcctl_clamp(sum(sessions)), "
+	    "day >= $4::date FROM tls_daily_failures WHERE day >= $1::date AND "
+	    "day < $2::date AND ($3::text IS NULL OR domain = $3) GROUP BY "
+	    "domain, mx, result_type, 5 ORDER BY domain, 4 DESC, mx, "
+	    "result_type", 4, span, fn, ctx, err);
+}

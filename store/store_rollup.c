@@ -1,0 +1,394 @@
+#include "store/store_p.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/align.h"
+#include "common/xalloc.h"
+
+static bool
+is_value(const char *v, const char *want)
+{
+	return v != NULL && strcmp(v, want) == 0;
+}
+
+/*
+ * What the analyzer needs of the record: the domain's counts (summed in
+ * memory: one row per report) and the source's (one staging row per
+ * record, merged by source at the end of the report).
+ */
+int
+store_analysis_row(struct store *s, const struct report *r,
+    const struct dmarc_record *rec, struct err *err)
+{
+	struct record_auth a;
+	int64_t n = rec->count, c[SC_COUNT];
+	bool is_pass = is_value(rec->dkim, "pass") || is_value(rec->spf, "pass");
+	bool is_fail = !is_pass;
+	int64_t *d = s->day_counts;
+
+	align_record(r, rec, &a);
+	d[DC_MESSAGES] += n;
+	d[DC_PASS] += is_pass ? n : 0;
+	d[DC_DKIM] += is_value(rec->dkim, "pass") ? n : 0;
+	d[DC_SPF] += is_value(rec->spf, "pass") ? n : 0;
+	d[DC_QUARANTINED] += is_value(rec->disposition, "quarantine") ? n : 0;
+	d[DC_REJECTED] += is_value(rec->disposition, "reject") ? n : 0;
+	d[DC_SUBDOMAIN] += a.is_subdomain ? n : 0;
+	d[DC_SUBDOMAIN_FAIL] += a.is_subdomain && is_fail ? n : 0;
+	d[DC_DISAGREE] += a.is_disagreement ? n : 0;
+	d[DC_RECORDS]++;
+
+	c[SC_MESSAGES] = n;
+	c[SC_PASS] = is_pass ? n : 0;
+	c[SC_DKIM] = is_value(rec->dkim, "pass") ? n : 0;
+	c[SC_SPF] = is_value(rec->spf, "pass") ? n : 0;
+	c[SC_DKIM_FOREIGN] = is_fail && a.dkim == AUTH_FOREIGN_PASS ? n : 0;
+	c[SC_SPF_FOREIGN] = is_fail && a.spf == AUTH_FOREIGN_PASS ? n : 0;
+	c[SC_DKIM_MISSING] = is_fail && a.dkim == AUTH_NONE ? n : 0;
+	/* apart from overridden: the verdict adds the two up */
+	c[SC_OWN_DKIM_BROKEN] = is_fail && a.has_own_dkim_fail &&
+	    !a.is_overridden ? n : 0;
+	c[SC_OVERRIDDEN] = is_fail && a.is_overridden ? n : 0;
+	c[SC_DISAGREE] = a.is_disagreement ? n : 0;
+	buf_reset(&s->row);
+	if (store_copy_field(&s->row, rec->ip_family ? rec->source_ip : "",
+	    false, err) == -1)
+		return -1;
+	for (int i = 0; i < SC_COUNT; i++)
+		if (store_copy_int(&s->row, c[i], false, err) == -1)
+			return -1;
+	if (store_copy_field(&s->row, a.dkim == AUTH_FOREIGN_PASS ?
+	    a.dkim_domain : NULL, false, err) == -1 ||
+	    store_copy_field(&s->row, a.spf == AUTH_FOREIGN_PASS ?
+	    a.spf_domain : NULL, true, err) == -1)
+		return -1;
+	return store_spool_row(s, SP_SOURCE, err);
+}
+
+/*
+ * The analyzer's rollups, merged in the report's transaction with rows
+ * locked in key order (concurrent loaders cannot deadlock).
+ */
+int
+store_analysis_load(struct store *s, const struct report *r, struct err *err)
+{
+	char day[16], num[DC_COUNT][24];
+	const char *params[3 + DC_COUNT];
+	const char *mark = *s->stage_mark != '\0' ? s->stage_mark : "0";
+
+	/* the date part: up to the T, whatever the year's length */
+	snprintf(day, sizeof(day), "%.*s", (int)strcspn(s->begin, "T"),
+	    s->begin);
+	(void)r;
+	params[0] = s->domain;
+	params[1] = day;
+	params[2] = s->org;
+	for (int i = 0; i < DC_COUNT; i++) {
+		snprintf(num[i], sizeof(num[i]), "%lld",
+		    (long long)s->day_counts[i]);
+		params[3 + i] = num[i];
+	}
+	/* the sums saturate (sql/008): a poisoned row never blocks the
+	 * reports after it */
+	if (store_q(s, NULL, err, "INSERT INTO domain_daily AS t (domain, day, "
+	    "org_name, reports, messages, dmarc_pass, dkim_aligned, "
+	    "spf_aligned, quarantined, rejected, subdomain, subdomain_fail, "
+	    "disagree, records) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, "
+	    "$9, $10, $11, $12, $13) ON CONFLICT (domain, day, org_name) DO "
+	    "UPDATE SET reports = dmarcctl_add(t.reports, 1), records = "
+	    "dmarcctl_add(t.records, EXCLUDED.records), messages = "
+	    "dmarcctl_add(t.messages, EXCLUDED.messages), dmarc_pass = "
+	    "dmarcctl_add(t.dmarc_pass, EXCLUDED.dmarc_pass), dkim_aligned = "
+	    "dmarcctl_add(t.dkim_aligned, EXCLUDED.dkim_aligned), spf_aligned "
+	    "= dmarcctl_add(t.spf_aligned, EXCLUDED.spf_aligned), quarantined "
+	    "= dmarcctl_add(t.quarantined, EXCLUDED.quarantined), rejected = "
+	    "dmarcctl_add(t.rejected, EXCLUDED.rejected), subdomain = "
+	    "dmarcctl_add(t.subdomain, EXCLUDED.subdomain), subdomain_fail = "
+	    "dmarcctl_add(t.subdomain_fail, EXCLUDED.subdomain_fail), "
+	    "disagree = dmarcctl_add(t.disagree, EXCLUDED.disagree)",
+	    3 + DC_COUNT, params) == -1)
+		return -1;
+	if (!s->has_spool_rows[SP_SOURCE])
+		return 0;
+	return store_q(s, NULL, err, "INSERT INTO source_daily AS t SELECT $1, "
+	    "$2::date, source, dmarcctl_clamp(sum(messages)), "
+	    "dmarcctl_clamp(sum(dmarc_pass)), "
+	    "dmarcctl_clamp(sum(dkim_aligned)), "
+	    "dmarcctl_clamp(sum(spf_aligned)), "
+	    "dmarcctl_clamp(sum(dkim_foreign)), "
+	    "dmarcctl_clamp(sum(spf_foreign)), "
+	    "dmarcctl_clamp(sum(dkim_missing)), "
+	    "dmarcctl_clamp(sum(own_dkim_broken)), "
+	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
+	    "max(foreign_dkim), max(foreign_spf) FROM source_stage WHERE n > $3 "
+	    "GROUP BY source ORDER BY source ON CONFLICT (domain, day, source) "
+	    "DO UPDATE SET messages = dmarcctl_add(t.messages, "
+	    "EXCLUDED.messages), dmarc_pass = dmarcctl_add(t.dmarc_pass, "
+	    "EXCLUDED.dmarc_pass), dkim_aligned = "
+	    "dmarcctl_add(t.dkim_aligned, EXCLUDED.dkim_aligned), spf_aligned "
+	    "= dmarcctl_add(t.spf_aligned, EXCLUDED.spf_aligned), "
+	    "dkim_foreign = dmarcctl_add(t.dkim_foreign, "
+	    "EXCLUDED.dkim_foreign), spf_foreign = "
+	    "dmarcctl_add(t.spf_foreign, EXCLUDED.spf_foreign), dkim_missing "
+	    "= dmarcctl_add(t.dkim_missing, EXCLUDED.dkim_missing), "
+	    "own_dkim_broken = dmarcctl_add(t.own_dkim_broken, "
+	    "EXCLUDED.own_dkim_broken), overridden = "
+	    "dmarcctl_add(t.overridden, EXCLUDED.overridden), disagree = "
+	    "dmarcctl_add(t.disagree, EXCLUDED.disagree), foreign_dkim = "
+	    "greatest(t.foreign_dkim, EXCLUDED.foreign_dkim), foreign_spf = "
+	    "greatest(t.foreign_spf, EXCLUDED.foreign_spf)", 3,
+	    (const char *const[]){ params[0], params[1], mark });
+}
+
+/*
+ * The TLS rollups, in the report's transaction, merged, rows locked in
+ * key order so concurrent loaders cannot deadlock; the sums saturate
+ * (sql/008), so a reporter's absurd counts never block later reports.  (The DMARC rollup rows
+ * are merged by analysis_load.)
+ */
+static const char *const tls_rollup[] = {
+	"INSERT INTO tls_daily AS t (domain, day, org_name, policy_type, "
+	"successful, failed) SELECT coalesce(dmarcctl_cap(policy_domain), $1), "
+	"$5::date, $4, dmarcctl_cap(policy_type), "
+	"dmarcctl_clamp(sum(successful)), dmarcctl_clamp(sum(failed)) "
+	"FROM tls_policies WHERE "
+	"domain = $1 AND report = $2 AND begin_at = $3 GROUP BY 1, 4 "
+	"ORDER BY 1, 4 ON CONFLICT "
+	"(domain, day, org_name, policy_type) DO UPDATE SET successful = "
+	"dmarcctl_add(t.successful, EXCLUDED.successful), failed = "
+	"dmarcctl_add(t.failed, EXCLUDED.failed)",
+	"INSERT INTO tls_daily_failures AS t (domain, day, org_name, "
+	"result_type, mx, sessions) SELECT coalesce(dmarcctl_cap("
+	"p.policy_domain), $1), $5::date, $4, dmarcctl_cap(f.result_type), "
+	"dmarcctl_cap(coalesce(f.receiving_mx_hostname, '')), "
+	"dmarcctl_clamp(sum(f.failed_session_count)) FROM tls_failures f "
+	"JOIN tls_policies p "
+	"ON p.domain = f.domain AND p.report = f.report AND p.pol_no = "
+	"f.pol_no WHERE f.domain = $1 AND f.report = $2 AND f.begin_at = $3 "
+	"GROUP BY 1, 4, 5 "
+	"ORDER BY 1, 4, 5 ON CONFLICT (domain, day, org_name, result_type, mx) "
+	"DO UPDATE SET sessions = dmarcctl_add(t.sessions, EXCLUDED.sessions)",
+};
+
+int
+store_tls_rollup_load(struct store *s, const struct report *r, struct err *err)
+{
+	char id[32], day[16];
+	const char *params[5] = { s->domain, id, s->begin, s->org, day };
+
+	(void)r;
+	snprintf(id, sizeof(id), "%lld", s->report);
+	/* the date part: up to the T, whatever the year's length */
+	snprintf(day, sizeof(day), "%.*s", (int)strcspn(s->begin, "T"),
+	    s->begin);
+	for (size_t i = 0; i < sizeof(tls_rollup) / sizeof(tls_rollup[0]); i++)
+		if (store_q(s, NULL, err, tls_rollup[i], 5, params) == -1)
+			return -1;
+	return 0;
+}
+
+/* the rows of a kept report's children, walked along with its records */
+struct kept_children {
+	PGresult *res;
+	int row;
+};
+
+static int
+kept_fetch(struct store *s, struct kept_children *c, const char *sql,
+    const char *const params[3], struct err *err)
+{
+	c->row = 0;
+	return store_q(s, &c->res, err, sql, 3, params);
+}
+
+static const char *
+kept_value(const struct kept_children *c, int row, int col)
+{
+	return PQgetisnull(c->res, row, col) ? NULL :
+	    PQgetvalue(c->res, row, col);
+}
+
+/* how many rows from c->row on belong to record rec_no */
+static size_t
+kept_rows(struct kept_children *c, long rec_no)
+{
+	int from = c->row;
+
+	while (c->row < PQntuples(c->res) &&
+	    strtol(PQgetvalue(c->res, c->row, 0), NULL, 10) == rec_no)
+		c->row++;
+	return (size_t)(c->row - from);
+}
+
+static const char *const kept_sql[] = {
+	"SELECT rec_no, CASE WHEN source_ip IS NULL THEN source_text ELSE "
+	"host(source_ip) END, source_ip IS NOT NULL, family(source_ip), count, "
+	"disposition, dkim, spf, header_from, envelope_from, envelope_to, "
+	"flags FROM records WHERE domain = $1 AND report = $2 AND begin_at = "
+	"$3 ORDER BY rec_no",
+	"SELECT rec_no, type, comment FROM record_reasons WHERE domain = $1 "
+	"AND report = $2 AND begin_at = $3 ORDER BY rec_no, ctid",
+	"SELECT rec_no, dkim_domain, selector, result, human_result FROM "
+	"dkim_results WHERE domain = $1 AND report = $2 AND begin_at = $3 "
+	"ORDER BY rec_no, ctid",
+	"SELECT rec_no, spf_domain, scope, result, human_result FROM "
+	"spf_results WHERE domain = $1 AND report = $2 AND begin_at = $3 "
+	"ORDER BY rec_no, ctid",
+};
+
+/* one record of a kept report, as the parser gave it, into the rollups */
+static int
+kept_record(struct store *s, const struct report *r,
+    struct kept_children c[4], int i, struct err *err)
+{
+	struct dmarc_record rec;
+	long rec_no = strtol(PQgetvalue(c[0].res, i, 0), NULL, 10);
+	int from[3] = { c[1].row, c[2].row, c[3].row };
+	size_t n[3];
+	struct dmarc_reason *why = NULL;
+	struct dmarc_dkim *dkim = NULL;
+	struct dmarc_spf *spf = NULL;
+	int ret;
+
+	memset(&rec, 0, sizeof(rec));
+	for (int k = 0; k < 3; k++)
+		n[k] = kept_rows(&c[k + 1], rec_no);
+	why = xcalloc(n[0] + 1, sizeof(*why));
+	dkim = xcalloc(n[1] + 1, sizeof(*dkim));
+	spf = xcalloc(n[2] + 1, sizeof(*spf));
+	for (size_t j = 0; j < n[0]; j++) {
+		int row = from[0] + (int)j;
+
+		why[j] = (struct dmarc_reason){ kept_value(&c[1], row, 1),
+			kept_value(&c[1], row, 2) };
+	}
+	for (size_t j = 0; j < n[1]; j++) {
+		int row = from[1] + (int)j;
+
+		dkim[j] = (struct dmarc_dkim){ kept_value(&c[2], row, 1),
+			kept_value(&c[2], row, 2), kept_value(&c[2], row, 3),
+			kept_value(&c[2], row, 4) };
+	}
+	for (size_t j = 0; j < n[2]; j++) {
+		int row = from[2] + (int)j;
+
+		spf[j] = (struct dmarc_spf){ kept_value(&c[3], row, 1),
+			kept_value(&c[3], row, 2), kept_value(&c[3], row, 3),
+			kept_value(&c[3], row, 4) };
+	}
+	rec.source_ip = kept_value(&c[0], i, 1);
+	rec.ip_family = strcmp(PQgetvalue(c[0].res, i, 2), "t") != 0 ? 0 :
+	    strtol(PQgetvalue(c[0].res, i, 3), NULL, 10) == 6 ? 6 : 4;
+	rec.count = strtoll(PQgetvalue(c[0].res, i, 4), NULL, 10);
+	rec.disposition = kept_value(&c[0], i, 5);
+	rec.dkim = kept_value(&c[0], i, 6);
+	rec.spf = kept_value(&c[0], i, 7);
+	rec.header_from = kept_value(&c[0], i, 8);
+	rec.envelope_from = kept_value(&c[0], i, 9);
+	rec.envelope_to = kept_value(&c[0], i, 10);
+	rec.flags = (unsigned)strtoul(PQgetvalue(c[0].res, i, 11), NULL, 10);
+	rec.reasons = why;
+	rec.n_reasons = n[0];
+	rec.dkim_results = dkim;
+	rec.n_dkim = n[1];
+	rec.spf_results = spf;
+	rec.n_spf = n[2];
+	ret = store_analysis_row(s, r, &rec, err);
+	free(why);
+	free(dkim);
+	free(spf);
+	return ret;
+}
+
+/* a DMARC report kept as it was: its rollups again, from its rows */
+static int
+kept_dmarc(struct store *s, const struct report *r, struct err *err)
+{
+	const char *params[3] = { s->domain, NULL, s->begin };
+	char id[32];
+	struct kept_children c[4];
+	int ret = -1;
+
+	memset(c, 0, sizeof(c));
+	snprintf(id, sizeof(id), "%lld", s->report);
+	params[1] = id;
+	memset(s->day_counts, 0, sizeof(s->day_counts));
+	if (store_spool_reset(s, err) == -1)
+		return -1;
+	for (int k = 0; k < 4; k++)
+		if (kept_fetch(s, &c[k], kept_sql[k], params, err) == -1)
+			goto out;
+	for (int i = 0; i < PQntuples(c[0].res); i++)
+		if (kept_record(s, r, c, i, err) == -1)
+			goto out;
+	if (store_copy_spool(s, SP_SOURCE, err) == -1 ||
+	    store_analysis_load(s, r, err) == -1 ||
+	    store_stage_mark(s, err) == -1)
+		goto out;
+	ret = 0;
+out:
+	for (int k = 0; k < 4; k++)
+		PQclear(c[k].res);
+	return ret;
+}
+
+/* one kept report (a row of kept_reports' query) into the rollups */
+static int
+kept_report(struct store *s, PGresult *res, int i, struct err *err)
+{
+	struct report r;
+
+	memset(&r, 0, sizeof(r));
+	s->report = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+	store_key_copy(PQgetvalue(res, i, 1), s->domain);
+	store_key_copy(PQgetvalue(res, i, 4), s->org);
+	snprintf(s->begin, sizeof(s->begin), "%s", PQgetvalue(res, i, 5));
+	r.kind = strcmp(PQgetvalue(res, i, 3), "dmarc") == 0 ? REPORT_DMARC :
+	    REPORT_TLSRPT;
+	r.domain = PQgetvalue(res, i, 2);
+	r.org_name = PQgetvalue(res, i, 4);
+	r.policy.adkim = PQgetisnull(res, i, 6) ? NULL : PQgetvalue(res, i, 6);
+	r.policy.aspf = PQgetisnull(res, i, 7) ? NULL : PQgetvalue(res, i, 7);
+	r.policy.p = PQgetisnull(res, i, 8) ? NULL : PQgetvalue(res, i, 8);
+	r.policy.pct = -1;
+	if (r.kind == REPORT_TLSRPT)
+		return store_tls_rollup_load(s, &r, err);
+	return kept_dmarc(s, &r, err);
+}
+
+/* the rollups of the old reports that stay (their input failed, or they
+ * have none), a page of reports at a time */
+int
+store_kept_rollups(struct store *s, struct err *err)
+{
+	char after[32] = "0", upto[32];
+	const char *params[2] = { after, upto };
+
+	snprintf(upto, sizeof(upto), "%lld", s->old_max);
+	for (;;) {
+		PGresult *res = NULL;
+		int n;
+
+		if (store_q(s, &res, err, "SELECT id, domain, "
+		    "coalesce(domain_full, domain), kind, org_name, "
+		    "to_char(begin_at AT TIME ZONE 'UTC', "
+		    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), adkim, aspf, p FROM "
+		    "reports WHERE id > $1 AND id <= $2 ORDER BY id LIMIT 256",
+		    2, params) == -1)
+			return -1;
+		n = PQntuples(res);
+		for (int i = 0; i < n; i++)
+			if (kept_report(s, res, i, err) == -1) {
+				PQclear(res);
+				return -1;
+			}
+		if (n > 0)
+			snprintf(after, sizeof(after), "%s",
+			    PQgetvalue(res, n - 1, 0));
+		PQclear(res);
+		if (n < 256)
+			return 0;
+	}
+}
