@@ -38,7 +38,8 @@ CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/opt.c \
               cli/pipeline.c cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c \
               cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c \
-              cli/cmd_analyze.c cli/cmd_check.c
+              cli/query.c cli/cmd_summary.c cli/cmd_sources.c \
+              cli/cmd_advise.c cli/cmd_tls.c cli/cmd_check.c
 MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
