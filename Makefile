@@ -28,7 +28,8 @@ COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
               common/str.c common/arena.c common/stream.c common/jsonw.c \
               common/sha256.c
 PARSERS_SRC = parsers/report.c parsers/normalize.c parsers/decomp.c \
-              parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
+              parsers/xmlclean.c parsers/dmarc_xml.c parsers/tlsrpt_json.c \
+              parsers/mail.c
 INGEST_SRC  = ingest/source.c ingest/source_imap.c
 STORE_SRC   = store/store.c
 ANALYZE_SRC = analyze/orgdomain.c analyze/align.c analyze/rdns.c \
