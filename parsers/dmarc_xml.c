@@ -828,8 +828,6 @@ static int
 feed(struct px *x, struct stream *in, unsigned char *chunk)
 {
 	xmlSAXHandler sax;
-	const unsigned char *p;
-	size_t n;
 	ssize_t got;
 
 	sax_init(&sax);
@@ -837,15 +835,15 @@ feed(struct px *x, struct stream *in, unsigned char *chunk)
 	got = stream_read(in, chunk, XML_CHUNK, x->err);
 	if (got == -1)
 		return -1;
-	p = chunk;
-	n = (size_t)got;
-	x->ctxt = xmlCreatePushParserCtxt(&sax, x, (const char *)p,
-	    (int)(n < 4 ? n : 4), NULL);
+	/* the first bytes alone: libxml2 detects the encoding from them */
+	x->ctxt = xmlCreatePushParserCtxt(&sax, x, (const char *)chunk,
+	    (int)(got < 4 ? got : 4), NULL);
 	if (x->ctxt == NULL)
 		return err_set(x->err, ERR_PARSE, "cannot start XML parser");
 	xmlCtxtUseOptions(x->ctxt, XML_PARSE_NONET);
-	if (n > 4)
-		xmlParseChunk(x->ctxt, (const char *)p + 4, (int)(n - 4), 0);
+	if (got > 4)
+		xmlParseChunk(x->ctxt, (const char *)chunk + 4, (int)(got - 4),
+		    0);
 	while (x->status == 0 && got > 0) {
 		got = stream_read(in, chunk, XML_CHUNK, x->err);
 		if (got == -1)
