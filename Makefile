@@ -26,7 +26,7 @@ PREFIX ?= /usr/local
 COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
               common/esc.c \
               common/str.c common/arena.c common/stream.c common/jsonw.c \
-              common/sha256.c
+              common/sha256.c common/timefmt.c
 PARSERS_SRC = parsers/report.c parsers/normalize.c parsers/decomp.c \
               parsers/xmlclean.c parsers/dmarc_xml.c parsers/tlsrpt_json.c \
               parsers/mail.c
@@ -45,7 +45,7 @@ MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
               tests/common/test_str.c tests/common/test_err.c \
-              tests/common/test_esc.c \
+              tests/common/test_esc.c tests/common/test_timefmt.c \
               tests/parsers/test_normalize.c tests/parsers/test_decomp.c \
               tests/parsers/test_dmarc_xml.c tests/parsers/test_tlsrpt_json.c \
               tests/parsers/test_mail.c tests/parsers/test_report.c \

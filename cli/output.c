@@ -3,14 +3,14 @@
 #include <stdbool.h>
 
 #include "common/jsonw.h"
-#include "parsers/normalize.h"
+#include "common/timefmt.h"
 
 static void
 kv_time(struct jsonw *w, const char *key, int64_t t)
 {
 	char ts[32];
 
-	norm_format_time(t, ts, sizeof(ts));
+	timefmt_iso(t, ts, sizeof(ts));
 	jsonw_kv_str(w, key, ts, false);
 }
 
