@@ -1,6 +1,6 @@
 /*
  * cmd: the subcommands and the one place where error codes become exit
- * statuses (sysexits, ../CLI.md "Global").
+ * statuses (sysexits, README "Exit status").
  */
 #ifndef DMARC_CLI_CMD_H
 #define DMARC_CLI_CMD_H

@@ -206,11 +206,13 @@ domain_text(struct tls_out *o, const struct analysis_tls_domain *d,
 		    (long long)d->types[i].failures);
 	if (d->n_results > 0 && results_text(d, err) == -1)
 		return -1;
-	for (size_t i = 0; i < adv->n_blockers; i++)
+	for (size_t i = 0; i < adv->n_blockers; i++) {
+		const struct verdict_tls_blocker *bl = &adv->blockers[i];
+
 		esc_linef(stdout, "  blocker: %s %s (%lld sessions): %s",
-		    *adv->blockers[i].mx ? adv->blockers[i].mx : "(no MX named)",
-		    adv->blockers[i].result_type,
-		    (long long)adv->blockers[i].sessions, adv->blockers[i].fix);
+		    *bl->mx ? bl->mx : "(no MX named)", bl->result_type,
+		    (long long)bl->sessions, bl->fix);
+	}
 	for (size_t i = 0; i < adv->n_lines; i++)
 		esc_linef(stdout, "  - %s", adv->lines[i]);
 	fputc('\n', stdout);
@@ -316,7 +318,8 @@ cmd_tls(int argc, char **argv, const struct config *cfg)
 	static const char *const numbers[] = { "sessions", NULL };
 	struct query q = { .name = "tls", .usage = "[--days N | --since DATE "
 	    "--until DATE] [--domain D] [--format text|json|csv]",
-	    .default_days = 14, .has_csv = renderers[TABLE_CSV].domain != NULL };
+	    .default_days = 14,
+	    .has_csv = renderers[TABLE_CSV].domain != NULL };
 	struct analysis_tls a, judge;
 	struct window vw;
 	struct tls_out o = { &q, &vw, &a, NULL };

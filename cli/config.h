@@ -1,7 +1,7 @@
 /*
  * config: dmarcctl's settings, read once in cli/ and passed down as a const
  * pointer.  Flags beat environment, environment beats the file
- * (../CLI.md "Config file").  Modules never call getenv.
+ * (README "Configuration").  Modules never call getenv.
  */
 #ifndef DMARC_CLI_CONFIG_H
 #define DMARC_CLI_CONFIG_H

@@ -64,7 +64,8 @@ query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 		}
 	}
 	if (optind < argc) {
-		log_error("%s: unexpected argument '%s'", q->name, argv[optind]);
+		log_error("%s: unexpected argument '%s'", q->name,
+		    argv[optind]);
 		return usage(q, stderr) + 1;
 	}
 	if (window_finish(&q->w, q->default_days, &err) == -1)

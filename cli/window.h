@@ -1,7 +1,8 @@
 /*
- * window: the time window of the query commands (../CLI.md "Time
- * window"): --days N (the last N x 24 h up to now) or --since/--until
- * (ISO 8601 date or date-time, UTC; until exclusive).
+ * window: the time window of the query commands (README, "dmarcctl
+ * summary, sources, advise, tls"): --days N (the last N x 24 h up to
+ * now) or --since/--until (ISO 8601 date or date-time, UTC; until
+ * exclusive).
  */
 #ifndef DMARC_CLI_WINDOW_H
 #define DMARC_CLI_WINDOW_H
