@@ -26,10 +26,10 @@ PREFIX ?= /usr/local
 COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
               common/esc.c \
               common/str.c common/arena.c common/stream.c common/jsonw.c \
-              common/sha256.c
+              common/sha256.c common/timefmt.c
 MODEL_SRC   = model/report.c model/normalize.c model/orgdomain.c \
               model/align.c
-PARSERS_SRC = parsers/report.c parsers/decomp.c \
+PARSERS_SRC = parsers/report.c parsers/decomp.c parsers/xmlclean.c \
               parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
 INGEST_SRC  = ingest/source.c ingest/source_imap.c
 STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
@@ -41,12 +41,13 @@ CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/opt.c \
               cli/pipeline.c cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c \
               cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c \
-              cli/cmd_analyze.c cli/cmd_check.c
+              cli/query.c cli/cmd_summary.c cli/cmd_sources.c \
+              cli/cmd_advise.c cli/cmd_tls.c cli/cmd_check.c
 MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
               tests/common/test_str.c tests/common/test_err.c \
-              tests/common/test_esc.c \
+              tests/common/test_esc.c tests/common/test_timefmt.c \
               tests/model/test_normalize.c tests/model/test_orgdomain.c \
               tests/model/test_align.c \
               tests/parsers/test_decomp.c \

@@ -1,7 +1,7 @@
 /*
- * output: how reports look on stdout.  JSON follows ../CLI.md for
- * `dmarcctl parse`; the record objects are dmarcctl's own documented
- * shape (README, "parse --records").
+ * output: how reports look on stdout: the JSON lines of `dmarcctl
+ * parse` and its record objects, as README documents them ("dmarcctl
+ * parse").
  */
 #ifndef DMARC_CLI_OUTPUT_H
 #define DMARC_CLI_OUTPUT_H

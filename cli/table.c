@@ -79,28 +79,29 @@ static int
 print_json(const struct table *t, const char *key, FILE *f, struct err *err)
 {
 	struct buf b;
+	struct jsonw w;
 	int ret = -1;
 
 	buf_init(&b, (size_t)1 << 30);
-	if (buf_addc(&b, '{', err) == -1 || jsonw_key(&b, key, true, err) ==
-	    -1 || buf_addc(&b, '[', err) == -1)
-		goto out;
+	jsonw_init(&w, &b);
+	jsonw_raw(&w, "{");
+	jsonw_key(&w, key, true);
+	jsonw_raw(&w, "[");
 	for (size_t r = 0; r < t->rows; r++) {
-		if ((r > 0 && buf_addc(&b, ',', err) == -1) ||
-		    buf_addc(&b, '{', err) == -1)
-			goto out;
+		jsonw_raw(&w, r > 0 ? ",{" : "{");
 		for (size_t c = 0; c < t->ncols; c++) {
 			const char *v = t->cells[r * t->ncols + c];
 
-			if (jsonw_key(&b, t->names[c], c == 0, err) == -1 ||
-			    (v != NULL && is_numeric(t, t->names[c]) ?
-			    buf_adds(&b, v, err) : jsonw_str(&b, v, err)) == -1)
-				goto out;
+			jsonw_key(&w, t->names[c], c == 0);
+			if (v != NULL && is_numeric(t, t->names[c]))
+				jsonw_raw(&w, v);
+			else
+				jsonw_str(&w, v);
 		}
-		if (buf_addc(&b, '}', err) == -1)
-			goto out;
+		jsonw_raw(&w, "}");
 	}
-	if (buf_adds(&b, "]}\n", err) == -1)
+	jsonw_raw(&w, "]}\n");
+	if (jsonw_finish(&w, err) == -1)
 		goto out;
 	if (fwrite(b.data, 1, b.len, f) != b.len) {
 		err_set(err, ERR_IO, "cannot write output");

@@ -3,7 +3,7 @@
 #include <time.h>
 
 #include "cli/opt.h"
-#include "model/normalize.h"
+#include "common/timefmt.h"
 
 void
 window_init(struct window *w)
@@ -49,7 +49,7 @@ window_finish(struct window *w, long default_days, struct err *err)
 	if (w->since >= w->until)
 		return err_set(err, ERR_USAGE, "the window is empty: --since "
 		    "must come before --until");
-	norm_format_time(w->since, w->since_text, sizeof(w->since_text));
-	norm_format_time(w->until, w->until_text, sizeof(w->until_text));
+	timefmt_iso(w->since, w->since_text, sizeof(w->since_text));
+	timefmt_iso(w->until, w->until_text, sizeof(w->until_text));
 	return 0;
 }

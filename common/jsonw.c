@@ -5,17 +5,50 @@
 
 #include "common/esc.h"
 
+void
+jsonw_init(struct jsonw *w, struct buf *b)
+{
+	w->b = b;
+	w->err.code = ERR_OK;
+	w->err.msg[0] = '\0';
+	w->has_failed = false;
+}
+
 int
-jsonw_str(struct buf *b, const char *s, struct err *err)
+jsonw_finish(const struct jsonw *w, struct err *err)
+{
+	if (!w->has_failed)
+		return 0;
+	*err = w->err;
+	return -1;
+}
+
+/* every write goes through here: the first failure sticks */
+static void
+add(struct jsonw *w, const void *p, size_t n)
+{
+	if (!w->has_failed && buf_add(w->b, p, n, &w->err) == -1)
+		w->has_failed = true;
+}
+
+void
+jsonw_raw(struct jsonw *w, const char *s)
+{
+	add(w, s, strlen(s));
+}
+
+void
+jsonw_str(struct jsonw *w, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	const unsigned char *run;
 
-	if (s == NULL)
-		return buf_adds(b, "null", err);
-	if (buf_addc(b, '"', err) == -1)
-		return -1;
-	while (*p != '\0') {
+	if (s == NULL) {
+		add(w, "null", 4);
+		return;
+	}
+	add(w, "\"", 1);
+	while (*p != '\0' && !w->has_failed) {
 		size_t n;
 		char esc[8];
 
@@ -23,8 +56,8 @@ jsonw_str(struct buf *b, const char *s, struct err *err)
 		run = p;
 		while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
 			p++;
-		if (p > run && buf_add(b, run, (size_t)(p - run), err) == -1)
-			return -1;
+		if (p > run)
+			add(w, run, (size_t)(p - run));
 		if (*p == '\0')
 			break;
 		if (*p == '"' || *p == '\\') {
@@ -39,8 +72,7 @@ jsonw_str(struct buf *b, const char *s, struct err *err)
 			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", p[1]);
 			p += 2;
 		} else if ((n = esc_utf8_len((const char *)p)) > 0) {
-			if (buf_add(b, p, n, err) == -1)
-				return -1;
+			add(w, p, n);
 			p += n;
 			continue;
 		} else {
@@ -48,47 +80,48 @@ jsonw_str(struct buf *b, const char *s, struct err *err)
 			n = 3;
 			p++;
 		}
-		if (buf_add(b, esc, n, err) == -1)
-			return -1;
+		add(w, esc, n);
 	}
-	return buf_addc(b, '"', err);
+	add(w, "\"", 1);
 }
 
-int
-jsonw_key(struct buf *b, const char *key, bool is_first, struct err *err)
+void
+jsonw_key(struct jsonw *w, const char *key, bool is_first)
 {
-	if (!is_first && buf_addc(b, ',', err) == -1)
-		return -1;
-	if (jsonw_str(b, key, err) == -1)
-		return -1;
-	return buf_addc(b, ':', err);
+	if (!is_first)
+		add(w, ",", 1);
+	jsonw_str(w, key);
+	add(w, ":", 1);
 }
 
-int
-jsonw_kv_str(struct buf *b, const char *key, const char *v, bool is_first,
-    struct err *err)
+void
+jsonw_kv_str(struct jsonw *w, const char *key, const char *v, bool is_first)
 {
-	if (jsonw_key(b, key, is_first, err) == -1)
-		return -1;
-	return jsonw_str(b, v, err);
+	jsonw_key(w, key, is_first);
+	jsonw_str(w, v);
 }
 
-int
-jsonw_kv_int(struct buf *b, const char *key, int64_t v, bool is_nullable,
-    bool is_first, struct err *err)
+void
+jsonw_kv_int(struct jsonw *w, const char *key, int64_t v, bool is_nullable,
+    bool is_first)
 {
-	if (jsonw_key(b, key, is_first, err) == -1)
-		return -1;
-	if (is_nullable && v < 0)
-		return buf_adds(b, "null", err);
-	return buf_addf(b, err, "%lld", (long long)v);
+	char n[24];
+
+	jsonw_key(w, key, is_first);
+	if (is_nullable && v < 0) {
+		add(w, "null", 4);
+		return;
+	}
+	snprintf(n, sizeof(n), "%lld", (long long)v);
+	jsonw_raw(w, n);
 }
 
-int
-jsonw_kv_bool(struct buf *b, const char *key, bool v, bool is_first,
-    struct err *err)
+void
+jsonw_kv_rate(struct jsonw *w, const char *key, double v)
 {
-	if (jsonw_key(b, key, is_first, err) == -1)
-		return -1;
-	return buf_adds(b, v ? "true" : "false", err);
+	char n[64];
+
+	jsonw_key(w, key, false);
+	snprintf(n, sizeof(n), "%.4f", v);
+	jsonw_raw(w, n);
 }

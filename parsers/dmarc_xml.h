@@ -6,6 +6,9 @@
  * namespace of <feedback> is the report's own, elements in any other
  * namespace are extensions and skipped whole.  No DTD is accepted (so no
  * entity can be declared or loaded) and nothing goes to the network.
+ * The bytes reach libxml2 through parsers/xmlclean.h (invalid bytes,
+ * broken shapes real reporters send); what it changed becomes the
+ * report's notes.
  */
 #ifndef DMARC_PARSERS_DMARC_XML_H
 #define DMARC_PARSERS_DMARC_XML_H

@@ -87,10 +87,13 @@ Test(jsonw, escapes_what_json_requires)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct buf b;
+		struct jsonw w;
 		struct err e;
 
 		buf_init(&b, 1000);
-		cr_assert_eq(jsonw_str(&b, cases[i].in, &e), 0);
+		jsonw_init(&w, &b);
+		jsonw_str(&w, cases[i].in);
+		cr_assert_eq(jsonw_finish(&w, &e), 0);
 		cr_expect_str_eq(buf_str(&b), cases[i].out, "case %zu", i);
 		buf_release(&b);
 	}
@@ -99,16 +102,36 @@ Test(jsonw, escapes_what_json_requires)
 Test(jsonw, null_and_numbers)
 {
 	struct buf b;
+	struct jsonw w;
 	struct err e;
 
 	buf_init(&b, 1000);
-	buf_addc(&b, '{', &e);
-	jsonw_kv_str(&b, "a", NULL, true, &e);
-	jsonw_kv_int(&b, "n", -1, true, false, &e);
-	jsonw_kv_int(&b, "m", 12, true, false, &e);
-	jsonw_kv_bool(&b, "t", true, false, &e);
-	buf_addc(&b, '}', &e);
+	jsonw_init(&w, &b);
+	jsonw_raw(&w, "{");
+	jsonw_kv_str(&w, "a", NULL, true);
+	jsonw_kv_int(&w, "n", -1, true, false);
+	jsonw_kv_int(&w, "m", 12, true, false);
+	jsonw_kv_rate(&w, "r", 0.5);
+	jsonw_raw(&w, "}");
+	cr_assert_eq(jsonw_finish(&w, &e), 0);
 	cr_expect_str_eq(buf_str(&b), "{\"a\":null,\"n\":null,\"m\":12,"
-	    "\"t\":true}");
+	    "\"r\":0.5000}");
+	buf_release(&b);
+}
+
+Test(jsonw, first_failure_sticks)
+{
+	struct buf b;
+	struct jsonw w;
+	struct err e;
+
+	buf_init(&b, 8);
+	jsonw_init(&w, &b);
+	jsonw_raw(&w, "{");
+	jsonw_kv_str(&w, "long key", "value", true);
+	jsonw_raw(&w, "}");
+	cr_assert_eq(jsonw_finish(&w, &e), -1);
+	cr_expect_eq(e.code, ERR_LIMIT);
+	cr_expect_str_eq(buf_str(&b), "{\"");
 	buf_release(&b);
 }

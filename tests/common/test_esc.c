@@ -96,10 +96,13 @@ Test(jsonw, escapes_c0_del_and_c1)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct buf b;
+		struct jsonw w;
 		struct err e;
 
 		buf_init(&b, 4096);
-		cr_assert_eq(jsonw_str(&b, cases[i].in, &e), 0);
+		jsonw_init(&w, &b);
+		jsonw_str(&w, cases[i].in);
+		cr_assert_eq(jsonw_finish(&w, &e), 0);
 		cr_expect_str_eq(buf_str(&b), cases[i].want, "case %zu", i);
 		buf_release(&b);
 	}

@@ -1,0 +1,349 @@
+/*
+ * dmarcctl tls: per policy domain, the TLS-RPT sessions of the window,
+ * their failures by receiving MX, and a verdict on the MTA-STS mode.
+ * Text is for a person; JSON is one object per domain, one per line; csv
+ * is one row per MX and result type.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/query.h"
+#include "cli/table.h"
+#include "common/count.h"
+#include "common/esc.h"
+#include "common/jsonw.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+/* what the renderers share: the window the verdict was judged over, the
+ * domains shown, and the rows csv keeps until the end */
+struct tls_out {
+	const struct query *q;
+	const struct window *vw;
+	const struct analysis_tls *a;
+	struct table *t;
+};
+
+/* domain: print (or keep) one domain; end: what follows them, or NULL */
+struct tls_renderer {
+	int (*domain)(struct tls_out *o, const struct analysis_tls_domain *d,
+	    const struct verdict_tls_advice *adv, struct err *err);
+	int (*end)(struct tls_out *o, struct err *err);
+};
+
+/* results of one type, summed over the MX names; first: where the type
+ * first appears in the results (most sessions first) */
+struct result_sum {
+	const char *result_type;
+	size_t first;
+	int64_t sessions;
+};
+
+static int
+cmp_result_index(const void *pa, const void *pb)
+{
+	const struct result_sum *a = pa, *b = pb;
+	int c = strcmp(a->result_type, b->result_type);
+
+	if (c != 0)
+		return c;
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+static int
+cmp_result_first(const void *pa, const void *pb)
+{
+	const struct result_sum *a = pa, *b = pb;
+
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* by result type: the rows per MX summed, in the order of first
+ * appearance; sorted, not compared pairwise (a reporter may name
+ * thousands of MX hosts) */
+static void
+by_result_json(struct jsonw *w, const struct analysis_tls_domain *d)
+{
+	struct result_sum *r = xcalloc(d->n_results + 1, sizeof(*r));
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_results; i++)
+		r[i] = (struct result_sum){ d->results[i].result_type, i,
+			d->results[i].sessions };
+	qsort(r, d->n_results, sizeof(*r), cmp_result_index);
+	for (size_t i = 0; i < d->n_results; i++) {
+		if (n > 0 && strcmp(r[n - 1].result_type,
+		    r[i].result_type) == 0) {
+			r[n - 1].sessions = count_add(r[n - 1].sessions,
+			    r[i].sessions);
+			continue;
+		}
+		r[n++] = r[i];
+	}
+	qsort(r, n, sizeof(*r), cmp_result_first);
+	jsonw_key(w, "by_result", false);
+	jsonw_raw(w, "[");
+	for (size_t i = 0; i < n; i++) {
+		jsonw_raw(w, i > 0 ? ",{" : "{");
+		jsonw_kv_str(w, "result_type", r[i].result_type, true);
+		jsonw_kv_int(w, "sessions", r[i].sessions, false, false);
+		jsonw_kv_str(w, "meaning", verdict_tls_meaning(
+		    r[i].result_type), false);
+		jsonw_raw(w, "}");
+	}
+	jsonw_raw(w, "]");
+	free(r);
+}
+
+static void
+types_json(struct jsonw *w, const struct analysis_tls_domain *d)
+{
+	jsonw_key(w, "by_policy_type", false);
+	jsonw_raw(w, "[");
+	for (size_t i = 0; i < d->n_types; i++) {
+		jsonw_raw(w, i > 0 ? ",{" : "{");
+		jsonw_kv_str(w, "policy_type", d->types[i].policy_type, true);
+		jsonw_kv_int(w, "sessions", d->types[i].sessions, false, false);
+		jsonw_kv_int(w, "failures", d->types[i].failures, false, false);
+		jsonw_raw(w, "}");
+	}
+	jsonw_raw(w, "]");
+}
+
+static void
+blockers_json(struct jsonw *w, const struct verdict_tls_advice *adv)
+{
+	jsonw_key(w, "blockers", false);
+	jsonw_raw(w, "[");
+	for (size_t i = 0; i < adv->n_blockers; i++) {
+		const struct verdict_tls_blocker *bl = &adv->blockers[i];
+
+		jsonw_raw(w, i > 0 ? ",{" : "{");
+		jsonw_kv_str(w, "mx", *bl->mx ? bl->mx : NULL, true);
+		jsonw_kv_str(w, "result_type", bl->result_type, false);
+		jsonw_kv_int(w, "sessions", bl->sessions, false, false);
+		jsonw_kv_str(w, "fix", bl->fix, false);
+		jsonw_raw(w, "}");
+	}
+	jsonw_raw(w, "]");
+}
+
+static int
+domain_json(struct tls_out *o, const struct analysis_tls_domain *d,
+    const struct verdict_tls_advice *adv, struct err *err)
+{
+	struct buf b;
+	struct jsonw w;
+	int ret = -1;
+
+	(void)o;
+	buf_init(&b, 64u << 20);
+	jsonw_init(&w, &b);
+	jsonw_raw(&w, "{");
+	jsonw_kv_str(&w, "domain", d->domain, true);
+	jsonw_kv_str(&w, "mode", d->mode, false);
+	jsonw_kv_int(&w, "sessions", d->sessions, false, false);
+	jsonw_kv_int(&w, "failures", d->failures, false, false);
+	jsonw_kv_rate(&w, "failure_rate", adv->failure_rate);
+	jsonw_kv_int(&w, "days", d->days, false, false);
+	jsonw_kv_int(&w, "reporters", d->reporters, false, false);
+	jsonw_kv_str(&w, "verdict", verdict_name(adv->verdict), false);
+	types_json(&w, d);
+	by_result_json(&w, d);
+	blockers_json(&w, adv);
+	jsonw_raw(&w, "}\n");
+	if (jsonw_finish(&w, err) == 0 && query_print_json(&b, err) == 0)
+		ret = 0;
+	buf_release(&b);
+	return ret;
+}
+
+static int
+results_text(const struct analysis_tls_domain *d, struct err *err)
+{
+	static const char *const names[] = { "mx", "result_type", "sessions",
+		"last_7_days", "meaning" };
+	static const char *const numbers[] = { "sessions", NULL };
+	struct table *t;
+	int ret = 0;
+
+	printf("  failures by receiving MX:\n");
+	table_new(&t, numbers);
+	for (size_t i = 0; i < d->n_results && ret == 0; i++) {
+		const struct tls_result_stats *r = &d->results[i];
+		char n[32];
+		const char *row[5] = { r->mx != NULL ? r->mx : "-",
+			r->result_type, n, r->is_recent ? "yes" : "no",
+			verdict_tls_meaning(r->result_type) };
+
+		snprintf(n, sizeof(n), "%lld", (long long)r->sessions);
+		ret = table_add_row(t, 5, names, row, err);
+	}
+	if (ret == 0)
+		ret = table_print(t, TABLE_TEXT, "results", stdout, err);
+	table_free(t);
+	return ret;
+}
+
+static int
+domain_text(struct tls_out *o, const struct analysis_tls_domain *d,
+    const struct verdict_tls_advice *adv, struct err *err)
+{
+	char p[16];
+
+	(void)o;
+	esc_linef(stdout, "%s: %s (MTA-STS mode %s)", d->domain,
+	    verdict_name(adv->verdict), d->mode != NULL ? d->mode : "unknown");
+	esc_linef(stdout, "  sessions:    %lld over %d days from %d reporters, "
+	    "%lld failed (%s)", (long long)d->sessions, d->days, d->reporters,
+	    (long long)d->failures, query_pct_text(d->failures, d->sessions, p,
+	    sizeof(p)));
+	for (size_t i = 0; i < d->n_types; i++)
+		esc_linef(stdout, "  %-12s %lld sessions, %lld failed",
+		    d->types[i].policy_type, (long long)d->types[i].sessions,
+		    (long long)d->types[i].failures);
+	if (d->n_results > 0 && results_text(d, err) == -1)
+		return -1;
+	for (size_t i = 0; i < adv->n_blockers; i++) {
+		const struct verdict_tls_blocker *bl = &adv->blockers[i];
+
+		esc_linef(stdout, "  blocker: %s %s (%lld sessions): %s",
+		    *bl->mx ? bl->mx : "(no MX named)", bl->result_type,
+		    (long long)bl->sessions, bl->fix);
+	}
+	for (size_t i = 0; i < adv->n_lines; i++)
+		esc_linef(stdout, "  - %s", adv->lines[i]);
+	fputc('\n', stdout);
+	return 0;
+}
+
+static int
+end_text(struct tls_out *o, struct err *err)
+{
+	(void)err;
+	if (o->a->n_domains == 0)
+		printf("no TLS reports between %s and %s\n",
+		    o->q->w.since_text, o->q->w.until_text);
+	else
+		printf("verdict: over the last %ld days (a day's reports "
+		    "arrive the day after)\n",
+		    (long)((o->vw->until - o->vw->since) / 86400));
+	return 0;
+}
+
+static int
+domain_csv(struct tls_out *o, const struct analysis_tls_domain *d,
+    const struct verdict_tls_advice *adv, struct err *err)
+{
+	static const char *const names[] = { "domain", "mode", "mx",
+		"result_type", "sessions", "recent" };
+
+	(void)adv;
+	for (size_t i = 0; i < d->n_results; i++) {
+		const struct tls_result_stats *r = &d->results[i];
+		char n[32];
+		const char *row[6] = { d->domain, d->mode, r->mx,
+			r->result_type, n, r->is_recent ? "t" : "f" };
+
+		snprintf(n, sizeof(n), "%lld", (long long)r->sessions);
+		if (table_add_row(o->t, 6, names, row, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+end_csv(struct tls_out *o, struct err *err)
+{
+	return table_print(o->t, TABLE_CSV, "results", stdout, err);
+}
+
+static const struct tls_renderer renderers[] = {
+	[TABLE_TEXT] = { domain_text, end_text },
+	[TABLE_JSON] = { domain_json, NULL },
+	[TABLE_CSV] = { domain_csv, end_csv },
+};
+
+/* the verdict of a domain over the verdict window, or insufficient data */
+static void
+tls_verdict(const struct query *q, const struct analysis_tls *judge,
+    const char *domain, struct verdict_tls_advice *adv)
+{
+	const struct analysis_tls_domain *d = analysis_tls_find(judge, domain);
+	struct verdict_tls_input in;
+	static const struct analysis_tls_domain none;
+
+	analysis_tls_input(d != NULL ? d : &none, &in);
+	in.domain = domain;
+	verdict_tls(&in, &q->cfg->thresholds, adv);
+}
+
+static int
+render(struct tls_out *o, const struct analysis_tls *judge, struct err *err)
+{
+	const struct tls_renderer *r = &renderers[o->q->format];
+	int ret = 0;
+
+	for (size_t i = 0; i < o->a->n_domains && ret == 0; i++) {
+		struct verdict_tls_advice adv;
+
+		tls_verdict(o->q, judge, o->a->domains[i].domain, &adv);
+		ret = r->domain(o, &o->a->domains[i], &adv, err);
+		verdict_tls_advice_free(&adv);
+	}
+	if (ret == 0 && r->end != NULL)
+		ret = r->end(o, err);
+	return ret;
+}
+
+/* Reports of a day arrive the day after: a 14-day window holds 13 days of
+ * them.  The verdict looks at the verdict window (30 days, or the given
+ * one when longer), as advise does. */
+static int
+verdict_window(const struct query *q, struct window *vw, struct err *err)
+{
+	*vw = q->w;
+	if (vw->until - vw->since >= (int64_t)ADVISE_DAYS * 86400)
+		return 0;
+	vw->days = 0;
+	vw->since = vw->until - (int64_t)ADVISE_DAYS * 86400;
+	return window_finish(vw, ADVISE_DAYS, err);
+}
+
+int
+cmd_tls(int argc, char **argv, const struct config *cfg)
+{
+	static const char *const numbers[] = { "sessions", NULL };
+	struct query q = { .name = "tls", .usage = "[--days N | --since DATE "
+	    "--until DATE] [--domain D] [--format text|json|csv]",
+	    .default_days = 14,
+	    .has_csv = renderers[TABLE_CSV].domain != NULL };
+	struct analysis_tls a, judge;
+	struct window vw;
+	struct tls_out o = { &q, &vw, &a, NULL };
+	struct err err;
+	int r = query_start(&q, argc, argv, cfg);
+
+	if (r != 0)
+		return r - 1;
+	if (verdict_window(&q, &vw, &err) == -1)
+		return query_failed(&q, &err);
+	if (analysis_tls_load(q.store, cfg, &q.w, q.domain, &a, &err) == -1)
+		return query_failed(&q, &err);
+	if (analysis_tls_load(q.store, cfg, &vw, q.domain, &judge,
+	    &err) == -1) {
+		analysis_tls_release(&a);
+		return query_failed(&q, &err);
+	}
+	table_new(&o.t, numbers);
+	if (render(&o, &judge, &err) == -1) {
+		log_error("%s", err.msg);
+		r = cmd_exit_status(err.code);
+	}
+	table_free(o.t);
+	analysis_tls_release(&a);
+	analysis_tls_release(&judge);
+	return query_finish(&q, r);
+}

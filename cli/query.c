@@ -1,0 +1,186 @@
+#include "cli/query.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/opt.h"
+#include "common/log.h"
+#include "store/store.h"
+
+static int
+usage(const struct query *q, FILE *f)
+{
+	fprintf(f, "usage: dmarcctl %s %s\n", q->name, q->usage);
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+static int
+set_format(struct query *q, const char *arg, struct err *err)
+{
+	if (table_parse_format(arg, &q->format, err) == -1)
+		return -1;
+	if (q->format == TABLE_CSV && !q->has_csv)
+		return err_set(err, ERR_USAGE, "%s: no csv format", q->name);
+	return 0;
+}
+
+int
+query_start(struct query *q, int argc, char **argv, const struct config *cfg)
+{
+	static const struct option opts[] = {
+		WINDOW_OPTIONS,
+		{ "domain", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "no-dns", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct err err;
+	int ch;
+
+	q->cfg = cfg;
+	q->want_dns = true;
+	window_init(&q->w);
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'D': case 'S': case 'U':
+			if (window_option(&q->w, ch, optarg, &err) == -1)
+				goto bad;
+			break;
+		case 'd':
+			if (opt_domain("--domain", optarg, &err) == -1)
+				goto bad;
+			q->domain = optarg;
+			break;
+		case 'n': q->want_dns = false; break;
+		case 'f':
+			if (set_format(q, optarg, &err) == -1)
+				goto bad;
+			break;
+		case 'h': return usage(q, stdout) + 1;
+		default: return usage(q, stderr) + 1;
+		}
+	}
+	if (optind < argc) {
+		log_error("%s: unexpected argument '%s'", q->name,
+		    argv[optind]);
+		return usage(q, stderr) + 1;
+	}
+	if (window_finish(&q->w, q->default_days, &err) == -1)
+		goto bad;
+	if (store_open(&q->store, cfg->database, &err) == -1 ||
+	    store_check_schema(q->store, &err) == -1) {
+		log_error("%s", err.msg);
+		store_free(q->store);
+		return EXIT_UNAVAILABLE + 1;
+	}
+	return 0;
+bad:
+	log_error("%s", err.msg);
+	return usage(q, stderr) + 1;
+}
+
+int
+query_finish(struct query *q, int status)
+{
+	store_free(q->store);
+	return status;
+}
+
+int
+query_failed(struct query *q, const struct err *err)
+{
+	log_error("%s", err->msg);
+	return query_finish(q, cmd_exit_status(err->code));
+}
+
+int
+query_load_judged(struct query *q, const struct window *w, bool has_verdicts,
+    struct analysis *a, struct err *err)
+{
+	struct analysis_options opt = { q->domain, true, q->want_dns };
+
+	if (analysis_load(q->store, q->cfg, w, &opt, a, err) == -1)
+		return -1;
+	analysis_save(q->store, q->cfg, a, has_verdicts);
+	return 0;
+}
+
+int
+query_load_verdicts(struct query *q, struct verdicts *v, struct err *err)
+{
+	struct window w = q->w;
+
+	w.days = 0;
+	w.since = w.until - (int64_t)ADVISE_DAYS * 86400;
+	if (window_finish(&w, ADVISE_DAYS, err) == -1 ||
+	    query_load_judged(q, &w, true, &v->a, err) == -1)
+		return -1;
+	return 0;
+}
+
+enum verdict_word
+query_verdict_of(const struct query *q, const struct verdicts *v,
+    const char *domain)
+{
+	const struct analysis_domain *d = analysis_find(&v->a, domain);
+	struct verdict_advice adv;
+	struct verdict_input in;
+	enum verdict_word word;
+
+	if (d == NULL)
+		return VERDICT_INSUFFICIENT_DATA;
+	analysis_input(d, &in);
+	verdict_advise(&in, &q->cfg->thresholds, &adv);
+	word = adv.verdict;
+	verdict_advice_free(&adv);
+	return word;
+}
+
+const char *
+query_pct_text(int64_t part, int64_t whole, char *out, size_t size)
+{
+	if (whole <= 0)
+		snprintf(out, size, "-");
+	else
+		snprintf(out, size, "%.1f%%",
+		    100.0 * ((double)part / (double)whole));
+	return out;
+}
+
+const char *
+query_policy_text(const struct dmarc_policy *p, char *out, size_t size)
+{
+	int n = snprintf(out, size, "p=%s", p->p != NULL ? p->p : "?");
+
+	if (p->pct >= 0 && p->pct < 100 && n > 0 && (size_t)n < size)
+		n += snprintf(out + n, size - (size_t)n, " pct=%d", p->pct);
+	if (p->t != NULL && strcmp(p->t, "y") == 0 && n > 0 &&
+	    (size_t)n < size)
+		snprintf(out + n, size - (size_t)n, " t=y");
+	return out;
+}
+
+void
+query_policy_json(struct jsonw *w, const struct dmarc_policy *p)
+{
+	jsonw_raw(w, "{");
+	jsonw_kv_str(w, "p", p->p, true);
+	jsonw_kv_str(w, "sp", p->sp, false);
+	jsonw_kv_str(w, "np", p->np, false);
+	jsonw_kv_int(w, "pct", p->pct, true, false);
+	jsonw_kv_str(w, "t", p->t, false);
+	jsonw_kv_str(w, "adkim", p->adkim, false);
+	jsonw_kv_str(w, "aspf", p->aspf, false);
+	jsonw_raw(w, "}");
+}
+
+int
+query_print_json(const struct buf *b, struct err *err)
+{
+	if (fwrite(buf_str(b), 1, b->len, stdout) != b->len)
+		return err_set(err, ERR_IO, "cannot write output");
+	return 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * query: what the four answer commands (summary, sources, advise, tls)
+ * share: their options (window, --domain, --no-dns, --format), the
+ * database they read, and the pieces of output more than one prints.
+ * Each command is its own cmd_<name>.c with a renderer table indexed by
+ * enum table_format; a NULL row is a format the command does not offer.
+ */
+#ifndef DMARC_CLI_QUERY_H
+#define DMARC_CLI_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/analysis.h"
+#include "cli/config.h"
+#include "cli/table.h"
+#include "cli/window.h"
+#include "common/jsonw.h"
+
+/* advise's window, and the window every verdict is judged over */
+enum { ADVISE_DAYS = 30 };
+
+struct query {
+	const char *name;
+	const char *usage;
+	long default_days;
+	bool has_csv;
+	struct window w;
+	enum table_format format;
+	const char *domain;
+	bool want_dns;
+	struct store *store;		/* owned; query_finish frees it */
+	const struct config *cfg;	/* borrowed */
+};
+
+/*
+ * Options, window, database: 0 to go on, or an exit status + 1 (usage
+ * and database errors are printed here).  The caller fills name, usage,
+ * default_days and has_csv first.
+ */
+int query_start(struct query *q, int argc, char **argv,
+    const struct config *cfg);
+/* Close the database; returns status. */
+int query_finish(struct query *q, int status);
+/* Print err, close the database; returns the exit status for err. */
+int query_failed(struct query *q, const struct err *err);
+
+/*
+ * The sources of window w, named unless --no-dns, classified, and what
+ * was concluded kept for dashboards (the verdicts too when has_verdicts).
+ * *a is the caller's to analysis_release on success.
+ */
+int query_load_judged(struct query *q, const struct window *w,
+    bool has_verdicts, struct analysis *a, struct err *err);
+
+/* The advise verdicts: advise's default window ending where q's ends. */
+struct verdicts {
+	struct analysis a;
+};
+int query_load_verdicts(struct query *q, struct verdicts *v,
+    struct err *err);
+/* What `advise` would say of domain; insufficient data when unseen. */
+enum verdict_word query_verdict_of(const struct query *q,
+    const struct verdicts *v, const char *domain);
+
+/* part/whole as "12.5%", or "-" when whole is 0; returns out */
+const char *query_pct_text(int64_t part, int64_t whole, char *out,
+    size_t size);
+/* "p=none" / "p=quarantine pct=50"; returns out */
+const char *query_policy_text(const struct dmarc_policy *p, char *out,
+    size_t size);
+/* the policy as a JSON object */
+void query_policy_json(struct jsonw *w, const struct dmarc_policy *p);
+
+/* Write the JSON document in b to stdout; ERR_IO when it fails. */
+int query_print_json(const struct buf *b, struct err *err);
+
+#endif
