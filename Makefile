@@ -1,6 +1,6 @@
 # dmarcctl: one non-recursive Makefile.  `make help` lists the targets.
 
-PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl libidn2
+PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl libidn2 nettle
 ETPAN_CFLAGS := $(shell pkg-config --cflags libetpan 2>/dev/null || libetpan-config --cflags 2>/dev/null)
 # Debian's libetpan.pc leaks a dpkg link spec that makes the binary non-PIE;
 # the shared library carries its own dependencies, so -letpan is enough.
@@ -44,7 +44,7 @@ MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
               tests/common/test_str.c tests/common/test_err.c \
-              tests/common/test_esc.c \
+              tests/common/test_esc.c tests/common/test_sha256.c \
               tests/model/test_normalize.c tests/model/test_orgdomain.c \
               tests/model/test_align.c \
               tests/parsers/test_decomp.c \
