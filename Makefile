@@ -107,13 +107,13 @@ deps:
 
 # The test suite: the layer rules over #include lines, unit tests, the
 # corpus, and the command line end to end.
-check: deps
+check:
 	scripts/check-layers.sh
 	$(MAKE) $(B)/dmarcctl $(B)/demo-gen $(B)/tests/run
 	$(TEST_ENV) tests/run-tests.sh $(B)/tests/run $(TEST_ARGS)
 
 SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-check-asan: deps
+check-asan:
 	$(MAKE) B=build/asan CFLAGS='$(SAN)' LDFLAGS='$(SAN)' \
 	    TEST_ENV='ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1' check
 
@@ -170,7 +170,7 @@ COMPDIR = $(PREFIX)/share/bash-completion/completions
 DATADIR = $(PREFIX)/share/dmarcctl
 DOCDIR  = $(PREFIX)/share/doc/dmarcctl
 # recursive (=): looked at only by install and uninstall
-DATA_FILES    = $(SQL_SRC) $(wildcard sql/views/*.sql) \
+DATA_FILES    = $(SQL_SRC) \
                 $(shell find grafana -type f ! -name '.*' 2>/dev/null | LC_ALL=C sort)
 CONTRIB_FILES = $(shell find contrib -type f ! -name '.*' | LC_ALL=C sort)
 
