@@ -1,6 +1,6 @@
 # dmarcctl: one non-recursive Makefile.  `make help` lists the targets.
 
-PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl libidn2
+PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl libidn2 nettle
 ETPAN_CFLAGS := $(shell pkg-config --cflags libetpan 2>/dev/null || libetpan-config --cflags 2>/dev/null)
 # Debian's libetpan.pc leaks a dpkg link spec that makes the binary non-PIE;
 # the shared library carries its own dependencies, so -letpan is enough.
@@ -48,6 +48,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
               tests/common/test_str.c tests/common/test_err.c \
               tests/common/test_esc.c tests/common/test_timefmt.c \
+              tests/common/test_sha256.c \
               tests/model/test_normalize.c tests/model/test_orgdomain.c \
               tests/model/test_align.c \
               tests/parsers/test_decomp.c \
@@ -61,6 +62,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_refused.c \
               tests/cli/test_ingest_text.c \
               tests/cli/test_opt.c tests/cli/test_hardening.c \
+              tests/cli/test_dmarcctl.c \
               tests/cli/test_reparse.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_rdns.c tests/analyze/test_verdict.c \
@@ -110,13 +112,13 @@ deps:
 
 # The test suite: the layer rules over #include lines, unit tests, the
 # corpus, and the command line end to end.
-check: deps
+check:
 	scripts/check-layers.sh
 	$(MAKE) $(B)/dmarcctl $(B)/demo-gen $(B)/tests/run
 	$(TEST_ENV) tests/run-tests.sh $(B)/tests/run $(TEST_ARGS)
 
 SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-check-asan: deps
+check-asan:
 	$(MAKE) B=build/asan CFLAGS='$(SAN)' LDFLAGS='$(SAN)' \
 	    TEST_ENV='ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1' check
 
@@ -173,7 +175,7 @@ COMPDIR = $(PREFIX)/share/bash-completion/completions
 DATADIR = $(PREFIX)/share/dmarcctl
 DOCDIR  = $(PREFIX)/share/doc/dmarcctl
 # recursive (=): looked at only by install and uninstall
-DATA_FILES    = $(SQL_SRC) $(wildcard sql/views/*.sql) \
+DATA_FILES    = $(SQL_SRC) \
                 $(shell find grafana -type f ! -name '.*' 2>/dev/null | LC_ALL=C sort)
 CONTRIB_FILES = $(shell find contrib -type f ! -name '.*' | LC_ALL=C sort)
 

@@ -87,21 +87,35 @@ static int
 load_config(struct config *cfg, const char *path, const char *db,
     struct err *err)
 {
-	const char *env;
+	const char *env, *db_from = NULL;
 
 	if (path == NULL)
 		path = getenv("DMARCCTL_CONFIG");
 	if (path != NULL) {
+		log_debug("config file %s", path);
 		if (config_load(cfg, path, false, err) == -1)
 			return -1;
-	} else if (config_load(cfg, DEFAULT_CONFIG, true, err) == -1) {
-		return -1;
+	} else {
+		log_debug("config file %s, if it exists", DEFAULT_CONFIG);
+		if (config_load(cfg, DEFAULT_CONFIG, true, err) == -1)
+			return -1;
 	}
-	if ((env = getenv("DMARCCTL_DB")) != NULL &&
-	    config_set(cfg, "", "database", env, err) == -1)
-		return -1;
-	if (db != NULL && config_set(cfg, "", "database", db, err) == -1)
-		return -1;
+	if (cfg->database != NULL)
+		db_from = "the config file";
+	if ((env = getenv("DMARCCTL_DB")) != NULL) {
+		if (config_set(cfg, "", "database", env, err) == -1)
+			return -1;
+		db_from = "DMARCCTL_DB";
+	}
+	if (db != NULL) {
+		if (config_set(cfg, "", "database", db, err) == -1)
+			return -1;
+		db_from = "--db";
+	}
+	/* where the conninfo came from, never what it says: it may hold a
+	 * password */
+	log_debug("database from %s", db_from != NULL ? db_from :
+	    "libpq's PG* variables and defaults");
 	/* a secret: never a setting of the file, never a flag */
 	if ((env = getenv("DMARCCTL_IMAP_PASSWORD")) != NULL && *env != '\0')
 		cfg->imap_password = xstrdup(env);
@@ -172,6 +186,7 @@ main(int argc, char **argv)
 		config_release(&cfg);
 		return cmd_exit_status(err.code);
 	}
+	log_debug("command %s", c->name);
 	optind = 0;	/* glibc: reinitialise getopt for the command */
 	status = c->run(argc, argv, &cfg);
 	config_release(&cfg);

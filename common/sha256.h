@@ -1,6 +1,10 @@
 /*
  * sha256: FIPS 180-4 SHA-256, incremental.  Used for the raw archive and
  * for the content hash that makes one report in any wrapping one row.
+ *
+ * Nettle (the hash library GnuTLS itself uses) does the work; its context
+ * lives inside struct sha256, on the caller's stack, so a hash needs no
+ * allocation and no release: a caller may drop one half way.
  */
 #ifndef DMARC_COMMON_SHA256_H
 #define DMARC_COMMON_SHA256_H
@@ -9,10 +13,11 @@
 #include <stdint.h>
 
 struct sha256 {
-	uint32_t h[8];
-	uint64_t len;		/* bytes so far */
-	unsigned char block[64];
-	size_t fill;
+	union {
+		unsigned char bytes[128];	/* nettle's sha256_ctx */
+		uint64_t align;
+		void *align_ptr;
+	} ctx;
 };
 
 void sha256_init(struct sha256 *c);

@@ -77,12 +77,6 @@ str_blank(const char *s)
 	return true;
 }
 
-bool
-str_starts(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 int
 str_to_size(const char *s, uint64_t *out, const char *what, struct err *err)
 {

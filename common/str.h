@@ -26,8 +26,6 @@ char *str_trim(char *s);
 char *str_lower(char *s);
 /* True when s is NULL or only white space. */
 bool str_blank(const char *s);
-/* True when s starts with prefix. */
-bool str_starts(const char *s, const char *prefix);
 
 /*
  * Length of the longest prefix of s, at most max bytes, that does not end

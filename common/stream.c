@@ -252,9 +252,3 @@ stream_fd_fresh(const struct stream *s)
 		return -1;
 	return s->fd;
 }
-
-uint64_t
-stream_pos(const struct stream *s)
-{
-	return s->pos;
-}

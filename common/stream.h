@@ -78,7 +78,4 @@ const char *stream_name(const struct stream *s);
  * instead of copying it into memory. */
 int stream_fd_fresh(const struct stream *s);
 
-/* Bytes consumed by readers so far. */
-uint64_t stream_pos(const struct stream *s);
-
 #endif

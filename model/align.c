@@ -132,13 +132,3 @@ align_record(const struct report *r, const struct dmarc_record *rec,
 		    is_pass(rec->dkim) != (out->dkim == AUTH_ALIGNED_PASS) ||
 		    is_pass(rec->spf) != (out->spf == AUTH_ALIGNED_PASS);
 }
-
-const char *
-align_state_name(enum auth_state s)
-{
-	static const char *const names[] = { "none", "fail", "foreign-pass",
-		"aligned-pass" };
-
-	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] :
-	    "none";
-}

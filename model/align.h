@@ -44,7 +44,4 @@ struct record_auth {
 void align_record(const struct report *r, const struct dmarc_record *rec,
     struct record_auth *out);
 
-/* "none", "fail", "foreign-pass", "aligned-pass". */
-const char *align_state_name(enum auth_state s);
-
 #endif

@@ -36,6 +36,7 @@ zip.h:         parsers/decomp.c
 zipconf.h:     parsers/decomp.c
 libetpan/:     ingest/source_imap.c parsers/mail.c
 gnutls/:       ingest/source_imap.c
+nettle/:       common/sha256.c
 ares.h:        analyze/rdns.c
 libpsl.h:      model/orgdomain.c
 idn2.h:        model/normalize.c

@@ -5,7 +5,8 @@
 set -eu
 
 PKGS="build-essential pkg-config libxml2-dev zlib1g-dev libzip-dev \
-libjansson-dev libpq-dev libetpan-dev libgnutls28-dev libcriterion-dev \
+libjansson-dev libpq-dev libetpan-dev libgnutls28-dev nettle-dev \
+libcriterion-dev \
 libxml2-utils clang libclang-rt-14-dev postgresql-15 postgresql-client-15 \
 dovecot-core dovecot-imapd openssl libdpkg-perl libc-ares-dev libpsl-dev \
 publicsuffix dnsmasq-base man-db groff-base libidn2-dev"
