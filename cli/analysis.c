@@ -13,6 +13,7 @@
 #include "common/count.h"
 #include "common/log.h"
 #include "common/str.h"
+#include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "store/store.h"
 
@@ -464,11 +465,7 @@ struct day_bounds {
 static void
 day_at_or_after(int64_t t, char *out, size_t size)
 {
-	time_t d = (time_t)(t + 86399 - (t + 86399) % 86400);
-	struct tm tm;
-
-	gmtime_r(&d, &tm);
-	strftime(out, size, "%Y-%m-%d", &tm);
+	timefmt_date(t + 86399 - (t + 86399) % 86400, out, size);
 }
 
 /* the recent window is recent_days before until */

@@ -29,6 +29,7 @@
 #include "common/count.h"
 #include "common/esc.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "store/store.h"
 
@@ -98,11 +99,9 @@ static int
 check_silence(struct check *c, struct err *err)
 {
 	char since[32];
-	time_t t = c->now - (time_t)BASELINE_DAYS * 86400;
-	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	timefmt_iso((int64_t)c->now - (int64_t)BASELINE_DAYS * 86400, since,
+	    sizeof(since));
 	/* domains heard from in the baseline, by kind, and how long ago
 	 * their latest report period ended */
 	return store_last_heard(c->store, since, c->domain, silence_row, c,

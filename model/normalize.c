@@ -322,14 +322,3 @@ norm_domain(struct arena *a, const char *raw, const char **out,
 	*out = s;
 	return 0;
 }
-
-void
-norm_format_time(int64_t t, char *out, size_t outlen)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, outlen, "%lld", (long long)t);
-}

@@ -95,7 +95,5 @@ int norm_datetime(const char *raw, int64_t *out, const char *what,
 int norm_domain(struct arena *a, const char *raw, const char **out,
     const char *what, struct err *err);
 
-/* Format Unix seconds as "2024-05-01T00:00:00Z" into out (>= 21 bytes). */
-void norm_format_time(int64_t t, char *out, size_t outlen);
 
 #endif

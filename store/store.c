@@ -233,21 +233,6 @@ store_exec(struct store *s, const char *sql, struct err *err)
 	return ret;
 }
 
-void
-store_format_time(int64_t t, char *out, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	/* the year in four digits at least: %Y writes year 900 as "900",
-	 * which PostgreSQL does not read as a year */
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    (size_t)snprintf(out, n, "%04lld-%02d-%02dT%02d:%02d:%02dZ",
-	    (long long)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec) >= n)
-		snprintf(out, n, "1970-01-01T00:00:00Z");
-}
-
 /* COPY text format: \N for NULL, and escapes for the specials; plain
  * runs are appended whole (this runs for every field of every record) */
 int

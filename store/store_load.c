@@ -1,3 +1,4 @@
+#include "common/timefmt.h"
 #include "store/store_p.h"
 
 #include <stdio.h>
@@ -424,8 +425,8 @@ on_header(void *ctx, const struct report *r, struct err *err)
 	char begin[32], end[32];
 	bool is_dup;
 
-	store_format_time(r->begin, begin, sizeof(begin));
-	store_format_time(r->end, end, sizeof(end));
+	timefmt_iso(r->begin, begin, sizeof(begin));
+	timefmt_iso(r->end, end, sizeof(end));
 	snprintf(s->begin, sizeof(s->begin), "%s", begin);
 	store_key_copy(r->domain ? r->domain : "", s->domain);
 	store_key_copy(r->org_name ? r->org_name : "", s->org);

@@ -99,7 +99,6 @@ int store_q_exists(struct store *s, bool *out, struct err *err, const char *sql,
     int n, const char *const *params, const int *lens, const int *formats);
 /* A statement without parameters (may be several). */
 int store_exec(struct store *s, const char *sql, struct err *err);
-void store_format_time(int64_t t, char *out, size_t n);
 /* COPY text format fields, tab- or newline-terminated. */
 int store_copy_field(struct buf *b, const char *v, bool is_last,
     struct err *err);
