@@ -137,37 +137,6 @@ prepare_unit(struct store_unit *u, const char *data, size_t len,
 	return 0;
 }
 
-/* read up to max bytes; *is_whole says whether that was all of it */
-static int
-read_unit(struct stream *in, size_t max, char **out, size_t *len,
-    bool *is_whole, struct err *err)
-{
-	size_t cap = 65536, n = 0;
-	char *p = xmalloc(cap);
-	ssize_t r;
-
-	*is_whole = false;
-	while (n < max) {
-		if (n == cap) {
-			cap = cap > max / 2 ? max : cap * 2;
-			p = xrealloc(p, cap);
-		}
-		r = stream_read(in, p + n, cap - n, err);
-		if (r == -1) {
-			free(p);
-			return -1;
-		}
-		if (r == 0) {
-			*is_whole = true;
-			break;
-		}
-		n += (size_t)r;
-	}
-	*out = p;
-	*len = n;
-	return 0;
-}
-
 /* a new unit: what failures are recorded against, until it has data */
 void
 pipeline_begin_unit(struct pipeline *g, const char *name)
@@ -302,7 +271,7 @@ pipeline_unit(struct pipeline *g, struct stream *in, const char *name)
 	pipeline_begin_unit(g, name);
 	memset(&u, 0, sizeof(u));
 	u.source = name;
-	if (read_unit(in, INLINE_MAX, &data, &len, &is_whole, &err) == -1 ||
+	if (stream_read_upto(in, INLINE_MAX, &data, &len, &is_whole, &err) == -1 ||
 	    check_archivable(g, len, is_whole, &err) == -1 ||
 	    (is_whole && prepare_unit(&u, data, len, name, &gz,
 	    &err) == -1) ||
