@@ -92,7 +92,7 @@ cmd_ingest(int argc, char **argv, const struct config *cfg)
 enum { REPARSE_MAX_WHY = 16 };
 
 struct reparse {
-	struct pipeline g;	/* first: the sink's ctx is &g */
+	struct pipeline g;
 	struct err why[REPARSE_MAX_WHY];
 	unsigned n_why;
 };
@@ -130,6 +130,7 @@ reparse_one(void *ctx, int64_t id, const char *source, const void *data,
 	g->inputs++;
 	rp->n_why = 0;
 	sink.on_failure = reparse_failure;
+	sink.failure_ctx = rp;
 	if (store_unit_begin(g->store, id, err) == -1)
 		return -1;
 	store_set_unit(g->store, &u);

@@ -62,53 +62,6 @@ dry_end(void *ctx, const struct report *r, struct err *err)
 	return 0;
 }
 
-/* our sink hands reports to the inner one and keeps failures for us */
-static int
-fwd_header(void *ctx, const struct report *r, struct err *err)
-{
-	struct pipeline *g = ctx;
-
-	return g->inner.on_header ? g->inner.on_header(g->inner.ctx, r, err) :
-	    0;
-}
-
-static int
-fwd_record(void *ctx, const struct report *r, const struct dmarc_record *rec,
-    struct err *err)
-{
-	struct pipeline *g = ctx;
-
-	return g->inner.on_dmarc_record ? g->inner.on_dmarc_record(
-	    g->inner.ctx, r, rec, err) : 0;
-}
-
-static int
-fwd_policy(void *ctx, const struct report *r, const struct tls_policy *p,
-    struct err *err)
-{
-	struct pipeline *g = ctx;
-
-	return g->inner.on_tls_policy ? g->inner.on_tls_policy(g->inner.ctx,
-	    r, p, err) : 0;
-}
-
-static int
-fwd_end(void *ctx, const struct report *r, struct err *err)
-{
-	struct pipeline *g = ctx;
-
-	return g->inner.on_end ? g->inner.on_end(g->inner.ctx, r, err) : 0;
-}
-
-static void
-fwd_abort(void *ctx, const struct report *r)
-{
-	struct pipeline *g = ctx;
-
-	if (g->inner.on_abort != NULL)
-		g->inner.on_abort(g->inner.ctx, r);
-}
-
 /* the original, as it will be archived: plain text is kept gzip'd */
 static int
 prepare_unit(struct store_unit *u, const char *data, size_t len,
@@ -354,7 +307,10 @@ open_store(struct pipeline *g)
 		g->store = NULL;
 		return -1;
 	}
-	store_sink(g->store, &g->inner);
+	/* the store's sink goes straight to the parser; failures are ours */
+	store_sink(g->store, &g->sink);
+	g->sink.on_failure = on_failure;
+	g->sink.failure_ctx = g;
 	return 0;
 }
 
@@ -363,11 +319,9 @@ pipeline_init(struct pipeline *g, const struct config *cfg, bool is_dry)
 {
 	memset(g, 0, sizeof(*g));
 	g->cfg = cfg;
-	g->sink = (struct report_sink){ g, fwd_header, fwd_record, fwd_policy,
-		fwd_end, fwd_abort, on_failure };
 	if (is_dry) {
-		g->inner = (struct report_sink){ g, NULL, NULL, NULL, dry_end,
-			NULL, NULL };
+		g->sink = (struct report_sink){ g, NULL, NULL, NULL, dry_end,
+			NULL, on_failure, NULL };
 		return 0;
 	}
 	return open_store(g);

@@ -29,8 +29,8 @@ struct store;
 struct pipeline {
 	const struct config *cfg;
 	struct store *store;	/* NULL with --dry-run */
-	struct report_sink sink;	/* ours: forwards to inner */
-	struct report_sink inner;	/* the store's, or the dry run's */
+	/* the store's (or the dry run's), with our on_failure */
+	struct report_sink sink;
 	bool want_json;
 	unsigned inputs;
 	unsigned reports;
