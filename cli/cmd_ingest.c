@@ -19,26 +19,16 @@ static int
 ingest_path(struct pipeline *g, const char *path)
 {
 	struct source *src = NULL;
-	struct stream *unit;
-	const char *name;
 	struct err err;
-	int r;
 
-	if (source_open(&src, path, &err) == -1) {
+	if (source_open(&src, path, &err) == -1 ||
+	    pipeline_drain(g, src, NULL, &err) == -1) {
+		/* a path that cannot be opened is a failed input; files are
+		 * never lost like a connection */
 		pipeline_begin_unit(g, path);
 		pipeline_failure(g, &err);
-		return 0;
 	}
-	while (!g->is_db_lost && (r = source_next(src, &unit, &name,
-	    &err)) != 0) {
-		if (r == -1) {
-			pipeline_begin_unit(g, path);
-			pipeline_failure(g, &err);
-			continue;
-		}
-		(void)pipeline_unit(g, unit, name);
-	}
-	source_free(src);
+	source_close(src);
 	return 0;
 }
 

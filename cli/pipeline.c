@@ -256,6 +256,45 @@ out:
 	return g->is_db_lost ? UNIT_STOPPED : fate;
 }
 
+/* a unit whose source failed it: ERR_NET stops, anything else is its
+ * failure */
+static enum unit_fate
+source_failure(struct pipeline *g, const char *name, const struct err *why)
+{
+	pipeline_begin_unit(g, name);
+	pipeline_failure(g, why);
+	return g->is_db_lost ? UNIT_STOPPED : UNIT_REJECTED;
+}
+
+int
+pipeline_drain(struct pipeline *g, struct source *src,
+    volatile sig_atomic_t *stop, struct err *err)
+{
+	struct source_unit u;
+	enum unit_fate fate;
+	const char *moved_to;
+	struct err why;
+	int r;
+
+	while (!g->is_db_lost && (stop == NULL || !*stop) &&
+	    (r = source_next(src, &u, &why)) != 0) {
+		if (r == -1 && why.code == ERR_NET) {
+			*err = why;
+			return -1;	/* what waits to move is seen again */
+		}
+		fate = r == 1 ? pipeline_unit(g, u.stream, u.name) :
+		    source_failure(g, u.name, &why);
+		if (fate == UNIT_STOPPED)
+			break;	/* the database failed: this one stays */
+		if (source_ack(src, fate == UNIT_STORED ? SOURCE_STORED :
+		    SOURCE_FAILED, &moved_to, err) == -1)
+			return -1;
+		if (r == 1 && fate == UNIT_REJECTED && moved_to != NULL)
+			log_notice("%s: moved to %s", u.name, moved_to);
+	}
+	return source_flush(src, err);
+}
+
 static void
 summary(const struct pipeline *g)
 {
