@@ -172,32 +172,18 @@ net_lost(struct fetch *f, const struct err *why)
 	f->net_err = *why;
 }
 
-/* the current message is done with; a failure to move is a lost
- * connection */
-static bool
-ack(struct fetch *f, struct imap *m, bool is_stored)
-{
-	struct err err;
-
-	if (imap_ack(m, is_stored, &err) == -1) {
-		net_lost(f, &err);
-		return false;
-	}
-	return true;
-}
-
 /* count what the session moved, then end it */
 static void
-close_session(struct fetch *f, struct imap *m)
+close_session(struct fetch *f, struct source *src)
 {
 	unsigned archived, rejected;
 
-	if (m == NULL)
+	if (src == NULL)
 		return;
-	imap_moved(m, &archived, &rejected);
+	source_moved(src, &archived, &rejected);
 	f->g.archived += archived;
 	f->g.rejected += rejected;
-	imap_close(m);
+	source_close(src);
 }
 
 /*
@@ -206,47 +192,15 @@ close_session(struct fetch *f, struct imap *m)
  * what failed.
  */
 static bool
-drain(struct fetch *f, struct imap *m)
+drain(struct fetch *f, struct source *src)
 {
-	const char *data, *name;
-	size_t len;
 	struct err err;
-	bool is_ok = true;
-	int r;
 
-	while (is_ok && !stop_requested && (r = imap_next(m, &data, &len,
-	    &name, &err)) != 0) {
-		struct stream *s = NULL;
-		enum unit_fate fate;
-
-		if (r == -1 && err.code != ERR_LIMIT) {
-			net_lost(f, &err);
-			return false;	/* what waits to move is seen again */
-		}
-		if (r == -1) {
-			/* too large to fetch: it stays whole in errors */
-			pipeline_begin_unit(&f->g, name);
-			pipeline_failure(&f->g, &err);
-			is_ok = !f->g.is_db_lost && ack(f, m, false);
-			continue;
-		}
-		stream_new_mem(&s, data, len, name);
-		fate = pipeline_unit(&f->g, s, name);
-		stream_free(s);
-		if (fate == UNIT_STOPPED)
-			break;	/* the database failed: this one stays */
-		if (fate == UNIT_REJECTED && !f->set.is_read_only)
-			log_notice("%s: moved to %s", name, imap_folder(m,
-			    false));
-		is_ok = ack(f, m, fate == UNIT_STORED);
-	}
-	if (f->is_net_lost)
-		return false;
-	if (imap_flush(m, &err) == -1) {
+	if (pipeline_drain(&f->g, src, &stop_requested, &err) == -1) {
 		net_lost(f, &err);
 		return false;
 	}
-	return is_ok && !f->g.is_db_lost;
+	return !f->g.is_db_lost;
 }
 
 static void
@@ -278,7 +232,7 @@ sleep_unless_stopped(unsigned seconds)
  * the run: a wrong setting shows at once.
  */
 static void
-watch(struct fetch *f, struct imap *m)
+watch(struct fetch *f, struct source *m)
 {
 	unsigned backoff = 1;
 	struct err err;
@@ -286,7 +240,8 @@ watch(struct fetch *f, struct imap *m)
 	catch_stop_signals();
 	while (!stop_requested && !f->g.is_db_lost) {
 		if (m == NULL) {
-			if (imap_open(&m, &f->set, &err) == -1) {
+			if (source_open_ops(&m, &source_imap_ops, &f->set,
+			    &err) == -1) {
 				log_warn("%s; retrying in %u s", err.msg, backoff);
 				sleep_unless_stopped(backoff);
 				backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
@@ -296,7 +251,7 @@ watch(struct fetch *f, struct imap *m)
 			log_notice("reconnected to %s:%u", f->set.host,
 			    f->set.port);
 		}
-		if (drain(f, m) && imap_wait(m, WATCH_WAIT, &stop_requested,
+		if (drain(f, m) && source_wait(m, WATCH_WAIT, &stop_requested,
 		    &err) != -1) {
 			backoff = 1;
 			continue;
@@ -310,7 +265,7 @@ watch(struct fetch *f, struct imap *m)
 		close_session(f, m);
 		m = NULL;
 	}
-	if (m != NULL && !f->g.is_db_lost && imap_flush(m, &err) == -1)
+	if (m != NULL && !f->g.is_db_lost && source_flush(m, &err) == -1)
 		log_warn("%s", err.msg);
 	close_session(f, m);
 }
@@ -361,7 +316,7 @@ cmd_fetch(int argc, char **argv, const struct config *cfg)
 	struct fetch *f = xcalloc(1, sizeof(*f));
 	bool is_dry = false, want_json = false, want_watch = false,
 	    is_insecure = false;
-	struct imap *m = NULL;
+	struct source *m = NULL;
 	struct err err;
 	int ch, status;
 
@@ -397,7 +352,7 @@ cmd_fetch(int argc, char **argv, const struct config *cfg)
 		store_free(f->g.store);
 		goto out;
 	}
-	if (imap_open(&m, &f->set, &err) == -1) {
+	if (source_open_ops(&m, &source_imap_ops, &f->set, &err) == -1) {
 		log_error("%s", err.msg);
 		store_free(f->g.store);
 		status = EXIT_UNAVAILABLE;

@@ -19,26 +19,16 @@ static int
 ingest_path(struct pipeline *g, const char *path)
 {
 	struct source *src = NULL;
-	struct stream *unit;
-	const char *name;
 	struct err err;
-	int r;
 
-	if (source_open(&src, path, &err) == -1) {
+	if (source_open(&src, path, &err) == -1 ||
+	    pipeline_drain(g, src, NULL, &err) == -1) {
+		/* a path that cannot be opened is a failed input; files are
+		 * never lost like a connection */
 		pipeline_begin_unit(g, path);
 		pipeline_failure(g, &err);
-		return 0;
 	}
-	while (!g->is_db_lost && (r = source_next(src, &unit, &name,
-	    &err)) != 0) {
-		if (r == -1) {
-			pipeline_begin_unit(g, path);
-			pipeline_failure(g, &err);
-			continue;
-		}
-		(void)pipeline_unit(g, unit, name);
-	}
-	source_free(src);
+	source_close(src);
 	return 0;
 }
 
@@ -92,7 +82,7 @@ cmd_ingest(int argc, char **argv, const struct config *cfg)
 enum { REPARSE_MAX_WHY = 16 };
 
 struct reparse {
-	struct pipeline g;	/* first: the sink's ctx is &g */
+	struct pipeline g;
 	struct err why[REPARSE_MAX_WHY];
 	unsigned n_why;
 };
@@ -130,6 +120,7 @@ reparse_one(void *ctx, int64_t id, const char *source, const void *data,
 	g->inputs++;
 	rp->n_why = 0;
 	sink.on_failure = reparse_failure;
+	sink.failure_ctx = rp;
 	if (store_unit_begin(g->store, id, err) == -1)
 		return -1;
 	store_set_unit(g->store, &u);

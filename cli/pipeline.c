@@ -62,53 +62,6 @@ dry_end(void *ctx, const struct report *r, struct err *err)
 	return 0;
 }
 
-/* our sink hands reports to the inner one and keeps failures for us */
-static int
-fwd_header(void *ctx, const struct report *r, struct err *err)
-{
-	struct pipeline *g = ctx;
-
-	return g->inner.on_header ? g->inner.on_header(g->inner.ctx, r, err) :
-	    0;
-}
-
-static int
-fwd_record(void *ctx, const struct report *r, const struct dmarc_record *rec,
-    struct err *err)
-{
-	struct pipeline *g = ctx;
-
-	return g->inner.on_dmarc_record ? g->inner.on_dmarc_record(
-	    g->inner.ctx, r, rec, err) : 0;
-}
-
-static int
-fwd_policy(void *ctx, const struct report *r, const struct tls_policy *p,
-    struct err *err)
-{
-	struct pipeline *g = ctx;
-
-	return g->inner.on_tls_policy ? g->inner.on_tls_policy(g->inner.ctx,
-	    r, p, err) : 0;
-}
-
-static int
-fwd_end(void *ctx, const struct report *r, struct err *err)
-{
-	struct pipeline *g = ctx;
-
-	return g->inner.on_end ? g->inner.on_end(g->inner.ctx, r, err) : 0;
-}
-
-static void
-fwd_abort(void *ctx, const struct report *r)
-{
-	struct pipeline *g = ctx;
-
-	if (g->inner.on_abort != NULL)
-		g->inner.on_abort(g->inner.ctx, r);
-}
-
 /* the original, as it will be archived: plain text is kept gzip'd */
 static int
 prepare_unit(struct store_unit *u, const char *data, size_t len,
@@ -134,37 +87,6 @@ prepare_unit(struct store_unit *u, const char *data, size_t len,
 	u->data = *gz;
 	u->len = gzlen;
 	u->encoding = "gzip";
-	return 0;
-}
-
-/* read up to max bytes; *is_whole says whether that was all of it */
-static int
-read_unit(struct stream *in, size_t max, char **out, size_t *len,
-    bool *is_whole, struct err *err)
-{
-	size_t cap = 65536, n = 0;
-	char *p = xmalloc(cap);
-	ssize_t r;
-
-	*is_whole = false;
-	while (n < max) {
-		if (n == cap) {
-			cap = cap > max / 2 ? max : cap * 2;
-			p = xrealloc(p, cap);
-		}
-		r = stream_read(in, p + n, cap - n, err);
-		if (r == -1) {
-			free(p);
-			return -1;
-		}
-		if (r == 0) {
-			*is_whole = true;
-			break;
-		}
-		n += (size_t)r;
-	}
-	*out = p;
-	*len = n;
 	return 0;
 }
 
@@ -302,7 +224,7 @@ pipeline_unit(struct pipeline *g, struct stream *in, const char *name)
 	pipeline_begin_unit(g, name);
 	memset(&u, 0, sizeof(u));
 	u.source = name;
-	if (read_unit(in, INLINE_MAX, &data, &len, &is_whole, &err) == -1 ||
+	if (stream_read_upto(in, INLINE_MAX, &data, &len, &is_whole, &err) == -1 ||
 	    check_archivable(g, len, is_whole, &err) == -1 ||
 	    (is_whole && prepare_unit(&u, data, len, name, &gz,
 	    &err) == -1) ||
@@ -332,6 +254,45 @@ out:
 	free(gz);
 	pipeline_progress(g);
 	return g->is_db_lost ? UNIT_STOPPED : fate;
+}
+
+/* a unit whose source failed it: ERR_NET stops, anything else is its
+ * failure */
+static enum unit_fate
+source_failure(struct pipeline *g, const char *name, const struct err *why)
+{
+	pipeline_begin_unit(g, name);
+	pipeline_failure(g, why);
+	return g->is_db_lost ? UNIT_STOPPED : UNIT_REJECTED;
+}
+
+int
+pipeline_drain(struct pipeline *g, struct source *src,
+    volatile sig_atomic_t *stop, struct err *err)
+{
+	struct source_unit u;
+	enum unit_fate fate;
+	const char *moved_to;
+	struct err why;
+	int r;
+
+	while (!g->is_db_lost && (stop == NULL || !*stop) &&
+	    (r = source_next(src, &u, &why)) != 0) {
+		if (r == -1 && why.code == ERR_NET) {
+			*err = why;
+			return -1;	/* what waits to move is seen again */
+		}
+		fate = r == 1 ? pipeline_unit(g, u.stream, u.name) :
+		    source_failure(g, u.name, &why);
+		if (fate == UNIT_STOPPED)
+			break;	/* the database failed: this one stays */
+		if (source_ack(src, fate == UNIT_STORED ? SOURCE_STORED :
+		    SOURCE_FAILED, &moved_to, err) == -1)
+			return -1;
+		if (r == 1 && fate == UNIT_REJECTED && moved_to != NULL)
+			log_notice("%s: moved to %s", u.name, moved_to);
+	}
+	return source_flush(src, err);
 }
 
 static void
@@ -385,7 +346,10 @@ open_store(struct pipeline *g)
 		g->store = NULL;
 		return -1;
 	}
-	store_sink(g->store, &g->inner);
+	/* the store's sink goes straight to the parser; failures are ours */
+	store_sink(g->store, &g->sink);
+	g->sink.on_failure = on_failure;
+	g->sink.failure_ctx = g;
 	return 0;
 }
 
@@ -394,11 +358,9 @@ pipeline_init(struct pipeline *g, const struct config *cfg, bool is_dry)
 {
 	memset(g, 0, sizeof(*g));
 	g->cfg = cfg;
-	g->sink = (struct report_sink){ g, fwd_header, fwd_record, fwd_policy,
-		fwd_end, fwd_abort, on_failure };
 	if (is_dry) {
-		g->inner = (struct report_sink){ g, NULL, NULL, NULL, dry_end,
-			NULL, NULL };
+		g->sink = (struct report_sink){ g, NULL, NULL, NULL, dry_end,
+			NULL, on_failure, NULL };
 		return 0;
 	}
 	return open_store(g);

@@ -15,6 +15,7 @@
 #ifndef DMARC_CLI_PIPELINE_H
 #define DMARC_CLI_PIPELINE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include "cli/config.h"
 #include "common/err.h"
 #include "common/stream.h"
+#include "ingest/source.h"
 #include "parsers/report.h"
 
 struct store;
@@ -29,8 +31,8 @@ struct store;
 struct pipeline {
 	const struct config *cfg;
 	struct store *store;	/* NULL with --dry-run */
-	struct report_sink sink;	/* ours: forwards to inner */
-	struct report_sink inner;	/* the store's, or the dry run's */
+	/* the store's (or the dry run's), with our on_failure */
+	struct report_sink sink;
 	bool want_json;
 	unsigned inputs;
 	unsigned reports;
@@ -63,6 +65,18 @@ int pipeline_init(struct pipeline *g, const struct config *cfg, bool is_dry);
 /* Parse and store one unit. */
 enum unit_fate pipeline_unit(struct pipeline *g, struct stream *in,
     const char *name);
+
+/*
+ * Every unit of src, each through pipeline_unit and acked once its
+ * reports are committed (a unit that failed in the source is acked as
+ * failed), then what the acks left waiting is flushed.  Ends at the end
+ * of src, when *stop becomes true (stop may be NULL), or when the
+ * database fails (g->is_db_lost: the unit at hand is not acked, the ones
+ * before it are flushed).  -1 with err (ERR_NET) when the source is lost:
+ * what was not moved is seen again next time.
+ */
+int pipeline_drain(struct pipeline *g, struct source *src,
+    volatile sig_atomic_t *stop, struct err *err);
 
 /* A unit that failed before it could be parsed: counted, said, recorded. */
 void pipeline_begin_unit(struct pipeline *g, const char *name);

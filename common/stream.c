@@ -201,21 +201,16 @@ stream_peek(struct stream *s, size_t n, const unsigned char **out,
 }
 
 int
-stream_slurp(struct stream *s, size_t max, char **out, size_t *len,
-    struct err *err)
+stream_read_upto(struct stream *s, size_t max, char **out, size_t *len,
+    bool *is_whole, struct err *err)
 {
-	size_t cap = 65536, n = 0;
+	size_t cap = max < 65536 ? max : 65536, n = 0;
 	char *p = xmalloc(cap + 1);
 	ssize_t r;
 
-	for (;;) {
+	*is_whole = false;
+	while (n < max) {
 		if (n == cap) {
-			if (cap >= max) {
-				free(p);
-				return err_set(err, ERR_LIMIT,
-				    "%s exceeds the %zu-byte limit", s->name,
-				    max);
-			}
 			cap = cap > max / 2 ? max : cap * 2;
 			p = xrealloc(p, cap + 1);
 		}
@@ -224,18 +219,33 @@ stream_slurp(struct stream *s, size_t max, char **out, size_t *len,
 			free(p);
 			return -1;
 		}
-		if (r == 0)
+		if (r == 0) {
+			*is_whole = true;
 			break;
+		}
 		n += (size_t)r;
-	}
-	if (n > max) {
-		free(p);
-		return err_set(err, ERR_LIMIT, "%s exceeds the %zu-byte limit",
-		    s->name, max);
 	}
 	p[n] = '\0';
 	*out = p;
 	*len = n;
+	return 0;
+}
+
+int
+stream_slurp(struct stream *s, size_t max, char **out, size_t *len,
+    struct err *err)
+{
+	char *p;
+	bool is_whole;
+
+	if (stream_read_upto(s, max, &p, len, &is_whole, err) == -1)
+		return -1;
+	if (!is_whole) {
+		free(p);
+		return err_set(err, ERR_LIMIT, "%s exceeds the %zu-byte limit",
+		    s->name, max);
+	}
+	*out = p;
 	return 0;
 }
 

@@ -65,6 +65,15 @@ enum { STREAM_PEEK_MAX = 4096 };
 int stream_peek(struct stream *s, size_t n, const unsigned char **out,
     size_t *avail, struct err *err);
 
+/*
+ * Read at most max bytes into a new malloc'd block, NUL-terminated (*len
+ * excludes the NUL); *is_whole says whether that was all of the stream
+ * (a stream of exactly max bytes or more is not whole).  The block is
+ * the caller's; what was not read stays in s.
+ */
+int stream_read_upto(struct stream *s, size_t max, char **out, size_t *len,
+    bool *is_whole, struct err *err);
+
 /* Read everything into a new malloc'd block of at most max bytes
  * (ERR_LIMIT beyond); *out is NUL-terminated, *len excludes the NUL. */
 int stream_slurp(struct stream *s, size_t max, char **out, size_t *len,

@@ -246,6 +246,7 @@ static inline void
 fuzz_sink_init(struct report_sink *sink, struct fuzz_sink *f)
 {
 	memset(f, 0, sizeof(*f));
+	memset(sink, 0, sizeof(*sink));
 	sink->ctx = f;
 	sink->on_header = fuzz_on_header;
 	sink->on_dmarc_record = fuzz_on_record;

@@ -12,6 +12,7 @@
 #include <libetpan/libetpan.h>
 
 #include "common/log.h"
+#include "common/stream.h"
 #include "common/str.h"
 #include "common/xalloc.h"
 
@@ -30,6 +31,8 @@ struct pending {
 
 struct imap {
 	const struct imap_settings *set;
+	struct stream *cur;	/* over the current message's bytes */
+	char id[16];		/* its UID */
 	mailimap *imap;
 	char delim;
 	char *mailbox;		/* with the server's separator */
@@ -50,6 +53,8 @@ struct imap {
 	unsigned archived;	/* moved so far */
 	unsigned rejected;
 };
+
+static void imap_close(struct imap *m);
 
 static bool
 is_ok(int r)
@@ -324,7 +329,7 @@ capabilities(struct imap *m, struct err *err)
 	return 0;
 }
 
-int
+static int
 imap_open(struct imap **out, const struct imap_settings *set,
     struct err *err)
 {
@@ -449,6 +454,8 @@ is_deleted(clist *res)
 static void
 drop_current(struct imap *m)
 {
+	stream_free(m->cur);
+	m->cur = NULL;
 	if (m->fetched != NULL)
 		mailimap_fetch_list_free(m->fetched);
 	m->fetched = NULL;
@@ -485,7 +492,7 @@ name_message(struct imap *m, uint32_t uid)
 	    uid);
 }
 
-int
+static int
 imap_next(struct imap *m, const char **data, size_t *len, const char **name,
     struct err *err)
 {
@@ -548,7 +555,7 @@ imap_next(struct imap *m, const char **data, size_t *len, const char **name,
 	return 0;
 }
 
-const char *
+static const char *
 imap_folder(const struct imap *m, bool is_stored)
 {
 	return is_stored ? m->set->archive : m->set->errors;
@@ -602,14 +609,14 @@ move(struct imap *m, struct pending *p, const char *folder, struct err *err)
 	return 0;
 }
 
-void
+static void
 imap_moved(const struct imap *m, unsigned *archived, unsigned *rejected)
 {
 	*archived = m->archived;
 	*rejected = m->rejected;
 }
 
-int
+static int
 imap_flush(struct imap *m, struct err *err)
 {
 	if (m->set->is_read_only)
@@ -620,7 +627,7 @@ imap_flush(struct imap *m, struct err *err)
 	return 0;
 }
 
-int
+static int
 imap_ack(struct imap *m, bool is_stored, struct err *err)
 {
 	struct pending *p = is_stored ? &m->to_archive : &m->to_errors;
@@ -680,7 +687,7 @@ poll_once(struct imap *m, unsigned seconds, volatile sig_atomic_t *stop,
 	return is_ok(r) ? 0 : fail(m, r, "NOOP", err);
 }
 
-int
+static int
 imap_wait(struct imap *m, unsigned seconds, volatile sig_atomic_t *stop,
     struct err *err)
 {
@@ -705,7 +712,7 @@ imap_wait(struct imap *m, unsigned seconds, volatile sig_atomic_t *stop,
 	}
 }
 
-void
+static void
 imap_close(struct imap *m)
 {
 	if (m == NULL)
@@ -722,3 +729,79 @@ imap_close(struct imap *m)
 	free(m->errors);
 	free(m);
 }
+
+/* --- the row of the source table (source.h) --- */
+
+static int
+src_open(void **impl, const void *where, struct err *err)
+{
+	struct imap *m = NULL;
+
+	if (imap_open(&m, where, err) == -1)
+		return -1;
+	*impl = m;
+	return 0;
+}
+
+/* a message too large to fetch is a failed unit, named, still current */
+static int
+src_next(void *impl, struct source_unit *out, struct err *err)
+{
+	struct imap *m = impl;
+	const char *data = NULL, *name = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = imap_next(m, &data, &len, &name, err);
+	out->name = name;
+	if (r != 1)
+		return r;
+	snprintf(m->id, sizeof(m->id), "%u", (unsigned)m->cur_uid);
+	stream_new_mem(&m->cur, data, len, name);
+	out->stream = m->cur;
+	out->size = len;
+	out->id = m->id;
+	return 1;
+}
+
+static int
+src_ack(void *impl, enum source_fate fate, const char **moved_to,
+    struct err *err)
+{
+	struct imap *m = impl;
+	bool is_stored = fate == SOURCE_STORED;
+
+	*moved_to = m->set->is_read_only ? NULL : imap_folder(m, is_stored);
+	return imap_ack(m, is_stored, err);
+}
+
+static int
+src_wait(void *impl, unsigned seconds, volatile sig_atomic_t *stop,
+    struct err *err)
+{
+	return imap_wait(impl, seconds, stop, err);
+}
+
+static int
+src_flush(void *impl, struct err *err)
+{
+	return imap_flush(impl, err);
+}
+
+static void
+src_moved(void *impl, unsigned *stored, unsigned *failed)
+{
+	imap_moved(impl, stored, failed);
+}
+
+static void
+src_close(void *impl)
+{
+	imap_close(impl);
+}
+
+const struct source_ops source_imap_ops = {
+	"imap", src_open, src_next, src_ack, src_flush, src_wait, src_moved,
+	src_close,
+};

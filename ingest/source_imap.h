@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "ingest/source.h"
 
 enum imap_tls { IMAP_TLS_IMPLICIT, IMAP_TLS_STARTTLS, IMAP_TLS_NONE };
 
@@ -43,46 +44,19 @@ struct imap_settings {
 	bool is_read_only;	/* --dry-run: EXAMINE, create and move nothing */
 };
 
-struct imap;
-
-/* Connect, verify, log in, prepare the folders, list the mailbox. */
-int imap_open(struct imap **out, const struct imap_settings *set,
-    struct err *err);
-
 /*
- * The next message: 1 with its bytes (valid until the next call) and a
- * name locating it (an IMAP URL without the password), 0 when none is
- * left, -1 with ERR_LIMIT when it is too large (it is still the current
- * message: ack it as not stored) or ERR_NET when the connection failed.
+ * The IMAP row of the source table: source_open_ops(&s, &source_imap_ops,
+ * &settings, err) connects, verifies, logs in, prepares the folders and
+ * lists the mailbox (settings must outlive s).  next fetches one message:
+ * a failed unit with ERR_LIMIT when it is too large, ERR_NET when the
+ * connection failed.  ack moves the message to the archive (stored) or
+ * errors folder (failed); moves are sent in batches by flush (wait
+ * flushes first); a batch lost with the connection only means duplicates
+ * on the next run, never a lost message.  wait IDLEs (or
+ * polls with NOOP where the server has no IDLE), then lists the mailbox
+ * again.  moved counts the messages this session moved.  close logs out
+ * (politely, when the connection still works).
  */
-int imap_next(struct imap *m, const char **data, size_t *len,
-    const char **name, struct err *err);
-
-/*
- * The current message is done with: it goes to the archive (is_stored) or
- * errors folder.  Moves are sent in batches; imap_flush sends what waits
- * (imap_wait does so first).  A batch lost with the connection only means
- * duplicates on the next run, never a lost message.
- */
-int imap_ack(struct imap *m, bool is_stored, struct err *err);
-int imap_flush(struct imap *m, struct err *err);
-
-/* How many messages this session moved to the archive and errors. */
-void imap_moved(const struct imap *m, unsigned *archived,
-    unsigned *rejected);
-
-/* The folder imap_ack(is_stored) moves to, as configured. */
-const char *imap_folder(const struct imap *m, bool is_stored);
-
-/*
- * Wait up to seconds for new mail (IDLE, or NOOP polling where the server
- * has no IDLE), returning early when *stop becomes true; then list the
- * mailbox again.  1 when messages wait, 0 when none, -1 ERR_NET.
- */
-int imap_wait(struct imap *m, unsigned seconds, volatile sig_atomic_t *stop,
-    struct err *err);
-
-/* Log out (politely, when the connection still works) and free. */
-void imap_close(struct imap *m);
+extern const struct source_ops source_imap_ops;
 
 #endif

@@ -158,6 +158,12 @@ struct report_sink {
 	 * goes on with the other parts.
 	 */
 	void (*on_failure)(void *ctx, const struct err *why);
+	/*
+	 * The ctx on_failure gets, when not NULL: lets a caller hand another
+	 * module's sink (the store's) straight to the parser and keep the
+	 * failures for itself.
+	 */
+	void *failure_ctx;
 };
 
 /* Canonical name of a kind: "dmarc" or "tlsrpt". */

@@ -48,7 +48,6 @@ report_note(struct report *r, struct arena *a, const char *fmt, ...)
 struct walk {
 	const struct report_limits *lim;
 	const struct report_sink *user;
-	struct report_sink proxy;	/* counts what reaches the user */
 	struct report_stats *stats;
 	const char *input;
 	uint64_t decompressed;
@@ -66,56 +65,6 @@ struct walk {
 static int walk_stream(struct walk *w, struct stream *s, const char *loc,
     unsigned nesting, struct err *err);
 
-static int
-proxy_end(void *ctx, const struct report *r, struct err *err)
-{
-	struct walk *w = ctx;
-
-	if (w->user->on_end != NULL &&
-	    w->user->on_end(w->user->ctx, r, err) == -1)
-		return -1;
-	w->stats->reports++;
-	return 0;
-}
-
-static int
-proxy_header(void *ctx, const struct report *r, struct err *err)
-{
-	struct walk *w = ctx;
-
-	return w->user->on_header ? w->user->on_header(w->user->ctx, r, err)
-	    : 0;
-}
-
-static int
-proxy_record(void *ctx, const struct report *r,
-    const struct dmarc_record *rec, struct err *err)
-{
-	struct walk *w = ctx;
-
-	return w->user->on_dmarc_record ?
-	    w->user->on_dmarc_record(w->user->ctx, r, rec, err) : 0;
-}
-
-static int
-proxy_policy(void *ctx, const struct report *r, const struct tls_policy *p,
-    struct err *err)
-{
-	struct walk *w = ctx;
-
-	return w->user->on_tls_policy ?
-	    w->user->on_tls_policy(w->user->ctx, r, p, err) : 0;
-}
-
-static void
-proxy_abort(void *ctx, const struct report *r)
-{
-	struct walk *w = ctx;
-
-	if (w->user->on_abort != NULL)
-		w->user->on_abort(w->user->ctx, r);
-}
-
 /* tell the user that one part failed: "input: location: why" */
 static void
 report_failure(struct walk *w, const char *loc, struct err *why)
@@ -125,7 +74,8 @@ report_failure(struct walk *w, const char *loc, struct err *why)
 	err_wrap(why, "%s", w->input);
 	w->stats->failures++;
 	if (w->user->on_failure != NULL)
-		w->user->on_failure(w->user->ctx, why);
+		w->user->on_failure(w->user->failure_ctx != NULL ?
+		    w->user->failure_ctx : w->user->ctx, why);
 }
 
 static void
@@ -158,7 +108,7 @@ env_init(struct report_env *env, struct walk *w, const char *loc,
     unsigned nesting)
 {
 	env->lim = w->lim;
-	env->sink = &w->proxy;
+	env->sink = w->user;
 	env->input = w->input;
 	env->location = loc;
 	env->decompressed = &w->decompressed;
@@ -249,10 +199,15 @@ out:
 	return ret;
 }
 
-/* a format parser's answer: 1 report, 0 not this format, -1 error */
+/*
+ * A format parser's answer: 1 a report went to the sink whole (its on_end
+ * succeeded), 0 not this format, -1 error.
+ */
 static int
 settle(struct walk *w, int r, const char *what)
 {
+	if (r == 1)
+		w->stats->reports++;
 	if (r == 0)
 		set_why(w, "%s", what);
 	return r == -1 ? -1 : 0;
@@ -433,8 +388,6 @@ report_parse(struct stream *in, const char *input_name,
 	w.user = sink;
 	w.stats = stats;
 	w.input = input_name;
-	w.proxy = (struct report_sink){ &w, proxy_header, proxy_record,
-		proxy_policy, proxy_end, proxy_abort, NULL };
 	if (walk_stream(&w, in, "", 0, &why) == -1) {
 		/* the input itself could not be read: nothing more to do */
 		if (why.code == ERR_IO && stats->reports == 0) {
