@@ -1,6 +1,7 @@
 #!/bin/sh
 # The layer rules, checked over #include lines: which folder may include
-# which, and which files may include each outside library.  `make check`
+# which, and which files may include each outside library; and SQL text
+# only in store/.  `make check`
 # runs it first; a violation fails the build.  Usage: check-layers.sh [DIR]
 # (the source tree, default .).
 #
@@ -107,3 +108,14 @@ BEGIN { load(folders, may); load(libraries, lib); bad = 0 }
 }
 END { exit bad }
 ' || { echo "check-layers: the layer rules are broken (table in $0)" >&2; exit 1; }
+
+# SQL lives in store/ only: a string literal that starts a statement
+# anywhere else is a layer leak
+# shellcheck disable=SC2086
+sql=$(printf '%s\n' $files | grep -v '^store/' |
+    xargs grep -HnE '"(SELECT|INSERT|UPDATE|DELETE|COPY|CREATE|ALTER|DROP|TRUNCATE|BEGIN|COMMIT|ROLLBACK|WITH) ' || true)
+if [ -n "$sql" ]; then
+	printf '%s\n' "$sql" | sed 's/$/  (SQL outside store\/)/'
+	echo "check-layers: SQL outside store/ (table in $0)" >&2
+	exit 1
+fi
