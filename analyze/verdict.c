@@ -365,6 +365,43 @@ is_indirect(const struct source_stats *s, const struct verdict_thresholds *th)
 	return marked > 0 && ratio(marked, fail) >= th->indirect_share;
 }
 
+/* --- what the user vouches for --- */
+
+static bool
+is_under(const char *name, const char *domain)
+{
+	size_t n, d;
+
+	if (name == NULL)
+		return false;
+	n = strlen(name);
+	d = strlen(domain);
+	return (n == d && strcasecmp(name, domain) == 0) || (n > d &&
+	    name[n - d - 1] == '.' && strcasecmp(name + n - d, domain) == 0);
+}
+
+bool
+verdict_is_authorized(const struct source_stats *st, const char *list)
+{
+	char word[256];
+
+	while (list != NULL && *list != '\0') {
+		size_t len = strcspn(list, ", \t");
+
+		if (len > 0 && len < sizeof(word)) {
+			memcpy(word, list, len);
+			word[len] = '\0';
+			if (strcmp(st->ip, word) == 0 || is_under(st->name, word) ||
+			    is_under(st->foreign_dkim_domain, word) ||
+			    is_under(st->foreign_spf_domain, word))
+				return true;
+		}
+		list += len;
+		list += strspn(list, ", \t");
+	}
+	return false;
+}
+
 enum source_class
 verdict_classify(const struct source_stats *s,
     const struct verdict_thresholds *th)

@@ -146,6 +146,14 @@ struct source_stats {
 };
 
 /*
+ * Whether the user vouches for a source ([analysis] authorized: a list of
+ * IP addresses and domains, separated by commas or blanks): its address,
+ * or its reverse-DNS name, or a domain it passed DKIM or SPF for, is on
+ * the list or under a domain on it.
+ */
+bool verdict_is_authorized(const struct source_stats *s, const char *list);
+
+/*
  * Classify a source.  In this order:
  *  - aligned: dmarc_pass >= aligned_rate of messages;
  *  - indirect: not authorized, and overridden + own_dkim_broken (at most

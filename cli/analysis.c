@@ -403,43 +403,6 @@ out:
 	return ret;
 }
 
-/* --- what the user vouches for --- */
-
-static bool
-is_under(const char *name, const char *domain)
-{
-	size_t n, d;
-
-	if (name == NULL)
-		return false;
-	n = strlen(name);
-	d = strlen(domain);
-	return (n == d && strcasecmp(name, domain) == 0) || (n > d &&
-	    name[n - d - 1] == '.' && strcasecmp(name + n - d, domain) == 0);
-}
-
-static bool
-is_authorized(const struct source_stats *st, const char *list)
-{
-	char word[256];
-
-	while (list != NULL && *list != '\0') {
-		size_t len = strcspn(list, ", \t");
-
-		if (len > 0 && len < sizeof(word)) {
-			memcpy(word, list, len);
-			word[len] = '\0';
-			if (strcmp(st->ip, word) == 0 || is_under(st->name, word) ||
-			    is_under(st->foreign_dkim_domain, word) ||
-			    is_under(st->foreign_spf_domain, word))
-				return true;
-		}
-		list += len;
-		list += strspn(list, ", \t");
-	}
-	return false;
-}
-
 static int
 cmp_source(const void *pa, const void *pb)
 {
@@ -510,8 +473,8 @@ analysis_load(struct store *s, const struct config *cfg,
 		for (size_t i = 0; i < dom->n_sources; i++) {
 			struct analysis_source *src = &dom->sources[i];
 
-			src->st.is_authorized = is_authorized(&src->st,
-			    cfg->authorized);
+			src->st.is_authorized = verdict_is_authorized(
+			    &src->st, cfg->authorized);
 			src->class = verdict_classify(&src->st,
 			    &cfg->thresholds);
 		}
