@@ -113,6 +113,7 @@ deps:
 # The test suite: the layer rules over #include lines, unit tests, the
 # corpus, and the command line end to end.
 check:
+	@scripts/deps.sh --check
 	scripts/check-layers.sh
 	$(MAKE) $(B)/dmarcctl $(B)/demo-gen $(B)/tests/run
 	$(TEST_ENV) tests/run-tests.sh $(B)/tests/run $(TEST_ARGS)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages dmarcctl needs to build, test and benchmark,
 # when they are missing. As root it runs apt-get; otherwise it prints the
-# exact command to run.
+# exact command to run.  With --check it installs nothing: it says what is
+# missing and fails (make check runs it so).
 set -eu
 
 PKGS="build-essential pkg-config libxml2-dev zlib1g-dev libzip-dev \
@@ -20,6 +21,12 @@ for p in $PKGS; do
 	esac
 done
 [ -z "$missing" ] && exit 0
+
+if [ "${1:-}" = --check ]; then
+	echo "dmarcctl: missing packages:$missing" >&2
+	echo "dmarcctl: run 'make deps' first (as root it installs them)" >&2
+	exit 1
+fi
 
 cmd="apt-get install -y --no-install-recommends$missing"
 if [ "$(id -u)" != 0 ]; then
