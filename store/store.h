@@ -309,8 +309,17 @@ int store_domain_policies(struct store *s, const struct store_span *span,
  * messages, dmarc_pass, dkim_aligned, spf_aligned, the messages and
  * dmarc_pass of the recent days, dkim_foreign, spf_foreign, dkim_missing,
  * own_dkim_broken, overridden, disagree, foreign_dkim, foreign_spf,
- * days. */
+ * days, is_subdomain ("t" for mail From a subdomain: one row for each
+ * population of a source), spf_low (the smallest foreign SPF domain),
+ * the days seen as offsets from the span's first day ("0,3,4"), and the
+ * largest From subdomain. */
 int store_source_days(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err);
+
+/* Per domain and reporter over domain_daily days, reporters whose own
+ * auth_results prove an aligned pass where they said fail: domain,
+ * org_name, overruled messages, all its messages. */
+int store_reporters_overruled(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
 
 /* Per TLS domain and policy type, over tls_daily days: domain,

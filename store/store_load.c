@@ -23,7 +23,7 @@ static const char *const spool_copy[SP_COUNT] = {
 	[SP_SOURCE] = "COPY source_stage (source, messages, dmarc_pass, "
 	    "dkim_aligned, spf_aligned, dkim_foreign, spf_foreign, "
 	    "dkim_missing, own_dkim_broken, overridden, disagree, "
-	    "foreign_dkim, foreign_spf) FROM STDIN",
+	    "foreign_dkim, foreign_spf, from_domain) FROM STDIN",
 };
 
 
@@ -411,7 +411,8 @@ store_ensure_stage(struct store *s, struct err *err)
 	    "dmarc_pass bigint, dkim_aligned bigint, spf_aligned bigint, "
 	    "dkim_foreign bigint, spf_foreign bigint, dkim_missing bigint, "
 	    "own_dkim_broken bigint, overridden bigint, disagree bigint, "
-	    "foreign_dkim text, foreign_spf text, n bigserial) ON COMMIT "
+	    "foreign_dkim text, foreign_spf text, from_domain text NOT NULL, "
+	    "n bigserial) ON COMMIT "
 	    "DELETE ROWS", err) == -1)
 		return -1;
 	s->has_stage = true;

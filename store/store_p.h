@@ -23,7 +23,8 @@ enum { MAX_PARAMS = 16 };
 /* the counts of domain_daily, in its column order after reports */
 enum {
 	DC_MESSAGES, DC_PASS, DC_DKIM, DC_SPF, DC_QUARANTINED, DC_REJECTED,
-	DC_SUBDOMAIN, DC_SUBDOMAIN_FAIL, DC_DISAGREE, DC_RECORDS, DC_COUNT
+	DC_SUBDOMAIN, DC_SUBDOMAIN_FAIL, DC_DISAGREE, DC_OVERRULED, DC_RECORDS,
+	DC_COUNT
 };
 
 /* the counts of a source_stage row, in its column order after source */

@@ -235,7 +235,8 @@ store_save_classes(struct store *s, const struct store_class *rows,
     size_t n, struct err *err)
 {
 	static const struct save sv = { "INSERT INTO source_classes AS c "
-	    "(domain, source, class) SELECT u.domain, u.source, u.class FROM "
+	    "(domain, source, class) SELECT DISTINCT ON (u.domain, u.source) "
+	    "u.domain, u.source, u.class FROM "
 	    "unnest($1::text[], $2::text[], $3::text[]) AS u(domain, source, "
 	    "class) ORDER BY 1, 2 ON CONFLICT (domain, source) DO UPDATE SET "
 	    "class = EXCLUDED.class, judged_at = now() WHERE c.class IS "
@@ -341,9 +342,24 @@ store_source_days(struct store *s, const struct store_span *span,
 	    "dmarcctl_clamp(sum(dkim_missing)), "
 	    "dmarcctl_clamp(sum(own_dkim_broken)), "
 	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
-	    "max(foreign_dkim), max(foreign_spf), count(*) "
+	    "max(foreign_dkim), max(foreign_spf), count(DISTINCT day), "
+	    "from_domain <> '', min(spf_low), string_agg(DISTINCT (day - "
+	    "$1::date)::text, ','), max(from_domain) "
 	    "FROM source_daily WHERE day >= $1::date AND day < $2::date AND "
-	    "($3::text IS NULL OR domain = $3) GROUP BY domain, source", 4,
+	    "($3::text IS NULL OR domain = $3) GROUP BY domain, source, "
+	    "from_domain <> ''", 4,
+	    span, fn, ctx, err);
+}
+
+int
+store_reporters_overruled(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err)
+{
+	return query_span(s, "SELECT domain, org_name, "
+	    "dmarcctl_clamp(sum(overruled)), dmarcctl_clamp(sum(messages)) "
+	    "FROM domain_daily WHERE day >= $1::date AND day < $2::date AND "
+	    "($3::text IS NULL OR domain = $3) GROUP BY domain, org_name "
+	    "HAVING sum(overruled) > 0 ORDER BY domain, 3 DESC, org_name", 3,
 	    span, fn, ctx, err);
 }
 

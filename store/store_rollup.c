@@ -24,26 +24,34 @@ store_analysis_row(struct store *s, const struct report *r,
 {
 	struct record_auth a;
 	int64_t n = rec->count, c[SC_COUNT];
-	bool is_pass = is_value(rec->dkim, "pass") || is_value(rec->spf, "pass");
-	bool is_fail = !is_pass;
+	bool is_dkim = is_value(rec->dkim, "pass");
+	bool is_spf = is_value(rec->spf, "pass");
+	bool is_pass = is_dkim || is_spf;
+	/* what the record's own results prove: a reporter saying fail
+	 * against them is wrong, and the sources count the proof */
+	bool is_dkim_proved, is_spf_proved, is_fail;
 	int64_t *d = s->day_counts;
 
 	align_record(r, rec, &a);
+	is_dkim_proved = is_dkim || a.dkim == AUTH_ALIGNED_PASS;
+	is_spf_proved = is_spf || a.spf == AUTH_ALIGNED_PASS;
+	is_fail = !is_dkim_proved && !is_spf_proved;
 	d[DC_MESSAGES] += n;
 	d[DC_PASS] += is_pass ? n : 0;
-	d[DC_DKIM] += is_value(rec->dkim, "pass") ? n : 0;
-	d[DC_SPF] += is_value(rec->spf, "pass") ? n : 0;
+	d[DC_DKIM] += is_dkim ? n : 0;
+	d[DC_SPF] += is_spf ? n : 0;
 	d[DC_QUARANTINED] += is_value(rec->disposition, "quarantine") ? n : 0;
 	d[DC_REJECTED] += is_value(rec->disposition, "reject") ? n : 0;
 	d[DC_SUBDOMAIN] += a.is_subdomain ? n : 0;
-	d[DC_SUBDOMAIN_FAIL] += a.is_subdomain && is_fail ? n : 0;
+	d[DC_SUBDOMAIN_FAIL] += a.is_subdomain && !is_pass ? n : 0;
 	d[DC_DISAGREE] += a.is_disagreement ? n : 0;
+	d[DC_OVERRULED] += !is_pass && !is_fail ? n : 0;
 	d[DC_RECORDS]++;
 
 	c[SC_MESSAGES] = n;
-	c[SC_PASS] = is_pass ? n : 0;
-	c[SC_DKIM] = is_value(rec->dkim, "pass") ? n : 0;
-	c[SC_SPF] = is_value(rec->spf, "pass") ? n : 0;
+	c[SC_PASS] = !is_fail ? n : 0;
+	c[SC_DKIM] = is_dkim_proved ? n : 0;
+	c[SC_SPF] = is_spf_proved ? n : 0;
 	c[SC_DKIM_FOREIGN] = is_fail && a.dkim == AUTH_FOREIGN_PASS ? n : 0;
 	c[SC_SPF_FOREIGN] = is_fail && a.spf == AUTH_FOREIGN_PASS ? n : 0;
 	c[SC_DKIM_MISSING] = is_fail && a.dkim == AUTH_NONE ? n : 0;
@@ -62,7 +70,9 @@ store_analysis_row(struct store *s, const struct report *r,
 	if (store_copy_field(&s->row, a.dkim == AUTH_FOREIGN_PASS ?
 	    a.dkim_domain : NULL, false, err) == -1 ||
 	    store_copy_field(&s->row, a.spf == AUTH_FOREIGN_PASS ?
-	    a.spf_domain : NULL, true, err) == -1)
+	    a.spf_domain : NULL, false, err) == -1 ||
+	    store_copy_field(&s->row, a.is_subdomain ? rec->header_from : "",
+	    true, err) == -1)
 		return -1;
 	return store_spool_row(s, SP_SOURCE, err);
 }
@@ -95,8 +105,8 @@ store_analysis_load(struct store *s, const struct report *r, struct err *err)
 	if (store_q(s, NULL, err, "INSERT INTO domain_daily AS t (domain, day, "
 	    "org_name, reports, messages, dmarc_pass, dkim_aligned, "
 	    "spf_aligned, quarantined, rejected, subdomain, subdomain_fail, "
-	    "disagree, records) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8, "
-	    "$9, $10, $11, $12, $13) ON CONFLICT (domain, day, org_name) DO "
+	    "disagree, overruled, records) VALUES ($1, $2, $3, 1, $4, $5, $6, "
+	    "$7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (domain, day, org_name) DO "
 	    "UPDATE SET reports = dmarcctl_add(t.reports, 1), records = "
 	    "dmarcctl_add(t.records, EXCLUDED.records), messages = "
 	    "dmarcctl_add(t.messages, EXCLUDED.messages), dmarc_pass = "
@@ -107,7 +117,8 @@ store_analysis_load(struct store *s, const struct report *r, struct err *err)
 	    "dmarcctl_add(t.rejected, EXCLUDED.rejected), subdomain = "
 	    "dmarcctl_add(t.subdomain, EXCLUDED.subdomain), subdomain_fail = "
 	    "dmarcctl_add(t.subdomain_fail, EXCLUDED.subdomain_fail), "
-	    "disagree = dmarcctl_add(t.disagree, EXCLUDED.disagree)",
+	    "disagree = dmarcctl_add(t.disagree, EXCLUDED.disagree), "
+	    "overruled = dmarcctl_add(t.overruled, EXCLUDED.overruled)",
 	    3 + DC_COUNT, params) == -1)
 		return -1;
 	if (!s->has_spool_rows[SP_SOURCE])
@@ -122,8 +133,10 @@ store_analysis_load(struct store *s, const struct report *r, struct err *err)
 	    "dmarcctl_clamp(sum(dkim_missing)), "
 	    "dmarcctl_clamp(sum(own_dkim_broken)), "
 	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
-	    "max(foreign_dkim), max(foreign_spf) FROM source_stage WHERE n > $3 "
-	    "GROUP BY source ORDER BY source ON CONFLICT (domain, day, source) "
+	    "max(foreign_dkim), max(foreign_spf), dmarcctl_cap(from_domain), "
+	    "min(foreign_spf) FROM source_stage WHERE n > $3 GROUP BY source, 16 "
+	    "ORDER BY source, 16 ON CONFLICT (domain, day, source, "
+	    "from_domain) "
 	    "DO UPDATE SET messages = dmarcctl_add(t.messages, "
 	    "EXCLUDED.messages), dmarc_pass = dmarcctl_add(t.dmarc_pass, "
 	    "EXCLUDED.dmarc_pass), dkim_aligned = "
@@ -138,7 +151,8 @@ store_analysis_load(struct store *s, const struct report *r, struct err *err)
 	    "dmarcctl_add(t.overridden, EXCLUDED.overridden), disagree = "
 	    "dmarcctl_add(t.disagree, EXCLUDED.disagree), foreign_dkim = "
 	    "greatest(t.foreign_dkim, EXCLUDED.foreign_dkim), foreign_spf = "
-	    "greatest(t.foreign_spf, EXCLUDED.foreign_spf)", 3,
+	    "greatest(t.foreign_spf, EXCLUDED.foreign_spf), spf_low = "
+	    "least(t.spf_low, EXCLUDED.spf_low)", 3,
 	    (const char *const[]){ params[0], params[1], mark });
 }
 

@@ -1,0 +1,30 @@
+-- What the sender model needs of each source, kept in the same rollup.
+--
+-- source_daily gains from_domain in its key: '' for mail whose From is
+-- the policy domain itself, else the From subdomain.  p applies to the
+-- first, sp (or np, for subdomains that do not exist) to the others
+-- (RFC 7489 section 6.6.3): the analyzer judges each population under
+-- its own policy.  spf_low is the smallest foreign SPF domain of the
+-- row, foreign_spf the largest: different values mark a source passing
+-- SPF for many domains, the mark of throwaway domains.
+--
+-- From now on dmarc_pass, dkim_aligned and spf_aligned of source_daily
+-- count what the record's own auth_results prove as well: a reporter
+-- that says fail while its results show an aligned pass is wrong, and
+-- domain_daily.overruled counts those messages per reporter (summary
+-- keeps the reporters' own verdicts).  `dmarcctl reparse` rebuilds the
+-- rows stored before with these meanings.
+ALTER TABLE source_daily ADD COLUMN from_domain text COLLATE "C" NOT NULL
+    DEFAULT '';
+ALTER TABLE source_daily ADD COLUMN spf_low text;
+UPDATE source_daily SET spf_low = foreign_spf WHERE foreign_spf IS NOT NULL;
+ALTER TABLE source_daily DROP CONSTRAINT source_daily_pkey;
+ALTER TABLE source_daily ADD PRIMARY KEY (domain, day, source, from_domain);
+
+ALTER TABLE domain_daily ADD COLUMN overruled bigint NOT NULL DEFAULT 0;
+
+-- a relay: our own outbound path that breaks our DKIM signature
+ALTER TABLE source_classes DROP CONSTRAINT source_classes_class_check;
+ALTER TABLE source_classes ADD CONSTRAINT source_classes_class_check
+    CHECK (class IN ('aligned', 'partial', 'third-party', 'relay',
+    'indirect', 'unauthenticated'));
