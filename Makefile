@@ -35,7 +35,7 @@ INGEST_SRC  = ingest/source.c ingest/source_imap.c
 STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
               store/store_load.c store/store_rollup.c store/store_query.c \
               store/store_reparse.c
-ANALYZE_SRC = analyze/rdns.c analyze/verdict.c
+ANALYZE_SRC = analyze/rdns.c analyze/sender.c analyze/verdict.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/opt.c \

@@ -27,6 +27,7 @@ static const char *const class_words[] = {
 	[SOURCE_ALIGNED] = "aligned",
 	[SOURCE_PARTIAL] = "partial",
 	[SOURCE_THIRD_PARTY] = "third-party",
+	[SOURCE_RELAY] = "relay",
 	[SOURCE_INDIRECT] = "indirect",
 	[SOURCE_UNAUTHENTICATED] = "unauthenticated",
 };
@@ -165,7 +166,7 @@ bool
 verdict_class_is_legitimate(enum source_class c)
 {
 	return c == SOURCE_ALIGNED || c == SOURCE_PARTIAL ||
-	    c == SOURCE_THIRD_PARTY;
+	    c == SOURCE_THIRD_PARTY || c == SOURCE_RELAY;
 }
 
 struct verdict_thresholds
@@ -179,6 +180,10 @@ verdict_defaults(void)
 		.aligned_rate = 0.99,
 		.third_party_days = 3,
 		.indirect_share = 0.5,
+		.relay_share = 0.05,
+		.relay_days = 0.5,
+		.periodic_share = 0.01,
+		.throwaway_spf_domains = 3,
 		.quarantine_pass_rate = 0.98,
 		.source_share = 0.005,
 		.source_pass_rate = 0.95,
@@ -514,6 +519,22 @@ verdict_diagnose(const struct source_stats *s, struct verdict_problem *out)
 	}
 }
 
+void
+verdict_diagnose_relay(const struct source_stats *s,
+    struct verdict_problem *out)
+{
+	assert(s != NULL && out != NULL);
+	fmt_fixed(out->problem, sizeof(out->problem), "DKIM broken by relay");
+	fmt_fixed(out->fix, sizeof(out->fix), "%s carries your mail every "
+	    "day and your DKIM signature fails after it, with no forwarding "
+	    "reason from any receiver: it alters the message (8-bit to "
+	    "quoted-printable, footers, header rewriting). Sign at the relay "
+	    "with a key under your domain (d=your domain), or make the "
+	    "client send 7-bit/quoted-printable so nothing is re-encoded, and "
+	    "give the relay an aligned return-path in your SPF",
+	    or_text(s->name, or_text(s->base, or_text(s->ip, "the relay"))));
+}
+
 /* ---- domain verdict ---- */
 
 /* The published policy as a step of the progression. */
@@ -529,7 +550,7 @@ struct tally {
 	int64_t by_class[SOURCE_UNAUTHENTICATED + 1];	/* messages */
 	int64_t legit, legit_pass, legit_dkim;
 	int64_t legit_recent, legit_recent_pass;
-	int64_t indirect_fail;
+	int64_t indirect_fail;		/* failing and not overridden */
 };
 
 static bool
@@ -576,6 +597,25 @@ now_rate(const struct source_stats *s)
 	return ratio(clamp(s->dmarc_pass, s->messages), s->messages);
 }
 
+/* the class of source i: as the caller judged it, else by the rules */
+static enum source_class
+class_of(const struct verdict_input *in, size_t i,
+    const struct verdict_thresholds *th)
+{
+	return in->classes != NULL ? in->classes[i] :
+	    verdict_classify(&in->sources[i], th);
+}
+
+/* Failing indirect mail that receivers do not already let through: mail
+ * they deliver despite the failure (forwarded, ARC) is not lost. */
+static int64_t
+indirect_loss(const struct source_stats *s)
+{
+	int64_t fail = failing_of(s);
+
+	return fail - clamp(s->overridden, fail);
+}
+
 static void
 tally_sources(const struct verdict_input *in,
     const struct verdict_thresholds *th, struct tally *t)
@@ -583,13 +623,13 @@ tally_sources(const struct verdict_input *in,
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < in->n_sources; i++) {
 		const struct source_stats *s = &in->sources[i];
-		enum source_class c = verdict_classify(s, th);
+		enum source_class c = class_of(in, i, th);
 		int64_t m = s->messages > 0 ? s->messages : 0;
 
 		t->by_class[c] = count_add(t->by_class[c], m);
 		if (c == SOURCE_INDIRECT)
 			t->indirect_fail = count_add(t->indirect_fail,
-			    failing_of(s));
+			    indirect_loss(s));
 		if (!verdict_class_is_legitimate(c))
 			continue;
 		t->legit = count_add(t->legit, m);
@@ -637,26 +677,32 @@ explain_volume(const struct tally *t, struct verdict_advice *out)
 	const int64_t *c = t->by_class;
 
 	LINE(out, "legitimate mail: %" PRId64 " messages (aligned %" PRId64
-	    ", partial %" PRId64 ", third-party %" PRId64 "), passing "
-	    "DMARC %.2f%%, with aligned DKIM %.2f%%", t->legit,
+	    ", partial %" PRId64 ", third-party %" PRId64 ", relay %" PRId64
+	    "), passing DMARC %.2f%%, with aligned DKIM %.2f%%", t->legit,
 	    c[SOURCE_ALIGNED], c[SOURCE_PARTIAL], c[SOURCE_THIRD_PARTY],
+	    c[SOURCE_RELAY],
 	    100.0 * out->evidence.legitimate_pass_rate,
 	    100.0 * out->evidence.dkim_aligned_rate);
 	LINE(out, "not counted: indirect %" PRId64 " (forwarding, mailing "
-	    "lists; %" PRId64 " failing), unauthenticated %" PRId64
+	    "lists; %" PRId64 " failing that receivers do not let through), "
+	    "unauthenticated %" PRId64
 	    " (spoofing or unknown senders: they never block a policy)",
 	    c[SOURCE_INDIRECT], t->indirect_fail, c[SOURCE_UNAUTHENTICATED]);
 }
 
 static struct verdict_blocker *
-new_blocker(struct verdict_advice *out, const struct source_stats *s)
+new_blocker(struct verdict_advice *out, const struct verdict_input *in,
+    size_t i, enum source_class c)
 {
+	const struct source_stats *s = &in->sources[i];
 	struct verdict_blocker *b;
 
 	out->blockers = xreallocarray(out->blockers, out->n_blockers + 1,
 	    sizeof(*out->blockers));
 	b = &out->blockers[out->n_blockers++];
 	memset(b, 0, sizeof(*b));
+	b->index = i;
+	b->class = c;
 	fmt_fixed(b->source, sizeof(b->source), "%s", or_text(s->ip, "?"));
 	fmt_fixed(b->name, sizeof(b->name), "%s", or_text(s->name, ""));
 	b->messages = s->messages;
@@ -665,21 +711,25 @@ new_blocker(struct verdict_advice *out, const struct source_stats *s)
 }
 
 static void
-block_failing(struct verdict_advice *out, const struct source_stats *s)
+block_failing(struct verdict_advice *out, const struct verdict_input *in,
+    size_t i, enum source_class c)
 {
 	struct verdict_problem p;
-	struct verdict_blocker *b = new_blocker(out, s);
+	struct verdict_blocker *b = new_blocker(out, in, i, c);
 
-	verdict_diagnose(s, &p);
+	if (c == SOURCE_RELAY)
+		verdict_diagnose_relay(&in->sources[i], &p);
+	else
+		verdict_diagnose(&in->sources[i], &p);
 	memcpy(b->problem, p.problem, sizeof(b->problem));
 	memcpy(b->fix, p.fix, sizeof(b->fix));
 }
 
 static void
-block_text(struct verdict_advice *out, const struct source_stats *s,
-    const char *problem, const char *fix)
+block_text(struct verdict_advice *out, const struct verdict_input *in,
+    size_t i, enum source_class c, const char *problem, const char *fix)
 {
-	struct verdict_blocker *b = new_blocker(out, s);
+	struct verdict_blocker *b = new_blocker(out, in, i, c);
 
 	fmt_fixed(b->problem, sizeof(b->problem), "%s", problem);
 	fmt_fixed(b->fix, sizeof(b->fix), "%s", fix);
@@ -702,20 +752,21 @@ struct gate_count {
 };
 
 static void
-gate_source(const struct source_stats *s, const struct tally *t,
-    const struct verdict_thresholds *th, const struct gate *g,
-    struct verdict_advice *out, struct gate_count *n)
+gate_source(const struct verdict_input *in, size_t i, enum source_class c,
+    const struct tally *t, const struct verdict_thresholds *th,
+    const struct gate *g, struct verdict_advice *out, struct gate_count *n)
 {
+	const struct source_stats *s = &in->sources[i];
 	bool is_big = ratio(s->messages, t->legit) >= th->source_share;
 	double rate = now_rate(s);
 	double dkim = ratio(clamp(s->dkim_aligned, s->messages), s->messages);
 
 	if ((rate < th->source_pass_rate && is_big) || rate < g->below) {
-		block_failing(out, s);
+		block_failing(out, in, i, c);
 		n->failing += is_big;
 	} else if (g->want_spf_only && dkim < th->reject_dkim_rate &&
 	    (is_big || g->is_dkim_failed)) {
-		block_text(out, s, "passes by SPF only",
+		block_text(out, in, i, c, "passes by SPF only",
 		    "sign with aligned DKIM: forwarding breaks SPF");
 		out->blockers[out->n_blockers - 1].failing = s->messages -
 		    clamp(s->dkim_aligned, s->messages);
@@ -733,13 +784,13 @@ gate_sources(const struct verdict_input *in, const struct tally *t,
 	memset(n, 0, sizeof(*n));
 	for (size_t i = 0; i < in->n_sources; i++) {
 		const struct source_stats *s = &in->sources[i];
-		enum source_class c = verdict_classify(s, th);
+		enum source_class c = class_of(in, i, th);
 
 		if (verdict_class_is_legitimate(c))
-			gate_source(s, t, th, g, out, n);
+			gate_source(in, i, c, t, th, g, out, n);
 		else if (c == SOURCE_INDIRECT && g->want_indirect &&
-		    failing_of(s) > 0)
-			block_text(out, s, "indirect flow fails",
+		    indirect_loss(s) > 0)
+			block_text(out, in, i, c, "indirect flow fails",
 			    "forwarded or list mail whose DKIM breaks would "
 			    "be rejected: ask the forwarder or list to use ARC "
 			    "or to rewrite From, or accept the loss");
@@ -908,10 +959,11 @@ np_is_explicit(const struct dmarc_policy *pol, enum stage st)
  */
 static void
 build_record(const struct dmarc_policy *pol, enum stage st, const char *p,
-    bool is_unchanged, bool want_t, char *dst, size_t size)
+    bool is_unchanged, bool want_t, const char *pin_sp, char *dst,
+    size_t size)
 {
 	const char *sp = sp_is_explicit(pol, st) && !is_word(pol->sp, p) ?
-	    pol->sp : NULL;
+	    pol->sp : pin_sp != NULL && !is_word(pin_sp, p) ? pin_sp : NULL;
 	const char *new_sp = sp != NULL ? sp : p;
 
 	dst[0] = '\0';
@@ -948,7 +1000,7 @@ next_record(const struct verdict_input *in, enum stage st,
 		is_unchanged = false;
 	}
 	build_record(&in->policy, st, p, is_unchanged, want_t,
-	    out->next_record, sizeof(out->next_record));
+	    is_unchanged ? NULL : in->pin_sp, out->next_record, sizeof(out->next_record));
 }
 
 static void
@@ -1099,6 +1151,123 @@ verdict_advice_free(struct verdict_advice *a)
 	free(a->blockers);
 	free_lines(a->lines, a->n_lines);
 	memset(a, 0, sizeof(*a));
+}
+
+/* ---- the gates: each population under its own policy ---- */
+
+static const char *const population_words[] = {
+	[POP_ORGANIZATIONAL] = "organizational",
+	[POP_SUBDOMAIN] = "subdomain",
+	[POP_NONEXISTENT] = "non-existent",
+};
+
+static const char *const gate_words[] = {
+	[POP_ORGANIZATIONAL] = "p",
+	[POP_SUBDOMAIN] = "sp",
+	[POP_NONEXISTENT] = "np",
+};
+
+const char *
+verdict_population_name(enum population p)
+{
+	assert((size_t)p < NELEM(population_words));
+	return population_words[p];
+}
+
+const char *
+verdict_gate_name(enum population p)
+{
+	assert((size_t)p < NELEM(gate_words));
+	return gate_words[p];
+}
+
+/* none 0, quarantine 1, reject 2 */
+static int
+rank_of(const char *p)
+{
+	return is_word(p, "reject") ? 2 : is_word(p, "quarantine") ? 1 : 0;
+}
+
+/* the strongest policy a gate's verdict allows now */
+static int
+ready_rank(const struct verdict_advice *a, const char *current)
+{
+	switch (a->verdict) {
+	case VERDICT_QUARANTINE:
+		return 1;
+	case VERDICT_REJECT:
+	case VERDICT_DONE:
+		return 2;
+	default:
+		return rank_of(current);
+	}
+}
+
+static int64_t
+population_messages(const struct verdict_input *in)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < in->n_sources; i++)
+		n = count_add(n, in->sources[i].messages > 0 ?
+		    in->sources[i].messages : 0);
+	return n;
+}
+
+/* a population without mail: nothing holds its next step */
+static void
+advise_empty(const struct verdict_input *in, struct verdict_advice *out)
+{
+	enum stage st = stage_of(&in->policy);
+
+	memset(out, 0, sizeof(*out));
+	out->evidence.days = in->days;
+	out->evidence.reporters = in->reporters;
+	out->verdict = st == STAGE_NONE || st == STAGE_QUARANTINE_PARTIAL ?
+	    VERDICT_QUARANTINE : st == STAGE_REJECT ? VERDICT_DONE :
+	    VERDICT_REJECT;
+	LINE(out, "no mail of this population was seen in the window: "
+	    "nothing holds its next step");
+	next_record(in, st, out);
+}
+
+void
+verdict_advise_gates(const struct verdict_input in[POP_COUNT],
+    const struct verdict_thresholds *th, struct verdict_advice out[POP_COUNT])
+{
+	struct verdict_input g[POP_COUNT];
+	const struct dmarc_policy *pol = &in[POP_ORGANIZATIONAL].policy;
+	enum stage st = stage_of(pol);
+	const char *sp = effective_sp(pol, st);
+	const char *np = np_is_explicit(pol, st) ? pol->np : sp;
+	int next;
+
+	for (int i = 0; i < POP_COUNT; i++) {
+		g[i] = in[i];
+		g[i].pin_sp = NULL;
+		if (i != POP_ORGANIZATIONAL) {
+			g[i].policy.p = i == POP_SUBDOMAIN ? sp : np;
+			g[i].policy.sp = NULL;
+			g[i].policy.np = NULL;
+		}
+		if (i != POP_ORGANIZATIONAL && population_messages(&g[i]) == 0)
+			advise_empty(&g[i], &out[i]);
+		else if (i != POP_ORGANIZATIONAL)
+			verdict_advise(&g[i], th, &out[i]);
+	}
+	verdict_advise(&g[POP_ORGANIZATIONAL], th, &out[POP_ORGANIZATIONAL]);
+	next = out[POP_ORGANIZATIONAL].verdict == VERDICT_QUARANTINE ? 1 :
+	    out[POP_ORGANIZATIONAL].verdict == VERDICT_REJECT ? 2 : -1;
+	/* subdomains inherit the new p unless sp holds them back */
+	if (next > 0 && !sp_is_explicit(pol, st) &&
+	    next > ready_rank(&out[POP_SUBDOMAIN], sp)) {
+		struct verdict_advice *a = &out[POP_ORGANIZATIONAL];
+
+		g[POP_ORGANIZATIONAL].pin_sp = sp;
+		next_record(&g[POP_ORGANIZATIONAL], st, a);
+		LINE(a, "sp=%s is kept: mail From your subdomains is not ready "
+		    "for the new p (see the sp gate)", sp);
+	}
 }
 
 /* ---- MTA-STS ---- */

@@ -57,6 +57,17 @@ struct verdict_thresholds {
 	double indirect_share;		/* 0.5: share of failures that are
 					 * overridden or own DKIM broken */
 
+	/* the sender model (analyze/sender.h) */
+	double relay_share;		/* 0.05 of the population's mail ... */
+	double relay_days;		/* 0.5 ... on this share of the days
+					 * with reports, own DKIM broken and
+					 * not overridden: our own relay */
+	double periodic_share;		/* 0.01: a sender signing with its
+					 * own domain is legitimate with this
+					 * share, however seldom it sends */
+	int throwaway_spf_domains;	/* 3 organisations an unsigned sender
+					 * passes SPF for: throwaway domains */
+
 	/* p=none -> p=quarantine (and partial -> full quarantine) */
 	double quarantine_pass_rate;	/* 0.98 legitimate, recent window */
 	double source_share;		/* 0.005 of legitimate volume makes
@@ -100,15 +111,18 @@ enum source_class {
 	SOURCE_ALIGNED,		/* passes DMARC (>= aligned_rate) */
 	SOURCE_PARTIAL,		/* some of its mail passes, some fails */
 	SOURCE_THIRD_PARTY,	/* a legitimate sender that never aligns */
+	SOURCE_RELAY,		/* our own outbound relay, breaking our
+				 * DKIM signature */
 	SOURCE_INDIRECT,	/* forwarding, mailing lists */
 	SOURCE_UNAUTHENTICATED,	/* spoofing or unknown: never blocks */
 };
 
-/* "aligned", "partial", "third-party", "indirect", "unauthenticated". */
+/* "aligned", "partial", "third-party", "relay", "indirect",
+ * "unauthenticated". */
 const char *verdict_class_name(enum source_class c);
 
-/* True for the classes that count as legitimate volume: aligned, partial
- * and third-party. */
+/* True for the classes that count as legitimate volume: aligned, partial,
+ * third-party and relay. */
 bool verdict_class_is_legitimate(enum source_class c);
 
 /*
@@ -143,6 +157,12 @@ struct source_stats {
 	const char *foreign_spf_domain;
 	int days;			/* distinct days it was seen */
 	bool is_authorized;		/* the user listed it as a sender */
+	/* what the sender model reads (analyze/sender.h) */
+	bool is_subdomain;		/* its mail is From a subdomain */
+	const char *spf_low;		/* the smallest foreign SPF domain */
+	const int *seen;		/* the days seen, as offsets from the
+					 * window's first day, ascending */
+	size_t n_seen;
 };
 
 /*
@@ -199,6 +219,11 @@ struct verdict_problem {
 void verdict_diagnose(const struct source_stats *s,
     struct verdict_problem *out);
 
+/* The same for our own relay (SOURCE_RELAY): it carries our mail and
+ * breaks our DKIM signature on the way. */
+void verdict_diagnose_relay(const struct source_stats *s,
+    struct verdict_problem *out);
+
 /* Everything verdict_advise() needs about one policy domain. */
 struct verdict_input {
 	const char *domain;		/* the policy domain, for texts;
@@ -209,11 +234,29 @@ struct verdict_input {
 	int64_t messages;		/* all messages */
 	const struct source_stats *sources;
 	size_t n_sources;
+	const enum source_class *classes;	/* of each source, or NULL:
+						 * verdict_classify */
 	int quarantine_days;		/* distinct report days whose policy
 					 * was full quarantine or stronger */
 	int64_t subdomain_messages;	/* header_from a subdomain */
 	int64_t subdomain_fail;		/* of those, failing DMARC */
+	const char *pin_sp;		/* next_record keeps sp= at this (the
+					 * subdomains' gate is not ready for
+					 * the new p), or NULL */
 };
+
+/* Which policy applies to mail (RFC 7489 6.6.3, RFC 9989): its gate. */
+enum population {
+	POP_ORGANIZATIONAL,	/* From the policy domain: p */
+	POP_SUBDOMAIN,		/* From an existing subdomain: sp */
+	POP_NONEXISTENT,	/* From a subdomain that does not exist: np */
+	POP_COUNT
+};
+
+/* "organizational", "subdomain", "non-existent" */
+const char *verdict_population_name(enum population p);
+/* "p", "sp", "np" */
+const char *verdict_gate_name(enum population p);
 
 /* The evidence object of `advise` (dmarcctl.1), key for key. */
 struct verdict_evidence {
@@ -228,6 +271,8 @@ struct verdict_evidence {
 
 /* A source that holds the domain back. */
 struct verdict_blocker {
+	size_t index;			/* in verdict_input.sources */
+	enum source_class class;
 	char source[64];		/* the IP */
 	char name[256];			/* reverse DNS, "" when unknown */
 	int64_t messages;		/* all its messages in the window */
@@ -290,6 +335,19 @@ void verdict_advise(const struct verdict_input *in,
 
 /* Release what *a owns and zero it; NULL is a no-op. */
 void verdict_advice_free(struct verdict_advice *a);
+
+/*
+ * The verdict of each population under its own policy: gate[POP_ORG...]
+ * judged under p, the subdomains under sp (as published, else p), the
+ * non-existent subdomains under np (else sp).  in[] hold each
+ * population's senders, with the domain's days, reporters, messages and
+ * policy in each.  A population without mail is ready for the next step.
+ * The p gate's next_record keeps sp at its value when the subdomains'
+ * gate is not ready for the new p.  out[] are released with
+ * verdict_advice_free.
+ */
+void verdict_advise_gates(const struct verdict_input in[POP_COUNT],
+    const struct verdict_thresholds *th, struct verdict_advice out[POP_COUNT]);
 
 /*
  * One line of TLS-RPT failure details: failed sessions of one result type

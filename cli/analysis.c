@@ -203,6 +203,27 @@ policy_row(void *ctx, size_t ncols, const char *const *names,
 
 /* --- sources --- */
 
+/* "0,3,4": the days seen, as offsets from the window's first day */
+static void
+parse_days(const char *list, struct source_stats *st)
+{
+	size_t n = 0, cap = 0;
+	int *days = NULL;
+
+	while (list != NULL && *list != '\0') {
+		char *end;
+		long v = strtol(list, &end, 10);
+
+		if (end == list)
+			break;
+		days = grow(days, n, &cap, sizeof(*days));
+		days[n++] = (int)v;
+		list = *end == ',' ? end + 1 : end;
+	}
+	st->seen = days;
+	st->n_seen = n;
+}
+
 static int
 source_row(void *ctx, size_t ncols, const char *const *names,
     const char *const *v, struct err *err)
@@ -236,6 +257,28 @@ source_row(void *ctx, size_t ncols, const char *const *names,
 	st->foreign_dkim_domain = dup_or_null(v[14]);
 	st->foreign_spf_domain = dup_or_null(v[15]);
 	st->days = (int)num(v[16]);
+	st->is_subdomain = v[17] != NULL && *v[17] == 't';
+	st->spf_low = dup_or_null(v[18]);
+	parse_days(v[19], st);
+	return 0;
+}
+
+static int
+overruled_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	struct analysis_domain *d = find_domain(ctx, v[0]);
+	struct analysis_reporter *r;
+
+	(void)ncols, (void)names, (void)err;
+	if (d == NULL)
+		return 0;
+	d->reporters_overruled = xreallocarray(d->reporters_overruled,
+	    d->n_reporters_overruled + 1, sizeof(*d->reporters_overruled));
+	r = &d->reporters_overruled[d->n_reporters_overruled++];
+	r->org_name = xstrdup(v[1]);
+	r->overruled = num(v[2]);
+	r->messages = num(v[3]);
 	return 0;
 }
 
@@ -441,6 +484,53 @@ day_bounds(const struct window *w, int recent_days, struct day_bounds *b)
 	    sizeof(b->recent));
 }
 
+/* the senders of each population, as its gate reads them */
+static void
+build_gates(struct analysis_domain *dom)
+{
+	for (size_t i = 0; i < dom->senders.n; i++) {
+		const struct sender *snd = &dom->senders.senders[i];
+		struct analysis_gate *g = &dom->gates[snd->pop];
+
+		g->stats = xreallocarray(g->stats, g->n + 1,
+		    sizeof(*g->stats));
+		g->classes = xreallocarray(g->classes, g->n + 1,
+		    sizeof(*g->classes));
+		g->senders = xreallocarray(g->senders, g->n + 1,
+		    sizeof(*g->senders));
+		g->stats[g->n] = snd->st;
+		g->classes[g->n] = snd->class;
+		g->senders[g->n] = snd;
+		g->n++;
+	}
+}
+
+/* group the domain's addresses into senders and judge them */
+static void
+judge_domain(struct analysis_domain *dom, const struct config *cfg)
+{
+	for (size_t i = 0; i < dom->n_sources; i++)
+		dom->sources[i].st.is_authorized = verdict_is_authorized(
+		    &dom->sources[i].st, cfg->authorized);
+	qsort(dom->sources, dom->n_sources, sizeof(*dom->sources),
+	    cmp_source);
+	dom->by_ip = index_of(dom->sources, dom->n_sources,
+	    sizeof(*dom->sources), cmp_source_ptr);
+	/* the sender model reads an array of source_stats: a view */
+	dom->stats = xcalloc(dom->n_sources + 1, sizeof(*dom->stats));
+	for (size_t i = 0; i < dom->n_sources; i++)
+		dom->stats[i] = dom->sources[i].st;
+	sender_group(dom->stats, dom->n_sources, dom->days, cfg->authorized,
+	    &cfg->thresholds, &dom->senders);
+	for (size_t k = 0; k < dom->senders.n; k++) {
+		const struct sender *snd = &dom->senders.senders[k];
+
+		for (size_t m = 0; m < snd->n_members; m++)
+			dom->sources[snd->members[m]].class = snd->class;
+	}
+	build_gates(dom);
+}
+
 int
 analysis_load(struct store *s, const struct config *cfg,
     const struct window *w, const struct analysis_options *opt,
@@ -464,29 +554,15 @@ analysis_load(struct store *s, const struct config *cfg,
 		return 0;
 	if (store_source_days(s, &days, source_row, out, err) == -1)
 		goto fail;
-	if (opt->want_dns && (orgdomain_init(err) == -1 ||
-	    name_sources(s, cfg, out, err) == -1))
+	/* the sender model reads organisational domains, named or not */
+	if (orgdomain_init(err) == -1 ||
+	    (opt->want_dns && name_sources(s, cfg, out, err) == -1))
 		goto fail;
-	for (size_t d = 0; d < out->n_domains; d++) {
-		struct analysis_domain *dom = &out->domains[d];
-
-		for (size_t i = 0; i < dom->n_sources; i++) {
-			struct analysis_source *src = &dom->sources[i];
-
-			src->st.is_authorized = verdict_is_authorized(
-			    &src->st, cfg->authorized);
-			src->class = verdict_classify(&src->st,
-			    &cfg->thresholds);
-		}
-		qsort(dom->sources, dom->n_sources, sizeof(*dom->sources),
-		    cmp_source);
-		dom->by_ip = index_of(dom->sources, dom->n_sources,
-		    sizeof(*dom->sources), cmp_source_ptr);
-		/* the verdict reads an array of source_stats: a view */
-		dom->stats = xcalloc(dom->n_sources + 1, sizeof(*dom->stats));
-		for (size_t i = 0; i < dom->n_sources; i++)
-			dom->stats[i] = dom->sources[i].st;
-	}
+	if (store_reporters_overruled(s, &days, overruled_row, out,
+	    err) == -1)
+		goto fail;
+	for (size_t d = 0; d < out->n_domains; d++)
+		judge_domain(&out->domains[d], cfg);
 	return 0;
 fail:
 	analysis_release(out);
@@ -494,19 +570,26 @@ fail:
 }
 
 void
-analysis_input(const struct analysis_domain *d, struct verdict_input *in)
+analysis_advise(const struct analysis_domain *d,
+    const struct verdict_thresholds *th, struct verdict_advice out[POP_COUNT])
 {
-	memset(in, 0, sizeof(*in));
-	in->domain = d->domain;
-	in->policy = d->policy;
-	in->days = d->days;
-	in->reporters = d->reporters;
-	in->messages = d->messages;
-	in->quarantine_days = d->quarantine_days;
-	in->subdomain_messages = d->subdomain;
-	in->subdomain_fail = d->subdomain_fail;
-	in->sources = d->stats;
-	in->n_sources = d->n_sources;
+	struct verdict_input in[POP_COUNT];
+
+	for (int i = 0; i < POP_COUNT; i++) {
+		memset(&in[i], 0, sizeof(in[i]));
+		in[i].domain = d->domain;
+		in[i].policy = d->policy;
+		in[i].days = d->days;
+		in[i].reporters = d->reporters;
+		in[i].messages = d->messages;
+		in[i].quarantine_days = d->quarantine_days;
+		in[i].subdomain_messages = d->subdomain;
+		in[i].subdomain_fail = d->subdomain_fail;
+		in[i].sources = d->gates[i].stats;
+		in[i].classes = d->gates[i].classes;
+		in[i].n_sources = d->gates[i].n;
+	}
+	verdict_advise_gates(in, th, out);
 }
 
 void
@@ -523,7 +606,18 @@ analysis_release(struct analysis *a)
 			free((char *)st->base);
 			free((char *)st->foreign_dkim_domain);
 			free((char *)st->foreign_spf_domain);
+			free((char *)st->spf_low);
+			free((int *)st->seen);
 		}
+		for (int g = 0; g < POP_COUNT; g++) {
+			free(dom->gates[g].stats);
+			free(dom->gates[g].classes);
+			free(dom->gates[g].senders);
+		}
+		for (size_t i = 0; i < dom->n_reporters_overruled; i++)
+			free(dom->reporters_overruled[i].org_name);
+		free(dom->reporters_overruled);
+		sender_set_free(&dom->senders);
 		free(dom->sources);
 		free(dom->by_ip);
 		free(dom->stats);
@@ -746,16 +840,16 @@ save_verdicts(struct store *s, const struct config *cfg,
 
 	for (size_t d = 0; d < a->n_domains; d++) {
 		const struct analysis_domain *dom = &a->domains[d];
-		struct verdict_input in;
-		struct verdict_advice adv;
+		struct verdict_advice adv[POP_COUNT];
 
-		analysis_input(dom, &in);
-		verdict_advise(&in, &cfg->thresholds, &adv);
+		analysis_advise(dom, &cfg->thresholds, adv);
 		rows[d] = (struct store_verdict){ dom->domain,
-			verdict_name(adv.verdict), dom->policy.p,
-			xstrdup(adv.next_record),
-			adv.evidence.legitimate_pass_rate };
-		verdict_advice_free(&adv);
+			verdict_name(adv[POP_ORGANIZATIONAL].verdict),
+			dom->policy.p,
+			xstrdup(adv[POP_ORGANIZATIONAL].next_record),
+			adv[POP_ORGANIZATIONAL].evidence.legitimate_pass_rate };
+		for (int g = 0; g < POP_COUNT; g++)
+			verdict_advice_free(&adv[g]);
 	}
 	ret = store_save_verdicts(s, rows, a->n_domains, err);
 	for (size_t d = 0; d < a->n_domains; d++)

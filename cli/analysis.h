@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "analyze/sender.h"
 #include "analyze/verdict.h"
 #include "cli/config.h"
 #include "cli/window.h"
@@ -18,12 +19,28 @@
 
 struct store;
 
-/* one sending source: the verdict's view, and what else sources shows */
+/* one sending address (of one population): what the sender model
+ * reads, and what else sources shows */
 struct analysis_source {
-	struct source_stats st;		/* strings owned */
+	struct source_stats st;		/* strings and days owned */
 	int64_t disagree;		/* reporter's verdicts differ from
 					 * the recomputed alignment */
-	enum source_class class;
+	enum source_class class;	/* its sender's */
+};
+
+/* a reporter whose verdicts its own auth_results contradict */
+struct analysis_reporter {
+	char *org_name;
+	int64_t overruled;		/* it said fail, its results pass */
+	int64_t messages;		/* all it reported */
+};
+
+/* the senders of one population, as its gate judges them */
+struct analysis_gate {
+	struct source_stats *stats;	/* the senders' views */
+	enum source_class *classes;
+	const struct sender **senders;	/* the same, by index */
+	size_t n;
 };
 
 struct analysis_domain {
@@ -39,8 +56,13 @@ struct analysis_domain {
 	struct analysis_source *sources;	/* most messages first */
 	size_t n_sources, sources_cap;
 	struct analysis_source **by_ip;	/* the same, by IP (strcmp) */
-	struct source_stats *stats;	/* the same, as the verdict reads
-					 * them (borrowing their strings) */
+	struct source_stats *stats;	/* the same, as the sender model
+					 * reads them (borrowing their
+					 * strings) */
+	struct sender_set senders;	/* grouped and judged */
+	struct analysis_gate gates[POP_COUNT];
+	struct analysis_reporter *reporters_overruled;	/* most first */
+	size_t n_reporters_overruled;
 };
 
 /*
@@ -73,9 +95,10 @@ const struct analysis_domain *analysis_find(const struct analysis *a,
 const struct analysis_source *analysis_find_source(
     const struct analysis_domain *d, const char *ip);
 
-/* The verdict input of one domain (borrowing from it). */
-void analysis_input(const struct analysis_domain *d,
-    struct verdict_input *in);
+/* The verdict of each gate of one domain (verdict_advise_gates), out[]
+ * released with verdict_advice_free. */
+void analysis_advise(const struct analysis_domain *d,
+    const struct verdict_thresholds *th, struct verdict_advice out[POP_COUNT]);
 
 void analysis_release(struct analysis *a);
 

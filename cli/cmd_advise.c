@@ -1,7 +1,8 @@
 /*
  * dmarcctl advise: per policy domain, the verdict of analyze/verdict.c
- * with its evidence, the sources that block the next step, and the DNS
- * record to publish.  Text is for a person; JSON is one object per
+ * with its evidence, the senders that block the next step, the verdict
+ * of each gate (p, sp, np), warnings about reporters, and the DNS record
+ * to publish.  Text is for a person; JSON is one object per
  * domain, one per line.  No csv: the advice is not a table.
  */
 #include <stdio.h>
@@ -13,9 +14,26 @@
 #include "common/jsonw.h"
 #include "common/log.h"
 
-/* print one domain's advice */
+/* print one domain's advice: adv[] holds each gate's */
 typedef int (*advise_render_fn)(const struct analysis_domain *d,
     const struct verdict_advice *adv, struct err *err);
+
+/* the sender a blocker of gate g names */
+static const struct sender *
+blocker_sender(const struct analysis_domain *d, enum population g,
+    const struct verdict_blocker *bl)
+{
+	return bl->index < d->gates[g].n ? d->gates[g].senders[bl->index] :
+	    NULL;
+}
+
+/* the address of a sender with the most messages */
+static const char *
+main_address(const struct analysis_domain *d, const struct sender *snd)
+{
+	return snd != NULL && snd->n_members > 0 ?
+	    d->stats[snd->members[0]].ip : NULL;
+}
 
 static void
 evidence_json(struct jsonw *w, const struct analysis_domain *d,
@@ -34,18 +52,87 @@ evidence_json(struct jsonw *w, const struct analysis_domain *d,
 }
 
 static void
-blockers_json(struct jsonw *w, const struct verdict_advice *adv)
+blockers_json(struct jsonw *w, const struct analysis_domain *d,
+    enum population g, const struct verdict_advice *adv)
 {
 	jsonw_raw(w, "[");
 	for (size_t i = 0; i < adv->n_blockers; i++) {
 		const struct verdict_blocker *bl = &adv->blockers[i];
+		const struct sender *snd = blocker_sender(d, g, bl);
+		const char *main = main_address(d, snd);
 
 		jsonw_raw(w, i > 0 ? ",{" : "{");
-		jsonw_kv_str(w, "source", bl->source, true);
+		jsonw_kv_str(w, "sender", bl->source, true);
 		jsonw_kv_str(w, "name", *bl->name ? bl->name : NULL, false);
+		jsonw_kv_str(w, "source", main != NULL ? main : bl->source,
+		    false);
+		jsonw_key(w, "addresses", false);
+		jsonw_raw(w, "[");
+		for (size_t m = 0; snd != NULL && m < snd->n_members; m++) {
+			if (m > 0)
+				jsonw_raw(w, ",");
+			jsonw_str(w, d->stats[snd->members[m]].ip);
+		}
+		jsonw_raw(w, "]");
 		jsonw_kv_int(w, "messages", bl->messages, false, false);
+		jsonw_kv_int(w, "failing", bl->failing, false, false);
+		jsonw_kv_str(w, "class", verdict_class_name(bl->class), false);
+		jsonw_kv_str(w, "rule", snd != NULL ? snd->rule : NULL, false);
 		jsonw_kv_str(w, "problem", bl->problem, false);
 		jsonw_kv_str(w, "fix", bl->fix, false);
+		jsonw_raw(w, "}");
+	}
+	jsonw_raw(w, "]");
+}
+
+/* what each population's policy allows */
+static void
+gates_json(struct jsonw *w, const struct analysis_domain *d,
+    const struct verdict_advice *adv)
+{
+	jsonw_raw(w, "[");
+	for (int g = 0; g < POP_COUNT; g++) {
+		jsonw_raw(w, g > 0 ? ",{" : "{");
+		jsonw_kv_str(w, "gate", verdict_gate_name(g), true);
+		jsonw_kv_str(w, "population", verdict_population_name(g),
+		    false);
+		jsonw_kv_str(w, "verdict", verdict_name(adv[g].verdict),
+		    false);
+		jsonw_kv_int(w, "legitimate_messages",
+		    adv[g].evidence.legitimate_messages, false, false);
+		jsonw_kv_rate(w, "legitimate_pass_rate",
+		    adv[g].evidence.legitimate_pass_rate);
+		jsonw_key(w, "blockers", false);
+		blockers_json(w, d, g, &adv[g]);
+		jsonw_raw(w, "}");
+	}
+	jsonw_raw(w, "]");
+}
+
+/* the text of a reporter's warning */
+static void
+reporter_text(const struct analysis_reporter *r, char *out, size_t size)
+{
+	snprintf(out, size, "%s said fail for %lld messages that its own "
+	    "auth_results show passing aligned DKIM or SPF: dmarcctl counts "
+	    "them as passing; the reporter's verdicts are wrong, not your "
+	    "mail", r->org_name, (long long)r->overruled);
+}
+
+static void
+warnings_json(struct jsonw *w, const struct analysis_domain *d)
+{
+	jsonw_raw(w, "[");
+	for (size_t i = 0; i < d->n_reporters_overruled; i++) {
+		const struct analysis_reporter *r = &d->reporters_overruled[i];
+		char text[512];
+
+		reporter_text(r, text, sizeof(text));
+		jsonw_raw(w, i > 0 ? ",{" : "{");
+		jsonw_kv_str(w, "kind", "reporter-disagrees", true);
+		jsonw_kv_str(w, "reporter", r->org_name, false);
+		jsonw_kv_int(w, "messages", r->overruled, false, false);
+		jsonw_kv_str(w, "text", text, false);
 		jsonw_raw(w, "}");
 	}
 	jsonw_raw(w, "]");
@@ -70,7 +157,11 @@ render_json(const struct analysis_domain *d, const struct verdict_advice *adv,
 	jsonw_key(&w, "evidence", false);
 	evidence_json(&w, d, &adv->evidence);
 	jsonw_key(&w, "blockers", false);
-	blockers_json(&w, adv);
+	blockers_json(&w, d, POP_ORGANIZATIONAL, adv);
+	jsonw_key(&w, "gates", false);
+	gates_json(&w, d, adv);
+	jsonw_key(&w, "warnings", false);
+	warnings_json(&w, d);
 	jsonw_raw(&w, "}\n");
 	if (jsonw_finish(&w, err) == 0 && query_print_json(&b, err) == 0)
 		ret = 0;
@@ -79,24 +170,28 @@ render_json(const struct analysis_domain *d, const struct verdict_advice *adv,
 }
 
 static int
-blockers_text(const struct verdict_advice *adv, struct err *err)
+blockers_text(const struct analysis_domain *d, enum population g,
+    const struct verdict_advice *adv, struct err *err)
 {
-	static const char *const names[] = { "source", "name", "messages",
-		"problem", "fix" };
-	static const char *const numbers[] = { "messages", NULL };
+	static const char *const names[] = { "sender", "name", "addresses",
+		"messages", "problem", "fix" };
+	static const char *const numbers[] = { "addresses", "messages", NULL };
 	struct table *t;
 	int ret = 0;
 
-	printf("  blockers:\n");
+	printf("  blockers (%s gate):\n", verdict_gate_name(g));
 	table_new(&t, numbers);
 	for (size_t i = 0; i < adv->n_blockers && ret == 0; i++) {
 		const struct verdict_blocker *bl = &adv->blockers[i];
-		char n[32];
-		const char *row[5] = { bl->source, bl->name, n, bl->problem,
-			bl->fix };
+		const struct sender *snd = blocker_sender(d, g, bl);
+		char n[32], a[32];
+		const char *row[6] = { bl->source, bl->name, a, n,
+			bl->problem, bl->fix };
 
 		snprintf(n, sizeof(n), "%lld", (long long)bl->messages);
-		ret = table_add_row(t, 5, names, row, err);
+		snprintf(a, sizeof(a), "%zu", snd != NULL ? snd->n_members :
+		    (size_t)1);
+		ret = table_add_row(t, 6, names, row, err);
 	}
 	if (ret == 0)
 		ret = table_print(t, TABLE_TEXT, "blockers", stdout, err);
@@ -122,8 +217,21 @@ render_text(const struct analysis_domain *d, const struct verdict_advice *adv,
 	    p1, sizeof(p1)), query_pct_text((int64_t)(e->dkim_aligned_rate *
 	    1e6), 1000000, p2, sizeof(p2)));
 	esc_linef(stdout, "  next record: %s", adv->next_record);
-	if (adv->n_blockers > 0 && blockers_text(adv, err) == -1)
-		return -1;
+	for (int g = POP_SUBDOMAIN; g < POP_COUNT; g++)
+		esc_linef(stdout, "  %s gate (%s mail): %s, %lld legitimate "
+		    "messages", verdict_gate_name(g),
+		    verdict_population_name(g), verdict_name(adv[g].verdict),
+		    (long long)adv[g].evidence.legitimate_messages);
+	for (int g = 0; g < POP_COUNT; g++)
+		if (adv[g].n_blockers > 0 &&
+		    blockers_text(d, g, &adv[g], err) == -1)
+			return -1;
+	for (size_t i = 0; i < d->n_reporters_overruled; i++) {
+		char text[512];
+
+		reporter_text(&d->reporters_overruled[i], text, sizeof(text));
+		esc_linef(stdout, "  warning: %s", text);
+	}
 	if (d->disagree > 0)
 		printf("  - %lld messages were judged by their reporter "
 		    "differently from the alignment recomputed from their "
@@ -151,13 +259,12 @@ render(const struct query *q, const struct analysis *a, struct err *err)
 		    q->w.since_text, q->w.until_text, q->domain ? " for " : "",
 		    q->domain ? q->domain : "");
 	for (size_t i = 0; i < a->n_domains && ret == 0; i++) {
-		struct verdict_input in;
-		struct verdict_advice adv;
+		struct verdict_advice adv[POP_COUNT];
 
-		analysis_input(&a->domains[i], &in);
-		verdict_advise(&in, &q->cfg->thresholds, &adv);
-		ret = renderers[q->format](&a->domains[i], &adv, err);
-		verdict_advice_free(&adv);
+		analysis_advise(&a->domains[i], &q->cfg->thresholds, adv);
+		ret = renderers[q->format](&a->domains[i], adv, err);
+		for (int g = 0; g < POP_COUNT; g++)
+			verdict_advice_free(&adv[g]);
 	}
 	return ret;
 }

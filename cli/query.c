@@ -26,6 +26,37 @@ set_format(struct query *q, const char *arg, struct err *err)
 	return 0;
 }
 
+/* --class, --limit, --addresses: the options of sources */
+static int
+sender_option(struct query *q, int ch, const char *arg, struct err *err)
+{
+	static const enum source_class classes[] = { SOURCE_ALIGNED,
+		SOURCE_PARTIAL, SOURCE_THIRD_PARTY, SOURCE_RELAY,
+		SOURCE_INDIRECT, SOURCE_UNAUTHENTICATED };
+
+	if (!q->has_sender_options)
+		return err_set(err, ERR_USAGE, "%s: --class, --limit and "
+		    "--addresses are options of sources", q->name);
+	switch (ch) {
+	case 'a':
+		q->want_addresses = true;
+		return 0;
+	case 'l':
+		return opt_long("--limit", arg, 1, 100000000, &q->limit, err);
+	default:
+		for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]);
+		    i++)
+			if (strcmp(arg, verdict_class_name(classes[i])) == 0) {
+				q->class_filter = verdict_class_name(
+				    classes[i]);
+				return 0;
+			}
+		return err_set(err, ERR_USAGE, "--class: '%s' is not a class "
+		    "(aligned, partial, third-party, relay, indirect, "
+		    "unauthenticated)", arg);
+	}
+}
+
 int
 query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 {
@@ -34,6 +65,9 @@ query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 		{ "domain", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "no-dns", no_argument, NULL, 'n' },
+		{ "class", required_argument, NULL, 'c' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "addresses", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -55,6 +89,10 @@ query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 			q->domain = optarg;
 			break;
 		case 'n': q->want_dns = false; break;
+		case 'c': case 'l': case 'a':
+			if (sender_option(q, ch, optarg, &err) == -1)
+				goto bad;
+			break;
 		case 'f':
 			if (set_format(q, optarg, &err) == -1)
 				goto bad;
@@ -126,16 +164,15 @@ query_verdict_of(const struct query *q, const struct verdicts *v,
     const char *domain)
 {
 	const struct analysis_domain *d = analysis_find(&v->a, domain);
-	struct verdict_advice adv;
-	struct verdict_input in;
+	struct verdict_advice adv[POP_COUNT];
 	enum verdict_word word;
 
 	if (d == NULL)
 		return VERDICT_INSUFFICIENT_DATA;
-	analysis_input(d, &in);
-	verdict_advise(&in, &q->cfg->thresholds, &adv);
-	word = adv.verdict;
-	verdict_advice_free(&adv);
+	analysis_advise(d, &q->cfg->thresholds, adv);
+	word = adv[POP_ORGANIZATIONAL].verdict;
+	for (int g = 0; g < POP_COUNT; g++)
+		verdict_advice_free(&adv[g]);
 	return word;
 }
 

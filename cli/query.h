@@ -30,6 +30,11 @@ struct query {
 	enum table_format format;
 	const char *domain;
 	bool want_dns;
+	/* sources only (has_sender_options): --class, --limit, --addresses */
+	bool has_sender_options;
+	const char *class_filter;	/* NULL: every class */
+	long limit;			/* senders per domain, 0: all */
+	bool want_addresses;
 	struct store *store;		/* owned; query_finish frees it */
 	const struct config *cfg;	/* borrowed */
 };
