@@ -65,7 +65,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_dmarcctl.c \
               tests/cli/test_reparse.c \
               tests/ingest/test_fetch.c \
-              tests/analyze/test_rdns.c tests/analyze/test_verdict.c \
+              tests/analyze/test_rdns.c tests/analyze/test_sender.c tests/analyze/test_verdict.c \
               tests/cli/test_analyze.c \
               tests/cli/test_install.c tests/cli/test_poison.c tests/poison.c \
               tests/grafana/test_dashboards.c

@@ -269,8 +269,8 @@ rule_aligned(const struct facts *f, const struct judge *j)
 static bool
 rule_authorized(const struct facts *f, const struct judge *j)
 {
-	(void)j;
-	return f->st->is_authorized;
+	return f->st->is_authorized ||
+	    verdict_is_authorized(f->st, j->authorized);
 }
 
 /* failing mail marked as broken on the way (our DKIM fails) or let
@@ -374,12 +374,12 @@ static const struct rule {
 } rules[] = {
 	{ "aligned", rule_aligned, SOURCE_ALIGNED,
 	  "passes DMARC" },
-	{ "authorized", rule_authorized, SOURCE_THIRD_PARTY,
-	  "listed in [analysis] authorized" },
 	{ "own-relay", rule_own_relay, SOURCE_RELAY,
 	  "carries a large share of your mail on most days and your DKIM "
 	  "fails after it, with no forwarding reason from any receiver: "
 	  "your own relay" },
+	{ "authorized", rule_authorized, SOURCE_THIRD_PARTY,
+	  "listed in [analysis] authorized" },
 	{ "forwarder", rule_forwarder, SOURCE_INDIRECT,
 	  "forwards your mail: your DKIM breaks on the way or the receiver "
 	  "let it through (forwarded, ARC)" },
