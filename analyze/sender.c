@@ -196,7 +196,6 @@ sum_members(struct sender *snd, const struct source_stats *addrs,
 	int n_spf = 0;
 	const struct source_stats *top = &addrs[snd->members[0]];
 
-	memset(day_seen, 0, n_days);
 	memset(t, 0, sizeof(*t));
 	t->ip = snd->key;
 	t->name = snd->name;
@@ -236,6 +235,14 @@ sum_members(struct sender *snd, const struct source_stats *addrs,
 			t->days = a->days;
 	}
 	snd->spf_orgs = n_spf;
+	/* clear what was marked: the map spans the whole window */
+	for (size_t k = 0; k < snd->n_members; k++) {
+		const struct source_stats *a = &addrs[snd->members[k]];
+
+		for (size_t d = 0; d < a->n_seen; d++)
+			if (a->seen[d] >= 0 && (size_t)a->seen[d] < n_days)
+				day_seen[a->seen[d]] = 0;
+	}
 }
 
 /* --- the rules --- */

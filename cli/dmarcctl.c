@@ -40,8 +40,9 @@ static const struct command {
 	  "summary [WINDOW] [--domain D] [--no-dns] [--format F]",
 	  "per domain: volume, pass rates, policy, verdict" },
 	{ "sources", cmd_sources,
-	  "sources [WINDOW] [--domain D] [--no-dns] [--format F]",
-	  "who sends as your domains, named and classified" },
+	  "sources [WINDOW] [--domain D] [--class C] [--limit N] "
+	  "[--addresses] [--no-dns] [--format F]",
+	  "who sends as your domains: senders, named and classified" },
 	{ "advise", cmd_advise,
 	  "advise [WINDOW] [--domain D] [--no-dns] [--format F]",
 	  "ready for quarantine / reject? what to fix first" },

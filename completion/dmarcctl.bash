@@ -52,7 +52,11 @@ _dmarcctl()
 		_dmarcctl_words "$formats"
 		return
 		;;
-	--days | --max-silence)
+	--class)
+		_dmarcctl_words "aligned partial third-party relay indirect unauthenticated"
+		return
+		;;
+	--days | --max-silence | --limit)
 		_dmarcctl_words "1 2 3 7 14 30 90"
 		return
 		;;
@@ -98,8 +102,10 @@ _dmarcctl()
 		;;
 	reports) opts="$window_opts --format --help" ;;
 	errors) opts="--format --help" ;;
-	summary | sources | advise)
+	summary | advise)
 		opts="$window_opts --domain --no-dns --format --help" ;;
+	sources)
+		opts="$window_opts --domain --class --limit --addresses --no-dns --format --help" ;;
 	tls) opts="$window_opts --domain --format --help" ;;
 	check) opts="--domain --max-silence --help" ;;
 	help)
