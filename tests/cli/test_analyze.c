@@ -164,12 +164,13 @@ static const struct flow spf_only[] = {
 
 struct scenario {
 	const char *domain;
-	const char *p;			/* p and sp published */
+	const char *p;			/* p (and sp) published */
 	const char *earlier_p;		/* published before, or NULL */
 	int changed_day;		/* ... on days back after this one */
 	int days;			/* reports for days back 1..days */
 	int n_reporters;		/* the first of reporters[] */
 	const struct flow *sets[6];	/* NULL-terminated */
+	const char *sp;			/* sp when not p, or NULL */
 };
 
 static bool
@@ -250,7 +251,8 @@ report_xml(struct buf *b, const struct scenario *sc, int64_t now, int k,
 	    "</domain><adkim>r</adkim><aspf>r</aspf><p>%s</p><sp>%s</sp>"
 	    "<pct>100</pct></policy_published>\n", reporters[r],
 	    reporters[r], sc->domain, r, k, (long long)begin,
-	    (long long)(begin + DAY - 1), sc->domain, p, p);
+	    (long long)(begin + DAY - 1), sc->domain, p,
+	    sc->sp != NULL ? sc->sp : p);
 	for (size_t s = 0; sc->sets[s] != NULL; s++)
 		for (const struct flow *f = sc->sets[s]; f->ip != NULL; f++) {
 			char ip[64];
@@ -619,6 +621,119 @@ Test(analyze_cli, spoofing_flood_does_not_block_quarantine)
 	cr_expect_gt(jint(ev, "messages"), 2 * jint(ev,
 	    "legitimate_messages"));
 	cr_expect_float_eq(jnum(ev, "legitimate_pass_rate"), 1.0, 1e-9);
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+/* --- advise: senders, gates and reporters --- */
+
+/* our relay re-encodes every message: our DKIM fails after it, SPF passes
+ * for its own bounce domain, no receiver gives a reason; a third of the
+ * mail, daily */
+#define RELAY_IP "203.0.113.80"
+static const struct flow relay[] = {
+	{ .ip = RELAY_IP, .count = 80, .disposition = "none", .dkim = "fail",
+	  .spf = "fail", .dkim_domain = OWN, .dkim_result = "fail",
+	  .spf_domain = "out.relay-host.example", .spf_result = "pass" },
+	{ .ip = NULL },
+};
+
+/* a newsletter From news.<domain> via an ESP signing with its own d= */
+static const struct flow news[] = {
+	{ .ip = "198.51.100.90", .count = 30, .disposition = "none",
+	  .dkim = "fail", .spf = "fail", .dkim_domain = "news-esp.example",
+	  .dkim_result = "pass", .spf_domain = "news-esp.example",
+	  .spf_result = "pass", .header_from = "news.sub.example" },
+	{ .ip = NULL },
+};
+
+/* a reporter that says fail although its own results pass aligned */
+static const struct flow liar[] = {
+	{ .ip = "192.0.2.12", .count = 40, .disposition = "none",
+	  .dkim = "fail", .spf = "fail", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass",
+	  .reporter_mask = 2 },
+	{ .ip = NULL },
+};
+
+static const struct scenario relayed = {
+	.domain = "relayed.example", .p = "none",
+	.days = 20, .n_reporters = 2, .sets = { own, relay } };
+static const struct scenario sub_at_none = {
+	.domain = "sub.example", .p = "quarantine", .sp = "none",
+	.days = 32, .n_reporters = 2, .sets = { own, news } };
+static const struct scenario lied_about = {
+	.domain = "lied.example", .p = "none",
+	.days = 20, .n_reporters = 2, .sets = { own, liar } };
+
+static json_t *
+gate_of(const json_t *adv, const char *gate)
+{
+	json_t *g = find_by(jarr(adv, "gates"), "gate", gate);
+
+	cr_assert_not_null(g, "no gate %s", gate);
+	return g;
+}
+
+Test(analyze_cli, our_relay_breaking_dkim_blocks)
+{
+	const struct scenario *sc[] = { &relayed };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now);
+	json_t *adv = advise(ci, relayed.domain, NULL), *b;
+
+	expect_verdict(adv, "stay");
+	b = find_by(jarr(adv, "blockers"), "source", RELAY_IP);
+	cr_assert_not_null(b, "the relay does not block");
+	cr_expect_str_eq(jstr(b, "class"), "relay");
+	cr_expect_str_eq(jstr(b, "rule"), "own-relay");
+	cr_expect_str_eq(jstr(b, "problem"), "DKIM broken by relay");
+	cr_expect_eq(json_array_size(jarr(b, "addresses")), 1);
+	cr_expect_eq(jint(json_object_get(adv, "evidence"),
+	    "legitimate_messages"), 20 * 2 * (OWN_PER_REPORT + 80));
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+Test(analyze_cli, each_policy_judges_its_own_population)
+{
+	const struct scenario *sc[] = { &sub_at_none };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now);
+	json_t *adv = advise(ci, sub_at_none.domain, NULL), *g;
+
+	/* the subdomain's sender cannot hold back p */
+	expect_verdict(adv, "reject");
+	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 0);
+	cr_expect(starts(jstr(adv, "next_record"),
+	    "v=DMARC1; p=reject; sp=none"), "%s", jstr(adv, "next_record"));
+	g = gate_of(adv, "p");
+	cr_expect_str_eq(jstr(g, "verdict"), "reject");
+	cr_expect_str_eq(jstr(g, "population"), "organizational");
+	g = gate_of(adv, "sp");
+	cr_expect_str_eq(jstr(g, "verdict"), "stay");
+	cr_expect_str_eq(jstr(g, "population"), "subdomain");
+	cr_expect_not_null(find_by(jarr(g, "blockers"), "sender",
+	    "news-esp.example"), "the newsletter blocks sp");
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+Test(analyze_cli, a_reporter_contradicting_its_results_is_named)
+{
+	const struct scenario *sc[] = { &lied_about };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now);
+	json_t *adv = advise(ci, lied_about.domain, NULL), *w;
+
+	expect_verdict(adv, "quarantine");
+	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 0);
+	cr_expect_float_eq(jnum(json_object_get(adv, "evidence"),
+	    "legitimate_pass_rate"), 1.0, 1e-9);
+	w = find_by(jarr(adv, "warnings"), "reporter", reporters[1]);
+	cr_assert_not_null(w, "no warning about %s", reporters[1]);
+	cr_expect_str_eq(jstr(w, "kind"), "reporter-disagrees");
+	cr_expect_eq(jint(w, "messages"), 20 * 40);
 	json_decref(adv);
 	test_db_drop(ci);
 }
@@ -1224,7 +1339,7 @@ static const struct flow breaking[] = {
 Test(check, all_well_exits_0)
 {
 	static const struct scenario sc = { "steady.example", "none", NULL, 0,
-		20, 2, { own, NULL } };
+		20, 2, { own, NULL }, NULL };
 	const struct scenario *all[] = { &sc };
 	int64_t now = time(NULL);
 	char *ci = db_with(all, 1, now), *out;
@@ -1247,7 +1362,7 @@ Test(check, steady_failures_are_no_news)
 	/* an ESP that never aligned, forwarders and a spoofing flood: what
 	 * advise reports, but nothing that changed */
 	static const struct scenario sc = { "busy.example", "none", NULL, 0,
-		20, 2, { own, esp, fwd, spoof, NULL } };
+		20, 2, { own, esp, fwd, spoof, NULL }, NULL };
 	const struct scenario *all[] = { &sc };
 	int64_t now = time(NULL);
 	char *ci = db_with(all, 1, now), *out;
@@ -1261,7 +1376,7 @@ Test(check, steady_failures_are_no_news)
 Test(check, reports_that_stop_are_a_problem)
 {
 	static const struct scenario sc = { "quiet.example", "none", NULL, 0,
-		20, 2, { own, NULL } };
+		20, 2, { own, NULL }, NULL };
 	const struct scenario *all[] = { &sc };
 	/* the last report period ended five days ago */
 	int64_t now = time(NULL) - 5 * DAY;
@@ -1283,7 +1398,7 @@ Test(check, reports_that_stop_are_a_problem)
 Test(check, a_source_that_starts_failing_is_a_problem)
 {
 	static const struct scenario sc = { "broken.example", "none", NULL, 0,
-		20, 2, { own, breaking, NULL } };
+		20, 2, { own, breaking, NULL }, NULL };
 	const struct scenario *all[] = { &sc };
 	int64_t now = time(NULL);
 	char *ci = db_with(all, 1, now), *out;
