@@ -506,7 +506,7 @@ verdict_diagnose(const struct source_stats *s, struct verdict_problem *out)
 		break;
 	case DIAG_DKIM_MISSING:
 		fmt_fixed(out->problem, sizeof(out->problem), "DKIM missing");
-		fmt_fixed(out->fix, sizeof(out->fix), "the source signs "
+		fmt_fixed(out->fix, sizeof(out->fix), "the sender signs "
 		    "nothing: enable DKIM signing with a key under your "
 		    "domain at %s", svc);
 		break;
@@ -796,7 +796,7 @@ gate_sources(const struct verdict_input *in, const struct tally *t,
 			    "or to rewrite From, or accept the loss");
 	}
 	if (n->minor > 0)
-		LINE(out, "note: %zu small legitimate sources (each under "
+		LINE(out, "note: %zu small legitimate senders (each under "
 		    "%.2f%% of legitimate volume) pass less than %.2f%%: fix "
 		    "them too", n->minor, 100.0 * th->source_share,
 		    100.0 * th->source_pass_rate);
@@ -806,7 +806,7 @@ static void
 explain_sources(const struct verdict_thresholds *th,
     const struct gate_count *n, struct verdict_advice *out)
 {
-	LINE(out, "%s: %zu legitimate sources with at least %.2f%% of "
+	LINE(out, "%s: %zu legitimate senders with at least %.2f%% of "
 	    "legitimate volume pass less than %.2f%% (need none)",
 	    ok(n->failing == 0), n->failing, 100.0 * th->source_share,
 	    100.0 * th->source_pass_rate);
@@ -882,7 +882,7 @@ gate_reject(const struct verdict_input *in, const struct tally *t,
 	    ok(loss_ok), 100.0 * loss, 100.0 * th->reject_indirect_share);
 	gate_sources(in, t, th, &g, out, &n);
 	explain_sources(th, &n, out);
-	LINE(out, "%s: %zu legitimate sources with at least %.2f%% of "
+	LINE(out, "%s: %zu legitimate senders with at least %.2f%% of "
 	    "legitimate volume pass by SPF only (need none)",
 	    ok(n.spf_only == 0), n.spf_only, 100.0 * th->source_share);
 	return days_ok && rate_ok && dkim_ok && loss_ok && n.failing == 0 &&
@@ -901,7 +901,7 @@ gate_done(const struct verdict_input *in, const struct tally *t,
 	explain_sources(th, &n, out);
 	if (n.failing > 0)
 		LINE(out, "warning: p=reject is published and %zu legitimate "
-		    "sources fail: receivers may be rejecting their mail now",
+		    "senders fail: receivers may be rejecting their mail now",
 		    n.failing);
 	if (t->legit > 0 &&
 	    out->evidence.dkim_aligned_rate < th->reject_dkim_rate)

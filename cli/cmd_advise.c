@@ -18,6 +18,13 @@
 typedef int (*advise_render_fn)(const struct analysis_domain *d,
     const struct verdict_advice *adv, struct err *err);
 
+/* the mail each gate judges, for people */
+static const char *const gate_mail[] = {
+	[POP_ORGANIZATIONAL] = "mail From the domain",
+	[POP_SUBDOMAIN] = "mail From its subdomains",
+	[POP_NONEXISTENT] = "mail From subdomains that do not exist",
+};
+
 /* the sender a blocker of gate g names */
 static const struct sender *
 blocker_sender(const struct analysis_domain *d, enum population g,
@@ -218,9 +225,9 @@ render_text(const struct analysis_domain *d, const struct verdict_advice *adv,
 	    1e6), 1000000, p2, sizeof(p2)));
 	esc_linef(stdout, "  next record: %s", adv->next_record);
 	for (int g = POP_SUBDOMAIN; g < POP_COUNT; g++)
-		esc_linef(stdout, "  %s gate (%s mail): %s, %lld legitimate "
-		    "messages", verdict_gate_name(g),
-		    verdict_population_name(g), verdict_name(adv[g].verdict),
+		esc_linef(stdout, "  %s gate:     %s (%s, %lld legitimate "
+		    "messages)", verdict_gate_name(g),
+		    verdict_name(adv[g].verdict), gate_mail[g],
 		    (long long)adv[g].evidence.legitimate_messages);
 	for (int g = 0; g < POP_COUNT; g++)
 		if (adv[g].n_blockers > 0 &&

@@ -416,7 +416,7 @@ Test(verdict, esp_with_its_own_dkim_and_return_path_stays)
 	    "%s", a.blockers[0].fix);
 	cr_expect(strstr(a.blockers[0].fix, "SendGrid") != NULL);
 	cr_expect(has_line(&a, "not met: legitimate pass rate"));
-	cr_expect(has_line(&a, "not met: 1 legitimate sources"));
+	cr_expect(has_line(&a, "not met: 1 legitimate senders"));
 	verdict_advice_free(&a);
 }
 
@@ -553,7 +553,7 @@ Test(verdict, many_small_failing_sources_block_together)
 	cr_expect_str_eq(a.blockers[0].source, "192.0.2.35", "worst first");
 	cr_expect_eq(a.blockers[0].messages, 40);
 	cr_expect_str_eq(a.blockers[0].problem, "DKIM missing");
-	cr_expect(has_line(&a, "ok: 0 legitimate sources with at least"));
+	cr_expect(has_line(&a, "ok: 0 legitimate senders with at least"));
 	verdict_advice_free(&a);
 }
 
@@ -571,7 +571,7 @@ Test(verdict, small_failing_source_alone_does_not_block)
 	advise(&in, &a);
 	cr_expect_str_eq(verdict_name(a.verdict), "quarantine");
 	cr_expect_eq(a.n_blockers, 0);
-	cr_expect(has_line(&a, "note: 1 small legitimate sources"));
+	cr_expect(has_line(&a, "note: 1 small legitimate senders"));
 	verdict_advice_free(&a);
 }
 
@@ -784,7 +784,7 @@ Test(verdict, reject_with_a_newly_failing_source_stays)
 	cr_expect_str_eq(a.blockers[0].name, "newsletter.example.com");
 	cr_expect_str_eq(a.blockers[0].problem, "DKIM missing");
 	cr_expect(has_line(&a, "warning: p=reject is published and 1 "
-	    "legitimate sources fail"));
+	    "legitimate senders fail"));
 	verdict_advice_free(&a);
 }
 
@@ -1112,7 +1112,7 @@ Test(verdict, one_significant_spf_only_source_blocks_reject)
 	cr_expect_str_eq(verdict_name(a.verdict), "stay");
 	cr_assert_eq(a.n_blockers, 1);
 	cr_expect_str_eq(a.blockers[0].problem, "passes by SPF only");
-	cr_expect(has_line(&a, "not met: 1 legitimate sources with at least "
+	cr_expect(has_line(&a, "not met: 1 legitimate senders with at least "
 	    "0.50% of legitimate volume pass by SPF only"));
 	verdict_advice_free(&a);
 }
