@@ -821,10 +821,15 @@ save_classes(struct store *s, const struct analysis *a, struct err *err)
 	for (size_t d = 0; d < a->n_domains; d++) {
 		const struct analysis_domain *dom = &a->domains[d];
 
-		for (size_t i = 0; i < dom->n_sources; i++)
-			rows[n++] = (struct store_class){ dom->domain,
-				dom->sources[i].st.ip,
-				verdict_class_name(dom->sources[i].class) };
+		for (size_t k = 0; k < dom->senders.n; k++) {
+			const struct sender *snd = &dom->senders.senders[k];
+
+			for (size_t m = 0; m < snd->n_members; m++)
+				rows[n++] = (struct store_class){ dom->domain,
+					dom->stats[snd->members[m]].ip,
+					verdict_class_name(snd->class),
+					snd->key };
+		}
 	}
 	ret = store_save_classes(s, rows, n, err);
 	free(rows);

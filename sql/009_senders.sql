@@ -28,3 +28,37 @@ ALTER TABLE source_classes DROP CONSTRAINT source_classes_class_check;
 ALTER TABLE source_classes ADD CONSTRAINT source_classes_class_check
     CHECK (class IN ('aligned', 'partial', 'third-party', 'relay',
     'indirect', 'unauthenticated'));
+
+-- the sender an address belongs to, as the analyzer last grouped it
+ALTER TABLE source_classes ADD COLUMN sender text;
+
+-- and the dashboards can sum by sender
+CREATE OR REPLACE VIEW grafana_sources AS
+SELECT s.domain,
+       s.day,
+       (s.day::timestamp AT TIME ZONE 'UTC') AS "time",
+       s.source,
+       CASE WHEN n.status = 'ok' THEN n.name END AS name,
+       coalesce(c.class, 'unclassified') AS class,
+       s.messages,
+       s.dmarc_pass,
+       s.messages - s.dmarc_pass AS failing,
+       s.dkim_aligned,
+       s.spf_aligned,
+       s.dkim_foreign,
+       s.spf_foreign,
+       s.dkim_missing,
+       s.own_dkim_broken,
+       s.overridden,
+       s.disagree,
+       s.foreign_dkim,
+       s.foreign_spf,
+       coalesce(c.sender, s.source) AS sender,
+       s.from_domain
+FROM source_daily s
+LEFT JOIN rdns_cache n ON n.ip = s.source COLLATE "default"
+LEFT JOIN source_classes c ON c.domain = s.domain AND c.source = s.source;
+COMMENT ON COLUMN grafana_sources.sender IS
+    'the sender (organisation) the source belongs to, as last judged';
+COMMENT ON COLUMN grafana_sources.from_domain IS
+    'the From subdomain, or empty for mail From the policy domain';

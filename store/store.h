@@ -256,6 +256,7 @@ struct store_class {
 	const char *domain;
 	const char *source;
 	const char *class_name;
+	const char *sender;	/* the sender it belongs to */
 };
 
 /* Keep n classes for dashboards (judged_at moves when one changes). */

@@ -227,7 +227,8 @@ class_cell(const void *rows, size_t row, size_t col, char *tmp, size_t size)
 	const struct store_class *r = (const struct store_class *)rows + row;
 
 	(void)tmp, (void)size;
-	return col == 0 ? r->domain : col == 1 ? r->source : r->class_name;
+	return col == 0 ? r->domain : col == 1 ? r->source : col == 2 ?
+	    r->class_name : r->sender;
 }
 
 int
@@ -235,12 +236,15 @@ store_save_classes(struct store *s, const struct store_class *rows,
     size_t n, struct err *err)
 {
 	static const struct save sv = { "INSERT INTO source_classes AS c "
-	    "(domain, source, class) SELECT DISTINCT ON (u.domain, u.source) "
-	    "u.domain, u.source, u.class FROM "
-	    "unnest($1::text[], $2::text[], $3::text[]) AS u(domain, source, "
-	    "class) ORDER BY 1, 2 ON CONFLICT (domain, source) DO UPDATE SET "
-	    "class = EXCLUDED.class, judged_at = now() WHERE c.class IS "
-	    "DISTINCT FROM EXCLUDED.class", 3, class_cell };
+	    "(domain, source, class, sender) SELECT DISTINCT ON (u.domain, "
+	    "u.source) u.domain, u.source, u.class, u.sender FROM "
+	    "unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS "
+	    "u(domain, source, class, sender) ORDER BY 1, 2 ON CONFLICT "
+	    "(domain, source) DO UPDATE SET class = EXCLUDED.class, sender = "
+	    "EXCLUDED.sender, judged_at = CASE WHEN c.class IS DISTINCT FROM "
+	    "EXCLUDED.class THEN now() ELSE c.judged_at END WHERE c.class IS "
+	    "DISTINCT FROM EXCLUDED.class OR c.sender IS DISTINCT FROM "
+	    "EXCLUDED.sender", 4, class_cell };
 
 	return save_rows(s, &sv, rows, n, err);
 }
