@@ -13,9 +13,13 @@
 #include "common/jsonw.h"
 #include "common/log.h"
 
-/* print one domain's advice */
-typedef int (*advise_render_fn)(const struct analysis_domain *d,
-    const struct verdict_advice *adv, struct err *err);
+/* start: what comes before the domains, or NULL; domain: print one
+ * domain's advice */
+struct advise_renderer {
+	void (*start)(const struct query *q, const struct analysis *a);
+	int (*domain)(const struct query *q, const struct analysis_domain *d,
+	    const struct verdict_advice *adv, struct err *err);
+};
 
 static void
 evidence_json(struct jsonw *w, const struct analysis_domain *d,
@@ -52,8 +56,8 @@ blockers_json(struct jsonw *w, const struct verdict_advice *adv)
 }
 
 static int
-render_json(const struct analysis_domain *d, const struct verdict_advice *adv,
-    struct err *err)
+render_json(const struct query *q, const struct analysis_domain *d,
+    const struct verdict_advice *adv, struct err *err)
 {
 	struct buf b;
 	struct jsonw w;
@@ -62,7 +66,8 @@ render_json(const struct analysis_domain *d, const struct verdict_advice *adv,
 	buf_init(&b, 64u << 20);
 	jsonw_init(&w, &b);
 	jsonw_raw(&w, "{");
-	jsonw_kv_str(&w, "domain", d->domain, true);
+	query_print_window(&q->w, TABLE_JSON, &w);
+	jsonw_kv_str(&w, "domain", d->domain, false);
 	jsonw_key(&w, "policy", false);
 	query_policy_json(&w, &d->policy);
 	jsonw_kv_str(&w, "verdict", verdict_name(adv->verdict), false);
@@ -104,13 +109,23 @@ blockers_text(const struct verdict_advice *adv, struct err *err)
 	return ret;
 }
 
+static void
+start_text(const struct query *q, const struct analysis *a)
+{
+	query_print_window(&q->w, TABLE_TEXT, NULL);
+	if (a->n_domains == 0)
+		esc_linef(stdout, "no DMARC reports in the window%s%s",
+		    q->domain ? " for " : "", q->domain ? q->domain : "");
+}
+
 static int
-render_text(const struct analysis_domain *d, const struct verdict_advice *adv,
-    struct err *err)
+render_text(const struct query *q, const struct analysis_domain *d,
+    const struct verdict_advice *adv, struct err *err)
 {
 	const struct verdict_evidence *e = &adv->evidence;
 	char pol[64], p1[16], p2[16];
 
+	(void)q;
 	esc_linef(stdout, "%s: %s (now %s)", d->domain,
 	    verdict_name(adv->verdict), query_policy_text(&d->policy, pol,
 	    sizeof(pol)));
@@ -135,28 +150,27 @@ render_text(const struct analysis_domain *d, const struct verdict_advice *adv,
 	return 0;
 }
 
-static const advise_render_fn renderers[] = {
-	[TABLE_TEXT] = render_text,
-	[TABLE_JSON] = render_json,
-	[TABLE_CSV] = NULL,
+static const struct advise_renderer renderers[] = {
+	[TABLE_TEXT] = { start_text, render_text },
+	[TABLE_JSON] = { NULL, render_json },
+	[TABLE_CSV] = { NULL, NULL },
 };
 
 static int
 render(const struct query *q, const struct analysis *a, struct err *err)
 {
+	const struct advise_renderer *r = &renderers[q->format];
 	int ret = 0;
 
-	if (a->n_domains == 0 && q->format == TABLE_TEXT)
-		printf("no DMARC reports between %s and %s%s%s\n",
-		    q->w.since_text, q->w.until_text, q->domain ? " for " : "",
-		    q->domain ? q->domain : "");
+	if (r->start != NULL)
+		r->start(q, a);
 	for (size_t i = 0; i < a->n_domains && ret == 0; i++) {
 		struct verdict_input in;
 		struct verdict_advice adv;
 
 		analysis_input(&a->domains[i], &in);
 		verdict_advise(&in, &q->cfg->thresholds, &adv);
-		ret = renderers[q->format](&a->domains[i], &adv, err);
+		ret = r->domain(q, &a->domains[i], &adv, err);
 		verdict_advice_free(&adv);
 	}
 	return ret;
@@ -168,7 +182,7 @@ cmd_advise(int argc, char **argv, const struct config *cfg)
 	struct query q = { .name = "advise", .usage = "[--days N | --since "
 	    "DATE --until DATE] [--domain D] [--no-dns] [--format "
 	    "text|json]", .default_days = ADVISE_DAYS,
-	    .has_csv = renderers[TABLE_CSV] != NULL };
+	    .has_csv = renderers[TABLE_CSV].domain != NULL };
 	struct analysis a;
 	struct err err;
 	int r = query_start(&q, argc, argv, cfg);

@@ -65,8 +65,16 @@ render_table(const struct query *q, struct table *t, struct err *err)
 }
 
 static int
+render_json(const struct query *q, struct table *t, struct err *err)
+{
+	table_set_json_head(t, query_window_head, &q->w);
+	return render_table(q, t, err);
+}
+
+static int
 render_text(const struct query *q, struct table *t, struct err *err)
 {
+	query_print_window(&q->w, TABLE_TEXT, NULL);
 	if (render_table(q, t, err) == -1)
 		return -1;
 	printf("\nclass: aligned (passes), partial (some mail fails), "
@@ -78,7 +86,7 @@ render_text(const struct query *q, struct table *t, struct err *err)
 
 static const sources_render_fn renderers[] = {
 	[TABLE_TEXT] = render_text,
-	[TABLE_JSON] = render_table,
+	[TABLE_JSON] = render_json,
 	[TABLE_CSV] = render_table,
 };
 
