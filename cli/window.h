@@ -21,7 +21,7 @@ enum { WINDOW_MAX_DAYS = 36500 };
 
 struct window {
 	long days;		/* --days; 0: not given */
-	int64_t since, until;	/* -1: not given; midnights after finishing */
+	int64_t since, until;	/* -1: not given; then UTC midnights */
 	char since_text[32], until_text[32];	/* after window_finish */
 };
 
