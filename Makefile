@@ -62,6 +62,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_refused.c \
               tests/cli/test_ingest_text.c \
               tests/cli/test_opt.c tests/cli/test_hardening.c \
+              tests/cli/test_window.c \
               tests/cli/test_dmarcctl.c \
               tests/cli/test_reparse.c \
               tests/ingest/test_fetch.c \

@@ -1,5 +1,6 @@
 #include "cli/analysis.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,28 +460,23 @@ cmp_source(const void *pa, const void *pb)
 /* --- loading --- */
 
 /*
- * The window in whole days for the rollups: a day belongs to it when it
- * starts inside it, as a report does whose period begins at midnight.
- * Dates compare cheaper than timestamps on millions of rollup rows.
+ * The window as dates for the rollups.  A window is whole UTC days
+ * (cli/window.h), so the rollups' days and the reports' begin times cover
+ * the same span.  Dates compare cheaper than timestamps on millions of
+ * rollup rows.
  */
 struct day_bounds {
 	char since[16], until[16], recent[16];
 };
 
-/* the first UTC midnight at or after t, as YYYY-MM-DD */
-static void
-day_at_or_after(int64_t t, char *out, size_t size)
-{
-	timefmt_date(t + 86399 - (t + 86399) % 86400, out, size);
-}
-
 /* the recent window is recent_days before until */
 static void
 day_bounds(const struct window *w, int recent_days, struct day_bounds *b)
 {
-	day_at_or_after(w->since, b->since, sizeof(b->since));
-	day_at_or_after(w->until, b->until, sizeof(b->until));
-	day_at_or_after(w->until - (int64_t)recent_days * 86400, b->recent,
+	assert(w->since % 86400 == 0 && w->until % 86400 == 0);
+	timefmt_date(w->since, b->since, sizeof(b->since));
+	timefmt_date(w->until, b->until, sizeof(b->until));
+	timefmt_date(w->until - (int64_t)recent_days * 86400, b->recent,
 	    sizeof(b->recent));
 }
 

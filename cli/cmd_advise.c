@@ -14,9 +14,13 @@
 #include "common/jsonw.h"
 #include "common/log.h"
 
-/* print one domain's advice: adv[] holds each gate's */
-typedef int (*advise_render_fn)(const struct analysis_domain *d,
-    const struct verdict_advice *adv, struct err *err);
+/* start: what comes before the domains, or NULL; domain: print one
+ * domain's advice, adv[] holding each gate's */
+struct advise_renderer {
+	void (*start)(const struct query *q, const struct analysis *a);
+	int (*domain)(const struct query *q, const struct analysis_domain *d,
+	    const struct verdict_advice *adv, struct err *err);
+};
 
 /* the mail each gate judges, for people */
 static const char *const gate_mail[] = {
@@ -146,8 +150,8 @@ warnings_json(struct jsonw *w, const struct analysis_domain *d)
 }
 
 static int
-render_json(const struct analysis_domain *d, const struct verdict_advice *adv,
-    struct err *err)
+render_json(const struct query *q, const struct analysis_domain *d,
+    const struct verdict_advice *adv, struct err *err)
 {
 	struct buf b;
 	struct jsonw w;
@@ -156,7 +160,8 @@ render_json(const struct analysis_domain *d, const struct verdict_advice *adv,
 	buf_init(&b, 64u << 20);
 	jsonw_init(&w, &b);
 	jsonw_raw(&w, "{");
-	jsonw_kv_str(&w, "domain", d->domain, true);
+	query_print_window(&q->w, TABLE_JSON, &w);
+	jsonw_kv_str(&w, "domain", d->domain, false);
 	jsonw_key(&w, "policy", false);
 	query_policy_json(&w, &d->policy);
 	jsonw_kv_str(&w, "verdict", verdict_name(adv->verdict), false);
@@ -206,13 +211,23 @@ blockers_text(const struct analysis_domain *d, enum population g,
 	return ret;
 }
 
+static void
+start_text(const struct query *q, const struct analysis *a)
+{
+	query_print_window(&q->w, TABLE_TEXT, NULL);
+	if (a->n_domains == 0)
+		esc_linef(stdout, "no DMARC reports in the window%s%s",
+		    q->domain ? " for " : "", q->domain ? q->domain : "");
+}
+
 static int
-render_text(const struct analysis_domain *d, const struct verdict_advice *adv,
-    struct err *err)
+render_text(const struct query *q, const struct analysis_domain *d,
+    const struct verdict_advice *adv, struct err *err)
 {
 	const struct verdict_evidence *e = &adv->evidence;
 	char pol[64], p1[16], p2[16];
 
+	(void)q;
 	esc_linef(stdout, "%s: %s (now %s)", d->domain,
 	    verdict_name(adv->verdict), query_policy_text(&d->policy, pol,
 	    sizeof(pol)));
@@ -250,26 +265,25 @@ render_text(const struct analysis_domain *d, const struct verdict_advice *adv,
 	return 0;
 }
 
-static const advise_render_fn renderers[] = {
-	[TABLE_TEXT] = render_text,
-	[TABLE_JSON] = render_json,
-	[TABLE_CSV] = NULL,
+static const struct advise_renderer renderers[] = {
+	[TABLE_TEXT] = { start_text, render_text },
+	[TABLE_JSON] = { NULL, render_json },
+	[TABLE_CSV] = { NULL, NULL },
 };
 
 static int
 render(const struct query *q, const struct analysis *a, struct err *err)
 {
+	const struct advise_renderer *r = &renderers[q->format];
 	int ret = 0;
 
-	if (a->n_domains == 0 && q->format == TABLE_TEXT)
-		printf("no DMARC reports between %s and %s%s%s\n",
-		    q->w.since_text, q->w.until_text, q->domain ? " for " : "",
-		    q->domain ? q->domain : "");
+	if (r->start != NULL)
+		r->start(q, a);
 	for (size_t i = 0; i < a->n_domains && ret == 0; i++) {
 		struct verdict_advice adv[POP_COUNT];
 
 		analysis_advise(&a->domains[i], &q->cfg->thresholds, adv);
-		ret = renderers[q->format](&a->domains[i], adv, err);
+		ret = r->domain(q, &a->domains[i], adv, err);
 		for (int g = 0; g < POP_COUNT; g++)
 			verdict_advice_free(&adv[g]);
 	}
@@ -282,7 +296,7 @@ cmd_advise(int argc, char **argv, const struct config *cfg)
 	struct query q = { .name = "advise", .usage = "[--days N | --since "
 	    "DATE --until DATE] [--domain D] [--no-dns] [--format "
 	    "text|json]", .default_days = ADVISE_DAYS,
-	    .has_csv = renderers[TABLE_CSV] != NULL };
+	    .has_csv = renderers[TABLE_CSV].domain != NULL };
 	struct analysis a;
 	struct err err;
 	int r = query_start(&q, argc, argv, cfg);

@@ -70,13 +70,19 @@ problem(struct check *c, const char *fmt, ...)
 	c->problems++;
 }
 
+/* the last RECENT_DAYS whole days (today's reports have not come yet),
+ * and the BASELINE_DAYS before them: cli/window.c, as every query */
 static int
-window_at(struct window *w, time_t since, time_t until, struct err *err)
+windows_at(time_t now, struct window *recent, struct window *base,
+    struct err *err)
 {
-	window_init(w);
-	w->since = since;
-	w->until = until;
-	return window_finish(w, 1, err);
+	window_init(recent);
+	window_init(base);
+	recent->days = RECENT_DAYS;
+	if (window_finish_at(recent, RECENT_DAYS, (int64_t)now, err) == -1)
+		return -1;
+	base->until = recent->since;
+	return window_finish_at(base, BASELINE_DAYS, (int64_t)now, err);
 }
 
 /* --- silence --- */
@@ -194,17 +200,13 @@ check_rates(struct check *c, struct err *err)
 	struct analysis_tls tbase, trecent;
 	struct analysis_options opt = { c->domain, true, false };
 	struct window wb, wr;
-	/* whole days: the recent window starts at midnight, RECENT_DAYS
-	 * days before today (whose reports have not come yet) */
-	time_t split = c->now - c->now % 86400 - (time_t)RECENT_DAYS * 86400;
 	int ret = -1;
 
 	memset(&base, 0, sizeof(base));
 	memset(&recent, 0, sizeof(recent));
 	memset(&tbase, 0, sizeof(tbase));
 	memset(&trecent, 0, sizeof(trecent));
-	if (window_at(&wb, split - (time_t)BASELINE_DAYS * 86400, split,
-	    err) == -1 || window_at(&wr, split, c->now, err) == -1)
+	if (windows_at(c->now, &wr, &wb, err) == -1)
 		return -1;
 	/* no reverse DNS: a monitoring check must not hang on it; the
 	 * classes come from the baseline */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/query.h"
 #include "cli/table.h"
 #include "cli/window.h"
 #include "common/log.h"
@@ -48,6 +49,18 @@ static const struct listing listings[] = {
 	{ "errors", "dmarcctl errors [--format text|json|csv]", false,
 	  list_errors, error_numbers },
 };
+
+/* the table, after the window when the listing has one */
+static int
+print_listing(const struct listing *l, const struct window *w,
+    struct table *t, enum table_format format, struct err *err)
+{
+	if (l->has_window) {
+		query_print_window(w, format, NULL);
+		table_set_json_head(t, query_window_head, w);
+	}
+	return table_print(t, format, l->name, stdout, err);
+}
 
 static int
 run_listing(const struct listing *l, int argc, char **argv,
@@ -96,7 +109,7 @@ run_listing(const struct listing *l, int argc, char **argv,
 	}
 	table_new(&t, l->numeric);
 	if (l->list(s, &w, t, &err) == -1 ||
-	    table_print(t, format, l->name, stdout, &err) == -1) {
+	    print_listing(l, &w, t, format, &err) == -1) {
 		log_error("%s", err.msg);
 		status = cmd_exit_status(err.code);
 	}

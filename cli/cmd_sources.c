@@ -139,6 +139,7 @@ static int
 render_text(const struct query *q, const struct analysis *a,
     struct err *err)
 {
+	query_print_window(&q->w, TABLE_TEXT, NULL);
 	if (render_table(q, a, err) == -1)
 		return -1;
 	printf("\nclass: aligned (passes), partial (some mail fails), "
@@ -212,8 +213,7 @@ render_json(const struct query *q, const struct analysis *a,
 	buf_init(&b, (size_t)1 << 30);
 	jsonw_init(&w, &b);
 	jsonw_raw(&w, "{");
-	jsonw_kv_str(&w, "since", q->w.since_text, true);
-	jsonw_kv_str(&w, "until", q->w.until_text, false);
+	query_print_window(&q->w, TABLE_JSON, &w);
 	jsonw_key(&w, "domains", false);
 	jsonw_raw(&w, "[");
 	for (size_t i = 0; i < a->n_domains; i++) {

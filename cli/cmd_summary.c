@@ -79,11 +79,11 @@ print_table(const struct summary *s, struct err *err)
 static int
 render_text(const struct summary *s, struct err *err)
 {
+	query_print_window(&s->q->w, TABLE_TEXT, NULL);
 	if (print_table(s, err) == -1)
 		return -1;
 	if (s->a->n_domains == 0) {
-		printf("no DMARC reports between %s and %s\n",
-		    s->q->w.since_text, s->q->w.until_text);
+		printf("no DMARC reports in the window\n");
 		return 0;
 	}
 	printf("\npass: DMARC pass (policy_evaluated dkim or spf); "
@@ -123,8 +123,7 @@ render_json(const struct summary *s, struct err *err)
 	buf_init(&b, 256u << 20);
 	jsonw_init(&w, &b);
 	jsonw_raw(&w, "{");
-	jsonw_kv_str(&w, "since", s->q->w.since_text, true);
-	jsonw_kv_str(&w, "until", s->q->w.until_text, false);
+	query_print_window(&s->q->w, TABLE_JSON, &w);
 	jsonw_key(&w, "domains", false);
 	jsonw_raw(&w, "[");
 	for (size_t i = 0; i < s->a->n_domains; i++) {

@@ -26,8 +26,10 @@ struct tls_out {
 	struct table *t;
 };
 
-/* domain: print (or keep) one domain; end: what follows them, or NULL */
+/* start: what comes before the domains, or NULL; domain: print (or keep)
+ * one domain; end: what follows them, or NULL */
 struct tls_renderer {
+	void (*start)(struct tls_out *o);
 	int (*domain)(struct tls_out *o, const struct analysis_tls_domain *d,
 	    const struct verdict_tls_advice *adv, struct err *err);
 	int (*end)(struct tls_out *o, struct err *err);
@@ -138,16 +140,17 @@ domain_json(struct tls_out *o, const struct analysis_tls_domain *d,
 	struct jsonw w;
 	int ret = -1;
 
-	(void)o;
 	buf_init(&b, 64u << 20);
 	jsonw_init(&w, &b);
 	jsonw_raw(&w, "{");
-	jsonw_kv_str(&w, "domain", d->domain, true);
+	query_print_window(&o->q->w, TABLE_JSON, &w);
+	jsonw_kv_str(&w, "domain", d->domain, false);
 	jsonw_kv_str(&w, "mode", d->mode, false);
 	jsonw_kv_int(&w, "sessions", d->sessions, false, false);
 	jsonw_kv_int(&w, "failures", d->failures, false, false);
 	jsonw_kv_rate(&w, "failure_rate", adv->failure_rate);
-	jsonw_kv_int(&w, "days", d->days, false, false);
+	/* "days" is the window's */
+	jsonw_kv_int(&w, "days_reported", d->days, false, false);
 	jsonw_kv_int(&w, "reporters", d->reporters, false, false);
 	jsonw_kv_str(&w, "verdict", verdict_name(adv->verdict), false);
 	types_json(&w, d);
@@ -219,17 +222,21 @@ domain_text(struct tls_out *o, const struct analysis_tls_domain *d,
 	return 0;
 }
 
+static void
+start_text(struct tls_out *o)
+{
+	query_print_window(&o->q->w, TABLE_TEXT, NULL);
+}
+
 static int
 end_text(struct tls_out *o, struct err *err)
 {
 	(void)err;
 	if (o->a->n_domains == 0)
-		printf("no TLS reports between %s and %s\n",
-		    o->q->w.since_text, o->q->w.until_text);
+		printf("no TLS reports in the window\n");
 	else
-		printf("verdict: over the last %ld days (a day's reports "
-		    "arrive the day after)\n",
-		    (long)((o->vw->until - o->vw->since) / 86400));
+		printf("verdict: over the last %ld days\n",
+		    window_days(o->vw));
 	return 0;
 }
 
@@ -261,9 +268,9 @@ end_csv(struct tls_out *o, struct err *err)
 }
 
 static const struct tls_renderer renderers[] = {
-	[TABLE_TEXT] = { domain_text, end_text },
-	[TABLE_JSON] = { domain_json, NULL },
-	[TABLE_CSV] = { domain_csv, end_csv },
+	[TABLE_TEXT] = { start_text, domain_text, end_text },
+	[TABLE_JSON] = { NULL, domain_json, NULL },
+	[TABLE_CSV] = { NULL, domain_csv, end_csv },
 };
 
 /* the verdict of a domain over the verdict window, or insufficient data */
@@ -286,6 +293,8 @@ render(struct tls_out *o, const struct analysis_tls *judge, struct err *err)
 	const struct tls_renderer *r = &renderers[o->q->format];
 	int ret = 0;
 
+	if (r->start != NULL)
+		r->start(o);
 	for (size_t i = 0; i < o->a->n_domains && ret == 0; i++) {
 		struct verdict_tls_advice adv;
 
@@ -298,18 +307,15 @@ render(struct tls_out *o, const struct analysis_tls *judge, struct err *err)
 	return ret;
 }
 
-/* Reports of a day arrive the day after: a 14-day window holds 13 days of
- * them.  The verdict looks at the verdict window (30 days, or the given
- * one when longer), as advise does. */
+/* The verdict looks at the verdict window (30 days, or the given one when
+ * longer), as advise does. */
 static int
 verdict_window(const struct query *q, struct window *vw, struct err *err)
 {
 	*vw = q->w;
-	if (vw->until - vw->since >= (int64_t)ADVISE_DAYS * 86400)
+	if (window_days(vw) >= ADVISE_DAYS)
 		return 0;
-	vw->days = 0;
-	vw->since = vw->until - (int64_t)ADVISE_DAYS * 86400;
-	return window_finish(vw, ADVISE_DAYS, err);
+	return window_last(vw, &q->w, ADVISE_DAYS, err);
 }
 
 int

@@ -7,6 +7,7 @@
 #include "cli/cmd.h"
 #include "cli/opt.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "store/store.h"
 
 static int
@@ -149,11 +150,9 @@ query_load_judged(struct query *q, const struct window *w, bool has_verdicts,
 int
 query_load_verdicts(struct query *q, struct verdicts *v, struct err *err)
 {
-	struct window w = q->w;
+	struct window w;
 
-	w.days = 0;
-	w.since = w.until - (int64_t)ADVISE_DAYS * 86400;
-	if (window_finish(&w, ADVISE_DAYS, err) == -1 ||
+	if (window_last(&w, &q->w, ADVISE_DAYS, err) == -1 ||
 	    query_load_judged(q, &w, true, &v->a, err) == -1)
 		return -1;
 	return 0;
@@ -212,6 +211,57 @@ query_policy_json(struct jsonw *w, const struct dmarc_policy *p)
 	jsonw_kv_str(w, "adkim", p->adkim, false);
 	jsonw_kv_str(w, "aspf", p->aspf, false);
 	jsonw_raw(w, "}");
+}
+
+typedef void (*window_print_fn)(const struct window *w, struct jsonw *jw);
+
+static void
+window_text(const struct window *w, struct jsonw *jw)
+{
+	char first[16], last[16];
+	long days = window_days(w);
+
+	(void)jw;
+	timefmt_date(w->since, first, sizeof(first));
+	timefmt_date(w->until - 86400, last, sizeof(last));
+	printf("window: %s .. %s (%ld day%s, UTC)\n", first, last, days,
+	    days == 1 ? "" : "s");
+}
+
+static void
+window_json(const struct window *w, struct jsonw *jw)
+{
+	if (jw == NULL)
+		return;
+	jsonw_kv_str(jw, "since", w->since_text, true);
+	jsonw_kv_str(jw, "until", w->until_text, false);
+	jsonw_kv_int(jw, "days", window_days(w), false, false);
+}
+
+static void
+window_none(const struct window *w, struct jsonw *jw)
+{
+	(void)w;
+	(void)jw;
+}
+
+static const window_print_fn window_printers[] = {
+	[TABLE_TEXT] = window_text,
+	[TABLE_JSON] = window_json,
+	[TABLE_CSV] = window_none,
+};
+
+void
+query_print_window(const struct window *w, enum table_format format,
+    struct jsonw *jw)
+{
+	window_printers[format](w, jw);
+}
+
+void
+query_window_head(struct jsonw *jw, const void *ctx)
+{
+	query_print_window(ctx, TABLE_JSON, jw);
 }
 
 int

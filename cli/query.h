@@ -59,7 +59,8 @@ int query_failed(struct query *q, const struct err *err);
 int query_load_judged(struct query *q, const struct window *w,
     bool has_verdicts, struct analysis *a, struct err *err);
 
-/* The advise verdicts: advise's default window ending where q's ends. */
+/* The advise verdicts: advise's default window ending where q's ends
+ * (window_last). */
 struct verdicts {
 	struct analysis a;
 };
@@ -77,6 +78,18 @@ const char *query_policy_text(const struct dmarc_policy *p, char *out,
     size_t size);
 /* the policy as a JSON object */
 void query_policy_json(struct jsonw *w, const struct dmarc_policy *p);
+
+/*
+ * Say which window an answer covers, the one way every query command
+ * does: text prints the line "window: 2026-11-19 .. 2026-12-02 (14 days,
+ * UTC)" (first and last day) on stdout; JSON writes "since", "until" (ISO
+ * 8601 UTC, until exclusive) and "days" into jw as the first keys of the
+ * object it is in (nothing when jw is NULL); csv prints nothing.
+ */
+void query_print_window(const struct window *w, enum table_format format,
+    struct jsonw *jw);
+/* The same as a table_head_fn: the JSON keys of the window ctx. */
+void query_window_head(struct jsonw *jw, const void *ctx);
 
 /* Write the JSON document in b to stdout; ERR_IO when it fails. */
 int query_print_json(const struct buf *b, struct err *err);

@@ -18,6 +18,8 @@ struct table {
 	size_t rows;
 	size_t cap;
 	struct arena text;
+	table_head_fn head;
+	const void *head_ctx;
 };
 
 void
@@ -66,6 +68,13 @@ table_add_row(void *ctx, size_t ncols, const char *const *names,
 	return 0;
 }
 
+void
+table_set_json_head(struct table *t, table_head_fn fn, const void *ctx)
+{
+	t->head = fn;
+	t->head_ctx = ctx;
+}
+
 static bool
 is_numeric(const struct table *t, const char *name)
 {
@@ -85,7 +94,9 @@ print_json(const struct table *t, const char *key, FILE *f, struct err *err)
 	buf_init(&b, (size_t)1 << 30);
 	jsonw_init(&w, &b);
 	jsonw_raw(&w, "{");
-	jsonw_key(&w, key, true);
+	if (t->head != NULL)
+		t->head(&w, t->head_ctx);
+	jsonw_key(&w, key, t->head == NULL);
 	jsonw_raw(&w, "[");
 	for (size_t r = 0; r < t->rows; r++) {
 		jsonw_raw(&w, r > 0 ? ",{" : "{");

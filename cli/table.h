@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
+#include "common/jsonw.h"
 
 enum table_format { TABLE_TEXT, TABLE_JSON, TABLE_CSV };
 
@@ -26,7 +27,13 @@ void table_free(struct table *t);
 int table_add_row(void *ctx, size_t ncols, const char *const *names,
     const char *const *values, struct err *err);
 
-/* Print; JSON is {"<key>":[{...},...]}.  ERR_IO when f fails. */
+/* JSON only: fn(w, ctx) writes the first keys of the document, before
+ * the rows (ctx borrowed until the table is printed). */
+typedef void (*table_head_fn)(struct jsonw *w, const void *ctx);
+void table_set_json_head(struct table *t, table_head_fn fn, const void *ctx);
+
+/* Print; JSON is {"<key>":[{...},...]}, after the head's keys when set.
+ * ERR_IO when f fails. */
 int table_print(const struct table *t, enum table_format format,
     const char *json_key, FILE *f, struct err *err);
 

@@ -5,6 +5,8 @@
 #include "cli/opt.h"
 #include "common/timefmt.h"
 
+enum { DAY = 86400 };
+
 void
 window_init(struct window *w)
 {
@@ -30,26 +32,65 @@ window_option(struct window *w, int ch, const char *arg, struct err *err)
 	}
 }
 
-int
-window_finish(struct window *w, long default_days, struct err *err)
+/* times are from 1970 on (opt_date), so % rounds toward the past */
+static int64_t
+day_floor(int64_t t)
 {
-	int64_t now = (int64_t)time(NULL);
+	return t - t % DAY;
+}
+
+static int64_t
+day_ceil(int64_t t)
+{
+	return day_floor(t + DAY - 1);
+}
+
+int
+window_finish_at(struct window *w, long default_days, int64_t now,
+    struct err *err)
+{
+	long days = w->days > 0 ? w->days : default_days;
 
 	if (w->days > 0 && (w->since >= 0 || w->until >= 0))
 		return err_set(err, ERR_USAGE, "--days and --since/--until "
 		    "cannot be combined");
-	if (w->until < 0)
-		w->until = now;
-	if (w->since < 0)
-		w->since = w->until - (w->days > 0 ? w->days : default_days) *
-		    86400;
+	/* today is not over: its reports come tomorrow */
+	w->until = day_floor(w->until >= 0 ? w->until : now);
+	if (w->since >= 0)
+		w->since = day_ceil(w->since);
+	else
+		w->since = w->until - (int64_t)days * DAY;
 	/* --until 1970-01-05 with 14 days: from the epoch on */
 	if (w->since < 0)
 		w->since = 0;
 	if (w->since >= w->until)
 		return err_set(err, ERR_USAGE, "the window is empty: --since "
-		    "must come before --until");
+		    "and --until must hold a whole UTC day");
 	timefmt_iso(w->since, w->since_text, sizeof(w->since_text));
 	timefmt_iso(w->until, w->until_text, sizeof(w->until_text));
 	return 0;
+}
+
+int
+window_finish(struct window *w, long default_days, struct err *err)
+{
+	return window_finish_at(w, default_days, (int64_t)time(NULL), err);
+}
+
+long
+window_days(const struct window *w)
+{
+	return (long)((w->until - w->since) / DAY);
+}
+
+int
+window_last(struct window *out, const struct window *w, long days,
+    struct err *err)
+{
+	window_init(out);
+	out->until = w->until;
+	out->since = w->until - (int64_t)days * DAY;
+	if (out->since < 0)
+		out->since = 0;
+	return window_finish_at(out, days, w->until, err);
 }

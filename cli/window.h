@@ -1,7 +1,13 @@
 /*
  * window: the time window of the query commands (dmarcctl.1, "OPTIONS OF
- * THE QUERY COMMANDS"): --days N (the last N x 24 h up to now) or
- * --since/--until (ISO 8601 date or date-time, UTC; until exclusive).
+ * THE QUERY COMMANDS"), always whole UTC days.  --days N is the last N
+ * whole days before today: a day's reports arrive the day after, so
+ * today's partial day is never in it.  --since/--until (ISO 8601 date or
+ * date-time, UTC; until exclusive) keep the whole days inside them: a
+ * date-time that is not midnight leaves out the day it falls in (since
+ * moves to the next midnight, until back to the last one), just as --days
+ * leaves out today.  Reports and the daily rollups are then counted over
+ * the same days.
  */
 #ifndef DMARC_CLI_WINDOW_H
 #define DMARC_CLI_WINDOW_H
@@ -14,8 +20,8 @@
 enum { WINDOW_MAX_DAYS = 36500 };
 
 struct window {
-	long days;		/* 0: not given */
-	int64_t since, until;	/* -1: not given */
+	long days;		/* --days; 0: not given */
+	int64_t since, until;	/* -1: not given; then UTC midnights */
 	char since_text[32], until_text[32];	/* after window_finish */
 };
 
@@ -29,7 +35,21 @@ void window_init(struct window *w);
 /* Take one window option (ch 'D', 'S' or 'U'); ERR_USAGE naming the
  * option and what it accepts (cli/opt.h) when bad. */
 int window_option(struct window *w, int ch, const char *arg, struct err *err);
-/* Fill the defaults (default_days up to now) and the texts. */
+/*
+ * Round to whole UTC days and fill the defaults: until today's midnight
+ * (now's day), since days (or default_days) before until; then the texts.
+ * ERR_USAGE when --days is combined with --since/--until, or when no whole
+ * day is left.  now is a parameter so that tests can choose it.
+ */
+int window_finish_at(struct window *w, long default_days, int64_t now,
+    struct err *err);
+/* window_finish_at with now the current time. */
 int window_finish(struct window *w, long default_days, struct err *err);
+/* The whole days of a finished window. */
+long window_days(const struct window *w);
+/* *out: the last days whole days of the finished window w, which may
+ * reach before it (a verdict window ending where w ends). */
+int window_last(struct window *out, const struct window *w, long days,
+    struct err *err);
 
 #endif

@@ -814,9 +814,8 @@ Test(analyze_cli, clean_domain_at_quarantine_is_ready_for_reject)
 	    "quarantine");
 	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 0);
 	ev = json_object_get(adv, "evidence");
-	/* the default 30-day window: days 1-29 back (30 only at midnight) */
-	cr_expect(jint(ev, "days") >= 29 && jint(ev, "days") <= 30, "%lld",
-	    jint(ev, "days"));
+	/* the default window: the 30 whole days before today */
+	cr_expect_eq(jint(ev, "days"), 30);
 	cr_expect_float_eq(jnum(ev, "dkim_aligned_rate"), 1.0, 1e-9);
 	json_decref(adv);
 	test_db_drop(ci);
@@ -1002,7 +1001,9 @@ Test(analyze_cli, clean_sts_testing_is_ready_for_enforce)
 	t = tls_of(ci, sc.domain, "--days 21");
 	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "--days 21");
 	cr_expect_eq(jint(t, "sessions"), 20 * 2 * 1000);
-	cr_expect_eq(jint(t, "days"), 20);
+	/* the window's days, and those with reports */
+	cr_expect_eq(jint(t, "days"), 21);
+	cr_expect_eq(jint(t, "days_reported"), 20);
 	cr_expect_eq(jint(t, "reporters"), 2);
 	json_decref(t);
 	test_db_drop(ci);
@@ -1040,8 +1041,10 @@ Test(analyze_cli, summary_counts_the_window_and_agrees_with_advise)
 
 	since = parse_time(jstr(s, "since"));
 	until = parse_time(jstr(s, "until"));
-	cr_expect(until >= now && until - since == 14 * DAY, "%s .. %s",
-	    jstr(s, "since"), jstr(s, "until"));
+	/* the 14 whole days before today */
+	cr_expect(until == day_start(now, 0) && since == day_start(now, 14),
+	    "%s .. %s", jstr(s, "since"), jstr(s, "until"));
+	cr_expect_eq(jint(s, "days"), 14);
 	doms = jarr(s, "domains");
 	cr_assert_eq(json_array_size(doms), 3);
 	for (size_t i = 0; i < 3; i++) {
@@ -1064,12 +1067,12 @@ Test(analyze_cli, summary_counts_the_window_and_agrees_with_advise)
 	    "quarantined"), 0);
 	cr_expect_gt(jint(find_by(doms, "domain", "quarantined.example"),
 	    "rejected"), 0);
-	/* 13 whole days back fit in 14 x 24 h */
+	/* --days 14: the reports of the 14 days before today */
 	{
 		struct totals t;
 
 		totals_of(&clean, now, since, until, &t);
-		cr_expect(t.days == 13 || t.days == 14, "%d", t.days);
+		cr_expect_eq(t.days, 14);
 		cr_expect_eq(jint(find_by(doms, "domain", "clean.example"),
 		    "messages"), t.days * 2 * OWN_PER_REPORT);
 	}
@@ -1153,8 +1156,9 @@ Test(analyze_cli, sources_are_classified)
 
 	x = source_of(srcs, mixed.domain, ESP_IP);
 	cr_assert_not_null(x);
+	/* the default window: the 14 days before today */
 	days = (int)jint(x, "days");
-	cr_expect(days == 13 || days == 14, "%d", days);
+	cr_expect_eq(days, 14);
 	cr_expect_eq(jint(x, "messages"), days * 2 * 8);
 	cr_expect_eq(jint(x, "dmarc_pass"), 0);
 	cr_expect_str_eq(jstr(x, "dkim_domain"), ESP_DKIM);
@@ -1423,4 +1427,237 @@ Test(check, unreachable_database_exits_69)
 	cr_expect(starts(err, "dmarcctl: "), "%s", err);
 	free(out);
 	free(err);
+}
+
+/* --- the window: whole UTC days, the same for every command --- */
+
+/*
+ * One DMARC and one TLS-RPT report per day k back (0: today, whose
+ * reports come tomorrow), from source 192.0.2.(100 + k) and with 1 << k
+ * messages and sessions: the sums say which days a window holds.
+ */
+#define EDGES "edges.example"
+enum { EDGE_N = 3 };
+static const int edge_days[] = { 0, 1, EDGE_N, EDGE_N + 1 };
+
+static void
+edge_reports(const char *dir, int64_t now, int k)
+{
+	int64_t begin = day_start(now, k);
+	time_t t0 = (time_t)begin, t1 = (time_t)(begin + DAY - 1);
+	char path[512], from[32], to[32];
+	struct tm tm;
+	struct buf b;
+	struct err e;
+
+	buf_init(&b, 1u << 20);
+	buf_addf(&b, &e, "<?xml version=\"1.0\"?>\n<feedback><report_metadata>"
+	    "<org_name>google.com</org_name><email>dmarc@google.com</email>"
+	    "<report_id>edge-%d</report_id><date_range><begin>%lld</begin>"
+	    "<end>%lld</end></date_range></report_metadata>"
+	    "<policy_published><domain>" EDGES "</domain><p>none</p>"
+	    "</policy_published><record><row><source_ip>192.0.2.%d"
+	    "</source_ip><count>%d</count><policy_evaluated><disposition>none"
+	    "</disposition><dkim>pass</dkim><spf>pass</spf></policy_evaluated>"
+	    "</row><identifiers><header_from>" EDGES "</header_from>"
+	    "</identifiers><auth_results><dkim><domain>" EDGES "</domain>"
+	    "<result>pass</result></dkim><spf><domain>" EDGES "</domain>"
+	    "<result>pass</result></spf></auth_results></record></feedback>\n",
+	    k, (long long)begin, (long long)(begin + DAY - 1), 100 + k,
+	    1 << k);
+	snprintf(path, sizeof(path), "%s/dmarc-%d.xml", dir, k);
+	test_write_file(path, b.data, b.len);
+	strftime(from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t0, &tm));
+	strftime(to, sizeof(to), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t1, &tm));
+	buf_reset(&b);
+	buf_addf(&b, &e, "{\"organization-name\":\"google.com\",\"date-range\":"
+	    "{\"start-datetime\":\"%s\",\"end-datetime\":\"%s\"},"
+	    "\"contact-info\":\"tls@google.com\",\"report-id\":\"edge-%d\","
+	    "\"policies\":[{\"policy\":{\"policy-type\":\"sts\","
+	    "\"policy-string\":[\"version: STSv1\",\"mode: testing\"],"
+	    "\"policy-domain\":\"" EDGES "\"},\"summary\":{"
+	    "\"total-successful-session-count\":%d,"
+	    "\"total-failure-session-count\":0}}]}\n", from, to, k, 1 << k);
+	snprintf(path, sizeof(path), "%s/tls-%d.json", dir, k);
+	test_write_file(path, b.data, b.len);
+	buf_release(&b);
+}
+
+static char *
+edges_db(int64_t now)
+{
+	char *ci = test_db_migrated(), *dir = test_tmpdir();
+	size_t n = sizeof(edge_days) / sizeof(edge_days[0]);
+
+	for (size_t i = 0; i < n; i++)
+		edge_reports(dir, now, edge_days[i]);
+	ingest_dir(ci, dir, (int)(2 * n));
+	remove_dir(dir);
+	return ci;
+}
+
+/* YYYY-MM-DD of t */
+static const char *
+date_of(int64_t t, char *out, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	strftime(out, size, "%Y-%m-%d", gmtime_r(&tt, &tm));
+	return out;
+}
+
+/* the days back k of edge_days inside [first, last] back, as the sum of
+ * their 1 << k */
+static long long
+edge_sum(int first, int last)
+{
+	long long sum = 0;
+
+	for (size_t i = 0; i < sizeof(edge_days) / sizeof(edge_days[0]); i++)
+		if (edge_days[i] >= first && edge_days[i] <= last)
+			sum += 1 << edge_days[i];
+	return sum;
+}
+
+/* the window keys of a JSON object: the days first..last back */
+static void
+expect_window_keys(const json_t *o, int64_t now, int first, int last,
+    const char *what)
+{
+	int64_t since = parse_time(jstr(o, "since"));
+	int64_t until = parse_time(jstr(o, "until"));
+
+	cr_expect_eq(since, day_start(now, last), "%s: since %s", what,
+	    jstr(o, "since"));
+	cr_expect_eq(until, day_start(now, first - 1), "%s: until %s", what,
+	    jstr(o, "until"));
+	cr_expect_eq(jint(o, "days"), last - first + 1, "%s: days", what);
+}
+
+/* what --days N (or the window args) holds in every command's JSON: the
+ * reports of the days first..last back */
+static void
+expect_edges(const char *ci, int64_t now, const char *window, int first,
+    int last)
+{
+	long long want = edge_sum(first, last);
+	char args[256], opts[160], ip[32];
+	json_t *j, *x;
+	size_t i;
+
+	snprintf(args, sizeof(args), "summary --format json %s", window);
+	j = run_json(ci, args);
+	expect_window_keys(j, now, first, last, args);
+	x = find_by(jarr(j, "domains"), "domain", EDGES);
+	cr_assert_not_null(x, "%s", args);
+	cr_expect_eq(jint(x, "messages"), want, "%s", args);
+	json_decref(j);
+
+	snprintf(args, sizeof(args), "sources --format json --no-dns %s",
+	    window);
+	j = run_json(ci, args);
+	expect_window_keys(j, now, first, last, args);
+	json_array_foreach(addresses_of(j), i, x) {
+		int k = atoi(jstr(x, "source") + strlen("192.0.2.")) - 100;
+
+		cr_expect(k >= first && k <= last, "%s: %s", args,
+		    jstr(x, "source"));
+	}
+	for (size_t d = 0; d < sizeof(edge_days) / sizeof(edge_days[0]); d++) {
+		int k = edge_days[d];
+
+		snprintf(ip, sizeof(ip), "192.0.2.%d", 100 + k);
+		cr_expect_eq(source_of(addresses_of(j), EDGES, ip) != NULL,
+		    k >= first && k <= last, "%s: %s", args, ip);
+	}
+	json_decref(j);
+
+	snprintf(opts, sizeof(opts), "--no-dns %s", window);
+	j = advise(ci, EDGES, opts);
+	expect_window_keys(j, now, first, last, "advise");
+	cr_expect_eq(jint(json_object_get(j, "evidence"), "messages"), want,
+	    "advise %s", window);
+	json_decref(j);
+
+	j = tls_of(ci, EDGES, window);
+	expect_window_keys(j, now, first, last, "tls");
+	cr_expect_eq(jint(j, "sessions"), want, "tls %s", window);
+	json_decref(j);
+}
+
+Test(window_cli, days_n_is_the_n_whole_days_before_today)
+{
+	int64_t now = time(NULL);
+	char *ci = edges_db(now), window[128], a[16], b[16];
+
+	/* neither today nor day N + 1 back */
+	snprintf(window, sizeof(window), "--days %d", EDGE_N);
+	expect_edges(ci, now, window, 1, EDGE_N);
+	snprintf(window, sizeof(window), "--days %d", EDGE_N + 1);
+	expect_edges(ci, now, window, 1, EDGE_N + 1);
+	/* the same days by date: until exclusive */
+	snprintf(window, sizeof(window), "--since %s --until %s",
+	    date_of(day_start(now, EDGE_N), a, sizeof(a)),
+	    date_of(day_start(now, 0), b, sizeof(b)));
+	expect_edges(ci, now, window, 1, EDGE_N);
+	/* a non-midnight --until leaves out the day it falls in, even
+	 * the report that began before it */
+	snprintf(window, sizeof(window), "--since %s --until %sT12:00",
+	    date_of(day_start(now, EDGE_N + 1), a, sizeof(a)),
+	    date_of(day_start(now, 1), b, sizeof(b)));
+	expect_edges(ci, now, window, 2, EDGE_N + 1);
+	/* a non-midnight --since starts at the next midnight */
+	snprintf(window, sizeof(window), "--since %sT06:00 --until %s",
+	    date_of(day_start(now, EDGE_N + 1), a, sizeof(a)),
+	    date_of(day_start(now, 0), b, sizeof(b)));
+	expect_edges(ci, now, window, 1, EDGE_N);
+	test_db_drop(ci);
+}
+
+/* text starts with the window line; csv stays plain rows */
+Test(window_cli, text_output_starts_with_the_window)
+{
+	static const char *const cmds[] = { "summary", "sources --no-dns",
+		"advise --no-dns", "tls", "reports" };
+	int64_t now = time(NULL);
+	char *ci = edges_db(now), want[128], a[16], b[16], args[256];
+	char *out, *err;
+	json_t *j;
+
+	snprintf(want, sizeof(want), "window: %s .. %s (%d days, UTC)\n",
+	    date_of(day_start(now, EDGE_N), a, sizeof(a)),
+	    date_of(day_start(now, 1), b, sizeof(b)), EDGE_N);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		snprintf(args, sizeof(args), "%s --days %d", cmds[i], EDGE_N);
+		cr_assert_eq(dm(ci, args, &out, &err), 0, "%s: %s", args, err);
+		cr_expect(starts(out, want), "%s: %s", args, out);
+		cr_expect(strstr(out, EDGES) != NULL, "%s: %s", args, out);
+		free(out);
+		free(err);
+	}
+	/* one day is a day */
+	cr_assert_eq(dm(ci, "summary --days 1", &out, &err), 0, "%s", err);
+	snprintf(want, sizeof(want), "window: %s .. %s (1 day, UTC)\n", b, b);
+	cr_expect(starts(out, want), "%s", out);
+	free(out);
+	free(err);
+	/* an empty window still says which it was */
+	cr_assert_eq(dm(ci, "advise --since 2001-01-01 --until 2001-01-03",
+	    &out, &err), 0, "%s", err);
+	cr_expect_str_eq(out, "window: 2001-01-01 .. 2001-01-02 (2 days, "
+	    "UTC)\nno DMARC reports in the window\n");
+	free(out);
+	free(err);
+	snprintf(args, sizeof(args), "reports --format json --days %d",
+	    EDGE_N);
+	j = run_json(ci, args);
+	expect_window_keys(j, now, 1, EDGE_N, args);
+	cr_expect_eq(json_array_size(jarr(j, "reports")), 4);
+	json_decref(j);
+	cr_assert_eq(dm(ci, "summary --format csv", &out, &err), 0, "%s", err);
+	cr_expect(starts(out, "domain,policy,"), "%s", out);
+	free(out);
+	free(err);
+	test_db_drop(ci);
 }
