@@ -1196,6 +1196,24 @@ label(const struct sender *s, const char *what)
 	return s != NULL && s->key != NULL ? s->key : what;
 }
 
+/* a blocker found (by key or address) for s: under its key, and what a
+ * sender signing as itself must do */
+static void
+expect_blocker(const struct scenario *sc, const json_t *b,
+    const struct sender *s, const char *what)
+{
+	const char *fix = str_of(b, "fix");
+
+	if (s->key != NULL && !str_is(b, "sender", s->key))
+		fail(sc, "%s (%s): its blocker is keyed %s", s->key, what,
+		    OR_NONE(str_of(b, "sender")));
+	if ((s->kind == K_ESP || s->kind == K_SERVICE || s->kind == K_ONCE) &&
+	    (fix == NULL || strstr(fix, "DKIM") == NULL))
+		fail(sc, "%s (%s): the fix should ask for aligned DKIM at the "
+		    "provider, it says: %s", label(s, what), what,
+		    OR_NONE(fix));
+}
+
 /* sender s (tally t) blocks where `want` says, and nowhere else */
 static void
 expect_blocks(const struct scenario *sc, const json_t *adv,
@@ -1206,12 +1224,15 @@ expect_blocks(const struct scenario *sc, const json_t *adv,
 		{ "p", IN_P }, { "sp", IN_SP }, { "np", 0 },
 	};
 	const char *name = label(s, what);
-	bool in_top = blocker_for(json_object_get(adv, "blockers"), s, t) !=
-	    NULL;
+	const json_t *top = blocker_for(json_object_get(adv, "blockers"), s,
+	    t);
+	bool in_top = top != NULL;
 
 	if ((want & IN_P) && !in_top)
 		fail(sc, "%s (%s): expected among the blockers, it is not",
 		    name, what);
+	if ((want & IN_P) && in_top)
+		expect_blocker(sc, top, s, what);
 	if (!(want & IN_P) && in_top)
 		fail(sc, "%s (%s): expected no blocker, it blocks the verdict",
 		    name, what);
@@ -1223,6 +1244,9 @@ expect_blocks(const struct scenario *sc, const json_t *adv,
 			continue;	/* missing gates are reported once */
 		is_in = blocker_for(json_object_get(gate, "blockers"), s, t) !=
 		    NULL;
+		if ((want & g[i].bit) && is_in)
+			expect_blocker(sc, blocker_for(json_object_get(gate,
+			    "blockers"), s, t), s, what);
 		if ((want & g[i].bit) && !is_in)
 			fail(sc, "%s (%s): expected a blocker of the %s gate, "
 			    "it is not", name, what, g[i].gate);
@@ -1692,4 +1716,124 @@ Test(senders, generator_is_deterministic)
 	gen_release(&g2);
 	free(d1);
 	free(d2);
+}
+
+/* --- the checks themselves, against the answer the table describes --- */
+
+static json_t *
+ip_array(const struct tally *t, bool is_objects)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < t->n_ips; i++)
+		json_array_append_new(a, is_objects ? json_pack("{s:s}",
+		    "source", t->ips[i]) : json_string(t->ips[i]));
+	return a;
+}
+
+static json_t *
+ideal_blocker(const struct sender *s, const struct tally *t)
+{
+	return json_pack("{s:s,s:s,s:o,s:s}", "sender", s->key != NULL ?
+	    s->key : t->ips[0], "source", t->ips[0], "addresses",
+	    ip_array(t, false), "fix", "sign with aligned DKIM (d= your "
+	    "domain) at the provider");
+}
+
+static json_t *
+ideal_advise(const struct scenario *sc, const struct gen *g)
+{
+	const char *next = strcmp(sc->verdict, "stay") == 0 ? sc->p :
+	    sc->verdict;
+	json_t *bp = json_array(), *bsp = json_array(), *warn = json_array();
+	char rec[128];
+
+	for (int si = 0; si < n_senders(sc); si++) {
+		if (sc->s[si].blocks & IN_P)
+			json_array_append_new(bp, ideal_blocker(&sc->s[si],
+			    &g->sender[si]));
+		if (sc->s[si].blocks & IN_SP)
+			json_array_append_new(bsp, ideal_blocker(&sc->s[si],
+			    &g->sender[si]));
+	}
+	if (sc->liar > 0)
+		json_array_append_new(warn, json_pack("{s:s,s:s,s:I}", "kind",
+		    "reporter-disagrees", "reporter", sc->liar_name,
+		    "messages", (json_int_t)g->liar_disagrees));
+	snprintf(rec, sizeof(rec), "v=DMARC1; p=%s%s%s", next,
+	    sc->sp != NULL ? "; sp=" : "", sc->sp != NULL ? sc->sp : "");
+	return json_pack("{s:s,s:s,s:O,s:[{s:s,s:s,s:s,s:s,s:O},"
+	    "{s:s,s:s,s:s,s:s,s:o}],s:o}", "verdict", sc->verdict,
+	    "next_record", rec, "blockers", bp, "gates",
+	    "gate", "p", "population", "organizational", "policy", sc->p,
+	    "verdict", sc->verdict, "blockers", bp,
+	    "gate", "sp", "population", "subdomain", "policy",
+	    sc->sp != NULL ? sc->sp : sc->p, "verdict", sc->sp_verdict != NULL ?
+	    sc->sp_verdict : sc->verdict, "blockers", bsp, "warnings", warn);
+}
+
+static json_t *
+ideal_sender(const struct sender *s, const struct tally *t, const char *key,
+    const char *cls, const char *rule, bool is_sub)
+{
+	return json_pack("{s:s,s:s,s:s?,s:s,s:I,s:I,s:I,s:o}", "sender", key,
+	    "class", cls, "rule", rule, "population", is_sub ? "subdomain" :
+	    "organizational", "messages", (json_int_t)t->messages, "days",
+	    (json_int_t)tally_days(t), "n_addresses", (json_int_t)t->n_ips,
+	    "addresses", ip_array(t, true));
+	(void)s;
+}
+
+static json_t *
+ideal_sources(const struct scenario *sc, const struct gen *g)
+{
+	json_t *senders = json_array();
+
+	json_array_append_new(senders, ideal_sender(NULL, &g->own, sc->domain,
+	    "aligned", "aligned", false));
+	for (int si = 0; si < n_senders(sc); si++) {
+		const struct sender *s = &sc->s[si];
+		const struct tally *t = &g->sender[si];
+
+		if (s->key != NULL) {
+			json_array_append_new(senders, ideal_sender(s, t,
+			    s->key, s->cls, s->rule, s->sub != NULL));
+			continue;
+		}
+		/* unkeyed: one sender an address */
+		for (size_t i = 0; i < t->n_ips; i++) {
+			struct tally one = { .messages = 1, .day_mask = 1,
+				.ips = &t->ips[i], .n_ips = 1 };
+
+			json_array_append_new(senders, ideal_sender(s, &one,
+			    t->ips[i], s->cls, s->rule, s->sub != NULL));
+		}
+	}
+	return json_pack("{s:[{s:s,s:o}]}", "domains", "domain", sc->domain,
+	    "senders", senders);
+}
+
+Test(senders, checks_accept_the_answer_the_table_describes)
+{
+	for (size_t i = 0; i < N_SCENARIOS; i++) {
+		const struct scenario *sc = &table[i];
+		char *dir = test_tmpdir(), cmd[600];
+		struct gen g;
+		json_t *adv, *src;
+
+		gen_init(&g, sc);
+		gen_write(&g, dir, 1764720000);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		run_ok(cmd);
+		free(dir);
+		adv = ideal_advise(sc, &g);
+		src = ideal_sources(sc, &g);
+		cr_assert_not_null(adv, "%s", sc->name);
+		cr_assert_not_null(src, "%s", sc->name);
+		expect_advise(sc, &g, adv);
+		expect_sources(sc, &g, src);
+		json_decref(adv);
+		json_decref(src);
+		gen_release(&g);
+	}
 }
