@@ -1059,8 +1059,8 @@ rows_pool(uint64_t *rng, const struct day *d, struct rows *rs,
 	if (d->n_pool == 0 || total == 0)
 		return;
 	for (i = 0; i < d->n_pool; i++) {
-		t[i] = row_base(SRC_POOL, d->pool_ip[i], DOMAIN, "rp." POOL_DOMAIN,
-		    "pass");
+		t[i] = row_base(SRC_POOL, d->pool_ip[i], DOMAIN,
+		    "rp." POOL_DOMAIN, "pass");
 		add_dkim(&t[i], POOL_DOMAIN, "bp2026", "pass");
 		t[i].weight = 1 + d->pool[i] % 4;
 	}

@@ -50,7 +50,8 @@ enum kind {
 	 */
 	K_OWN,
 	/* a provider's rotating pool: each address a day or two, its own
-	 * d= and SPF for its own bounce domains, every day */
+	 * d= and SPF for its own bounce domains, every day (half as much
+	 * at weekends) */
 	K_ESP,
 	/* the same, also signing with d=<domain>: passes */
 	K_ESP_ALIGNED,
@@ -79,11 +80,11 @@ enum { IN_P = 1, IN_SP = 2 };
 struct sender {
 	enum kind kind;
 	const char *key;	/* the "sender" key it must have, or NULL */
-	double share;		/* of the day's mail (K_ONCE: of the window) */
+	double share;		/* a day's share (K_ONCE: the window's) */
 	int pool;		/* addresses (K_SNOWSHOE: fresh ones a day) */
 	const char *base;	/* its first address */
-	bool is_spread;		/* K_SNOWSHOE: each address in another /24
-				 * (IPv6: /48) */
+	bool is_spread;		/* K_SNOWSHOE: each address in another
+				 * /24 (IPv6: /48) */
 	bool has_rdns;		/* named <n>.<rdns> in the DNS rig */
 	const char *rdns;
 	int day;		/* K_ONCE: the day back it sends on */
@@ -481,7 +482,7 @@ enum { N_SCENARIOS = sizeof(table) / sizeof(table[0]) };
 struct reporter {
 	const char *org_name;
 	unsigned weight;		/* share of the mail it sees */
-	const char *reason, *comment;	/* what it says of forwarded mail */
+	const char *reason, *comment;	/* its word on forwarded mail */
 };
 
 static const struct reporter honest[] = {
@@ -610,7 +611,7 @@ struct gen {
 	struct buf xml[MAX_REPORTERS];	/* the day's reports */
 	int records[MAX_REPORTERS];
 	struct tally own, sender[MAX_SENDERS];
-	long long liar_disagrees;	/* aligned messages it called failing */
+	long long liar_disagrees;	/* aligned mail it called failing */
 	char from_sub[MAX_SENDERS][256];
 	char own_sub[256];
 };
@@ -865,7 +866,7 @@ gen_forwarder(struct gen *g, int si, long long n, int k)
 			add_dkim(&x, s->dkim, "pass");
 		x.spf_d = s->spf;
 		x.spf_r = "pass";
-		x.reason = "forwarded";		/* replaced per reporter */
+		x.reason = "forwarded";	/* replaced per reporter */
 		emit(g, &x, broken, &g->sender[si], k);
 		rec_init(&x, ip, g->sc->domain);
 		add_dkim(&x, g->sc->domain, "pass");
@@ -957,6 +958,9 @@ gen_day(struct gen *g, int64_t begin, int k)
 			continue;
 		case K_ESP:
 		case K_ESP_ALIGNED:
+			/* campaigns go out on weekdays */
+			if (is_weekend(begin))
+				n /= 2;
 			gen_pool(g, si, n, k);
 			break;
 		case K_SNOWSHOE:
