@@ -12,9 +12,13 @@
  *
  * The flows come from a seeded generator (common/prng.h): the same table
  * always gives the same reports.  Each failure is one line naming the
- * scenario, its class and what was expected.  Run one scenario with
- * SENDERS_SCENARIO=<name>; SENDERS_KEEP=<dir> keeps its reports there
- * (<dir>/<name>/) to look at or ingest by hand.
+ * scenario, its class and what was expected.
+ *
+ * `make check-senders` builds and runs it on the throwaway servers of
+ * tests/run-tests.sh (it is not part of `make check` yet: it joins
+ * TESTS_SRC once the analyzer passes it).  SENDERS_SCENARIO=<name> runs
+ * one scenario; SENDERS_KEEP=<dir> keeps each scenario's reports in
+ * <dir>/<name>/ to look at or ingest by hand.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
