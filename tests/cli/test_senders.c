@@ -1204,17 +1204,38 @@ label(const struct sender *s, const char *what)
 	return s != NULL && s->key != NULL ? s->key : what;
 }
 
-/* a blocker found (by key or address) for s: under its key, and what a
- * sender signing as itself must do */
+/* a blocker found (by key or address) for s: under its key and class,
+ * with every address of a sender that sends from the same few every
+ * day, and what a sender signing as itself must do */
 static void
 expect_blocker(const struct scenario *sc, const json_t *b,
-    const struct sender *s, const char *what)
+    const struct sender *s, const struct tally *t, const char *what)
 {
 	const char *fix = str_of(b, "fix");
+	json_t *a = json_object_get(b, "addresses");
+	size_t missing = 0;
 
 	if (s->key != NULL && !str_is(b, "sender", s->key))
 		fail(sc, "%s (%s): its blocker is keyed %s", s->key, what,
 		    OR_NONE(str_of(b, "sender")));
+	if (!str_is(b, "class", s->cls))
+		fail(sc, "%s (%s): its blocker has class %s, %s expected",
+		    label(s, what), what, OR_NONE(str_of(b, "class")), s->cls);
+	if (s->kind == K_RELAY || s->kind == K_SERVICE || s->kind == K_ONCE)
+		for (size_t i = 0; i < t->n_ips; i++) {
+			json_t *x;
+			size_t j;
+			bool is_in = false;
+
+			json_array_foreach(a, j, x)
+				is_in |= json_is_string(x) && strcmp(
+				    json_string_value(x), t->ips[i]) == 0;
+			missing += !is_in;
+		}
+	if (missing > 0)
+		fail(sc, "%s (%s): %zu of its %zu addresses missing from its "
+		    "blocker's \"addresses\"", label(s, what), what, missing,
+		    t->n_ips);
 	if ((s->kind == K_ESP || s->kind == K_SERVICE || s->kind == K_ONCE) &&
 	    (fix == NULL || strstr(fix, "DKIM") == NULL))
 		fail(sc, "%s (%s): the fix should ask for aligned DKIM at the "
@@ -1240,7 +1261,7 @@ expect_blocks(const struct scenario *sc, const json_t *adv,
 		fail(sc, "%s (%s): expected among the blockers, it is not",
 		    name, what);
 	if ((want & IN_P) && in_top)
-		expect_blocker(sc, top, s, what);
+		expect_blocker(sc, top, s, t, what);
 	if (!(want & IN_P) && in_top)
 		fail(sc, "%s (%s): expected no blocker, it blocks the verdict",
 		    name, what);
@@ -1254,7 +1275,7 @@ expect_blocks(const struct scenario *sc, const json_t *adv,
 		    NULL;
 		if ((want & g[i].bit) && is_in)
 			expect_blocker(sc, blocker_for(json_object_get(gate,
-			    "blockers"), s, t), s, what);
+			    "blockers"), s, t), s, t, what);
 		if ((want & g[i].bit) && !is_in)
 			fail(sc, "%s (%s): expected a blocker of the %s gate, "
 			    "it is not", name, what, g[i].gate);
@@ -1742,10 +1763,10 @@ ip_array(const struct tally *t, bool is_objects)
 static json_t *
 ideal_blocker(const struct sender *s, const struct tally *t)
 {
-	return json_pack("{s:s,s:s,s:o,s:s}", "sender", s->key != NULL ?
+	return json_pack("{s:s,s:s,s:o,s:s,s:s}", "sender", s->key != NULL ?
 	    s->key : t->ips[0], "source", t->ips[0], "addresses",
-	    ip_array(t, false), "fix", "sign with aligned DKIM (d= your "
-	    "domain) at the provider");
+	    ip_array(t, false), "class", s->cls, "fix", "sign with aligned "
+	    "DKIM (d= your domain) at the provider");
 }
 
 static json_t *
