@@ -20,16 +20,28 @@
  *   (no sp, pct 100) for the whole period, and an MTA-STS policy in mode
  *   testing with mx1 and mx2.acme-widgets.example.  It sends 3-5k messages
  *   on weekdays, about half that at weekends.
- * - Own mail servers (192.0.2.25, 192.0.2.26, 2001:db8:a::25), ~70% of
+ * - Own mail servers (192.0.2.25, 192.0.2.26, 2001:db8:a::25), ~38% of
  *   the volume: DKIM d=acme-widgets.example s=mail2024 and SPF pass,
  *   aligned; some mail has header_from mail.acme-widgets.example.
- * - Google Workspace (209.85.x.x, 2607:f8b0:...), ~15%: DKIM
+ * - The outbound gateway mailgate-relay.example (198.19.25.10-13), ~30%,
+ *   every day: our servers hand it mail, and its footer breaks our DKIM
+ *   signature (d=acme-widgets.example fails).  It sends with its own
+ *   return-path (SPF passes for bounce.mailgate-relay.example, unaligned)
+ *   or with ours, which does not list it (softfail).  No receiver gives a
+ *   reason: it is not forwarding but our own main outbound path, to fix
+ *   (sign after the footer, or no footer) before quarantine.
+ * - Google Workspace (209.85.x.x, 2607:f8b0:...), ~10%: DKIM
  *   d=acme-widgets.example s=google plus the gappssmtp.com signature, SPF
  *   pass, aligned.
- * - The newsletter ESP mailsender.example (198.51.100.x), ~8%, mostly on
+ * - The newsletter ESP mailsender.example (198.51.100.x), ~5%, mostly on
  *   weekdays: DKIM d=mailsender.example and SPF for
  *   bounces.mailsender.example both pass but neither is aligned, so DMARC
- *   fails.  This is the sender to fix (aligned DKIM) before quarantine.
+ *   fails.  A sender to fix (aligned DKIM) before quarantine.
+ * - The ESP bulk-post.example, ~15%, from a rotating pool of 180
+ *   addresses (198.18.0.1-150, 2001:db8:e5::1-1e), each seen on a day or
+ *   two only: DKIM d=bulk-post.example and SPF for rp.bulk-post.example
+ *   pass, unaligned.  One sender however many addresses, and another to
+ *   fix (aligned DKIM) before quarantine.
  * - Indirect flows, ~2%: an alumni forwarder (203.0.113.10-11; SPF passes
  *   for its own domain when it rewrites the envelope, softfails otherwise;
  *   our DKIM usually survives) and a mailing list (203.0.113.50; its
@@ -404,21 +416,25 @@ zip_bytes(const struct buf *in, const char *name, int64_t mtime,
 /* ---- who sends mail as acme-widgets.example ---- */
 
 enum source {
-	SRC_OWN, SRC_WORKSPACE, SRC_ESP, SRC_FORWARDER, SRC_LIST, SRC_SPOOF,
-	N_SOURCES
+	SRC_OWN, SRC_WORKSPACE, SRC_ESP, SRC_POOL, SRC_RELAY, SRC_FORWARDER,
+	SRC_LIST, SRC_SPOOF, N_SOURCES
 };
 
 static const char *const source_name[N_SOURCES] = {
 	"own mail servers",
 	"Google Workspace",
 	"ESP mailsender.example (unaligned)",
+	"ESP pool bulk-post.example (unaligned)",
+	"outbound gateway (breaks our DKIM)",
 	"alumni forwarder",
 	"mailing list",
 	"spoofers",
 };
 
 /* share of a weekday's volume, per mille (spoofers are counted apart) */
-static const uint32_t source_permille[N_SOURCES] = { 700, 150, 80, 12, 8, 0 };
+static const uint32_t source_permille[N_SOURCES] = {
+	380, 100, 50, 150, 300, 12, 8, 0
+};
 
 static const char *const own_ip[] = {
 	"192.0.2.25", "192.0.2.26", "2001:db8:a::25",
@@ -431,6 +447,23 @@ static const char *const esp_ip[] = {
 	"198.51.100.36", "198.51.100.37", "198.51.100.38", "198.51.100.39",
 };
 enum { N_ESP_IPS = sizeof(esp_ip) / sizeof(esp_ip[0]) };
+
+/*
+ * The bulk-post.example pool: 150 IPv4 and 30 IPv6 addresses, each
+ * sending our mail on a day or two of the period, in turn.
+ */
+enum { N_POOL_V4 = 150, N_POOL = 180, MAX_POOL_DAY = N_POOL };
+#define POOL_DOMAIN	"bulk-post.example"
+
+/* the outbound gateway our mail servers hand mail to: its footer breaks
+ * our DKIM signature, and it sends with its own return-path most of the
+ * time */
+static const char *const relay_ip[] = {
+	"198.19.25.10", "198.19.25.11", "198.19.25.12", "198.19.25.13",
+};
+static const uint32_t relay_ip_weight[] = { 35, 30, 20, 15 };
+enum { N_RELAY_IPS = sizeof(relay_ip) / sizeof(relay_ip[0]) };
+#define RELAY_DOMAIN	"mailgate-relay.example"
 
 static const char *const forwarder_ip[] = { "203.0.113.10", "203.0.113.11" };
 enum { N_FORWARDER_IPS = 2 };
@@ -532,8 +565,9 @@ enum { R_GOOGLE, R_YAHOO, R_OUTLOOK, R_ENTERPRISE, R_GMX, N_REPORTERS };
 #define MS_INTRO "This is a DMARC aggregate report from Microsoft Corporation."
 
 /*
- * permille: OWN, WORKSPACE, ESP, FORWARDER, LIST, SPOOF.  Businesses read
- * mail on Enterprise Outlook; alumni forward to Gmail and Outlook.com.
+ * permille: OWN, WORKSPACE, ESP, POOL, RELAY, FORWARDER, LIST, SPOOF.
+ * Businesses read mail on Enterprise Outlook; alumni forward to Gmail and
+ * Outlook.com.
  */
 static const struct reporter reporters[N_REPORTERS] = {
 	[R_GOOGLE] = {
@@ -549,7 +583,7 @@ static const struct reporter reporters[N_REPORTERS] = {
 		.style = &style_google, .span = 86399,
 		.delay_min = 1 * 3600, .delay_max = 10 * 3600,
 		.forwarder_reason = &reason_arc, .list_reason = &reason_arc,
-		.permille = { 460, 460, 520, 700, 450, 420 },
+		.permille = { 460, 460, 520, 520, 460, 700, 450, 420 },
 	},
 	[R_YAHOO] = {
 		.submitter = "yahoo.com", .org_name = "Yahoo",
@@ -565,7 +599,7 @@ static const struct reporter reporters[N_REPORTERS] = {
 		.delay_min = 1800, .delay_max = 3 * 3600,
 		.forwarder_reason = &reason_forwarded,
 		.list_reason = &reason_list,
-		.permille = { 70, 70, 90, 60, 150, 110 },
+		.permille = { 70, 70, 90, 90, 70, 60, 150, 110 },
 	},
 	[R_OUTLOOK] = {
 		.submitter = "protection.outlook.com",
@@ -581,7 +615,7 @@ static const struct reporter reporters[N_REPORTERS] = {
 		.envelope_to = outlook_to, .n_envelope_to = 4,
 		.forwarder_reason = &reason_forwarded,
 		.list_reason = &reason_arc,
-		.permille = { 110, 110, 140, 200, 200, 160 },
+		.permille = { 110, 110, 140, 140, 110, 200, 200, 160 },
 	},
 	[R_ENTERPRISE] = {
 		.submitter = "enterprise.protection.outlook.com",
@@ -595,7 +629,7 @@ static const struct reporter reporters[N_REPORTERS] = {
 		.style = &style_microsoft, .span = 86400,
 		.delay_min = 3 * 3600, .delay_max = 12 * 3600,
 		.envelope_to = enterprise_to, .n_envelope_to = 5,
-		.permille = { 170, 170, 60, 0, 0, 120 },
+		.permille = { 170, 170, 60, 60, 170, 0, 0, 120 },
 	},
 	[R_GMX] = {
 		.submitter = "gmx.net", .org_name = "GMX",
@@ -610,7 +644,7 @@ static const struct reporter reporters[N_REPORTERS] = {
 		.container = C_XML, .id_style = ID_HEX,
 		.style = &style_gmx, .span = 86399,
 		.delay_min = 600, .delay_max = 3600,
-		.permille = { 30, 30, 40, 40, 100, 40 },
+		.permille = { 30, 30, 40, 40, 30, 40, 100, 40 },
 	},
 };
 
@@ -682,6 +716,9 @@ struct day {
 	size_t n_ws;
 	struct spoofer spoofer[MAX_SPOOFERS];
 	size_t n_spoofers;
+	uint32_t pool[MAX_POOL_DAY];	/* the pool addresses of the day */
+	char pool_ip[MAX_POOL_DAY][IP_LEN];
+	size_t n_pool;
 };
 
 static bool
@@ -797,6 +834,41 @@ plan_workspace(uint64_t *rng, struct day *d)
 	}
 }
 
+static void
+pool_ip(uint32_t i, char *out, size_t size)
+{
+	if (i < N_POOL_V4)
+		fmt_to(out, size, "198.18.0.%u", i + 1);
+	else
+		fmt_to(out, size, "2001:db8:e5::%x", i - N_POOL_V4 + 1);
+}
+
+/*
+ * Pool address i sends on the day index*N_POOL/days reaches it, and on
+ * the next one too for about half of them: every day has a few, and
+ * none is seen for long.  Over more than 90 days the turn comes round
+ * again every 90 days.
+ */
+static void
+plan_pool(uint64_t seed, uint32_t index, uint32_t days, struct day *d)
+{
+	uint32_t span = days < 90 ? days : 90, at = index % span;
+	uint32_t i, first, len;
+	uint64_t h;
+
+	d->n_pool = 0;
+	for (i = 0; i < N_POOL; i++) {
+		h = rng_for(seed, i, 7);
+		first = (uint32_t)((uint64_t)i * span / N_POOL);
+		len = 1 + (uint32_t)(h & 1);
+		if (at < first || at >= first + len)
+			continue;
+		assert(d->n_pool < MAX_POOL_DAY);
+		pool_ip(i, d->pool_ip[d->n_pool], IP_LEN);
+		d->pool[d->n_pool++] = i;
+	}
+}
+
 /* Volumes of the day: weekday rhythm, newsletters, spoofing bursts. */
 static void
 plan_day(uint64_t seed, uint32_t index, uint32_t days, int64_t begin,
@@ -824,6 +896,7 @@ plan_day(uint64_t seed, uint32_t index, uint32_t days, int64_t begin,
 	d->volume[SRC_SPOOF] = 140 * factor / 100;
 	plan_workspace(&rng, d);
 	plan_spoofers(&rng, d);
+	plan_pool(seed, index, days, d);
 }
 
 /* ---- the records of one report ---- */
@@ -975,6 +1048,50 @@ rows_esp(uint64_t *rng, struct rows *rs, uint32_t total)
 	push_shares(rng, rs, t, N_ESP_IPS, total);
 }
 
+/* The pool signs as bulk-post.example, its return-path is its own. */
+static void
+rows_pool(uint64_t *rng, const struct day *d, struct rows *rs,
+    uint32_t total)
+{
+	struct row t[MAX_POOL_DAY];
+	size_t i;
+
+	if (d->n_pool == 0 || total == 0)
+		return;
+	for (i = 0; i < d->n_pool; i++) {
+		t[i] = row_base(SRC_POOL, d->pool_ip[i], DOMAIN,
+		    "rp." POOL_DOMAIN, "pass");
+		add_dkim(&t[i], POOL_DOMAIN, "bp2026", "pass");
+		t[i].weight = 1 + d->pool[i] % 4;
+	}
+	push_shares(rng, rs, t, d->n_pool, total);
+}
+
+/*
+ * The gateway appends a footer, so our signature fails; it rewrites the
+ * envelope to its own domain (SPF passes, unaligned) except for a part
+ * it relays as is (our SPF does not list it: softfail).  No receiver
+ * has a reason to forgive it.
+ */
+static void
+rows_relay(uint64_t *rng, struct rows *rs, uint32_t total)
+{
+	struct row t[N_RELAY_IPS * 2];
+	size_t i, n = 0;
+
+	for (i = 0; i < N_RELAY_IPS; i++) {
+		t[n] = row_base(SRC_RELAY, relay_ip[i], DOMAIN,
+		    "bounce." RELAY_DOMAIN, "pass");
+		add_dkim(&t[n], DOMAIN, "mail2024", "fail");
+		t[n++].weight = relay_ip_weight[i] * 75;
+		t[n] = row_base(SRC_RELAY, relay_ip[i], DOMAIN, DOMAIN,
+		    "softfail");
+		add_dkim(&t[n], DOMAIN, "mail2024", "fail");
+		t[n++].weight = relay_ip_weight[i] * 25;
+	}
+	push_shares(rng, rs, t, n, total);
+}
+
 /*
  * The forwarder rewrites the envelope (SRS) most of the time; our DKIM
  * signature survives except when it mangles the body.
@@ -1123,6 +1240,8 @@ build_rows(uint64_t *rng, const struct day *d, const struct reporter *rep,
 	rows_own(rng, rs, vol[SRC_OWN]);
 	rows_workspace(rng, d, rs, vol[SRC_WORKSPACE]);
 	rows_esp(rng, rs, vol[SRC_ESP]);
+	rows_pool(rng, d, rs, vol[SRC_POOL]);
+	rows_relay(rng, rs, vol[SRC_RELAY]);
 	if (vol[SRC_FORWARDER] > 0)
 		rows_forwarder(rng, rep, rs, vol[SRC_FORWARDER]);
 	if (vol[SRC_LIST] > 0)

@@ -80,6 +80,16 @@ echo
 	for i in 20 21 22 23 36 37 38 39; do
 		echo "198.51.100.$i out-$i.smtp.mailsender.example"
 	done
+	for i in 10 11 12 13; do
+		echo "198.19.25.$i out$((i - 9)).mailgate-relay.example"
+	done
+	# the bulk-post.example pool (scripts/demo-gen.c)
+	for i in $(seq 1 150); do
+		echo "198.18.0.$i o$i.mta.bulk-post.example"
+	done
+	for i in $(seq 1 30); do
+		printf '2001:db8:e5::%x o6-%d.mta.bulk-post.example\n' "$i" "$i"
+	done
 	echo "203.0.113.10 relay1.alumni.northfield-university.example"
 	echo "203.0.113.11 relay2.alumni.northfield-university.example"
 	echo "203.0.113.50 lists.widgetfans.example"
@@ -100,7 +110,7 @@ echo "== dmarcctl sources (names from reverse DNS, cached in the database)"
 q sources >"$dns/sources"
 head -n 24 "$dns/sources"
 n=$(($(wc -l <"$dns/sources") - 4))
-[ "$n" -le 23 ] || echo "... and $((n - 23)) more sources, most of them single spoofing IPs"
+[ "$n" -le 23 ] || echo "... and $((n - 23)) more sources: single spoofing IPs and the bulk-post.example pool"
 tail -n 2 "$dns/sources"
 echo
 echo "== dmarcctl advise (p=none -> quarantine?)"
