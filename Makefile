@@ -69,18 +69,13 @@ TESTS_SRC   = tests/test_util.c \
               tests/analyze/test_rdns.c tests/analyze/test_sender.c tests/analyze/test_verdict.c \
               tests/cli/test_analyze.c \
               tests/cli/test_install.c tests/cli/test_poison.c tests/poison.c \
-              tests/grafana/test_dashboards.c
-
-# The sender-model scenarios: their own binary, outside make check until
-# the analyzer groups addresses into senders (make check-senders runs them).
-SENDERS_SRC = tests/test_util.c tests/cli/test_senders.c
+              tests/cli/test_senders.c tests/grafana/test_dashboards.c
 
 LIB_SRC  = $(COMMON_SRC) $(MODEL_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
            $(ANALYZE_SRC) $(CLI_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
 TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)
-SENDERS_OBJ = $(SENDERS_SRC:%.c=$(B)/%.o)
 
 .PHONY: all deps demo demo-stop check check-asan check-senders bench fuzz fuzz-build clean help install uninstall
 
@@ -113,9 +108,6 @@ $(B)/tests/%.o: tests/%.c
 $(B)/tests/run: $(LIB_OBJ) $(TEST_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(CRIT_LIBS)
 
-$(B)/tests/senders: $(LIB_OBJ) $(SENDERS_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(CRIT_LIBS)
-
 deps:
 	@scripts/deps.sh
 
@@ -130,9 +122,7 @@ check:
 # The sender-model scenarios alone, on the same throwaway servers
 # (SENDERS_SCENARIO=<name> runs one).
 check-senders:
-	@scripts/deps.sh --check
-	$(MAKE) $(B)/dmarcctl $(B)/tests/senders
-	$(TEST_ENV) tests/run-tests.sh $(B)/tests/senders $(TEST_ARGS)
+	$(MAKE) check TEST_ARGS="--filter 'senders/*' $(TEST_ARGS)"
 
 SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 check-asan:
@@ -234,9 +224,9 @@ help:
 	@echo 'make demo     run dmarcctl on the bundled sample reports'
 	@echo 'make demo-stop  stop the demo database (data stays in .demo/pg)'
 	@echo 'make check    run every test (check-asan: under ASan+UBSan)'
-	@echo 'make check-senders  the sender-model scenarios (not yet in check)'
+	@echo 'make check-senders  the sender-model scenarios alone'
 	@echo 'make bench    speed and memory against xmllint --stream and zcat'
 	@echo 'make fuzz     run each libFuzzer harness for FUZZ_SECONDS'
 	@echo 'make install  install under PREFIX (/usr/local), staged in DESTDIR; uninstall'
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(SENDERS_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

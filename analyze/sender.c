@@ -324,11 +324,14 @@ is_foreign_signed(const struct facts *f)
 	return f->st->dkim_foreign > 0 && f->st->dkim_foreign * 2 >= f->fail;
 }
 
+/* SPF passes for many organisations, or for two on a sender's only days:
+ * domains used once and thrown away */
 static bool
 rule_throwaway_spf(const struct facts *f, const struct judge *j)
 {
 	return !is_foreign_signed(f) && f->st->spf_foreign > 0 &&
-	    f->snd->spf_orgs >= j->th->throwaway_spf_domains;
+	    (f->snd->spf_orgs >= j->th->throwaway_spf_domains ||
+	    (f->snd->spf_orgs >= 2 && f->st->days < j->th->third_party_days));
 }
 
 static bool

@@ -29,7 +29,8 @@
  *                     (forwarded, ARC): indirect
  *  partial            some of its mail passes
  *  throwaway-spf      unsigned, passing SPF for throwaway_spf_domains
- *                     organisations or more: spoofing
+ *                     organisations or more, or for two while seen on
+ *                     fewer than third_party_days days: spoofing
  *  known-service      a mail service of the curated table
  *  consistent-signer  signs with one foreign organisation on
  *                     third_party_days days or more

@@ -1256,6 +1256,8 @@ verdict_advise_gates(const struct verdict_input in[POP_COUNT],
 			verdict_advise(&g[i], th, &out[i]);
 	}
 	verdict_advise(&g[POP_ORGANIZATIONAL], th, &out[POP_ORGANIZATIONAL]);
+	for (int i = 0; i < POP_COUNT; i++)
+		out[i].policy = stage_p(stage_of(&g[i].policy));
 	next = out[POP_ORGANIZATIONAL].verdict == VERDICT_QUARANTINE ? 1 :
 	    out[POP_ORGANIZATIONAL].verdict == VERDICT_REJECT ? 2 : -1;
 	/* subdomains inherit the new p unless sp holds them back */

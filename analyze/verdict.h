@@ -285,6 +285,9 @@ struct verdict_blocker {
 
 struct verdict_advice {
 	enum verdict_word verdict;
+	const char *policy;		/* the policy the gate judges under:
+					 * "none", "quarantine", "reject"
+					 * (static) */
 	char next_record[512];		/* TXT record text */
 	struct verdict_evidence evidence;
 	struct verdict_blocker *blockers;	/* worst first */

@@ -107,6 +107,7 @@ gates_json(struct jsonw *w, const struct analysis_domain *d,
 		jsonw_kv_str(w, "gate", verdict_gate_name(g), true);
 		jsonw_kv_str(w, "population", verdict_population_name(g),
 		    false);
+		jsonw_kv_str(w, "policy", adv[g].policy, false);
 		jsonw_kv_str(w, "verdict", verdict_name(adv[g].verdict),
 		    false);
 		jsonw_kv_int(w, "legitimate_messages",

@@ -14,9 +14,8 @@
  * always gives the same reports.  Each failure is one line naming the
  * scenario, its class and what was expected.
  *
- * `make check-senders` builds and runs it on the throwaway servers of
- * tests/run-tests.sh (it is not part of `make check` yet: it joins
- * TESTS_SRC once the analyzer passes it).  SENDERS_SCENARIO=<name> runs
+ * `make check` runs it with the rest; `make check-senders` runs it alone
+ * on the throwaway servers of tests/run-tests.sh.  SENDERS_SCENARIO=<name> runs
  * one scenario; SENDERS_KEEP=<dir> keeps each scenario's reports in
  * <dir>/<name>/ to look at or ingest by hand.
  */
