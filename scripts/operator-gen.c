@@ -66,6 +66,7 @@ struct strings {
 };
 
 static char *out_tmp;		/* removed when the run fails */
+static struct strings owned;	/* names made here, freed at the end */
 
 static void die(const struct input *in, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
@@ -97,6 +98,15 @@ grow(void *v, size_t *cap, size_t n, size_t size)
 	if (v == NULL)
 		die(NULL, 0, "out of memory");
 	return v;
+}
+
+/* s, to be freed at the end of the run. */
+static char *
+keep(char *s)
+{
+	owned.v = grow(owned.v, &owned.cap, owned.n, sizeof(*owned.v));
+	owned.v[owned.n++] = s;
+	return s;
 }
 
 static void
@@ -197,7 +207,7 @@ check_text(const struct input *in, const char *what, const char *s)
 
 /*
  * An internationalized name in its xn-- form, as reverse DNS answers
- * carry it (malloc'd, never freed: the tables keep it to the end).
+ * carry it (in owned).
  */
 static char *
 ascii_name(const struct input *in, const char *what, char *s)
@@ -219,7 +229,7 @@ ascii_name(const struct input *in, const char *what, char *s)
 	idn2_free(ace);
 	if (copy == NULL)
 		die(NULL, 0, "out of memory");
-	return copy;
+	return keep(copy);
 }
 
 /*
@@ -372,7 +382,7 @@ read_map(struct input *in, struct entries *out)
 	out->n = kept;
 }
 
-/* kind followed by name, malloc'd (never freed, as ascii_name()). */
+/* kind followed by name (in owned). */
 static char *
 prefixed(char kind, const char *name)
 {
@@ -382,7 +392,7 @@ prefixed(char kind, const char *name)
 	if (s == NULL)
 		die(NULL, 0, "out of memory");
 	snprintf(s, len, "%c%s", kind, name);
-	return s;
+	return keep(s);
 }
 
 static int
@@ -511,6 +521,9 @@ main(int argc, char **argv)
 		die(NULL, 0, "cannot rename %s to %s: %s", out_tmp, argv[3],
 		    strerror(errno));
 	free(out_tmp);
+	for (size_t i = 0; i < owned.n; i++)
+		free(owned.v[i]);
+	free(owned.v);
 	free(entries.v);
 	free(overrides.v);
 	free(map.data);
