@@ -188,8 +188,9 @@ fuzz: fuzz-build
 # make install [PREFIX=/usr/local] [DESTDIR=/staging]: the binary, its manual
 # page and bash completion; for reading, the migrations (the binary carries
 # them), the Grafana files, contrib/ (systemd units, cron line, config
-# example, Docker files; their /usr/local/bin becomes $(BINDIR)) and the
-# README.  `make uninstall` with the same PREFIX and DESTDIR removes them.
+# example, Docker files; their /usr/local/bin becomes $(BINDIR)), the
+# README and the licence of the data compiled in.  `make uninstall` with
+# the same PREFIX and DESTDIR removes them.
 BINDIR  = $(PREFIX)/bin
 MAN1DIR = $(PREFIX)/share/man/man1
 COMPDIR = $(PREFIX)/share/bash-completion/completions
@@ -207,6 +208,11 @@ install: $(B)/dmarcctl
 	install -m 644 dmarcctl.1 '$(DESTDIR)$(MAN1DIR)/dmarcctl.1'
 	install -m 644 completion/dmarcctl.bash '$(DESTDIR)$(COMPDIR)/dmarcctl'
 	install -m 644 README.md '$(DESTDIR)$(DOCDIR)/README.md'
+	@# the binary carries parsedmarc's maps: their licence goes with it
+	install -D -m 644 data/parsedmarc-maps/LICENSE \
+	    '$(DESTDIR)$(DOCDIR)/parsedmarc-maps/LICENSE'
+	install -D -m 644 data/parsedmarc-maps/NOTICE \
+	    '$(DESTDIR)$(DOCDIR)/parsedmarc-maps/NOTICE'
 	@set -e; for f in $(DATA_FILES); do \
 	    echo "install -D -m 644 $$f '$(DESTDIR)$(DATADIR)/$$f'"; \
 	    install -D -m 644 "$$f" '$(DESTDIR)$(DATADIR)'/"$$f"; \
@@ -220,7 +226,9 @@ install: $(B)/dmarcctl
 
 uninstall:
 	rm -f '$(DESTDIR)$(BINDIR)/dmarcctl' '$(DESTDIR)$(MAN1DIR)/dmarcctl.1' \
-	    '$(DESTDIR)$(COMPDIR)/dmarcctl' '$(DESTDIR)$(DOCDIR)/README.md'
+	    '$(DESTDIR)$(COMPDIR)/dmarcctl' '$(DESTDIR)$(DOCDIR)/README.md' \
+	    '$(DESTDIR)$(DOCDIR)/parsedmarc-maps/LICENSE' \
+	    '$(DESTDIR)$(DOCDIR)/parsedmarc-maps/NOTICE'
 	@set -e; for f in $(DATA_FILES) $(CONTRIB_FILES); do \
 	    rm -f '$(DESTDIR)$(DATADIR)'/"$$f"; \
 	done
