@@ -9,6 +9,7 @@ PKG_CFLAGS   := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_CFLAGS  := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS    := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+IDN2_LIBS    := $(shell pkg-config --libs libidn2 2>/dev/null || echo -lidn2)
 
 WARN  = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wwrite-strings -Wformat=2 -Wvla
@@ -35,7 +36,8 @@ INGEST_SRC  = ingest/source.c ingest/source_imap.c
 STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
               store/store_load.c store/store_rollup.c store/store_query.c \
               store/store_reparse.c
-ANALYZE_SRC = analyze/rdns.c analyze/sender.c analyze/verdict.c
+ANALYZE_SRC = analyze/rdns.c analyze/sender.c analyze/verdict.c \
+              analyze/operator.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/opt.c \
@@ -66,14 +68,15 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_dmarcctl.c \
               tests/cli/test_reparse.c \
               tests/ingest/test_fetch.c \
-              tests/analyze/test_rdns.c tests/analyze/test_sender.c tests/analyze/test_verdict.c \
+              tests/analyze/test_rdns.c tests/analyze/test_sender.c \
+              tests/analyze/test_verdict.c tests/analyze/test_operator.c \
               tests/cli/test_analyze.c \
               tests/cli/test_install.c tests/cli/test_poison.c tests/poison.c \
               tests/cli/test_senders.c tests/grafana/test_dashboards.c
 
 LIB_SRC  = $(COMMON_SRC) $(MODEL_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
            $(ANALYZE_SRC) $(CLI_SRC)
-LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o
+LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/operators.o
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
 TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)
 
@@ -99,11 +102,29 @@ $(B)/gen/migrations.c: $(SQL_SRC) scripts/embed-sql.sh
 $(B)/gen/migrations.o: $(B)/gen/migrations.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# parsedmarc's map of reverse-DNS base domains to operators, compiled in
+# as sorted tables (analyze/operator.c); a malformed file stops the build
+OPERATOR_MAPS = data/parsedmarc-maps/base_reverse_dns_map.csv \
+                data/parsedmarc-maps/psl_overrides.txt
+$(B)/operator-gen: scripts/operator-gen.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
+	    $(WARN) $(PKG_CFLAGS) -o $@ $< $(IDN2_LIBS)
+
+$(B)/gen/operators.c: $(B)/operator-gen $(OPERATOR_MAPS)
+	@mkdir -p $(@D)
+	$(B)/operator-gen $(OPERATOR_MAPS) $@
+
+$(B)/gen/operators.o: $(B)/gen/operators.c analyze/operator_p.h \
+    analyze/operator.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 $(B)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' \
 	    -DCORPUS='"$(CURDIR)/tests/fixtures/corpus"' \
-	    -DDMARCCTL_BIN='"$(CURDIR)/$(B)/dmarcctl"' -MMD -MP -c -o $@ $<
+	    -DDMARCCTL_BIN='"$(CURDIR)/$(B)/dmarcctl"' \
+	    -DOPERATOR_GEN='"$(CURDIR)/$(B)/operator-gen"' -MMD -MP -c -o $@ $<
 
 $(B)/tests/run: $(LIB_OBJ) $(TEST_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(CRIT_LIBS)
@@ -174,8 +195,9 @@ fuzz: fuzz-build
 # make install [PREFIX=/usr/local] [DESTDIR=/staging]: the binary, its manual
 # page and bash completion; for reading, the migrations (the binary carries
 # them), the Grafana files, contrib/ (systemd units, cron line, config
-# example, Docker files; their /usr/local/bin becomes $(BINDIR)) and the
-# README.  `make uninstall` with the same PREFIX and DESTDIR removes them.
+# example, Docker files; their /usr/local/bin becomes $(BINDIR)), the
+# README and the licence of the data compiled in.  `make uninstall` with
+# the same PREFIX and DESTDIR removes them.
 BINDIR  = $(PREFIX)/bin
 MAN1DIR = $(PREFIX)/share/man/man1
 COMPDIR = $(PREFIX)/share/bash-completion/completions
@@ -193,6 +215,11 @@ install: $(B)/dmarcctl
 	install -m 644 dmarcctl.1 '$(DESTDIR)$(MAN1DIR)/dmarcctl.1'
 	install -m 644 completion/dmarcctl.bash '$(DESTDIR)$(COMPDIR)/dmarcctl'
 	install -m 644 README.md '$(DESTDIR)$(DOCDIR)/README.md'
+	@# the binary carries parsedmarc's maps: their licence goes with it
+	install -D -m 644 data/parsedmarc-maps/LICENSE \
+	    '$(DESTDIR)$(DOCDIR)/parsedmarc-maps/LICENSE'
+	install -D -m 644 data/parsedmarc-maps/NOTICE \
+	    '$(DESTDIR)$(DOCDIR)/parsedmarc-maps/NOTICE'
 	@set -e; for f in $(DATA_FILES); do \
 	    echo "install -D -m 644 $$f '$(DESTDIR)$(DATADIR)/$$f'"; \
 	    install -D -m 644 "$$f" '$(DESTDIR)$(DATADIR)'/"$$f"; \
@@ -206,7 +233,9 @@ install: $(B)/dmarcctl
 
 uninstall:
 	rm -f '$(DESTDIR)$(BINDIR)/dmarcctl' '$(DESTDIR)$(MAN1DIR)/dmarcctl.1' \
-	    '$(DESTDIR)$(COMPDIR)/dmarcctl' '$(DESTDIR)$(DOCDIR)/README.md'
+	    '$(DESTDIR)$(COMPDIR)/dmarcctl' '$(DESTDIR)$(DOCDIR)/README.md' \
+	    '$(DESTDIR)$(DOCDIR)/parsedmarc-maps/LICENSE' \
+	    '$(DESTDIR)$(DOCDIR)/parsedmarc-maps/NOTICE'
 	@set -e; for f in $(DATA_FILES) $(CONTRIB_FILES); do \
 	    rm -f '$(DESTDIR)$(DATADIR)'/"$$f"; \
 	done

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analyze/operator.h"
 #include "common/count.h"
 #include "common/xalloc.h"
 #include "model/orgdomain.h"
@@ -246,6 +247,19 @@ sum_members(struct sender *snd, const struct source_stats *addrs,
 }
 
 /* --- the rules --- */
+/* the kinds of operator whose business is sending mail for others */
+static const char *const sending_kinds[] = { "Marketing", "Email Provider",
+	"Email Security", "SaaS" };
+
+static bool
+is_sending_kind(const char *type)
+{
+	for (size_t i = 0; type != NULL && i < NELEM(sending_kinds); i++)
+		if (strcmp(type, sending_kinds[i]) == 0)
+			return true;
+	return false;
+}
+
 
 struct judge {
 	const struct verdict_thresholds *th;
@@ -343,6 +357,8 @@ rule_known_service(const struct facts *f, const struct judge *j)
 	(void)j;
 	if (f->st->dkim_foreign == 0 && f->st->spf_foreign == 0)
 		return false;
+	if (is_sending_kind(f->snd->type))
+		return true;
 	for (size_t i = 0; i < NELEM(names); i++)
 		if (verdict_known_service(names[i]) != NULL)
 			return true;
@@ -436,18 +452,23 @@ judge_one(struct sender *snd, const struct judge *j, enum signature sig)
 		}
 }
 
-/* the name people know it by */
+/* the name people know it by: the curated table's, else the operator
+ * map's (with its kind), else its key */
 static void
 name_sender(struct sender *snd)
 {
 	const char *svc = verdict_known_service(snd->key);
+	const struct operator *op = operator_lookup(snd->key);
 
 	if (svc == NULL)
 		svc = verdict_known_service(snd->st.base);
+	if (op == NULL)
+		op = operator_lookup(snd->st.base);
 	snprintf(snd->name, sizeof(snd->name), "%s", svc != NULL ? svc :
-	    snd->key);
-	snd->type = NULL;
+	    op != NULL ? op->name : snd->key);
+	snd->type = op != NULL ? op->type : NULL;
 }
+
 
 static int
 sender_cmp(const void *pa, const void *pb)
@@ -541,8 +562,8 @@ sender_group(const struct source_stats *addrs, size_t n, int domain_days,
 			snprintf(snd->key, sizeof(snd->key), "%s",
 			    *addrs[m[i].index].ip != '\0' ?
 			    addrs[m[i].index].ip : "(invalid)");
-		name_sender(snd);
 		sum_members(snd, addrs, day_seen, n_days);
+		name_sender(snd);
 		sigs[ns] = m[i].sig;
 		j.pop_messages[snd->pop] = count_add(j.pop_messages[snd->pop],
 		    snd->st.messages);

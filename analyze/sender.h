@@ -31,7 +31,10 @@
  *  throwaway-spf      unsigned, passing SPF for throwaway_spf_domains
  *                     organisations or more, or for two while seen on
  *                     fewer than third_party_days days: spoofing
- *  known-service      a mail service of the curated table
+ *  known-service      a mail service of the curated table, or an
+ *                     operator of the reverse-DNS map whose kind is
+ *                     sending mail (Marketing, Email Provider, Email
+ *                     Security, SaaS)
  *  consistent-signer  signs with one foreign organisation on
  *                     third_party_days days or more
  *  periodic-sender    signs with one foreign organisation and sends

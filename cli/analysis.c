@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "model/orgdomain.h"
+#include "analyze/operator.h"
 #include "analyze/rdns.h"
 #include "common/buf.h"
 #include "common/count.h"
@@ -438,7 +439,7 @@ name_sources(struct store *s, const struct config *cfg, struct analysis *a,
 			if (at == nm.n || nm.name[at] == NULL)
 				continue;
 			st->name = xstrdup(nm.name[at]);
-			if (orgdomain_of(st->name, base, sizeof(base)) != NULL)
+			if (operator_base(st->name, base, sizeof(base)) != NULL)
 				st->base = xstrdup(base);
 		}
 	ret = 0;

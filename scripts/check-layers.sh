@@ -40,7 +40,7 @@ gnutls/:       ingest/source_imap.c
 nettle/:       common/sha256.c
 ares.h:        analyze/rdns.c
 libpsl.h:      model/orgdomain.c
-idn2.h:        model/normalize.c
+idn2.h:        model/normalize.c scripts/operator-gen.c
 '
 
 dirs=$(printf '%s\n' "$FOLDERS" | sed -n 's/^\([a-z]*\):.*/\1/p')

@@ -330,3 +330,36 @@ Test(sender, networks)
 	cr_expect_str_eq(sender_network("", out, sizeof(out)), "");
 	cr_expect_str_eq(sender_network("bogus", out, sizeof(out)), "");
 }
+
+/* senders are named from the curated table, else from the operator map,
+ * and an operator whose business is mail is a known service */
+Test(sender, named_by_the_operator_map, .init = init)
+{
+	struct verdict_thresholds th = verdict_defaults();
+	struct world *w = calloc(1, sizeof(*w));
+	struct flow sfmc = { "198.51.100.", 3, 4, 1, 2, 0, M_FOREIGN,
+		"s7.exacttarget.com", NULL, NULL, false };
+	struct flow host = { "203.0.113.", 1, 4, 1, 2, 0, M_FOREIGN,
+		"cheap-hosting.example", NULL, "ovh.net", false };
+	struct sender_set set;
+	const struct sender *snd;
+
+	cr_assert_not_null(w);
+	add_flow(w, &own);
+	add_flow(w, &sfmc);
+	add_flow(w, &host);
+	sender_group(w->a, w->n, WINDOW, NULL, &th, &set);
+	snd = sender_with(&set, w, "198.51.100.1");
+	cr_assert_not_null(snd);
+	cr_expect_str_eq(snd->key, "exacttarget.com");
+	cr_expect(strstr(snd->name, "Salesforce Marketing Cloud") != NULL,
+	    "%s", snd->name);
+	cr_expect_str_eq(snd->type, "Marketing");
+	cr_expect_str_eq(snd->rule, "known-service");
+	/* a web host is no mail service: one day of it is nothing */
+	snd = sender_with(&set, w, "203.0.113.1");
+	cr_assert_not_null(snd);
+	cr_expect_str_eq(snd->rule, "unknown");
+	sender_set_free(&set);
+	free(w);
+}

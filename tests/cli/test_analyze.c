@@ -1283,6 +1283,32 @@ Test(analyze_cli, sources_are_named_by_reverse_dns_and_the_cache,
 	test_db_drop(ci);
 }
 
+/* The base of a name follows parsedmarc's PSL overrides: per-customer
+ * names of a CDN or an ISP fold into one base, deeper than the PSL. */
+Test(analyze_cli, sources_base_follows_psl_overrides, .fini = rig_stop)
+{
+	const struct scenario *sc[] = { &with_esp };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now), conf[512], text[256], args[1024];
+	unsigned port = rig_start("192.0.2.10 customer1-applefibernet.com\n"
+	    ESP_IP " e3191.c.akamaiedge.net\n");
+	json_t *j;
+
+	snprintf(conf, sizeof(conf), "%s/dmarcctl.conf", rig_dir);
+	snprintf(text, sizeof(text), "[analysis]\ndns_server = 127.0.0.1:%u\n"
+	    "dns_timeout = 500\n", port);
+	test_write_file(conf, text, strlen(text));
+	snprintf(args, sizeof(args), "-c '%s' sources --format json", conf);
+
+	j = run_json(ci, args);
+	expect_named(addresses_of(j), with_esp.domain, "192.0.2.10",
+	    "customer1-applefibernet.com", "applefibernet.com", "override -");
+	expect_named(addresses_of(j), with_esp.domain, ESP_IP,
+	    "e3191.c.akamaiedge.net", "akamaiedge.net", "override .");
+	json_decref(j);
+	test_db_drop(ci);
+}
+
 /* --- exit statuses --- */
 
 Test(analyze_cli, exit_statuses)

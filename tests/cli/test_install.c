@@ -101,6 +101,8 @@ Test(install, installs_and_uninstalls_every_file)
 	expect_file(dir, "usr/share/dmarcctl/sql/001_core.sql");
 	expect_file(dir, "usr/share/dmarcctl/contrib/dmarcctl-fetch.service");
 	expect_file(dir, "usr/share/doc/dmarcctl/README.md");
+	expect_file(dir, "usr/share/doc/dmarcctl/parsedmarc-maps/LICENSE");
+	expect_file(dir, "usr/share/doc/dmarcctl/parsedmarc-maps/NOTICE");
 
 	/* the installed binary runs */
 	cr_expect_eq(sh(&out, &err, "'%s/usr/bin/dmarcctl' help", dir), 0,
