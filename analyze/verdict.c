@@ -41,44 +41,63 @@ static const char *const class_words[] = {
 struct known_service {
 	const char *domain;
 	const char *name;
+	const char *relay_fix;	/* a relay: how to keep it from breaking
+				 * the customer's DKIM, or NULL */
 };
 
 static const struct known_service known_services[] = {
-	{ "amazonses.com", "Amazon SES" },
-	{ "sendgrid.net", "SendGrid" },
-	{ "mailgun.org", "Mailgun" },
-	{ "mailgun.net", "Mailgun" },
-	{ "mcsv.net", "Mailchimp" },
-	{ "mcdlv.net", "Mailchimp" },
-	{ "rsgsv.net", "Mailchimp" },
-	{ "mailchimp.com", "Mailchimp" },
-	{ "mandrillapp.com", "Mandrill" },
-	{ "sparkpostmail.com", "SparkPost" },
-	{ "sparkpost.com", "SparkPost" },
-	{ "mailjet.com", "Mailjet" },
-	{ "sendinblue.com", "Brevo" },
-	{ "brevo.com", "Brevo" },
-	{ "postmarkapp.com", "Postmark" },
-	{ "mtasv.net", "Postmark" },
-	{ "zendesk.com", "Zendesk" },
-	{ "salesforce.com", "Salesforce" },
-	{ "exacttarget.com", "Salesforce Marketing Cloud" },
-	{ "hubspot.com", "HubSpot" },
-	{ "hubspotemail.net", "HubSpot" },
-	{ "outlook.com", "Microsoft 365" },
-	{ "onmicrosoft.com", "Microsoft 365" },
-	{ "google.com", "Google Workspace" },
-	{ "googlemail.com", "Google Workspace" },
-	{ "gappssmtp.com", "Google Workspace" },
-	{ "zoho.com", "Zoho Mail" },
-	{ "mktomail.com", "Marketo" },
-	{ "ccsend.com", "Constant Contact" },
-	{ "constantcontact.com", "Constant Contact" },
-	{ "elasticemail.com", "Elastic Email" },
-	{ "shopifyemail.com", "Shopify" },
-	{ "pphosted.com", "Proofpoint" },
-	{ "mimecast.com", "Mimecast" },
-	{ "messagelabs.com", "Broadcom Email Security" },
+	{ "amazonses.com", "Amazon SES", NULL },
+	{ "sendgrid.net", "SendGrid", NULL },
+	{ "mailgun.org", "Mailgun", NULL },
+	{ "mailgun.net", "Mailgun", NULL },
+	{ "mcsv.net", "Mailchimp", NULL },
+	{ "mcdlv.net", "Mailchimp", NULL },
+	{ "rsgsv.net", "Mailchimp", NULL },
+	{ "mailchimp.com", "Mailchimp", NULL },
+	{ "mandrillapp.com", "Mandrill", NULL },
+	{ "sparkpostmail.com", "SparkPost", NULL },
+	{ "sparkpost.com", "SparkPost", NULL },
+	{ "mailjet.com", "Mailjet", NULL },
+	{ "sendinblue.com", "Brevo", NULL },
+	{ "brevo.com", "Brevo", NULL },
+	{ "postmarkapp.com", "Postmark", NULL },
+	{ "mtasv.net", "Postmark", NULL },
+	{ "zendesk.com", "Zendesk", NULL },
+	{ "salesforce.com", "Salesforce", NULL },
+	{ "exacttarget.com", "Salesforce Marketing Cloud", NULL },
+	{ "hubspot.com", "HubSpot", NULL },
+	{ "hubspotemail.net", "HubSpot", NULL },
+	{ "outlook.com", "Microsoft 365", NULL },
+	{ "onmicrosoft.com", "Microsoft 365", NULL },
+	{ "google.com", "Google Workspace", NULL },
+	{ "googlemail.com", "Google Workspace", NULL },
+	{ "gappssmtp.com", "Google Workspace", NULL },
+	{ "zoho.com", "Zoho Mail", NULL },
+	{ "mktomail.com", "Marketo", NULL },
+	{ "ccsend.com", "Constant Contact", NULL },
+	{ "constantcontact.com", "Constant Contact", NULL },
+	{ "elasticemail.com", "Elastic Email", NULL },
+	{ "shopifyemail.com", "Shopify", NULL },
+	{ "pphosted.com", "Proofpoint", NULL },
+	{ "mimecast.com", "Mimecast", NULL },
+	{ "messagelabs.com", "Broadcom Email Security", NULL },
+	/* outbound relays (smarthosts): they carry a domain's own mail */
+	{ "mxrouting.net", "MXRoute", "in the MXRoute panel (DirectAdmin), "
+	  "enable DKIM for the domain and publish its x._domainkey record, so "
+	  "MXRoute signs after it re-encodes; or have the client send 7-bit / "
+	  "quoted-printable" },
+	{ "mxroute.com", "MXRoute", "in the MXRoute panel (DirectAdmin), "
+	  "enable DKIM for the domain and publish its x._domainkey record, so "
+	  "MXRoute signs after it re-encodes; or have the client send 7-bit / "
+	  "quoted-printable" },
+	{ "smtp2go.com", "SMTP2GO", "verify the domain in SMTP2GO (Sending > "
+	  "Verified senders) and publish its DKIM CNAMEs, so SMTP2GO signs "
+	  "with your domain; turn off its link tracking and footers if you "
+	  "sign before it" },
+	{ "mailchannels.net", "MailChannels", "publish a DKIM key and have "
+	  "MailChannels sign with it (DKIM fields of the send API or the "
+	  "hosting panel), so the signature is made after MailChannels "
+	  "alters the message" },
 };
 
 /* RFC 8460 section 4.3 result types: meaning and fix ({mx}, {domain}). */
@@ -322,15 +341,23 @@ domain_within(const char *d, const char *parent)
 	return dl == pl || d[dl - pl - 1] == '.';
 }
 
-const char *
-verdict_known_service(const char *domain)
+static const struct known_service *
+service_entry(const char *domain)
 {
 	if (domain == NULL || *domain == '\0')
 		return NULL;
 	for (size_t i = 0; i < NELEM(known_services); i++)
 		if (domain_within(domain, known_services[i].domain))
-			return known_services[i].name;
+			return &known_services[i];
 	return NULL;
+}
+
+const char *
+verdict_known_service(const char *domain)
+{
+	const struct known_service *svc = service_entry(domain);
+
+	return svc != NULL ? svc->name : NULL;
 }
 
 static const char *
@@ -523,8 +550,21 @@ void
 verdict_diagnose_relay(const struct source_stats *s,
     struct verdict_problem *out)
 {
+	const char *const names[] = { s->base, s->name, s->ip };
+	const struct known_service *svc = NULL;
+
 	assert(s != NULL && out != NULL);
+	for (size_t i = 0; i < NELEM(names) && svc == NULL; i++)
+		if ((svc = service_entry(names[i])) != NULL &&
+		    svc->relay_fix == NULL)
+			svc = NULL;
 	fmt_fixed(out->problem, sizeof(out->problem), "DKIM broken by relay");
+	if (svc != NULL) {
+		fmt_fixed(out->fix, sizeof(out->fix), "%s carries your mail "
+		    "and your DKIM signature fails after it: %s", svc->name,
+		    svc->relay_fix);
+		return;
+	}
 	fmt_fixed(out->fix, sizeof(out->fix), "%s carries your mail every "
 	    "day and your DKIM signature fails after it, with no forwarding "
 	    "reason from any receiver: it alters the message (8-bit to "

@@ -1135,3 +1135,26 @@ Test(verdict, explicit_sp_shapes_the_subdomain_advice)
 	cr_expect(!has_line(&a, "sp=reject would protect them now"));
 	verdict_advice_free(&a);
 }
+
+/* our relay's fix: the relay service's own steps when it is known */
+Test(verdict, relay_fix_names_the_relay)
+{
+	struct source_stats known = { .ip = "mxrouting.net",
+		.name = "MXRoute", .base = "mxrouting.net", .messages = 10,
+		.own_dkim_broken = 10 };
+	struct source_stats other = { .ip = "203.0.113.0/24",
+		.messages = 10, .own_dkim_broken = 10 };
+	struct verdict_problem p;
+
+	verdict_diagnose_relay(&known, &p);
+	cr_expect_str_eq(p.problem, "DKIM broken by relay");
+	cr_expect(strstr(p.fix, "MXRoute carries your mail") != NULL, "%s",
+	    p.fix);
+	cr_expect(strstr(p.fix, "x._domainkey") != NULL, "%s", p.fix);
+	verdict_diagnose_relay(&other, &p);
+	cr_expect(strstr(p.fix, "203.0.113.0/24 carries your mail") != NULL,
+	    "%s", p.fix);
+	cr_expect(strstr(p.fix, "Sign at the relay") != NULL, "%s", p.fix);
+	/* and it is a known service still */
+	cr_expect_str_eq(verdict_known_service("out.mxrouting.net"), "MXRoute");
+}
