@@ -187,11 +187,23 @@ add_org(char (*set)[ORG_MAX], int n, const char *domain)
 	return n + 1;
 }
 
+int
+sender_mask_days(uint64_t mask)
+{
+	int n = 0;
+
+	for (; mask != 0; mask &= mask - 1)
+		n++;
+	return n;
+}
+
 /* the sums of a sender's addresses, its days and its SPF organisations */
 static void
 sum_members(struct sender *snd, const struct source_stats *addrs,
-    unsigned char *day_seen, size_t n_days)
+    int window_days)
 {
+	uint64_t mask = 0;
+	int busiest = 0;
 	struct source_stats *t = &snd->st;
 	char spf[SPF_ORGS_MAX][ORG_MAX];
 	int n_spf = 0;
@@ -225,25 +237,16 @@ sum_members(struct sender *snd, const struct source_stats *addrs,
 			t->foreign_spf_domain = a->foreign_spf_domain;
 		n_spf = add_org(spf, n_spf, a->foreign_spf_domain);
 		n_spf = add_org(spf, n_spf, a->spf_low);
-		for (size_t d = 0; d < a->n_seen; d++)
-			if (a->seen[d] >= 0 && (size_t)a->seen[d] < n_days &&
-			    !day_seen[a->seen[d]]) {
-				day_seen[a->seen[d]] = 1;
-				t->days++;
-			}
-		/* addresses without day lists (older callers) */
-		if (a->n_seen == 0 && a->days > t->days)
-			t->days = a->days;
+		mask |= a->day_mask;
+		if (a->days > busiest)
+			busiest = a->days;
 	}
 	snd->spf_orgs = n_spf;
-	/* clear what was marked: the map spans the whole window */
-	for (size_t k = 0; k < snd->n_members; k++) {
-		const struct source_stats *a = &addrs[snd->members[k]];
-
-		for (size_t d = 0; d < a->n_seen; d++)
-			if (a->seen[d] >= 0 && (size_t)a->seen[d] < n_days)
-				day_seen[a->seen[d]] = 0;
-	}
+	t->day_mask = mask;
+	t->days = sender_mask_days(mask);
+	/* a long window's mask is coarse: never fewer than one address */
+	if (window_days > 64 && busiest > t->days)
+		t->days = busiest;
 }
 
 /* --- the rules --- */
@@ -515,15 +518,14 @@ disambiguate(struct sender *s, size_t n, const enum signature *sigs)
 
 void
 sender_group(const struct source_stats *addrs, size_t n, int domain_days,
-    const char *authorized, const struct verdict_thresholds *th,
-    struct sender_set *out)
+    int window_days, const char *authorized,
+    const struct verdict_thresholds *th, struct sender_set *out)
 {
 	struct member *m = xcalloc(n + 1, sizeof(*m));
 	struct judge j = { .th = th, .authorized = authorized,
 		.domain_days = domain_days };
 	enum signature *sigs;
-	size_t n_days = 1, ns = 0;
-	unsigned char *day_seen;
+	size_t ns = 0;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
@@ -532,15 +534,10 @@ sender_group(const struct source_stats *addrs, size_t n, int domain_days,
 		    POP_ORGANIZATIONAL;
 		m[i].sig = signature_of(&addrs[i]);
 		key_of(&addrs[i], m[i].sig, m[i].key, sizeof(m[i].key));
-		for (size_t d = 0; d < addrs[i].n_seen; d++)
-			if (addrs[i].seen[d] >= 0 &&
-			    (size_t)addrs[i].seen[d] + 1 > n_days)
-				n_days = (size_t)addrs[i].seen[d] + 1;
 	}
 	qsort(m, n, sizeof(*m), member_cmp);
 	out->senders = xcalloc(n + 1, sizeof(*out->senders));
 	sigs = xcalloc(n + 1, sizeof(*sigs));
-	day_seen = xcalloc(n_days, 1);
 	for (size_t i = 0; i < n; ) {
 		size_t k = i;
 		struct sender *snd = &out->senders[ns];
@@ -562,7 +559,7 @@ sender_group(const struct source_stats *addrs, size_t n, int domain_days,
 			snprintf(snd->key, sizeof(snd->key), "%s",
 			    *addrs[m[i].index].ip != '\0' ?
 			    addrs[m[i].index].ip : "(invalid)");
-		sum_members(snd, addrs, day_seen, n_days);
+		sum_members(snd, addrs, window_days);
 		name_sender(snd);
 		sigs[ns] = m[i].sig;
 		j.pop_messages[snd->pop] = count_add(j.pop_messages[snd->pop],
@@ -581,7 +578,6 @@ sender_group(const struct source_stats *addrs, size_t n, int domain_days,
 		out->senders[i].st.ip = out->senders[i].key;
 		out->senders[i].st.name = out->senders[i].name;
 	}
-	free(day_seen);
 	free(sigs);
 	free(m);
 }

@@ -80,13 +80,19 @@ struct sender_set {
 /*
  * Group n addresses (each with its population: st->is_subdomain) into
  * senders and judge them.  domain_days is the number of days with
- * reports for the domain; authorized is [analysis] authorized (may be
- * NULL).  The addresses must outlive the set.  Release with
- * sender_set_free().
+ * reports for the domain, window_days the window's length (at most 64:
+ * the day masks are exact; longer: a sender's days are at least those of
+ * its busiest address and of the 64ths of the window it was seen in);
+ * authorized is [analysis] authorized (may be NULL).  The addresses must
+ * outlive the set.  Release with sender_set_free().
  */
 void sender_group(const struct source_stats *addrs, size_t n, int domain_days,
-    const char *authorized, const struct verdict_thresholds *th,
-    struct sender_set *out);
+    int window_days, const char *authorized,
+    const struct verdict_thresholds *th, struct sender_set *out);
+
+/* The days of a day mask (struct source_stats): exact for a window of
+ * up to 64 days, else a lower bound. */
+int sender_mask_days(uint64_t mask);
 
 void sender_set_free(struct sender_set *set);
 

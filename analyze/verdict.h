@@ -160,9 +160,9 @@ struct source_stats {
 	/* what the sender model reads (analyze/sender.h) */
 	bool is_subdomain;		/* its mail is From a subdomain */
 	const char *spf_low;		/* the smallest foreign SPF domain */
-	const int *seen;		/* the days seen, as offsets from the
-					 * window's first day, ascending */
-	size_t n_seen;
+	uint64_t day_mask;		/* the days seen: bit i is day i of the
+					 * window, or its i-th 64th when the
+					 * window is longer than 64 days */
 };
 
 /*

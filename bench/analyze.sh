@@ -6,7 +6,7 @@
 #	bench/analyze.sh BUILD_DIR	(normally through `make bench`)
 #
 # Reports for one policy domain (bench.example, p=none) from 10 reporters,
-# one per reporter and UTC day over the 30 days ending today, their sources
+# one per reporter and UTC day over the 30 days ending yesterday, their sources
 # drawn from a pool of 10,000 addresses (bench/gen -i), are generated into
 # BUILD_DIR/bench-data/analyze: a day's files are kept while gen, the seed
 # and the plan are unchanged, and each day brings the files of the new
@@ -123,7 +123,8 @@ printf '# bench/analyze.sh: every setting at its default\n' >"$CONF"
 # ---- data ----
 
 # The plan, one line per report: begin (UTC midnight) reporter records
-# seed file.  A day's records are RECORDS / DAYS, the remainder spread
+# seed file, for the DAYS days before today (a day's reports arrive the
+# day after; the windows are whole days up to today's midnight).  A day's records are RECORDS / DAYS, the remainder spread
 # over days by their number so that any DAYS consecutive days hold
 # RECORDS in all; each reporter gets its share, the last one the rest.
 # A file depends only on its day, its reporter and the settings above.
@@ -134,7 +135,7 @@ BEGIN { n = 0 }
 NF == 2 { name[n] = $1; share[n] = $2; n++ }
 END {
 	for (d = days - 1; d >= 0; d--) {
-		begin = today - d * 86400
+		begin = today - (d + 1) * 86400
 		day = begin / 86400
 		left = int(total / days) + (day % days < total % days ? 1 : 0)
 		for (r = 0; r < n; r++) {
@@ -320,17 +321,20 @@ answer() {
 		echo "- $(field "$2" days | head -1)" \
 		    "$(field "$2" messages | head -1)" ;;
 	sources)
+		# each sender's messages, and again its addresses': twice
+		# the whole
 		field "$2" messages |
-		    awk '{ m += $1 } END { printf "- - %d\n", m }' ;;
+		    awk '{ m += $1 } END { printf "- - %d\n", m / 2 }' ;;
 	esac
 }
 
 # check CMD DAYS JSON BEFORE AFTER: the answer against gen's counts for
-# the window ending at BEFORE or at AFTER (the clock may pass a midnight);
-# sets want to those counts
+# the window of whole days ending at the midnight before BEFORE or AFTER
+# (the clock may pass a midnight); sets want to those counts
 check() {
 	said=$(answer "$1" "$3")
 	for now in "$4" "$5"; do
+		now=$((now - now % 86400))
 		want=$(window_sum $((now - $2 * 86400)) "$now")
 		ok=1
 		for k in 1 2 3; do

@@ -205,27 +205,6 @@ policy_row(void *ctx, size_t ncols, const char *const *names,
 
 /* --- sources --- */
 
-/* "0,3,4": the days seen, as offsets from the window's first day */
-static void
-parse_days(const char *list, struct source_stats *st)
-{
-	size_t n = 0, cap = 0;
-	int *days = NULL;
-
-	while (list != NULL && *list != '\0') {
-		char *end;
-		long v = strtol(list, &end, 10);
-
-		if (end == list)
-			break;
-		days = grow(days, n, &cap, sizeof(*days));
-		days[n++] = (int)v;
-		list = *end == ',' ? end + 1 : end;
-	}
-	st->seen = days;
-	st->n_seen = n;
-}
-
 static int
 source_row(void *ctx, size_t ncols, const char *const *names,
     const char *const *v, struct err *err)
@@ -261,7 +240,13 @@ source_row(void *ctx, size_t ncols, const char *const *names,
 	st->days = (int)num(v[16]);
 	st->is_subdomain = v[17] != NULL && *v[17] == 't';
 	st->spf_low = dup_or_null(v[18]);
-	parse_days(v[19], st);
+	st->day_mask = v[19] != NULL ? (uint64_t)strtoll(v[19], NULL, 10) : 0;
+	/* exact from the mask; a long window's mask is coarse, and its
+	 * rows count a day twice only From two subdomains */
+	if (a->window_days <= 64 || sender_mask_days(st->day_mask) > st->days)
+		st->days = sender_mask_days(st->day_mask);
+	else if (st->days > a->window_days)
+		st->days = a->window_days;
 	return 0;
 }
 
@@ -504,7 +489,8 @@ build_gates(struct analysis_domain *dom)
 
 /* group the domain's addresses into senders and judge them */
 static void
-judge_domain(struct analysis_domain *dom, const struct config *cfg)
+judge_domain(struct analysis_domain *dom, int window_days,
+    const struct config *cfg)
 {
 	for (size_t i = 0; i < dom->n_sources; i++)
 		dom->sources[i].st.is_authorized = verdict_is_authorized(
@@ -517,8 +503,8 @@ judge_domain(struct analysis_domain *dom, const struct config *cfg)
 	dom->stats = xcalloc(dom->n_sources + 1, sizeof(*dom->stats));
 	for (size_t i = 0; i < dom->n_sources; i++)
 		dom->stats[i] = dom->sources[i].st;
-	sender_group(dom->stats, dom->n_sources, dom->days, cfg->authorized,
-	    &cfg->thresholds, &dom->senders);
+	sender_group(dom->stats, dom->n_sources, dom->days, window_days,
+	    cfg->authorized, &cfg->thresholds, &dom->senders);
 	for (size_t k = 0; k < dom->senders.n; k++) {
 		const struct sender *snd = &dom->senders.senders[k];
 
@@ -541,7 +527,9 @@ analysis_load(struct store *s, const struct config *cfg,
 
 	memset(out, 0, sizeof(*out));
 	day_bounds(w, cfg->thresholds.recent_days, &b);
-	if (store_domain_days(s, &days, domain_row, out, err) == -1)
+	out->window_days = (int)((w->until - w->since + 86399) / 86400);
+	if (store_analysis_session(s, err) == -1 ||
+	    store_domain_days(s, &days, domain_row, out, err) == -1)
 		goto fail;
 	out->by_name = index_of(out->domains, out->n_domains,
 	    sizeof(*out->domains), cmp_domain_ptr);
@@ -559,7 +547,7 @@ analysis_load(struct store *s, const struct config *cfg,
 	    err) == -1)
 		goto fail;
 	for (size_t d = 0; d < out->n_domains; d++)
-		judge_domain(&out->domains[d], cfg);
+		judge_domain(&out->domains[d], out->window_days, cfg);
 	return 0;
 fail:
 	analysis_release(out);
@@ -604,7 +592,6 @@ analysis_release(struct analysis *a)
 			free((char *)st->foreign_dkim_domain);
 			free((char *)st->foreign_spf_domain);
 			free((char *)st->spf_low);
-			free((int *)st->seen);
 		}
 		for (int g = 0; g < POP_COUNT; g++) {
 			free(dom->gates[g].stats);

@@ -75,6 +75,7 @@ struct analysis {
 						 * sorts them */
 	size_t n_domains, cap;
 	struct analysis_domain **by_name;	/* by name, as strcmp does */
+	int window_days;			/* whole days of the window */
 };
 
 struct analysis_options {

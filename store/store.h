@@ -297,6 +297,13 @@ struct store_span {
 /* Per domain, over domain_daily days: domain, reports, messages,
  * dmarc_pass, dkim_aligned, spf_aligned, quarantined, rejected, subdomain,
  * subdomain_fail, disagree, days, reporters; by domain. */
+/*
+ * Ready the session for the analysis: its aggregates over a window's
+ * rollups hash in memory (work_mem 64 MB) instead of sorting on disk, and
+ * skip JIT compilation, which costs more than it saves on them.
+ */
+int store_analysis_session(struct store *s, struct err *err);
+
 int store_domain_days(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
 
@@ -310,10 +317,12 @@ int store_domain_policies(struct store *s, const struct store_span *span,
  * messages, dmarc_pass, dkim_aligned, spf_aligned, the messages and
  * dmarc_pass of the recent days, dkim_foreign, spf_foreign, dkim_missing,
  * own_dkim_broken, overridden, disagree, foreign_dkim, foreign_spf,
- * days, is_subdomain ("t" for mail From a subdomain: one row for each
+ * rows (days; more where a source sent From several subdomains on a
+ * day), is_subdomain ("t" for mail From a subdomain: one row for each
  * population of a source), spf_low (the smallest foreign SPF domain),
- * the days seen as offsets from the span's first day ("0,3,4"), and the
- * largest From subdomain. */
+ * the days seen as a bigint mask (bit i: the day i after since; for a
+ * span longer than 64 days, bit i covers 1/64 of it), and the largest
+ * From subdomain.  Every aggregate combines in parallel workers. */
 int store_source_days(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
 

@@ -296,6 +296,12 @@ query_span(struct store *s, const char *sql, int n,
 	return store_select(s, sql, n, params, fn, ctx, err);
 }
 
+int
+store_analysis_session(struct store *s, struct err *err)
+{
+	return store_exec(s, "SET work_mem = '64MB'; SET jit = off", err);
+}
+
 /* 64-bit sums that saturate (sql/008): a reporter's absurd count never
  * makes the analysis fail; one reporter may claim billions of messages
  * of one source and day (an int4 cast failed the whole query on them) */
@@ -346,9 +352,10 @@ store_source_days(struct store *s, const struct store_span *span,
 	    "dmarcctl_clamp(sum(dkim_missing)), "
 	    "dmarcctl_clamp(sum(own_dkim_broken)), "
 	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
-	    "max(foreign_dkim), max(foreign_spf), count(DISTINCT day), "
-	    "from_domain <> '', min(spf_low), string_agg(DISTINCT (day - "
-	    "$1::date)::text, ','), max(from_domain) "
+	    "max(foreign_dkim), max(foreign_spf), count(*), "
+	    "from_domain <> '', min(spf_low), bit_or(1::bigint << CASE WHEN "
+	    "$2::date - $1::date <= 64 THEN day - $1::date ELSE (day - "
+	    "$1::date) * 64 / ($2::date - $1::date) END), max(from_domain) "
 	    "FROM source_daily WHERE day >= $1::date AND day < $2::date AND "
 	    "($3::text IS NULL OR domain = $3) GROUP BY domain, source, "
 	    "from_domain <> ''", 4,

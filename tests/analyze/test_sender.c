@@ -48,7 +48,6 @@ struct world {
 	struct source_stats a[MAX_ADDRS];
 	char ip[MAX_ADDRS][64];
 	char spf_low[MAX_ADDRS][64], spf_high[MAX_ADDRS][64];
-	int seen[MAX_ADDRS][WINDOW];
 	size_t n;
 };
 
@@ -70,18 +69,7 @@ add_flow(struct world *w, const struct flow *f)
 		s->name = f->base;
 		s->is_subdomain = f->is_subdomain;
 		for (int d = 0; d < f->days_each; d++)
-			w->seen[w->n][d] = (start + d) % WINDOW;
-		/* ascending, as the store gives them */
-		for (int i = 1; i < f->days_each; i++)
-			for (int j = i; j > 0 && w->seen[w->n][j - 1] >
-			    w->seen[w->n][j]; j--) {
-				int t = w->seen[w->n][j];
-
-				w->seen[w->n][j] = w->seen[w->n][j - 1];
-				w->seen[w->n][j - 1] = t;
-			}
-		s->seen = w->seen[w->n];
-		s->n_seen = (size_t)f->days_each;
+			s->day_mask |= (uint64_t)1 << ((start + d) % WINDOW);
 		s->days = f->days_each;
 		m = (int64_t)f->per_day * f->days_each;
 		s->messages = m;
@@ -242,7 +230,7 @@ Test(sender, table, .init = init)
 		for (size_t f = 0; f < NELEM(e->flows) &&
 		    e->flows[f].prefix != NULL; f++)
 			add_flow(w, &e->flows[f]);
-		sender_group(w->a, w->n, WINDOW, NULL, &th, &set);
+		sender_group(w->a, w->n, WINDOW, WINDOW, NULL, &th, &set);
 		snprintf(first, sizeof(first), "%s1", e->flows[0].prefix);
 		snd = sender_with(&set, w, first);
 		cr_assert_not_null(snd, "%s: no sender", e->what);
@@ -277,7 +265,7 @@ Test(sender, days_are_the_union, .init = init)
 	cr_assert_not_null(w);
 	add_flow(w, &own);
 	add_flow(w, &pool);
-	sender_group(w->a, w->n, WINDOW, NULL, &th, &set);
+	sender_group(w->a, w->n, WINDOW, WINDOW, NULL, &th, &set);
 	snd = sender_with(&set, w, "198.51.100.7");
 	cr_assert_not_null(snd);
 	cr_expect_eq(snd->st.days, 30);
@@ -301,18 +289,19 @@ Test(sender, thresholds_are_configurable, .init = init)
 	add_flow(w, &own);
 	add_flow(w, &relay);
 	th.relay_share = 0.5;	/* 6000 of 36000 is not enough now */
-	sender_group(w->a, w->n, WINDOW, NULL, &th, &set);
+	sender_group(w->a, w->n, WINDOW, WINDOW, NULL, &th, &set);
 	cr_expect_eq(sender_with(&set, w, "203.0.113.1")->class,
 	    SOURCE_INDIRECT);
 	sender_set_free(&set);
 	th = verdict_defaults();
 	th.relay_days = 1.0;
-	sender_group(w->a, w->n, 31, NULL, &th, &set);
+	sender_group(w->a, w->n, 31, WINDOW, NULL, &th, &set);
 	cr_expect_eq(sender_with(&set, w, "203.0.113.1")->class,
 	    SOURCE_INDIRECT);
 	sender_set_free(&set);
 	th = verdict_defaults();
-	sender_group(w->a, w->n, WINDOW, "relay.example", &th, &set);
+	sender_group(w->a, w->n, WINDOW, WINDOW, "relay.example", &th,
+	    &set);
 	cr_expect_str_eq(sender_with(&set, w, "203.0.113.1")->rule,
 	    "own-relay");
 	sender_set_free(&set);
@@ -348,7 +337,7 @@ Test(sender, named_by_the_operator_map, .init = init)
 	add_flow(w, &own);
 	add_flow(w, &sfmc);
 	add_flow(w, &host);
-	sender_group(w->a, w->n, WINDOW, NULL, &th, &set);
+	sender_group(w->a, w->n, WINDOW, WINDOW, NULL, &th, &set);
 	snd = sender_with(&set, w, "198.51.100.1");
 	cr_assert_not_null(snd);
 	cr_expect_str_eq(snd->key, "exacttarget.com");
@@ -362,4 +351,12 @@ Test(sender, named_by_the_operator_map, .init = init)
 	cr_expect_str_eq(snd->rule, "unknown");
 	sender_set_free(&set);
 	free(w);
+}
+
+Test(sender, day_masks)
+{
+	cr_expect_eq(sender_mask_days(0), 0);
+	cr_expect_eq(sender_mask_days(1), 1);
+	cr_expect_eq(sender_mask_days(0x8000000000000001ULL), 2);
+	cr_expect_eq(sender_mask_days(~(uint64_t)0), 64);
 }
