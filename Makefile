@@ -35,12 +35,12 @@ INGEST_SRC  = ingest/source.c ingest/source_imap.c
 STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
               store/store_load.c store/store_rollup.c store/store_query.c \
               store/store_reparse.c
-ANALYZE_SRC = analyze/rdns.c analyze/verdict.c
+ANALYZE_SRC = analyze/rdns.c analyze/verdict.c analyze/tls.c analyze/text.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/opt.c \
               cli/pipeline.c cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c \
-              cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c \
+              cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c cli/analysis_tls.c \
               cli/query.c cli/cmd_summary.c cli/cmd_sources.c \
               cli/cmd_advise.c cli/cmd_tls.c cli/cmd_check.c
 MAIN_SRC    = cli/dmarcctl.c
@@ -66,6 +66,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_reparse.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_rdns.c tests/analyze/test_verdict.c \
+              tests/analyze/test_tls.c \
               tests/cli/test_analyze.c \
               tests/cli/test_install.c tests/cli/test_poison.c tests/poison.c \
               tests/grafana/test_dashboards.c

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/analysis_tls.h"
 #include "cli/cmd.h"
 #include "cli/query.h"
 #include "cli/table.h"
