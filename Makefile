@@ -57,7 +57,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
               tests/parsers/test_repair.c \
               tests/store/test_rig.c tests/store/test_store.c \
-              tests/store/test_keys.c \
+              tests/store/test_keys.c tests/store/test_tls_rollup.c \
               tests/cli/test_parse.c tests/cli/test_ingest.c \
               tests/cli/test_refused.c \
               tests/cli/test_ingest_text.c \

@@ -20,15 +20,33 @@
 #include "analyze/verdict.h"
 
 /*
- * One line of TLS-RPT failure details: failed sessions of one result type
- * at one MX.  The caller may split a pair into a recent and an older row.
+ * The failures of one result type at one MX under one policy type, over
+ * the window the verdict judges (the rows of tls_daily_failures summed).
  */
 struct tls_result_stats {
+	const char *policy_type;	/* "sts", "tlsa", "no-policy-found";
+					 * NULL or "" when not
+					 * known (read as MTA-STS) */
 	const char *mx;			/* receiving MX, NULL when reports
 					 * did not name it */
 	const char *result_type;	/* RFC 8460 result type */
 	int64_t sessions;		/* failed sessions */
-	bool is_recent;			/* in the last tls_recent_days */
+	int64_t recent_sessions;	/* of them, in the last
+					 * tls_recent_days (for display) */
+	int reporters;			/* distinct reporters that saw
+					 * it */
+	int days;			/* distinct days it was seen */
+	const char *last_seen;		/* YYYY-MM-DD, the last day it was
+					 * seen; may be NULL */
+	const char *repaired_on;	/* YYYY-MM-DD: evidence of repair
+					 * (see verdict_tls), or NULL */
+};
+
+/* Sessions and failures (the reports' summary counts) of one policy
+ * type. */
+struct tls_policy_stats {
+	const char *policy_type;
+	int64_t sessions, failures;
 };
 
 struct verdict_tls_input {
@@ -39,41 +57,89 @@ struct verdict_tls_input {
 	int reporters;
 	int64_t sessions;		/* all sessions, successful or not */
 	int64_t failures;		/* failed sessions (summary counts) */
+	const struct tls_policy_stats *types;	/* by policy type; none:
+						 * sessions and failures
+						 * are all MTA-STS */
+	size_t n_types;
 	const struct tls_result_stats *results;
 	size_t n_results;
 };
 
+/* A failure that blocks enforce, or a DANE problem. */
 struct verdict_tls_blocker {
 	char mx[256];			/* "" when reports did not name
 					 * it */
 	char result_type[64];
 	int64_t sessions;
+	int reporters;			/* at least this many reporters */
+	int days;			/* on at least this many days */
+	char last_seen[16];		/* YYYY-MM-DD, "" when not known */
 	char fix[VERDICT_FIX_MAX];
+};
+
+/* A failure that does not block enforce, and why. */
+struct verdict_tls_warning {
+	char mx[256];
+	char result_type[64];
+	int64_t sessions;
+	char reason[VERDICT_FIX_MAX];
 };
 
 struct verdict_tls_advice {
 	enum verdict_word verdict;	/* insufficient-data, stay, enforce,
 					 * done */
-	double failure_rate;		/* failures / sessions; 0 without
+	double failure_rate;		/* failures / sessions that count
+					 * (see verdict_tls); 0 without
 					 * sessions */
+	int64_t counted_sessions, counted_failures;
 	struct verdict_tls_blocker *blockers;	/* most sessions first */
 	size_t n_blockers;
+	struct verdict_tls_warning *warnings;	/* most sessions first */
+	size_t n_warnings;
+	struct verdict_tls_blocker *dane;	/* most sessions first */
+	size_t n_dane;
 	char **lines;
 	size_t n_lines;
 };
 
 /*
  * The MTA-STS verdict of one policy domain, written to *out (released
- * with verdict_tls_advice_free).
+ * with verdict_tls_advice_free).  The rules, in the order they apply to
+ * each (MX, result type):
+ *
+ *  - DANE: a failure under a tlsa policy, or of a DANE result type
+ *    (tlsa-invalid, dnssec-invalid, dane-required) under any policy, is a
+ *    DANE problem: listed in dane, never a blocker (DANE senders do not
+ *    use MTA-STS), and left out of the failure rate.
+ *  - policy fetch: sts-policy-fetch-error, sts-policy-invalid and
+ *    sts-webpki-invalid never failed a delivery (RFC 8461 sections 3.3
+ *    and 5: the sender goes on as without a policy): a warning to fix the
+ *    policy host, left out of the failure rate.
+ *  - repaired: a failure with evidence of repair (repaired_on: a
+ *    reporter that saw it later sent a failure-free report, with
+ *    sessions, for a policy whose only MX is that MX) is left out of the
+ *    failure rate and blocks nothing.
+ *  - real: a blocking result type (verdict_tls_is_blocking) blocks when
+ *    it is real: at least tls_min_failure_sessions sessions, or seen by
+ *    at least tls_min_failure_reporters reporters, or on at least
+ *    tls_min_failure_days days, or more than tls_failure_rate of the
+ *    sessions that count.  It blocks however long ago it was last seen:
+ *    quiet days are no evidence of repair.  Isolated ones are warnings.
+ *  - other types count in the failure rate, and are blockers when the
+ *    rate is too high.
+ *
+ * The failure rate is over the sessions of every policy type but tlsa,
+ * and their failures less those left out above (at least 0).
+ *
  *  - insufficient-data: days < tls_min_days, reporters <
  *    tls_min_reporters, or no sessions.
- *  - healthy: failures / sessions <= tls_failure_rate and no
- *    certificate, validation, STARTTLS or DANE failure (see
- *    verdict_tls_is_blocking) in a recent row.
+ *  - healthy: failure rate <= tls_failure_rate and no blocker.
  *  - mode testing: enforce when healthy, else stay; enforce: done when
  *    healthy, else stay; none or NULL: stay (publish testing first).
- * Blockers: each (MX, result type) with a recent blocking failure and,
- * when the failure rate is too high, every (MX, result type) reported.
+ *
+ * Rows of the same MX and result type under different policy types (but
+ * tlsa) are one blocker: sessions summed, reporters and days the largest
+ * of theirs, last_seen the latest; repaired only when all are.
  */
 void verdict_tls(const struct verdict_tls_input *in,
     const struct verdict_thresholds *th, struct verdict_tls_advice *out);
@@ -85,9 +151,17 @@ void verdict_tls_advice_free(struct verdict_tls_advice *a);
  * unknown types and NULL.  Static. */
 const char *verdict_tls_meaning(const char *result_type);
 
-/* True for the result types that block enforce whenever they appear
- * recently: STARTTLS, certificate, validation and DANE failures. */
+/* True for the result types that block enforce when real: STARTTLS,
+ * certificate and validation failures (and DANE ones under DANE). */
 bool verdict_tls_is_blocking(const char *result_type);
+
+/* True for the result types of a DANE check: tlsa-invalid,
+ * dnssec-invalid, dane-required. */
+bool verdict_tls_is_dane(const char *result_type);
+
+/* True for the result types of an MTA-STS policy that could not be used:
+ * sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid. */
+bool verdict_tls_is_policy_fetch(const char *result_type);
 
 /*
  * How to fix a result type, naming the MX and the policy domain (either

@@ -123,6 +123,9 @@ verdict_defaults(void)
 		.tls_min_reporters = 2,
 		.tls_recent_days = 7,
 		.tls_failure_rate = 0.001,
+		.tls_min_failure_sessions = 3,
+		.tls_min_failure_reporters = 2,
+		.tls_min_failure_days = 2,
 	};
 }
 

@@ -41,8 +41,8 @@ const char *verdict_name(enum verdict_word v);
 /*
  * Every number the rules use.  Rates are fractions (0.98 = 98 %).  The
  * caller computes the recent_* counts of struct source_stats over the
- * last recent_days days and the is_recent flag of struct tls_result_stats
- * (analyze/tls.h) over the last tls_recent_days days.
+ * last recent_days days and the recent_sessions of struct
+ * tls_result_stats (analyze/tls.h) over the last tls_recent_days days.
  */
 struct verdict_thresholds {
 	/* enough data to judge a domain */
@@ -75,8 +75,14 @@ struct verdict_thresholds {
 	/* MTA-STS testing -> enforce */
 	int tls_min_days;		/* 14 */
 	int tls_min_reporters;		/* 2 */
-	int tls_recent_days;		/* 7: window of is_recent */
+	int tls_recent_days;		/* 7: window of recent_sessions,
+					 * shown, not judged */
 	double tls_failure_rate;	/* 0.001 of sessions at most */
+	/* a STARTTLS, certificate or validation failure is real (blocks)
+	 * with any of these, or above tls_failure_rate of sessions */
+	int64_t tls_min_failure_sessions;	/* 3 sessions */
+	int tls_min_failure_reporters;	/* 2 reporters */
+	int tls_min_failure_days;	/* 2 days */
 };
 
 /* The defaults listed above. */

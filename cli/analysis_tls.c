@@ -173,6 +173,12 @@ tls_mode_row(void *ctx, size_t ncols, const char *const *names,
 	return 0;
 }
 
+static char *
+dup_day(const char *v)
+{
+	return v != NULL && *v != '\0' ? xstrdup(v) : NULL;
+}
+
 static int
 tls_result_row(void *ctx, size_t ncols, const char *const *names,
     const char *const *v, struct err *err)
@@ -186,10 +192,15 @@ tls_result_row(void *ctx, size_t ncols, const char *const *names,
 	d->results = grow(d->results, d->n_results, &d->results_cap,
 	    sizeof(*d->results));
 	r = &d->results[d->n_results++];
-	r->mx = v[1] != NULL && *v[1] != '\0' ? xstrdup(v[1]) : NULL;
-	r->result_type = xstrdup(v[2]);
-	r->sessions = num(v[3]);
-	r->is_recent = v[4] != NULL && strcmp(v[4], "t") == 0;
+	r->policy_type = xstrdup(v[1]);
+	r->mx = v[2] != NULL && *v[2] != '\0' ? xstrdup(v[2]) : NULL;
+	r->result_type = xstrdup(v[3]);
+	r->sessions = num(v[4]);
+	r->recent_sessions = num(v[5]);
+	r->reporters = (int)num(v[6]);
+	r->days = (int)num(v[7]);
+	r->last_seen = dup_day(v[8]);
+	r->repaired_on = dup_day(v[9]);
 	return 0;
 }
 
@@ -230,6 +241,8 @@ analysis_tls_input(const struct analysis_tls_domain *d,
 	in->reporters = d->reporters;
 	in->sessions = d->sessions;
 	in->failures = d->failures;
+	in->types = d->types;
+	in->n_types = d->n_types;
 	in->results = d->results;
 	in->n_results = d->n_results;
 }
@@ -241,11 +254,14 @@ analysis_tls_release(struct analysis_tls *a)
 		struct analysis_tls_domain *d = &a->domains[i];
 
 		for (size_t k = 0; k < d->n_results; k++) {
+			free((char *)d->results[k].policy_type);
 			free((char *)d->results[k].mx);
 			free((char *)d->results[k].result_type);
+			free((char *)d->results[k].last_seen);
+			free((char *)d->results[k].repaired_on);
 		}
 		for (size_t k = 0; k < d->n_types; k++)
-			free(d->types[k].policy_type);
+			free((char *)d->types[k].policy_type);
 		free(d->results);
 		free(d->types);
 		free(d->mode);

@@ -25,11 +25,8 @@ struct analysis_tls_domain {
 	int64_t sessions, failures;
 	struct tls_result_stats *results;	/* strings owned */
 	size_t n_results, results_cap;
-	/* by policy type: sessions and failures */
-	struct {
-		char *policy_type;
-		int64_t sessions, failures;
-	} *types;
+	/* by policy type: sessions and failures (strings owned) */
+	struct tls_policy_stats *types;
 	size_t n_types, types_cap;
 };
 

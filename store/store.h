@@ -324,9 +324,15 @@ int store_tls_days(struct store *s, const struct store_span *span,
 int store_tls_modes(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
 
-/* Per TLS domain, MX and result type, over tls_daily_failures days:
- * domain, mx, result_type, sessions, whether the days are recent; by
- * domain, most sessions first. */
+/*
+ * Per TLS domain, policy type, MX and result type, over
+ * tls_daily_failures days: domain, policy_type, mx, result_type,
+ * sessions, those of the recent days, reporters, days, the last day
+ * seen, and the day of the evidence of its repair or NULL (after the
+ * last day seen, a reporter that saw it sent a failure-free report with
+ * sessions for an MTA-STS policy whose only MX is that MX; the latest
+ * such day); by domain, most sessions first.
+ */
 int store_tls_failures(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
 

@@ -374,14 +374,46 @@ store_tls_modes(struct store *s, const struct store_span *span,
 	    "ORDER BY begin_at DESC, report DESC", 3, span, fn, ctx, err);
 }
 
+/*
+ * Evidence of repair of a failure at an MX: after the last day it was
+ * seen, a reporter that saw it sent a failure-free report, with
+ * sessions, for an MTA-STS policy whose only MX is that one (so those
+ * sessions went to it: TLS-RPT has no success counts per MX).  f: the
+ * failures, o: who saw each, c: the latest failure-free report of each
+ * reporter and sole MX.  Joined on equal keys only: the rows of f and c
+ * can each run to hundreds of thousands.
+ */
 int
 store_tls_failures(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err)
 {
-	return query_span(s, "SELECT domain, mx, result_type, "
-	    "dmarcctl_clamp(sum(sessions)), "
-	    "day >= $4::date FROM tls_daily_failures WHERE day >= $1::date AND "
-	    "day < $2::date AND ($3::text IS NULL OR domain = $3) GROUP BY "
-	    "domain, mx, result_type, 5 ORDER BY domain, 4 DESC, mx, "
-	    "result_type", 4, span, fn, ctx, err);
+	return query_span(s, "WITH g AS (SELECT domain, policy_type, mx, "
+	    "result_type, org_name, day, sessions FROM tls_daily_failures "
+	    "WHERE day >= $1::date AND day < $2::date AND ($3::text IS NULL "
+	    "OR domain = $3)), f AS (SELECT domain, policy_type, mx, "
+	    "result_type, dmarcctl_clamp(sum(sessions)) AS sessions, "
+	    "coalesce(dmarcctl_clamp(sum(sessions) FILTER (WHERE day >= "
+	    "$4::date)), 0) AS recent, count(DISTINCT org_name) AS reporters, "
+	    "count(DISTINCT day) AS days, max(day) AS last_seen FROM g "
+	    "GROUP BY 1, 2, 3, 4), o AS (SELECT DISTINCT domain, policy_type, "
+	    "mx, result_type, org_name FROM g WHERE mx <> ''), c AS (SELECT "
+	    "coalesce(dmarcctl_cap(p.policy_domain), p.domain) AS domain, "
+	    "lower(rtrim(p.mx_hosts[1], '.')) AS mx, dmarcctl_cap(r.org_name) "
+	    "AS org_name, max((p.begin_at AT TIME ZONE 'UTC')::date) AS day "
+	    "FROM tls_policies p JOIN reports r ON r.domain = p.domain AND "
+	    "r.id = p.report WHERE p.policy_type = 'sts' AND "
+	    "cardinality(p.mx_hosts) = 1 AND p.successful > 0 AND p.failed = 0 "
+	    "AND p.begin_at >= $1::date::timestamp AT TIME ZONE 'UTC' AND "
+	    "p.begin_at < $2::date::timestamp AT TIME ZONE 'UTC' GROUP BY 1, "
+	    "2, 3), e AS (SELECT f.domain, f.policy_type, f.mx, f.result_type, "
+	    "max(c.day) AS repaired_on FROM f JOIN o USING (domain, "
+	    "policy_type, mx, result_type) JOIN c ON c.domain = o.domain AND "
+	    "c.mx = lower(rtrim(o.mx, '.')) AND c.org_name = o.org_name "
+	    "WHERE c.day > f.last_seen GROUP BY 1, 2, 3, 4) SELECT f.domain, "
+	    "f.policy_type, f.mx, f.result_type, f.sessions, f.recent, "
+	    "f.reporters, f.days, to_char(f.last_seen, 'YYYY-MM-DD'), "
+	    "to_char(e.repaired_on, 'YYYY-MM-DD') FROM f LEFT JOIN "
+	    "e USING (domain, policy_type, mx, result_type) ORDER BY "
+	    "f.domain, f.sessions DESC, f.mx, f.result_type, f.policy_type", 4,
+	    span, fn, ctx, err);
 }
