@@ -139,7 +139,9 @@ struct verdict_tls_advice {
  *
  * Rows of the same MX and result type under different policy types (but
  * tlsa) are one blocker: sessions summed, reporters and days the largest
- * of theirs, last_seen the latest; repaired only when all are.
+ * of theirs, last_seen the latest; repaired only when all are.  The lists
+ * are filled whatever the verdict: a DANE failure is urgent even when
+ * there is too little data to judge MTA-STS.
  */
 void verdict_tls(const struct verdict_tls_input *in,
     const struct verdict_thresholds *th, struct verdict_tls_advice *out);
