@@ -1195,6 +1195,41 @@ Test(analyze_cli, tls_dane_failures_are_listed_apart)
 	json_decref(t);
 }
 
+/* Failures stored before their policy type was kept read as MTA-STS;
+ * reparse gives them their type again.  Text shows DANE first. */
+Test(analyze_cli, tls_reparse_restores_the_policy_type_of_old_failures)
+{
+	static const struct tls_scenario sc = { 20, 2,
+		{ STS2, { "tlsa", { TLS_MX1, NULL }, 500, 0, 0, 0 } }, 2,
+		{ { 1, TLS_MX1, "certificate-expired", 20, 5, 1, 0 } }, 1 };
+	char *ci = tls_db(&sc, time(NULL)), *out, *err;
+	json_t *t;
+
+	free(test_db_value(ci, "WITH u AS (UPDATE tls_daily_failures SET "
+	    "policy_type = '' RETURNING 1) SELECT count(*) FROM u"));
+	t = tls_of(ci, TLS_DOMAIN, NULL);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "before reparse");
+	expect_tls_lists(t, 1, 0, 0, "before reparse");
+	json_decref(t);
+	cr_assert_eq(dm(ci, "reparse", &out, &err), 0, "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM "
+	    "tls_daily_failures WHERE policy_type = 'tlsa'"), 2 * 5);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM "
+	    "tls_daily_failures WHERE policy_type <> 'tlsa'"), 0);
+	cr_assert_eq(dm(ci, "tls --domain " TLS_DOMAIN, &out, &err), 0, "%s",
+	    err);
+	cr_expect(strstr(out, "  DANE FAILURE: " TLS_MX1 " certificate-expired "
+	    "(200 sessions from 2 reporters on 5 days, last ") != NULL, "%s",
+	    out);
+	cr_expect(strstr(out, "urgent: 1 DANE failure") != NULL, "%s", out);
+	cr_expect(strstr(out, "example.org: enforce") != NULL, "%s", out);
+	free(out);
+	free(err);
+	test_db_drop(ci);
+}
+
 /* 4. An MX that failed and went quiet has not been repaired. */
 
 Test(analyze_cli, tls_quiet_days_are_no_repair)
