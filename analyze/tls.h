@@ -20,13 +20,16 @@
 #include "analyze/verdict.h"
 
 /*
- * The failures of one result type at one MX under one policy type, over
- * the window the verdict judges (the rows of tls_daily_failures summed).
+ * The failures of one result type at one MX under tlsa policies, or
+ * under the others, over the window the verdict judges (the rows of
+ * tls_daily_failures summed).
  */
 struct tls_result_stats {
-	const char *policy_type;	/* "sts", "tlsa", "no-policy-found";
-					 * NULL or "" when not
-					 * known (read as MTA-STS) */
+	const char *policy_type;	/* "tlsa", or "sts",
+					 * "no-policy-found" or both
+					 * joined by ","; NULL or ""
+					 * when not known (read as
+					 * MTA-STS) */
 	const char *mx;			/* receiving MX, NULL when reports
 					 * did not name it */
 	const char *result_type;	/* RFC 8460 result type */

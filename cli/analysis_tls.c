@@ -192,7 +192,7 @@ tls_result_row(void *ctx, size_t ncols, const char *const *names,
 	d->results = grow(d->results, d->n_results, &d->results_cap,
 	    sizeof(*d->results));
 	r = &d->results[d->n_results++];
-	r->policy_type = xstrdup(v[1]);
+	r->policy_type = v[1] != NULL ? xstrdup(v[1]) : NULL;
 	r->mx = v[2] != NULL && *v[2] != '\0' ? xstrdup(v[2]) : NULL;
 	r->result_type = xstrdup(v[3]);
 	r->sessions = num(v[4]);

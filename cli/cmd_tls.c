@@ -203,7 +203,7 @@ results_text(const struct analysis_tls_domain *d, struct err *err)
 		const struct tls_result_stats *r = &d->results[i];
 		char n[32], recent[32];
 		const char *row[7] = { r->mx != NULL ? r->mx : "-",
-			*r->policy_type ? r->policy_type : "-",
+			r->policy_type != NULL ? r->policy_type : "-",
 			r->result_type, n, recent,
 			r->last_seen != NULL ? r->last_seen : "-",
 			verdict_tls_meaning(r->result_type) };

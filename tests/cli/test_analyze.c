@@ -1088,6 +1088,11 @@ Test(analyze_cli, tls_isolated_failure_warns_a_recurring_one_blocks)
 	static const struct tls_scenario once_two_reporters = { 20, 2,
 		{ STS2 }, 1, { { 0, TLS_MX1, "starttls-not-supported", 1, 3, 3,
 		3 } }, 1 };
+	/* one reporter with the policy, one without: two reporters */
+	static const struct tls_scenario once_each_policy = { 20, 2,
+		{ STS2, { "no-policy-found", { NULL }, 200, 0, 0, 0 } }, 2,
+		{ { 0, TLS_MX1, "starttls-not-supported", 1, 3, 3, 1 },
+		  { 1, TLS_MX1, "starttls-not-supported", 1, 3, 3, 2 } }, 2 };
 	static const struct tls_scenario three_at_once = { 20, 2, { STS2 }, 1,
 		{ { 0, TLS_MX1, "certificate-not-trusted", 3, 9, 9, 2 } }, 1 };
 	int64_t now = time(NULL);
@@ -1119,6 +1124,13 @@ Test(analyze_cli, tls_isolated_failure_warns_a_recurring_one_blocks)
 	    "two reporters");
 	cr_expect_eq(jint(x, "reporters"), 2);
 	cr_expect_eq(jint(x, "days"), 1);
+	json_decref(t);
+
+	t = tls_run(&once_each_policy, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "each policy");
+	x = expect_one(t, "blockers", TLS_MX1, "starttls-not-supported", 2,
+	    "each policy");
+	cr_expect_eq(jint(x, "reporters"), 2);
 	json_decref(t);
 
 	/* what makes a failure real is a setting */
