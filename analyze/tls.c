@@ -177,6 +177,7 @@ enum tls_rule {
 	RULE_DANE,		/* its own urgent list */
 	RULE_FETCH,		/* a warning: the policy host */
 	RULE_REPAIRED,		/* evidence of repair: a line */
+	RULE_RETIRED,		/* its MX left the policy: a line */
 	RULE_REAL,		/* a blocker */
 	RULE_ISOLATED,		/* a warning: noise until it recurs */
 	RULE_OTHER,		/* blocks only with too high a rate */
@@ -196,6 +197,8 @@ struct tls_group {
 	const char *last_seen;
 	const char *repaired_on;	/* the latest of the rows' */
 	bool is_repaired;		/* every row is */
+	const char *retired_on;		/* likewise */
+	bool is_retired;
 	enum tls_rule rule;
 };
 
@@ -252,6 +255,10 @@ group_add(struct tls_group *g, const struct tls_result_stats *r)
 		g->is_repaired = false;
 	else
 		g->repaired_on = later(g->repaired_on, r->repaired_on);
+	if (r->retired_on == NULL || *r->retired_on == '\0')
+		g->is_retired = false;
+	else
+		g->retired_on = later(g->retired_on, r->retired_on);
 }
 
 /*
@@ -281,7 +288,7 @@ tls_groups(const struct verdict_tls_input *in, size_t *n)
 		    k[i].is_dane, k[i].mx, k[i].type, 0 }) != 0)
 			g[ng++] = (struct tls_group){ .mx = k[i].mx,
 				.type = k[i].type, .is_dane = k[i].is_dane,
-				.is_repaired = true };
+				.is_repaired = true, .is_retired = true };
 		group_add(&g[ng - 1], &in->results[k[i].at]);
 	}
 	free(k);
@@ -329,12 +336,16 @@ rule_of(const struct tls_group *g, int64_t sessions,
 	case TLS_BLOCKING:
 		if (g->is_repaired)
 			return RULE_REPAIRED;
+		if (g->is_retired)
+			return RULE_RETIRED;
 		return is_real(g, sessions, th) ? RULE_REAL : RULE_ISOLATED;
 	case TLS_DANE:
 	case TLS_OTHER:
 		break;
 	}
-	return g->is_repaired ? RULE_REPAIRED : RULE_OTHER;
+	if (g->is_repaired)
+		return RULE_REPAIRED;
+	return g->is_retired ? RULE_RETIRED : RULE_OTHER;
 }
 
 static struct verdict_tls_blocker *
@@ -442,7 +453,7 @@ tls_judge(struct tls_group *g, size_t n, int64_t sessions,
 	for (size_t i = 0; i < n; i++) {
 		g[i].rule = rule_of(&g[i], sessions, th);
 		if (g[i].rule == RULE_DANE || g[i].rule == RULE_FETCH ||
-		    g[i].rule == RULE_REPAIRED)
+		    g[i].rule == RULE_REPAIRED || g[i].rule == RULE_RETIRED)
 			left_out = count_add(left_out, g[i].counted);
 	}
 	return left_out;
@@ -471,6 +482,13 @@ tls_report(const struct verdict_tls_input *in, const struct tls_group *g,
 			    "for a policy naming only that MX on %s",
 			    g[i].type, text_or(g[i].mx, "(no MX named)"),
 			    text_or(g[i].last_seen, "?"), g[i].repaired_on);
+			break;
+		case RULE_RETIRED:
+			LINE(out, "left the policy: %s at %s, last seen %s: a "
+			    "reporter that saw it sent failure-free reports "
+			    "for a policy without that MX on %s", g[i].type,
+			    g[i].mx, text_or(g[i].last_seen, "?"),
+			    g[i].retired_on);
 			break;
 		case RULE_ISOLATED:
 			add_isolated(&g[i], th, out);
@@ -610,8 +628,8 @@ verdict_tls(const struct verdict_tls_input *in,
 		return;
 	}
 	LINE(out, "%s: %.3f%% of %" PRId64 " sessions failed (at most "
-	    "%.3f%%; policy fetch problems, DANE and repaired failures "
-	    "left out)", text_ok(is_rate_ok), 100.0 * out->failure_rate,
+	    "%.3f%%; policy fetch problems, DANE, repaired and retired "
+	    "failures left out)", text_ok(is_rate_ok), 100.0 * out->failure_rate,
 	    out->counted_sessions, 100.0 * th->tls_failure_rate);
 	LINE(out, "%s: %" PRId64 " sessions with real STARTTLS, certificate "
 	    "or validation failures and no evidence of repair (need none)",

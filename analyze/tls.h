@@ -43,6 +43,8 @@ struct tls_result_stats {
 					 * seen; may be NULL */
 	const char *repaired_on;	/* YYYY-MM-DD: evidence of repair
 					 * (see verdict_tls), or NULL */
+	const char *retired_on;		/* YYYY-MM-DD: evidence that the
+					 * MX left the policy, or NULL */
 };
 
 /* Sessions and failures (the reports' summary counts) of one policy
@@ -122,6 +124,10 @@ struct verdict_tls_advice {
  *    reporter that saw it later sent a failure-free report, with
  *    sessions, for a policy whose only MX is that MX) is left out of the
  *    failure rate and blocks nothing.
+ *  - retired: likewise a failure with evidence that its MX left the
+ *    MTA-STS policy (retired_on: the same, for a policy whose MX list
+ *    does not match that MX): senders no longer deliver to it under
+ *    MTA-STS.
  *  - real: a blocking result type (verdict_tls_is_blocking) blocks when
  *    it is real: at least tls_min_failure_sessions sessions, or seen by
  *    at least tls_min_failure_reporters reporters, or on at least

@@ -201,6 +201,7 @@ tls_result_row(void *ctx, size_t ncols, const char *const *names,
 	r->days = (int)num(v[7]);
 	r->last_seen = dup_day(v[8]);
 	r->repaired_on = dup_day(v[9]);
+	r->retired_on = dup_day(v[10]);
 	return 0;
 }
 
@@ -259,6 +260,7 @@ analysis_tls_release(struct analysis_tls *a)
 			free((char *)d->results[k].result_type);
 			free((char *)d->results[k].last_seen);
 			free((char *)d->results[k].repaired_on);
+			free((char *)d->results[k].retired_on);
 		}
 		for (size_t k = 0; k < d->n_types; k++)
 			free((char *)d->types[k].policy_type);

@@ -332,8 +332,9 @@ int store_tls_modes(struct store *s, const struct store_span *span,
  * days, reporters, days, the last day seen, and the day of the evidence
  * of its repair or NULL (after the last day seen, a reporter that saw it
  * sent a failure-free report with sessions for an MTA-STS policy whose
- * only MX is that MX; the latest such day); by domain, most sessions
- * first.
+ * only MX is that MX; the latest such day), and the day of the evidence
+ * that it left the policy or NULL (the same, for a policy whose MX list
+ * does not match it); by domain, most sessions first.
  */
 int store_tls_failures(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);

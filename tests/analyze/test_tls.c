@@ -127,6 +127,11 @@ static const struct rule_case rule_cases[] = {
 	  { FAIL("sts", MX2, "certificate-expired", 20, 2, 3, 09, 10),
 	    FAIL("no-policy-found", MX2, "certificate-expired", 5, 1, 2, 09,
 	    0) }, 2, 25, "stay", 1, 0, 0 },
+	{ "expired three weeks ago, the MX left the policy since",
+	  { { .policy_type = "sts", .mx = MX2,
+	      .result_type = "certificate-expired", .sessions = 20,
+	      .reporters = 2, .days = 3, .last_seen = NOV(09),
+	      .retired_on = NOV(12) } }, 1, 20, "enforce", 0, 0, 0 },
 	{ "an MX repaired, the other not",
 	  { FAIL("sts", MX1, "certificate-expired", 20, 2, 3, 09, 10),
 	    FAIL("sts", MX2, "starttls-not-supported", 4, 1, 1, 12, 0) },
@@ -303,6 +308,26 @@ Test(tls, evidence_of_repair_lifts_the_blocker)
 	cr_expect_eq(a.counted_failures, 0, "repaired: left out of the rate");
 	cr_expect(tls_has_line(&a, "repaired: certificate-expired at " MX2
 	    ", last seen 2026-11-09"));
+	verdict_tls_advice_free(&a);
+}
+
+Test(tls, an_mx_that_left_the_policy_blocks_no_more)
+{
+	struct tls_result_stats r[] = {
+		{ .policy_type = "sts", .mx = MX2,
+		  .result_type = "starttls-not-supported", .sessions = 90,
+		  .reporters = 3, .days = 5, .last_seen = NOV(09),
+		  .retired_on = NOV(12) },
+	};
+	struct verdict_tls_input in = testing(r, NELEM(r), 90);
+	struct verdict_tls_advice a;
+
+	tls(&in, &a);
+	cr_expect_str_eq(verdict_name(a.verdict), "enforce");
+	cr_expect_eq(a.n_blockers, 0);
+	cr_expect_eq(a.counted_failures, 0);
+	cr_expect(tls_has_line(&a, "left the policy: starttls-not-supported "
+	    "at " MX2 ", last seen 2026-11-09"));
 	verdict_tls_advice_free(&a);
 }
 

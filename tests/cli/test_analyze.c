@@ -1259,9 +1259,30 @@ Test(analyze_cli, tls_quiet_days_are_no_repair)
 		{ { "sts", { TLS_MX2, NULL }, 1000, 25, 18, 1 },
 		  { "sts", { TLS_MX2, NULL }, 1000, 0, 0, 2 } }, 2,
 		{ { 0, TLS_MX2, "certificate-expired", 10, 20, 18, 1 } }, 1 };
+	/* mx2 taken out of the policy (and DNS) after it failed */
+	static const struct tls_scenario left = { 25, 2,
+		{ { "sts", { TLS_MX1, TLS_MX2, NULL }, 1000, 25, 16, 0 },
+		  { "sts", { TLS_MX1, NULL }, 1000, 15, 1, 0 } }, 2,
+		{ { 0, TLS_MX2, "certificate-expired", 10, 20, 18, 0 } }, 1 };
+	/* the new policy's wildcard still covers mx2 */
+	static const struct tls_scenario wildcard = { 25, 2,
+		{ { "sts", { TLS_MX1, TLS_MX2, NULL }, 1000, 25, 16, 0 },
+		  { "sts", { "*.example.org", NULL }, 1000, 15, 1, 0 } }, 2,
+		{ { 0, TLS_MX2, "certificate-expired", 10, 20, 18, 0 } }, 1 };
 	int64_t now = time(NULL);
 	char day[16];
 	json_t *t, *x;
+
+	t = tls_run(&left, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "left the policy");
+	expect_tls_lists(t, 0, 0, 0, "left the policy");
+	json_decref(t);
+
+	t = tls_run(&wildcard, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "wildcard");
+	expect_one(t, "blockers", TLS_MX2, "certificate-expired", 3 * 2 * 10,
+	    "wildcard");
+	json_decref(t);
 
 	t = tls_run(&quiet, now);
 	cr_expect_str_eq(jstr(t, "verdict"), "stay", "quiet");
