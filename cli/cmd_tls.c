@@ -2,7 +2,7 @@
  * dmarcctl tls: per policy domain, the TLS-RPT sessions of the window,
  * their failures by receiving MX, and a verdict on the MTA-STS mode.
  * Text is for a person; JSON is one object per domain, one per line; csv
- * is one row per policy type, MX and result type.
+ * is one row per MX and result type (DANE policies apart).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1269,9 +1269,20 @@ Test(analyze_cli, tls_quiet_days_are_no_repair)
 		{ { "sts", { TLS_MX1, TLS_MX2, NULL }, 1000, 25, 16, 0 },
 		  { "sts", { "*.example.org", NULL }, 1000, 15, 1, 0 } }, 2,
 		{ { 0, TLS_MX2, "certificate-expired", 10, 20, 18, 0 } }, 1 };
+	/* a new policy that still names mx2, spelt otherwise */
+	static const struct tls_scenario respelt = { 25, 2,
+		{ { "sts", { TLS_MX1, TLS_MX2, NULL }, 1000, 25, 16, 0 },
+		  { "sts", { TLS_MX1, "MX2.Example.ORG.", NULL }, 1000, 15, 1,
+		    0 } }, 2,
+		{ { 0, TLS_MX2, "certificate-expired", 10, 20, 18, 0 } }, 1 };
 	int64_t now = time(NULL);
 	char day[16];
 	json_t *t, *x;
+
+	t = tls_run(&respelt, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "respelt");
+	expect_tls_lists(t, 1, 0, 0, "respelt");
+	json_decref(t);
 
 	t = tls_run(&left, now);
 	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "left the policy");
