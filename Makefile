@@ -37,12 +37,12 @@ STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
               store/store_load.c store/store_rollup.c store/store_query.c \
               store/store_reparse.c
 ANALYZE_SRC = analyze/rdns.c analyze/sender.c analyze/verdict.c \
-              analyze/operator.c
+              analyze/operator.c analyze/tls.c analyze/text.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/opt.c \
               cli/pipeline.c cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c \
-              cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c \
+              cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c cli/analysis_tls.c \
               cli/query.c cli/cmd_summary.c cli/cmd_sources.c \
               cli/cmd_advise.c cli/cmd_tls.c cli/cmd_check.c
 MAIN_SRC    = cli/dmarcctl.c
@@ -59,7 +59,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
               tests/parsers/test_repair.c \
               tests/store/test_rig.c tests/store/test_store.c \
-              tests/store/test_keys.c \
+              tests/store/test_keys.c tests/store/test_tls_rollup.c \
               tests/cli/test_parse.c tests/cli/test_ingest.c \
               tests/cli/test_refused.c \
               tests/cli/test_ingest_text.c \
@@ -70,6 +70,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_rdns.c tests/analyze/test_sender.c \
               tests/analyze/test_verdict.c tests/analyze/test_operator.c \
+              tests/analyze/test_tls.c \
               tests/cli/test_analyze.c \
               tests/cli/test_install.c tests/cli/test_poison.c tests/poison.c \
               tests/cli/test_senders.c tests/grafana/test_dashboards.c

@@ -3,9 +3,9 @@
  *
  * The query commands (summary, sources, advise, tls) compute aggregates
  * over a time window in SQL and fill the input structs below.  This module
- * classifies each sending source, says whether a domain is ready for its
- * next DMARC policy step and what blocks it, and whether an MTA-STS policy
- * in testing mode is ready for enforce.  No database, DNS or output
+ * classifies each sending source and says whether a domain is ready for
+ * its next DMARC policy step and what blocks it; analyze/tls.h judges
+ * MTA-STS with the same words and thresholds.  No database, DNS or output
  * formatting: the results are verdict words, numbers and sentences that
  * cli/ prints as text or JSON (the words and keys of dmarcctl.1).
  *
@@ -14,9 +14,9 @@
  *
  * Input strings are borrowed for the duration of a call and may be NULL
  * where a comment says so.  Output structs copy what they keep: they own
- * their arrays and texts and are released with verdict_advice_free() /
- * verdict_tls_advice_free().  Nothing here can fail except by running out
- * of memory, which aborts (xalloc), so the functions return no error.
+ * their arrays and texts and are released with verdict_advice_free().
+ * Nothing here can fail except by running out of memory, which aborts
+ * (xalloc), so the functions return no error.
  */
 #ifndef DMARC_ANALYZE_VERDICT_H
 #define DMARC_ANALYZE_VERDICT_H
@@ -41,8 +41,8 @@ const char *verdict_name(enum verdict_word v);
 /*
  * Every number the rules use.  Rates are fractions (0.98 = 98 %).  The
  * caller computes the recent_* counts of struct source_stats over the
- * last recent_days days and the is_recent flag of struct tls_result_stats
- * over the last tls_recent_days days.
+ * last recent_days days and the recent_sessions of struct
+ * tls_result_stats (analyze/tls.h) over the last tls_recent_days days.
  */
 struct verdict_thresholds {
 	/* enough data to judge a domain */
@@ -86,8 +86,14 @@ struct verdict_thresholds {
 	/* MTA-STS testing -> enforce */
 	int tls_min_days;		/* 14 */
 	int tls_min_reporters;		/* 2 */
-	int tls_recent_days;		/* 7: window of is_recent */
+	int tls_recent_days;		/* 7: window of recent_sessions,
+					 * shown, not judged */
 	double tls_failure_rate;	/* 0.001 of sessions at most */
+	/* a STARTTLS, certificate or validation failure is real (blocks)
+	 * with any of these, or above tls_failure_rate of sessions */
+	int64_t tls_min_failure_sessions;	/* 3 sessions */
+	int tls_min_failure_reporters;	/* 2 reporters */
+	int tls_min_failure_days;	/* 2 days */
 };
 
 /* The defaults listed above. */
@@ -351,83 +357,5 @@ void verdict_advice_free(struct verdict_advice *a);
  */
 void verdict_advise_gates(const struct verdict_input in[POP_COUNT],
     const struct verdict_thresholds *th, struct verdict_advice out[POP_COUNT]);
-
-/*
- * One line of TLS-RPT failure details: failed sessions of one result type
- * at one MX.  The caller may split a pair into a recent and an older row.
- */
-struct tls_result_stats {
-	const char *mx;			/* receiving MX, NULL when reports
-					 * did not name it */
-	const char *result_type;	/* RFC 8460 result type */
-	int64_t sessions;		/* failed sessions */
-	bool is_recent;			/* in the last tls_recent_days */
-};
-
-struct verdict_tls_input {
-	const char *domain;		/* the policy domain, for texts;
-					 * may be NULL */
-	const char *mode;		/* testing, enforce, none or NULL */
-	int days;			/* distinct days with reports */
-	int reporters;
-	int64_t sessions;		/* all sessions, successful or not */
-	int64_t failures;		/* failed sessions (summary counts) */
-	const struct tls_result_stats *results;
-	size_t n_results;
-};
-
-struct verdict_tls_blocker {
-	char mx[256];			/* "" when reports did not name
-					 * it */
-	char result_type[64];
-	int64_t sessions;
-	char fix[VERDICT_FIX_MAX];
-};
-
-struct verdict_tls_advice {
-	enum verdict_word verdict;	/* insufficient-data, stay, enforce,
-					 * done */
-	double failure_rate;		/* failures / sessions; 0 without
-					 * sessions */
-	struct verdict_tls_blocker *blockers;	/* most sessions first */
-	size_t n_blockers;
-	char **lines;
-	size_t n_lines;
-};
-
-/*
- * The MTA-STS verdict of one policy domain, written to *out (released
- * with verdict_tls_advice_free).
- *  - insufficient-data: days < tls_min_days, reporters <
- *    tls_min_reporters, or no sessions.
- *  - healthy: failures / sessions <= tls_failure_rate and no
- *    certificate, validation, STARTTLS or DANE failure (see
- *    verdict_tls_is_blocking) in a recent row.
- *  - mode testing: enforce when healthy, else stay; enforce: done when
- *    healthy, else stay; none or NULL: stay (publish testing first).
- * Blockers: each (MX, result type) with a recent blocking failure and,
- * when the failure rate is too high, every (MX, result type) reported.
- */
-void verdict_tls(const struct verdict_tls_input *in,
-    const struct verdict_thresholds *th, struct verdict_tls_advice *out);
-
-/* Release what *a owns and zero it; NULL is a no-op. */
-void verdict_tls_advice_free(struct verdict_tls_advice *a);
-
-/* What an RFC 8460 result type means, in one sentence; a generic text for
- * unknown types and NULL.  Static. */
-const char *verdict_tls_meaning(const char *result_type);
-
-/* True for the result types that block enforce whenever they appear
- * recently: STARTTLS, certificate, validation and DANE failures. */
-bool verdict_tls_is_blocking(const char *result_type);
-
-/*
- * How to fix a result type, naming the MX and the policy domain (either
- * may be NULL), written to out (size bytes, NUL-terminated; "..." marks a
- * cut).  Returns out.
- */
-char *verdict_tls_fix(const char *result_type, const char *domain,
-    const char *mx, char *out, size_t size);
 
 #endif

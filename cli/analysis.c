@@ -1,18 +1,15 @@
 #include "cli/analysis.h"
 
 #include <assert.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "model/orgdomain.h"
 #include "analyze/operator.h"
 #include "analyze/rdns.h"
 #include "common/buf.h"
-#include "common/count.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/timefmt.h"
@@ -57,13 +54,6 @@ cmp_domain_ptr(const void *a, const void *b)
 {
 	return strcmp((*(struct analysis_domain *const *)a)->domain,
 	    (*(struct analysis_domain *const *)b)->domain);
-}
-
-static int
-cmp_tls_ptr(const void *a, const void *b)
-{
-	return strcmp((*(struct analysis_tls_domain *const *)a)->domain,
-	    (*(struct analysis_tls_domain *const *)b)->domain);
 }
 
 static int
@@ -114,12 +104,6 @@ domain_key(const void *p)
 }
 
 static const char *
-tls_key(const void *p)
-{
-	return ((const struct analysis_tls_domain *)p)->domain;
-}
-
-static const char *
 source_key(const void *p)
 {
 	return ((const struct analysis_source *)p)->st.ip;
@@ -136,13 +120,6 @@ const struct analysis_source *
 analysis_find_source(const struct analysis_domain *d, const char *ip)
 {
 	return lookup((void *const *)d->by_ip, d->n_sources, ip, source_key);
-}
-
-const struct analysis_tls_domain *
-analysis_tls_find(const struct analysis_tls *a, const char *domain)
-{
-	return lookup((void *const *)a->by_name, a->n_domains, domain,
-	    tls_key);
 }
 
 /* --- domains --- */
@@ -612,177 +589,6 @@ analysis_release(struct analysis *a)
 		free((char *)dom->policy.adkim);
 		free((char *)dom->policy.aspf);
 		free((char *)dom->policy.t);
-	}
-	free(a->domains);
-	free(a->by_name);
-	memset(a, 0, sizeof(*a));
-}
-
-/* --- TLS-RPT --- */
-
-static struct analysis_tls_domain *
-find_tls(struct analysis_tls *a, const char *name)
-{
-	return (struct analysis_tls_domain *)analysis_tls_find(a, name);
-}
-
-static int
-tls_domain_row(void *ctx, size_t ncols, const char *const *names,
-    const char *const *v, struct err *err)
-{
-	struct analysis_tls *a = ctx;
-	/* the rows come grouped by domain: a new one, or the last */
-	struct analysis_tls_domain *d = a->n_domains > 0 &&
-	    strcmp(a->domains[a->n_domains - 1].domain, v[0]) == 0 ?
-	    &a->domains[a->n_domains - 1] : NULL;
-
-	(void)ncols, (void)names, (void)err;
-	if (d == NULL) {
-		a->domains = grow(a->domains, a->n_domains, &a->cap,
-		    sizeof(*a->domains));
-		d = &a->domains[a->n_domains++];
-		memset(d, 0, sizeof(*d));
-		d->domain = xstrdup(v[0]);
-		d->days = (int)num(v[4]);
-		d->reporters = (int)num(v[5]);
-	}
-	d->types = grow(d->types, d->n_types, &d->types_cap,
-	    sizeof(*d->types));
-	d->types[d->n_types].policy_type = xstrdup(v[1]);
-	d->types[d->n_types].sessions = num(v[2]);
-	d->types[d->n_types].failures = num(v[3]);
-	d->n_types++;
-	d->sessions = count_add(d->sessions, num(v[2]));
-	d->failures = count_add(d->failures, num(v[3]));
-	return 0;
-}
-
-/* "mode: testing" of the policy text, lines of "key: value" */
-static char *
-sts_mode(const char *policy)
-{
-	const char *p = policy;
-
-	while (p != NULL && *p != '\0') {
-		const char *line = p, *end = p + strcspn(p, "\r\n");
-
-		p = end + strspn(end, "\r\n");
-		if (strncasecmp(line, "mode", 4) != 0)
-			continue;
-		line += 4;
-		while (line < end && (*line == ' ' || *line == '\t'))
-			line++;
-		if (line == end || *line != ':')
-			continue;
-		line++;
-		while (line < end && (*line == ' ' || *line == '\t'))
-			line++;
-		{
-			size_t n = (size_t)(end - line);
-			char *m = xmalloc(n + 1);
-
-			memcpy(m, line, n);
-			m[n] = '\0';
-			while (n > 0 && isspace((unsigned char)m[n - 1]))
-				m[--n] = '\0';
-			for (char *c = m; *c != '\0'; c++)
-				*c = (char)tolower((unsigned char)*c);
-			return m;
-		}
-	}
-	return NULL;
-}
-
-static int
-tls_mode_row(void *ctx, size_t ncols, const char *const *names,
-    const char *const *v, struct err *err)
-{
-	struct analysis_tls_domain *d = find_tls(ctx, v[0]);
-
-	(void)ncols, (void)names, (void)err;
-	if (d != NULL && d->mode == NULL)
-		d->mode = sts_mode(v[1]);
-	return 0;
-}
-
-static int
-tls_result_row(void *ctx, size_t ncols, const char *const *names,
-    const char *const *v, struct err *err)
-{
-	struct analysis_tls_domain *d = find_tls(ctx, v[0]);
-	struct tls_result_stats *r;
-
-	(void)ncols, (void)names, (void)err;
-	if (d == NULL)
-		return 0;
-	d->results = grow(d->results, d->n_results, &d->results_cap,
-	    sizeof(*d->results));
-	r = &d->results[d->n_results++];
-	r->mx = v[1] != NULL && *v[1] != '\0' ? xstrdup(v[1]) : NULL;
-	r->result_type = xstrdup(v[2]);
-	r->sessions = num(v[3]);
-	r->is_recent = v[4] != NULL && strcmp(v[4], "t") == 0;
-	return 0;
-}
-
-int
-analysis_tls_load(struct store *s, const struct config *cfg,
-    const struct window *w, const char *domain, struct analysis_tls *out,
-    struct err *err)
-{
-	struct day_bounds b;
-	const struct store_span times = { w->since_text, w->until_text, domain,
-		NULL };
-	const struct store_span days = { b.since, b.until, domain, b.recent };
-
-	memset(out, 0, sizeof(*out));
-	day_bounds(w, cfg->thresholds.tls_recent_days, &b);
-	/* per domain and policy type, with the days and reporters of the
-	 * domain */
-	if (store_tls_days(s, &days, tls_domain_row, out, err) == -1)
-		goto fail;
-	out->by_name = index_of(out->domains, out->n_domains,
-	    sizeof(*out->domains), cmp_tls_ptr);
-	if (store_tls_modes(s, &times, tls_mode_row, out, err) == -1 ||
-	    store_tls_failures(s, &days, tls_result_row, out, err) == -1)
-		goto fail;
-	return 0;
-fail:
-	analysis_tls_release(out);
-	return -1;
-}
-
-void
-analysis_tls_input(const struct analysis_tls_domain *d,
-    struct verdict_tls_input *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->domain = d->domain;
-	in->mode = d->mode;
-	in->days = d->days;
-	in->reporters = d->reporters;
-	in->sessions = d->sessions;
-	in->failures = d->failures;
-	in->results = d->results;
-	in->n_results = d->n_results;
-}
-
-void
-analysis_tls_release(struct analysis_tls *a)
-{
-	for (size_t i = 0; i < a->n_domains; i++) {
-		struct analysis_tls_domain *d = &a->domains[i];
-
-		for (size_t k = 0; k < d->n_results; k++) {
-			free((char *)d->results[k].mx);
-			free((char *)d->results[k].result_type);
-		}
-		for (size_t k = 0; k < d->n_types; k++)
-			free(d->types[k].policy_type);
-		free(d->results);
-		free(d->types);
-		free(d->mode);
-		free(d->domain);
 	}
 	free(a->domains);
 	free(a->by_name);

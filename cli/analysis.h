@@ -1,9 +1,9 @@
 /*
- * analysis: what the query commands (summary, sources, advise, tls, and
+ * analysis: what the DMARC query commands (summary, sources, advise and
  * check) know about each policy domain over a window, read from the
- * rollups (domain_daily, source_daily, tls_daily, tls_daily_failures,
- * reports) and never from raw records, with the sources named by reverse
- * DNS (cached in rdns_cache) and classified by analyze/verdict.
+ * rollups (domain_daily, source_daily, reports) and never from raw
+ * records, with the sources named by reverse DNS (cached in rdns_cache)
+ * and classified by analyze/verdict.  TLS-RPT: cli/analysis_tls.h.
  */
 #ifndef DMARC_CLI_ANALYSIS_H
 #define DMARC_CLI_ANALYSIS_H
@@ -111,42 +111,5 @@ void analysis_release(struct analysis *a);
  */
 void analysis_save(struct store *s, const struct config *cfg,
     const struct analysis *a, bool has_verdicts);
-
-/* --- TLS-RPT --- */
-
-struct analysis_tls_domain {
-	char *domain;
-	char *mode;			/* MTA-STS mode of the latest sts
-					 * policy, or NULL */
-	int days, reporters;
-	int64_t sessions, failures;
-	struct tls_result_stats *results;	/* strings owned */
-	size_t n_results, results_cap;
-	/* by policy type: sessions and failures */
-	struct {
-		char *policy_type;
-		int64_t sessions, failures;
-	} *types;
-	size_t n_types, types_cap;
-};
-
-struct analysis_tls {
-	struct analysis_tls_domain *domains;	/* as the database sorts */
-	size_t n_domains, cap;
-	struct analysis_tls_domain **by_name;	/* as strcmp does */
-};
-
-int analysis_tls_load(struct store *s, const struct config *cfg,
-    const struct window *w, const char *domain, struct analysis_tls *out,
-    struct err *err);
-
-/* The domain of that name, or NULL (O(log n)). */
-const struct analysis_tls_domain *analysis_tls_find(
-    const struct analysis_tls *a, const char *domain);
-
-void analysis_tls_input(const struct analysis_tls_domain *d,
-    struct verdict_tls_input *in);
-
-void analysis_tls_release(struct analysis_tls *a);
 
 #endif

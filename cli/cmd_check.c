@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "cli/analysis.h"
+#include "cli/analysis_tls.h"
 #include "cli/cmd.h"
 #include "cli/opt.h"
 #include "cli/window.h"

@@ -2,12 +2,13 @@
  * dmarcctl tls: per policy domain, the TLS-RPT sessions of the window,
  * their failures by receiving MX, and a verdict on the MTA-STS mode.
  * Text is for a person; JSON is one object per domain, one per line; csv
- * is one row per MX and result type.
+ * is one row per MX and result type (DANE policies apart).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/analysis_tls.h"
 #include "cli/cmd.h"
 #include "cli/query.h"
 #include "cli/table.h"
@@ -114,19 +115,43 @@ types_json(struct jsonw *w, const struct analysis_tls_domain *d)
 	jsonw_raw(w, "]");
 }
 
+/* blockers and DANE problems: the same keys */
 static void
-blockers_json(struct jsonw *w, const struct verdict_tls_advice *adv)
+blocker_list_json(struct jsonw *w, const char *key,
+    const struct verdict_tls_blocker *list, size_t n)
 {
-	jsonw_key(w, "blockers", false);
+	jsonw_key(w, key, false);
 	jsonw_raw(w, "[");
-	for (size_t i = 0; i < adv->n_blockers; i++) {
-		const struct verdict_tls_blocker *bl = &adv->blockers[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct verdict_tls_blocker *bl = &list[i];
 
 		jsonw_raw(w, i > 0 ? ",{" : "{");
 		jsonw_kv_str(w, "mx", *bl->mx ? bl->mx : NULL, true);
 		jsonw_kv_str(w, "result_type", bl->result_type, false);
 		jsonw_kv_int(w, "sessions", bl->sessions, false, false);
+		jsonw_kv_int(w, "reporters", bl->reporters, false, false);
+		jsonw_kv_int(w, "days", bl->days, false, false);
+		jsonw_kv_str(w, "last_seen", *bl->last_seen ? bl->last_seen :
+		    NULL, false);
 		jsonw_kv_str(w, "fix", bl->fix, false);
+		jsonw_raw(w, "}");
+	}
+	jsonw_raw(w, "]");
+}
+
+static void
+warnings_json(struct jsonw *w, const struct verdict_tls_advice *adv)
+{
+	jsonw_key(w, "warnings", false);
+	jsonw_raw(w, "[");
+	for (size_t i = 0; i < adv->n_warnings; i++) {
+		const struct verdict_tls_warning *wa = &adv->warnings[i];
+
+		jsonw_raw(w, i > 0 ? ",{" : "{");
+		jsonw_kv_str(w, "mx", *wa->mx ? wa->mx : NULL, true);
+		jsonw_kv_str(w, "result_type", wa->result_type, false);
+		jsonw_kv_int(w, "sessions", wa->sessions, false, false);
+		jsonw_kv_str(w, "reason", wa->reason, false);
 		jsonw_raw(w, "}");
 	}
 	jsonw_raw(w, "]");
@@ -155,7 +180,9 @@ domain_json(struct tls_out *o, const struct analysis_tls_domain *d,
 	jsonw_kv_str(&w, "verdict", verdict_name(adv->verdict), false);
 	types_json(&w, d);
 	by_result_json(&w, d);
-	blockers_json(&w, adv);
+	blocker_list_json(&w, "blockers", adv->blockers, adv->n_blockers);
+	warnings_json(&w, adv);
+	blocker_list_json(&w, "dane", adv->dane, adv->n_dane);
 	jsonw_raw(&w, "}\n");
 	if (jsonw_finish(&w, err) == 0 && query_print_json(&b, err) == 0)
 		ret = 0;
@@ -166,9 +193,10 @@ domain_json(struct tls_out *o, const struct analysis_tls_domain *d,
 static int
 results_text(const struct analysis_tls_domain *d, struct err *err)
 {
-	static const char *const names[] = { "mx", "result_type", "sessions",
-		"last_7_days", "meaning" };
-	static const char *const numbers[] = { "sessions", NULL };
+	static const char *const names[] = { "mx", "policy", "result_type",
+		"sessions", "last_7_days", "last_seen", "meaning" };
+	static const char *const numbers[] = { "sessions", "last_7_days",
+		NULL };
 	struct table *t;
 	int ret = 0;
 
@@ -176,18 +204,31 @@ results_text(const struct analysis_tls_domain *d, struct err *err)
 	table_new(&t, numbers);
 	for (size_t i = 0; i < d->n_results && ret == 0; i++) {
 		const struct tls_result_stats *r = &d->results[i];
-		char n[32];
-		const char *row[5] = { r->mx != NULL ? r->mx : "-",
-			r->result_type, n, r->is_recent ? "yes" : "no",
+		char n[32], recent[32];
+		const char *row[7] = { r->mx != NULL ? r->mx : "-",
+			r->policy_type != NULL ? r->policy_type : "-",
+			r->result_type, n, recent,
+			r->last_seen != NULL ? r->last_seen : "-",
 			verdict_tls_meaning(r->result_type) };
 
 		snprintf(n, sizeof(n), "%lld", (long long)r->sessions);
-		ret = table_add_row(t, 5, names, row, err);
+		snprintf(recent, sizeof(recent), "%lld",
+		    (long long)r->recent_sessions);
+		ret = table_add_row(t, 7, names, row, err);
 	}
 	if (ret == 0)
 		ret = table_print(t, TABLE_TEXT, "results", stdout, err);
 	table_free(t);
 	return ret;
+}
+
+static void
+blocker_text(const char *what, const struct verdict_tls_blocker *bl)
+{
+	esc_linef(stdout, "  %s: %s %s (%lld sessions from %d reporters on "
+	    "%d days, last %s): %s", what, *bl->mx ? bl->mx : "(no MX named)",
+	    bl->result_type, (long long)bl->sessions, bl->reporters, bl->days,
+	    *bl->last_seen ? bl->last_seen : "unknown", bl->fix);
 }
 
 static int
@@ -209,12 +250,16 @@ domain_text(struct tls_out *o, const struct analysis_tls_domain *d,
 		    (long long)d->types[i].failures);
 	if (d->n_results > 0 && results_text(d, err) == -1)
 		return -1;
-	for (size_t i = 0; i < adv->n_blockers; i++) {
-		const struct verdict_tls_blocker *bl = &adv->blockers[i];
+	for (size_t i = 0; i < adv->n_dane; i++)
+		blocker_text("DANE FAILURE", &adv->dane[i]);
+	for (size_t i = 0; i < adv->n_blockers; i++)
+		blocker_text("blocker", &adv->blockers[i]);
+	for (size_t i = 0; i < adv->n_warnings; i++) {
+		const struct verdict_tls_warning *wa = &adv->warnings[i];
 
-		esc_linef(stdout, "  blocker: %s %s (%lld sessions): %s",
-		    *bl->mx ? bl->mx : "(no MX named)", bl->result_type,
-		    (long long)bl->sessions, bl->fix);
+		esc_linef(stdout, "  warning: %s %s (%lld sessions): %s",
+		    *wa->mx ? wa->mx : "(no MX named)", wa->result_type,
+		    (long long)wa->sessions, wa->reason);
 	}
 	for (size_t i = 0; i < adv->n_lines; i++)
 		esc_linef(stdout, "  - %s", adv->lines[i]);
@@ -245,17 +290,21 @@ domain_csv(struct tls_out *o, const struct analysis_tls_domain *d,
     const struct verdict_tls_advice *adv, struct err *err)
 {
 	static const char *const names[] = { "domain", "mode", "mx",
-		"result_type", "sessions", "recent" };
+		"result_type", "sessions", "recent", "policy_type",
+		"recent_sessions", "last_seen" };
 
 	(void)adv;
 	for (size_t i = 0; i < d->n_results; i++) {
 		const struct tls_result_stats *r = &d->results[i];
-		char n[32];
-		const char *row[6] = { d->domain, d->mode, r->mx,
-			r->result_type, n, r->is_recent ? "t" : "f" };
+		char n[32], recent[32];
+		const char *row[9] = { d->domain, d->mode, r->mx,
+			r->result_type, n, r->recent_sessions > 0 ? "t" : "f",
+			r->policy_type, recent, r->last_seen };
 
 		snprintf(n, sizeof(n), "%lld", (long long)r->sessions);
-		if (table_add_row(o->t, 6, names, row, err) == -1)
+		snprintf(recent, sizeof(recent), "%lld",
+		    (long long)r->recent_sessions);
+		if (table_add_row(o->t, 9, names, row, err) == -1)
 			return -1;
 	}
 	return 0;
@@ -321,7 +370,8 @@ verdict_window(const struct query *q, struct window *vw, struct err *err)
 int
 cmd_tls(int argc, char **argv, const struct config *cfg)
 {
-	static const char *const numbers[] = { "sessions", NULL };
+	static const char *const numbers[] = { "sessions", "recent_sessions",
+		NULL };
 	struct query q = { .name = "tls", .usage = "[--days N | --since DATE "
 	    "--until DATE] [--domain D] [--format text|json|csv]",
 	    .default_days = 14,

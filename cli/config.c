@@ -108,6 +108,11 @@ static const struct key keys[] = {
 	TH(K_COUNT, "tls_min_reporters", tls_min_reporters, 1, 100000),
 	TH(K_COUNT, "tls_recent_days", tls_recent_days, 1, 3650),
 	TH(K_RATE, "tls_failure_rate", tls_failure_rate, 0, 0),
+	TH(K_COUNT, "tls_min_failure_sessions", tls_min_failure_sessions, 1,
+	    1000000000000),
+	TH(K_COUNT, "tls_min_failure_reporters", tls_min_failure_reporters, 1,
+	    100000),
+	TH(K_COUNT, "tls_min_failure_days", tls_min_failure_days, 1, 3650),
 };
 
 /* kept as text: K_STR and the strings read as numbers later */

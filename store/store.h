@@ -343,9 +343,18 @@ int store_tls_days(struct store *s, const struct store_span *span,
 int store_tls_modes(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
 
-/* Per TLS domain, MX and result type, over tls_daily_failures days:
- * domain, mx, result_type, sessions, whether the days are recent; by
- * domain, most sessions first. */
+/*
+ * Per TLS domain, MX (lower case) and result type, tlsa policies apart
+ * from the others, over tls_daily_failures days: domain, the policy
+ * types ("sts", "no-policy-found", "tlsa"; several joined by ",", NULL
+ * when none is known), mx, result_type, sessions, those of the recent
+ * days, reporters, days, the last day seen, and the day of the evidence
+ * of its repair or NULL (after the last day seen, a reporter that saw it
+ * sent a failure-free report with sessions for an MTA-STS policy whose
+ * only MX is that MX; the latest such day), and the day of the evidence
+ * that it left the policy or NULL (the same, for a policy whose MX list
+ * does not match it); by domain, most sessions first.
+ */
 int store_tls_failures(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
 

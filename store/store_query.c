@@ -401,14 +401,76 @@ store_tls_modes(struct store *s, const struct store_span *span,
 	    "ORDER BY begin_at DESC, report DESC", 3, span, fn, ctx, err);
 }
 
+/*
+ * One row per MX (case aside) and result type, tlsa policies apart from
+ * the others: reporters and days of an MX failing under sts for one
+ * reporter and without a policy for another are counted once each.
+ *
+ * Evidence of repair of a failure at an MX: after the last day it was
+ * seen, a reporter that saw it sent a failure-free report, with
+ * sessions, for an MTA-STS policy whose only MX is that one (so those
+ * sessions went to it: TLS-RPT has no success counts per MX).  f: the
+ * failures, o: who saw each, c: the latest failure-free report of each
+ * reporter and sole MX.  Joined on equal keys only: the rows of f and c
+ * can each run to hundreds of thousands.
+ *
+ * Evidence that the MX left the policy: after the last day it was seen,
+ * a reporter that saw it sent a failure-free report, with sessions, for
+ * an MTA-STS policy whose MX list is known and matches it nowhere (an MX
+ * still in DNS but not in the policy fails validation: such a report
+ * would not be failure-free).  k: the latest failure-free report of each
+ * reporter and MX list (a few per reporter), matched against the MX
+ * names in x: "*." stands for one whole left-most label (RFC 8461 4.1).
+ */
 int
 store_tls_failures(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err)
 {
-	return query_span(s, "SELECT domain, mx, result_type, "
-	    "dmarcctl_clamp(sum(sessions)), "
-	    "day >= $4::date FROM tls_daily_failures WHERE day >= $1::date AND "
-	    "day < $2::date AND ($3::text IS NULL OR domain = $3) GROUP BY "
-	    "domain, mx, result_type, 5 ORDER BY domain, 4 DESC, mx, "
-	    "result_type", 4, span, fn, ctx, err);
+	return query_span(s, "WITH g AS (SELECT domain, policy_type = 'tlsa' "
+	    "AS is_tlsa, nullif(policy_type, '') AS policy_type, lower(mx) AS "
+	    "mx, result_type, org_name, day, sessions FROM tls_daily_failures "
+	    "WHERE day >= $1::date AND day < $2::date AND ($3::text IS NULL "
+	    "OR domain = $3)), f AS (SELECT domain, is_tlsa, mx, result_type, "
+	    "string_agg(DISTINCT policy_type, ',') AS policy_types, "
+	    "dmarcctl_clamp(sum(sessions)) AS sessions, "
+	    "coalesce(dmarcctl_clamp(sum(sessions) FILTER (WHERE day >= "
+	    "$4::date)), 0) AS recent, count(DISTINCT org_name) AS reporters, "
+	    "count(DISTINCT day) AS days, max(day) AS last_seen FROM g "
+	    "GROUP BY 1, 2, 3, 4), o AS (SELECT DISTINCT domain, is_tlsa, mx, "
+	    "result_type, org_name FROM g WHERE mx <> ''), c AS (SELECT "
+	    "coalesce(dmarcctl_cap(p.policy_domain), p.domain) AS domain, "
+	    "lower(rtrim(p.mx_hosts[1], '.')) AS mx, dmarcctl_cap(r.org_name) "
+	    "AS org_name, max((p.begin_at AT TIME ZONE 'UTC')::date) AS day "
+	    "FROM tls_policies p JOIN reports r ON r.domain = p.domain AND "
+	    "r.id = p.report WHERE p.policy_type = 'sts' AND "
+	    "cardinality(p.mx_hosts) = 1 AND p.successful > 0 AND p.failed = 0 "
+	    "AND p.begin_at >= $1::date::timestamp AT TIME ZONE 'UTC' AND "
+	    "p.begin_at < $2::date::timestamp AT TIME ZONE 'UTC' GROUP BY 1, "
+	    "2, 3), e AS (SELECT f.domain, f.is_tlsa, f.mx, f.result_type, "
+	    "max(c.day) AS repaired_on FROM f JOIN o USING (domain, is_tlsa, "
+	    "mx, result_type) JOIN c ON c.domain = o.domain AND c.mx = "
+	    "rtrim(o.mx, '.') AND c.org_name = o.org_name WHERE c.day > "
+	    "f.last_seen GROUP BY 1, 2, 3, 4), k AS (SELECT "
+	    "coalesce(dmarcctl_cap(p.policy_domain), p.domain) AS domain, "
+	    "dmarcctl_cap(r.org_name) AS org_name, p.mx_hosts, "
+	    "max((p.begin_at AT TIME ZONE 'UTC')::date) AS day FROM "
+	    "tls_policies p JOIN reports r ON r.domain = p.domain AND r.id = "
+	    "p.report WHERE p.policy_type = 'sts' AND cardinality(p.mx_hosts) "
+	    "> 0 AND p.successful > 0 AND p.failed = 0 AND p.begin_at >= "
+	    "$1::date::timestamp AT TIME ZONE 'UTC' AND p.begin_at < "
+	    "$2::date::timestamp AT TIME ZONE 'UTC' GROUP BY 1, 2, 3), x AS "
+	    "(SELECT f.domain, f.is_tlsa, f.mx, f.result_type, max(k.day) AS "
+	    "retired_on FROM f JOIN o USING (domain, is_tlsa, mx, "
+	    "result_type) JOIN k ON k.domain = o.domain AND k.org_name = "
+	    "o.org_name WHERE k.day > f.last_seen AND NOT EXISTS (SELECT 1 "
+	    "FROM unnest(k.mx_hosts) h WHERE lower(rtrim(h, '.')) = "
+	    "rtrim(o.mx, '.') OR (left(h, 2) = '*.' AND lower(substr(rtrim(h, "
+	    "'.'), 2)) = substr(rtrim(o.mx, '.'), strpos(o.mx, '.')))) GROUP "
+	    "BY 1, 2, 3, 4) SELECT f.domain, f.policy_types, f.mx, "
+	    "f.result_type, f.sessions, f.recent, f.reporters, f.days, "
+	    "to_char(f.last_seen, 'YYYY-MM-DD'), to_char(e.repaired_on, "
+	    "'YYYY-MM-DD'), to_char(x.retired_on, 'YYYY-MM-DD') FROM f LEFT "
+	    "JOIN e USING (domain, is_tlsa, mx, result_type) LEFT JOIN x USING "
+	    "(domain, is_tlsa, mx, result_type) ORDER BY f.domain, f.sessions "
+	    "DESC, f.mx, f.result_type, f.is_tlsa", 4, span, fn, ctx, err);
 }

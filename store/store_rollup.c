@@ -159,8 +159,8 @@ store_analysis_load(struct store *s, const struct report *r, struct err *err)
 /*
  * The TLS rollups, in the report's transaction, merged, rows locked in
  * key order so concurrent loaders cannot deadlock; the sums saturate
- * (sql/008), so a reporter's absurd counts never block later reports.  (The DMARC rollup rows
- * are merged by analysis_load.)
+ * (sql/008), so a reporter's absurd counts never block later reports.
+ * (The DMARC rollup rows are merged by analysis_load.)
  */
 static const char *const tls_rollup[] = {
 	"INSERT INTO tls_daily AS t (domain, day, org_name, policy_type, "
@@ -174,16 +174,17 @@ static const char *const tls_rollup[] = {
 	"dmarcctl_add(t.successful, EXCLUDED.successful), failed = "
 	"dmarcctl_add(t.failed, EXCLUDED.failed)",
 	"INSERT INTO tls_daily_failures AS t (domain, day, org_name, "
-	"result_type, mx, sessions) SELECT coalesce(dmarcctl_cap("
-	"p.policy_domain), $1), $5::date, $4, dmarcctl_cap(f.result_type), "
+	"policy_type, result_type, mx, sessions) SELECT coalesce(dmarcctl_cap("
+	"p.policy_domain), $1), $5::date, $4, dmarcctl_cap(p.policy_type), "
+	"dmarcctl_cap(f.result_type), "
 	"dmarcctl_cap(coalesce(f.receiving_mx_hostname, '')), "
 	"dmarcctl_clamp(sum(f.failed_session_count)) FROM tls_failures f "
 	"JOIN tls_policies p "
 	"ON p.domain = f.domain AND p.report = f.report AND p.pol_no = "
 	"f.pol_no WHERE f.domain = $1 AND f.report = $2 AND f.begin_at = $3 "
-	"GROUP BY 1, 4, 5 "
-	"ORDER BY 1, 4, 5 ON CONFLICT (domain, day, org_name, result_type, mx) "
-	"DO UPDATE SET sessions = dmarcctl_add(t.sessions, EXCLUDED.sessions)",
+	"GROUP BY 1, 4, 5, 6 ORDER BY 1, 4, 5, 6 ON CONFLICT (domain, day, "
+	"org_name, policy_type, result_type, mx) DO UPDATE SET sessions = "
+	"dmarcctl_add(t.sessions, EXCLUDED.sessions)",
 };
 
 int

@@ -864,49 +864,128 @@ Test(analyze_cli, ten_days_at_quarantine_are_too_few_for_reject)
 
 /* --- tls: MTA-STS testing -> enforce --- */
 
-struct tls_scenario {
-	const char *domain;
-	int days, n_reporters;
-	long long successful;		/* per report */
-	const char *fail_mx;		/* NULL: no failures */
-	const char *fail_type;
-	long long fail_sessions;	/* per report, on days 1..fail_days */
-	int fail_days;
+#define TLS_DOMAIN "example.org"
+#define TLS_MX1 "mx1.example.org"
+#define TLS_MX2 "mx2.example.org"
+
+/*
+ * One policy of the reports (policies[] of RFC 8460): in the report of
+ * each reporter in mask (0: all) and each day back from first to last
+ * (0: every day), with successful sessions and the failures of it that
+ * are active then.  A reporter sends a report on a day when one of its
+ * policies is active.
+ */
+struct tls_pol {
+	const char *type;		/* "sts", "tlsa", "no-policy-found" */
+	const char *mx[3];		/* mx-host, NULL ends */
+	long long successful;
+	int first, last;
+	unsigned mask;
 };
 
+/* failed sessions of one policy per report, active like a policy */
+struct tls_fail {
+	int pol;
+	const char *mx;			/* NULL: not named */
+	const char *type;
+	long long sessions;
+	int first, last;
+	unsigned mask;
+};
+
+struct tls_scenario {
+	int days, n_reporters;
+	struct tls_pol pol[3];
+	size_t n_pol;
+	struct tls_fail fail[3];
+	size_t n_fail;
+};
+
+static bool
+tls_active(int first, int last, unsigned mask, int k, int r)
+{
+	return (mask == 0 || (mask & (1u << r)) != 0) &&
+	    (first == 0 || (k <= first && k >= last));
+}
+
 static void
+tls_policy_json(struct buf *b, const struct tls_scenario *sc, size_t p,
+    int k, int r)
+{
+	const struct tls_pol *pol = &sc->pol[p];
+	long long failed = 0;
+	size_t n = 0;
+	struct err e;
+
+	for (size_t i = 0; i < sc->n_fail; i++)
+		if (sc->fail[i].pol == (int)p && tls_active(sc->fail[i].first,
+		    sc->fail[i].last, sc->fail[i].mask, k, r))
+			failed += sc->fail[i].sessions;
+	buf_addf(b, &e, "{\"policy\":{\"policy-type\":\"%s\","
+	    "\"policy-string\":[", pol->type);
+	if (strcmp(pol->type, "sts") == 0) {
+		buf_adds(b, "\"version: STSv1\",\"mode: testing\",", &e);
+		for (size_t m = 0; pol->mx[m] != NULL; m++)
+			buf_addf(b, &e, "\"mx: %s\",", pol->mx[m]);
+		buf_adds(b, "\"max_age: 86400\"", &e);
+	} else if (strcmp(pol->type, "tlsa") == 0) {
+		buf_adds(b, "\"3 1 1 0123456789abcdef0123456789abcdef01234567"
+		    "89abcdef0123456789abcdef\"", &e);
+	}
+	buf_adds(b, "],\"policy-domain\":\"" TLS_DOMAIN "\",\"mx-host\":[",
+	    &e);
+	for (size_t m = 0; pol->mx[m] != NULL; m++)
+		buf_addf(b, &e, "%s\"%s\"", m > 0 ? "," : "", pol->mx[m]);
+	buf_addf(b, &e, "]},\"summary\":{\"total-successful-session-count\":"
+	    "%lld,\"total-failure-session-count\":%lld}", pol->successful,
+	    failed);
+	for (size_t i = 0; i < sc->n_fail; i++) {
+		const struct tls_fail *f = &sc->fail[i];
+
+		if (f->pol != (int)p || !tls_active(f->first, f->last, f->mask,
+		    k, r))
+			continue;
+		buf_adds(b, n++ == 0 ? ",\"failure-details\":[" : ",", &e);
+		buf_addf(b, &e, "{\"result-type\":\"%s\",\"sending-mta-ip\":"
+		    "\"209.85.222.201\",\"receiving-ip\":\"192.0.2.25\",",
+		    f->type);
+		if (f->mx != NULL)
+			buf_addf(b, &e, "\"receiving-mx-hostname\":\"%s\",",
+			    f->mx);
+		buf_addf(b, &e, "\"failed-session-count\":%lld}", f->sessions);
+	}
+	buf_adds(b, n > 0 ? "]}" : "}", &e);
+}
+
+/* the report of reporter r for day k back; false when it sends none */
+static bool
 tls_json(struct buf *b, const struct tls_scenario *sc, int64_t now, int k,
     int r)
 {
 	int64_t begin = day_start(now, k);
-	bool is_failing = sc->fail_mx != NULL && k <= sc->fail_days;
 	char from[32], to[32];
 	time_t t0 = (time_t)begin, t1 = (time_t)(begin + DAY - 1);
 	struct tm tm;
 	struct err e;
+	size_t n = 0;
 
 	strftime(from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t0, &tm));
 	strftime(to, sizeof(to), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t1, &tm));
 	buf_reset(b);
 	buf_addf(b, &e, "{\"organization-name\":\"%s\",\"date-range\":"
 	    "{\"start-datetime\":\"%s\",\"end-datetime\":\"%s\"},"
-	    "\"contact-info\":\"tls-reports@%s\",\"report-id\":\"%s_%s-%d\","
-	    "\"policies\":[{\"policy\":{\"policy-type\":\"sts\","
-	    "\"policy-string\":[\"version: STSv1\",\"mode: testing\","
-	    "\"mx: mx1.%s\",\"mx: mx2.%s\",\"max_age: 86400\"],"
-	    "\"policy-domain\":\"%s\",\"mx-host\":[\"mx1.%s\",\"mx2.%s\"]},"
-	    "\"summary\":{\"total-successful-session-count\":%lld,"
-	    "\"total-failure-session-count\":%lld}", reporters[r], from, to,
-	    reporters[r], from, sc->domain, r, sc->domain, sc->domain,
-	    sc->domain, sc->domain, sc->domain, sc->successful,
-	    is_failing ? sc->fail_sessions : 0);
-	if (is_failing)
-		buf_addf(b, &e, ",\"failure-details\":[{\"result-type\":\"%s\","
-		    "\"sending-mta-ip\":\"209.85.222.201\",\"receiving-ip\":"
-		    "\"192.0.2.25\",\"receiving-mx-hostname\":\"%s\","
-		    "\"failed-session-count\":%lld}]", sc->fail_type,
-		    sc->fail_mx, sc->fail_sessions);
-	buf_adds(b, "}]}\n", &e);
+	    "\"contact-info\":\"tls-reports@%s\",\"report-id\":\"%s_%d\","
+	    "\"policies\":[", reporters[r], from, to, reporters[r], from, r);
+	for (size_t p = 0; p < sc->n_pol; p++) {
+		if (!tls_active(sc->pol[p].first, sc->pol[p].last,
+		    sc->pol[p].mask, k, r))
+			continue;
+		if (n++ > 0)
+			buf_adds(b, ",", &e);
+		tls_policy_json(b, sc, p, k, r);
+	}
+	buf_adds(b, "]}\n", &e);
+	return n > 0;
 }
 
 static char *
@@ -919,7 +998,8 @@ tls_db(const struct tls_scenario *sc, int64_t now)
 	buf_init(&b, 1u << 20);
 	for (int k = 1; k <= sc->days; k++)
 		for (int r = 0; r < sc->n_reporters; r++) {
-			tls_json(&b, sc, now, k, r);
+			if (!tls_json(&b, sc, now, k, r))
+				continue;
 			snprintf(path, sizeof(path), "%s/tls-%d-%02d.json", dir,
 			    r, k);
 			test_write_file(path, b.data, b.len);
@@ -941,6 +1021,66 @@ tls_of(const char *ci, const char *domain, const char *extra)
 	return run_json(ci, args);
 }
 
+/* the scenario's report, ingested, and `tls --format json` of it over
+ * the default window (the caller's to json_decref) */
+static json_t *
+tls_run(const struct tls_scenario *sc, int64_t now)
+{
+	char *ci = tls_db(sc, now);
+	json_t *t = tls_of(ci, TLS_DOMAIN, NULL);
+
+	test_db_drop(ci);
+	return t;
+}
+
+/* the UTC date of day k back */
+static const char *
+tls_day(int64_t now, int k, char *out, size_t size)
+{
+	time_t t = (time_t)day_start(now, k);
+	struct tm tm;
+
+	strftime(out, size, "%Y-%m-%d", gmtime_r(&t, &tm));
+	return out;
+}
+
+/* the one element of a list of the verdict: mx (NULL: none named),
+ * result type and sessions */
+static json_t *
+expect_one(const json_t *t, const char *list, const char *mx,
+    const char *type, long long sessions, const char *what)
+{
+	json_t *a = jarr(t, list), *x = json_array_get(a, 0), *m;
+
+	cr_assert_eq(json_array_size(a), 1, "%s: %s has %zu", what, list,
+	    json_array_size(a));
+	m = json_object_get(x, "mx");
+	if (mx == NULL)
+		cr_expect(json_is_null(m), "%s: %s mx", what, list);
+	else
+		cr_expect_str_eq(jstr(x, "mx"), mx, "%s: %s", what, list);
+	cr_expect_str_eq(jstr(x, "result_type"), type, "%s: %s", what, list);
+	cr_expect_eq(jint(x, "sessions"), sessions, "%s: %s", what, list);
+	return x;
+}
+
+static void
+expect_tls_lists(const json_t *t, size_t blockers, size_t warnings,
+    size_t dane, const char *what)
+{
+	cr_expect_eq(json_array_size(jarr(t, "blockers")), blockers,
+	    "%s: blockers", what);
+	cr_expect_eq(json_array_size(jarr(t, "warnings")), warnings,
+	    "%s: warnings", what);
+	cr_expect_eq(json_array_size(jarr(t, "dane")), dane, "%s: dane",
+	    what);
+}
+
+/* an sts policy naming both MX, 1000 sessions a report */
+#define STS2 { "sts", { TLS_MX1, TLS_MX2, NULL }, 1000, 0, 0, 0 }
+/* one naming only mx2 */
+#define STS_MX2 { "sts", { TLS_MX2, NULL }, 1000, 0, 0, 0 }
+
 static void
 expect_tls_blocked(const json_t *t, const char *what)
 {
@@ -956,6 +1096,8 @@ expect_tls_blocked(const json_t *t, const char *what)
 		cr_expect_str_eq(jstr(b, "result_type"),
 		    "certificate-expired", "%s", what);
 		cr_expect_eq(jint(b, "sessions"), 2 * 3 * 40, "%s", what);
+		cr_expect_eq(jint(b, "reporters"), 2, "%s", what);
+		cr_expect_eq(jint(b, "days"), 3, "%s", what);
 		cr_expect(strstr(jstr(b, "fix"), "mx2.example.org") != NULL,
 		    "%s: %s", what, jstr(b, "fix"));
 	}
@@ -968,18 +1110,18 @@ expect_tls_blocked(const json_t *t, const char *what)
 
 Test(analyze_cli, expired_certificate_on_one_mx_blocks_enforce)
 {
-	static const struct tls_scenario sc = { "example.org", 20, 2, 1000,
-		"mx2.example.org", "certificate-expired", 40, 3 };
+	static const struct tls_scenario sc = { 20, 2, { STS2 }, 1,
+		{ { 0, TLS_MX2, "certificate-expired", 40, 3, 1, 0 } }, 1 };
 	char *ci = tls_db(&sc, time(NULL));
 	json_t *t;
 
 	/* the default window (14 days) */
-	t = tls_of(ci, sc.domain, NULL);
+	t = tls_of(ci, TLS_DOMAIN, NULL);
 	cr_expect_str_eq(jstr(t, "domain"), "example.org");
 	expect_tls_blocked(t, "default window");
 	json_decref(t);
 	/* all 20 days */
-	t = tls_of(ci, sc.domain, "--days 21");
+	t = tls_of(ci, TLS_DOMAIN, "--days 21");
 	expect_tls_blocked(t, "--days 21");
 	json_decref(t);
 	test_db_drop(ci);
@@ -987,18 +1129,18 @@ Test(analyze_cli, expired_certificate_on_one_mx_blocks_enforce)
 
 Test(analyze_cli, clean_sts_testing_is_ready_for_enforce)
 {
-	static const struct tls_scenario sc = { "example.org", 20, 2, 1000,
-		NULL, NULL, 0, 0 };
+	static const struct tls_scenario sc = { 20, 2, { STS2 }, 1, { { 0 } },
+		0 };
 	char *ci = tls_db(&sc, time(NULL));
 	json_t *t;
 
-	t = tls_of(ci, sc.domain, NULL);
+	t = tls_of(ci, TLS_DOMAIN, NULL);
 	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "default window");
 	cr_expect_str_eq(jstr(t, "mode"), "testing");
 	cr_expect_eq(jint(t, "failures"), 0);
-	cr_expect_eq(json_array_size(jarr(t, "blockers")), 0);
+	expect_tls_lists(t, 0, 0, 0, "clean");
 	json_decref(t);
-	t = tls_of(ci, sc.domain, "--days 21");
+	t = tls_of(ci, TLS_DOMAIN, "--days 21");
 	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "--days 21");
 	cr_expect_eq(jint(t, "sessions"), 20 * 2 * 1000);
 	/* the window's days, and those with reports */
@@ -1007,6 +1149,289 @@ Test(analyze_cli, clean_sts_testing_is_ready_for_enforce)
 	cr_expect_eq(jint(t, "reporters"), 2);
 	json_decref(t);
 	test_db_drop(ci);
+}
+
+/* 1. A policy the sender could not fetch or use fails no delivery. */
+
+Test(analyze_cli, tls_policy_fetch_errors_warn_and_never_block)
+{
+	static const struct tls_scenario every_day = { 20, 2, { STS2 }, 1,
+		{ { 0, NULL, "sts-policy-fetch-error", 50, 0, 0, 0 } }, 1 };
+	static const struct tls_scenario webpki_one_reporter = { 20, 3, { STS2 }, 1,
+		{ { 0, NULL, "sts-webpki-invalid", 400, 5, 2, 4 } }, 1 };
+	static const struct tls_scenario invalid_and_expired = { 20, 2,
+		{ STS2 }, 1, { { 0, NULL, "sts-policy-invalid", 30, 0, 0, 0 },
+		{ 0, TLS_MX2, "certificate-expired", 10, 4, 2, 0 } }, 2 };
+	int64_t now = time(NULL);
+	json_t *t, *w;
+
+	t = tls_run(&every_day, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "fetch errors");
+	cr_expect_eq(jint(t, "failures"), 14 * 2 * 50, "summary counts");
+	expect_tls_lists(t, 0, 1, 0, "fetch errors");
+	/* the verdict's window: all 20 days */
+	w = expect_one(t, "warnings", NULL, "sts-policy-fetch-error",
+	    20 * 2 * 50, "fetch errors");
+	cr_expect(strstr(jstr(w, "reason"), "mta-sts.example.org") != NULL,
+	    "%s", jstr(w, "reason"));
+	json_decref(t);
+
+	t = tls_run(&webpki_one_reporter, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "webpki");
+	expect_tls_lists(t, 0, 1, 0, "webpki");
+	expect_one(t, "warnings", NULL, "sts-webpki-invalid", 4 * 400,
+	    "webpki");
+	json_decref(t);
+
+	t = tls_run(&invalid_and_expired, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "with a real failure");
+	expect_one(t, "warnings", NULL, "sts-policy-invalid", 20 * 2 * 30,
+	    "with a real failure");
+	expect_one(t, "blockers", TLS_MX2, "certificate-expired", 3 * 2 * 10,
+	    "with a real failure");
+	json_decref(t);
+}
+
+/* 2. One failed session among thousands is noise until it recurs. */
+
+Test(analyze_cli, tls_isolated_failure_warns_a_recurring_one_blocks)
+{
+	static const struct tls_scenario once = { 20, 2, { STS2 }, 1,
+		{ { 0, TLS_MX1, "starttls-not-supported", 1, 3, 3, 1 } }, 1 };
+	static const struct tls_scenario twice_one_reporter = { 20, 2,
+		{ STS2 }, 1, { { 0, TLS_MX1, "starttls-not-supported", 1, 3, 2,
+		1 } }, 1 };
+	static const struct tls_scenario once_two_reporters = { 20, 2,
+		{ STS2 }, 1, { { 0, TLS_MX1, "starttls-not-supported", 1, 3, 3,
+		3 } }, 1 };
+	/* one reporter with the policy, one without: two reporters */
+	static const struct tls_scenario once_each_policy = { 20, 2,
+		{ STS2, { "no-policy-found", { NULL }, 200, 0, 0, 0 } }, 2,
+		{ { 0, TLS_MX1, "starttls-not-supported", 1, 3, 3, 1 },
+		  { 1, TLS_MX1, "starttls-not-supported", 1, 3, 3, 2 } }, 2 };
+	static const struct tls_scenario three_at_once = { 20, 2, { STS2 }, 1,
+		{ { 0, TLS_MX1, "certificate-not-trusted", 3, 9, 9, 2 } }, 1 };
+	int64_t now = time(NULL);
+	char day[16];
+	json_t *t, *x;
+
+	t = tls_run(&once, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "once");
+	expect_tls_lists(t, 0, 1, 0, "once");
+	x = expect_one(t, "warnings", TLS_MX1, "starttls-not-supported", 1,
+	    "once");
+	cr_expect(strncmp(jstr(x, "reason"), "isolated: 1 session from 1 "
+	    "reporter on 1 day", 36) == 0, "%s", jstr(x, "reason"));
+	json_decref(t);
+
+	t = tls_run(&twice_one_reporter, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "two days");
+	x = expect_one(t, "blockers", TLS_MX1, "starttls-not-supported", 2,
+	    "two days");
+	cr_expect_eq(jint(x, "days"), 2);
+	cr_expect_eq(jint(x, "reporters"), 1);
+	cr_expect_str_eq(jstr(x, "last_seen"), tls_day(now, 2, day,
+	    sizeof(day)));
+	json_decref(t);
+
+	t = tls_run(&once_two_reporters, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "two reporters");
+	x = expect_one(t, "blockers", TLS_MX1, "starttls-not-supported", 2,
+	    "two reporters");
+	cr_expect_eq(jint(x, "reporters"), 2);
+	cr_expect_eq(jint(x, "days"), 1);
+	json_decref(t);
+
+	t = tls_run(&once_each_policy, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "each policy");
+	x = expect_one(t, "blockers", TLS_MX1, "starttls-not-supported", 2,
+	    "each policy");
+	cr_expect_eq(jint(x, "reporters"), 2);
+	json_decref(t);
+
+	/* what makes a failure real is a setting */
+	{
+		char *ci = tls_db(&once, now), *dir = test_tmpdir();
+		char conf[512], args[1024];
+		static const char text[] = "[analysis]\n"
+		    "tls_min_failure_sessions = 1\n";
+
+		snprintf(conf, sizeof(conf), "%s/dmarcctl.conf", dir);
+		test_write_file(conf, text, strlen(text));
+		snprintf(args, sizeof(args), "-c '%s' tls --format json "
+		    "--domain " TLS_DOMAIN, conf);
+		t = run_json(ci, args);
+		cr_expect_str_eq(jstr(t, "verdict"), "stay", "one is enough");
+		expect_one(t, "blockers", TLS_MX1, "starttls-not-supported",
+		    1, "one is enough");
+		json_decref(t);
+		remove_dir(dir);
+		test_db_drop(ci);
+	}
+
+	t = tls_run(&three_at_once, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "three sessions");
+	expect_one(t, "blockers", TLS_MX1, "certificate-not-trusted", 3,
+	    "three sessions");
+	cr_expect_eq(json_array_size(jarr(t, "warnings")), 0);
+	json_decref(t);
+}
+
+/* 3. DANE failures are their own problem, not MTA-STS blockers. */
+
+Test(analyze_cli, tls_dane_failures_are_listed_apart)
+{
+	static const struct tls_scenario tlsa_invalid = { 20, 2,
+		{ STS2, { "tlsa", { TLS_MX1, NULL }, 500, 0, 0, 0 } }, 2,
+		{ { 1, TLS_MX1, "tlsa-invalid", 20, 5, 1, 0 } }, 1 };
+	static const struct tls_scenario expired_under_tlsa = { 20, 2,
+		{ STS2, { "tlsa", { TLS_MX2, NULL }, 500, 0, 0, 0 } }, 2,
+		{ { 1, TLS_MX2, "certificate-expired", 8, 4, 2, 0 } }, 1 };
+	static const struct tls_scenario both = { 20, 2,
+		{ STS2, { "tlsa", { TLS_MX2, NULL }, 500, 0, 0, 0 } }, 2,
+		{ { 1, TLS_MX2, "certificate-expired", 8, 4, 2, 0 },
+		{ 0, TLS_MX2, "certificate-expired", 6, 4, 2, 0 } }, 2 };
+	int64_t now = time(NULL);
+	json_t *t, *x;
+
+	t = tls_run(&tlsa_invalid, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "tlsa-invalid");
+	expect_tls_lists(t, 0, 0, 1, "tlsa-invalid");
+	x = expect_one(t, "dane", TLS_MX1, "tlsa-invalid", 5 * 2 * 20,
+	    "tlsa-invalid");
+	cr_expect(strstr(jstr(x, "fix"), "_25._tcp." TLS_MX1) != NULL, "%s",
+	    jstr(x, "fix"));
+	cr_expect_not_null(find_by(jarr(t, "by_policy_type"), "policy_type",
+	    "tlsa"));
+	json_decref(t);
+
+	t = tls_run(&expired_under_tlsa, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "under tlsa");
+	expect_tls_lists(t, 0, 0, 1, "under tlsa");
+	x = expect_one(t, "dane", TLS_MX2, "certificate-expired", 3 * 2 * 8,
+	    "under tlsa");
+	cr_expect(strstr(jstr(x, "fix"), "TLSA records") != NULL, "%s",
+	    jstr(x, "fix"));
+	json_decref(t);
+
+	t = tls_run(&both, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "both");
+	expect_one(t, "dane", TLS_MX2, "certificate-expired", 3 * 2 * 8,
+	    "both");
+	expect_one(t, "blockers", TLS_MX2, "certificate-expired", 3 * 2 * 6,
+	    "both");
+	json_decref(t);
+}
+
+/* Failures stored before their policy type was kept read as MTA-STS;
+ * reparse gives them their type again.  Text shows DANE first. */
+Test(analyze_cli, tls_reparse_restores_the_policy_type_of_old_failures)
+{
+	static const struct tls_scenario sc = { 20, 2,
+		{ STS2, { "tlsa", { TLS_MX1, NULL }, 500, 0, 0, 0 } }, 2,
+		{ { 1, TLS_MX1, "certificate-expired", 20, 5, 1, 0 } }, 1 };
+	char *ci = tls_db(&sc, time(NULL)), *out, *err;
+	json_t *t;
+
+	free(test_db_value(ci, "WITH u AS (UPDATE tls_daily_failures SET "
+	    "policy_type = '' RETURNING 1) SELECT count(*) FROM u"));
+	t = tls_of(ci, TLS_DOMAIN, NULL);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "before reparse");
+	expect_tls_lists(t, 1, 0, 0, "before reparse");
+	json_decref(t);
+	cr_assert_eq(dm(ci, "reparse", &out, &err), 0, "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM "
+	    "tls_daily_failures WHERE policy_type = 'tlsa'"), 2 * 5);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM "
+	    "tls_daily_failures WHERE policy_type <> 'tlsa'"), 0);
+	cr_assert_eq(dm(ci, "tls --domain " TLS_DOMAIN, &out, &err), 0, "%s",
+	    err);
+	cr_expect(strstr(out, "  DANE FAILURE: " TLS_MX1 " certificate-expired "
+	    "(200 sessions from 2 reporters on 5 days, last ") != NULL, "%s",
+	    out);
+	cr_expect(strstr(out, "urgent: 1 DANE failure") != NULL, "%s", out);
+	cr_expect(strstr(out, "example.org: enforce") != NULL, "%s", out);
+	free(out);
+	free(err);
+	test_db_drop(ci);
+}
+
+/* 4. An MX that failed and went quiet has not been repaired. */
+
+Test(analyze_cli, tls_quiet_days_are_no_repair)
+{
+	/* expired 20 to 18 days ago; both MX in the policy: successes may
+	 * all have gone to mx1 */
+	static const struct tls_scenario quiet = { 25, 2, { STS2 }, 1,
+		{ { 0, TLS_MX2, "certificate-expired", 10, 20, 18, 0 } }, 1 };
+	/* the same, mx2 the only MX: clean reports since are evidence */
+	static const struct tls_scenario repaired = { 25, 2, { STS_MX2 }, 1,
+		{ { 0, TLS_MX2, "certificate-expired", 10, 20, 18, 0 } }, 1 };
+	/* mx2 the only MX, but the reporter that saw it stopped reporting
+	 * and the one still reporting never saw the failure */
+	static const struct tls_scenario other_reporter = { 25, 2,
+		{ { "sts", { TLS_MX2, NULL }, 1000, 25, 18, 1 },
+		  { "sts", { TLS_MX2, NULL }, 1000, 0, 0, 2 } }, 2,
+		{ { 0, TLS_MX2, "certificate-expired", 10, 20, 18, 1 } }, 1 };
+	/* mx2 taken out of the policy (and DNS) after it failed */
+	static const struct tls_scenario left = { 25, 2,
+		{ { "sts", { TLS_MX1, TLS_MX2, NULL }, 1000, 25, 16, 0 },
+		  { "sts", { TLS_MX1, NULL }, 1000, 15, 1, 0 } }, 2,
+		{ { 0, TLS_MX2, "certificate-expired", 10, 20, 18, 0 } }, 1 };
+	/* the new policy's wildcard still covers mx2 */
+	static const struct tls_scenario wildcard = { 25, 2,
+		{ { "sts", { TLS_MX1, TLS_MX2, NULL }, 1000, 25, 16, 0 },
+		  { "sts", { "*.example.org", NULL }, 1000, 15, 1, 0 } }, 2,
+		{ { 0, TLS_MX2, "certificate-expired", 10, 20, 18, 0 } }, 1 };
+	/* a new policy that still names mx2, spelt otherwise */
+	static const struct tls_scenario respelt = { 25, 2,
+		{ { "sts", { TLS_MX1, TLS_MX2, NULL }, 1000, 25, 16, 0 },
+		  { "sts", { TLS_MX1, "MX2.Example.ORG.", NULL }, 1000, 15, 1,
+		    0 } }, 2,
+		{ { 0, TLS_MX2, "certificate-expired", 10, 20, 18, 0 } }, 1 };
+	int64_t now = time(NULL);
+	char day[16];
+	json_t *t, *x;
+
+	t = tls_run(&respelt, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "respelt");
+	expect_tls_lists(t, 1, 0, 0, "respelt");
+	json_decref(t);
+
+	t = tls_run(&left, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "left the policy");
+	expect_tls_lists(t, 0, 0, 0, "left the policy");
+	json_decref(t);
+
+	t = tls_run(&wildcard, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "wildcard");
+	expect_one(t, "blockers", TLS_MX2, "certificate-expired", 3 * 2 * 10,
+	    "wildcard");
+	json_decref(t);
+
+	t = tls_run(&quiet, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "quiet");
+	cr_expect_eq(jint(t, "failures"), 0, "nothing in the shown window");
+	x = expect_one(t, "blockers", TLS_MX2, "certificate-expired",
+	    3 * 2 * 10, "quiet");
+	cr_expect_str_eq(jstr(x, "last_seen"), tls_day(now, 18, day,
+	    sizeof(day)));
+	cr_expect_eq(jint(x, "days"), 3);
+	json_decref(t);
+
+	t = tls_run(&repaired, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "enforce", "repaired");
+	expect_tls_lists(t, 0, 0, 0, "repaired");
+	json_decref(t);
+
+	t = tls_run(&other_reporter, now);
+	cr_expect_str_eq(jstr(t, "verdict"), "stay", "other reporter");
+	x = expect_one(t, "blockers", TLS_MX2, "certificate-expired", 3 * 10,
+	    "other reporter");
+	cr_expect_eq(jint(x, "reporters"), 1);
+	json_decref(t);
 }
 
 /* --- summary --- */
