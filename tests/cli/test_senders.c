@@ -629,8 +629,10 @@ static const struct scenario table[] = {
   .verdict = "quarantine" },
 /*
  * 4. Snowshoe the plain ones leave out: each address kept for 3 or 4
- * days; DKIM-signed by the throwaway domain of each message.  Never
- * legitimate, never a blocker.
+ * days; DKIM-signed by the throwaway domain of each message, and then as
+ * much as 40 % of the mail from two fresh addresses a day; at the hosting
+ * company an unsigned ESP rents from, both named under its reverse DNS.
+ * Never legitimate, never a blocker, and the ESP stays legitimate.
  */
 { .name = "snowshoe-persist-3d-spread-v4", .cls = 4, .domain = "snow5.example",
   .p = "none", .days = 21, .volume = 3000, .seed = 141,
@@ -656,6 +658,24 @@ static const struct scenario table[] = {
  * and one forwarding 8 % every day, let through by every receiver: no
  * loss at the reject gate.
  */
+{ .name = "snowshoe-dkim-fresh-40pct-v6", .cls = 4, .domain = "snow8.example",
+  .p = "none", .days = 14, .volume = 1500, .seed = 144,
+  .s = { { K_SNOWSHOE, NULL, .share = 0.40, .pool = 2, .is_signed = true,
+	   .base = SNOW_V6_SPREAD, .is_spread = true,
+	   .cls = "unauthenticated", .blocks = 0 } },
+  .verdict = "quarantine" },
+{ .name = "snowshoe-beside-esp-same-host", .cls = 4, .domain = "snow9.example",
+  .p = "none", .days = 21, .volume = 3000, .seed = 145,
+  .s = { { K_ESP, NULL, .share = 0.15, .pool = 60, .base = "198.18.0.5",
+	   .is_spread = true, .has_rdns = true,
+	   .rdns = "static.cloudhost.example", .dkim = NULL,
+	   .spf = "bounce.esp-relay.example",
+	   .cls = "third-party", .blocks = IN_P },
+	 { K_SNOWSHOE, NULL, .share = 0.10, .pool = 4,
+	   .base = SNOW_V4_SPREAD, .is_spread = true, .has_rdns = true,
+	   .rdns = "static.cloudhost.example",
+	   .cls = "unauthenticated", .blocks = 0 } },
+  .verdict = "stay" },
 { .name = "arc-alumni-big-one-reporter", .cls = 5, .domain = "arc4.example",
   .p = "quarantine", .days = 30, .volume = 3000, .seed = 151,
   .s = { { K_FORWARDER, NULL, .share = 0.12, .pool = 2, .base = FWD_V6,
