@@ -17,7 +17,8 @@
  * `make check` runs it with the rest; `make check-senders` runs it alone
  * on the throwaway servers of tests/run-tests.sh.  SENDERS_SCENARIO=<name> runs
  * one scenario; SENDERS_KEEP=<dir> keeps each scenario's reports in
- * <dir>/<name>/ to look at or ingest by hand.
+ * <dir>/<name>/ to look at or ingest by hand, with the answers judged
+ * (advise.json, sources.json).
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -72,8 +73,10 @@ enum kind {
 	 * most mail (the list signs as `dkim`), SPF for its own domain;
 	 * receivers say forwarded or local_policy arc=pass */
 	K_FORWARDER,
-	/* spoofing: `pool` fresh addresses a day, unsigned, SPF passing
-	 * for a different throwaway domain on each message */
+	/* spoofing: `pool` fresh addresses a day (or every `persist`
+	 * days), unsigned (or, with `is_signed`, DKIM-signed by the same
+	 * throwaway domain), SPF passing for a different throwaway domain
+	 * on each message */
 	K_SNOWSHOE,
 };
 
@@ -91,9 +94,20 @@ struct sender {
 	bool has_rdns;		/* named <n>.<rdns> in the DNS rig */
 	const char *rdns;
 	int day;		/* K_ONCE: the day back it sends on */
+	int day2;		/* K_ONCE: a second run (0: none), as big */
+	int persist;		/* K_SNOWSHOE: days an address is kept (0:
+				 * one) */
+	bool is_signed;		/* K_SNOWSHOE: DKIM by its throwaway domain */
+	int aligned_pct;	/* K_ESP: % of each address's mail also
+				 * signed with d=<domain> */
+	int only;		/* seen by reporters[only - 1] alone (0: by
+				 * all) */
+	bool is_reason_some;	/* K_FORWARDER: only Yahoo and GMX give a
+				 * <reason>; Google and Outlook give none */
 	int every;		/* K_FORWARDER: % of days it is seen */
 	const char *sub;	/* header_from <sub>.<domain>; NULL: <domain> */
-	const char *dkim;	/* its own d= */
+	const char *dkim;	/* its own d= (K_ESP NULL: unsigned; K_RELAY:
+				 * a signature of its own beside ours) */
 	const char *spf;	/* its envelope domain; NULL: <domain> */
 	/* what it must be */
 	const char *cls;	/* its class in `sources` */
@@ -108,7 +122,11 @@ struct scenario {
 	int cls;		/* the class of sender it is about: 1..8 */
 	const char *domain;
 	const char *p, *sp;	/* published; sp NULL: as p */
+	bool is_sp_absent;	/* sp NULL: reports leave <sp> out */
 	int days;		/* reports for days back 1..days */
+	int window;		/* judged over the last `window` days (0:
+				 * days); -1: advise without --days (its
+				 * default, 30), sources with --days 30 */
 	long long volume;	/* messages on a weekday */
 	int n_reporters;	/* honest ones, of reporters[]; 0: all 4 */
 	int liar;		/* % of the mail the lying reporter sees */
@@ -476,6 +494,258 @@ static const struct scenario table[] = {
 	 { K_SNOWSHOE, NULL, .share = 0.05, .pool = 3, .base = SNOW_V6,
 	   .cls = "unauthenticated", .rule = "throwaway-spf", .blocks = 0 } },
   .verdict = "reject", .sp_verdict = "quarantine" },
+/*
+ * 1. ESP pools the plain ones leave out: spread over a /24 (a /48) an
+ * address, unsigned with one stable bounce organisation, signing with a
+ * per-customer d= under the provider's domain, named by the provider's
+ * reverse DNS, or signing aligned for part of its mail.  Still ONE
+ * sender keyed by the organisation that ties the pool together.
+ */
+{ .name = "esp-spf-only-spread-v4", .cls = 1, .domain = "esp7.example",
+  .p = "none", .days = 21, .volume = 3000, .seed = 111,
+  .s = { { K_ESP, "esp-relay.example", .share = 0.20, .pool = 100,
+	   .base = "198.18.0.9", .is_spread = true, .dkim = NULL,
+	   .spf = "bounce.esp-relay.example",
+	   .cls = "third-party", .rule = "consistent-spf", .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "esp-spf-only-rdns-spread-v6", .cls = 1, .domain = "esp12.example",
+  .p = "none", .days = 14, .volume = 3000, .seed = 116,
+  .s = { { K_ESP, "esp-relay.example", .share = 0.20, .pool = 80,
+	   .base = "2001:db8:4000::7", .is_spread = true, .has_rdns = true,
+	   .rdns = "pool.esp-relay.example", .dkim = NULL,
+	   .spf = "bounce.esp-relay.example",
+	   .cls = "third-party", .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "esp-customer-dkim-spread-v6", .cls = 1, .domain = "esp8.example",
+  .p = "none", .days = 14, .volume = 4000, .seed = 112,
+  .s = { { K_ESP, "esp-mailer.example", .share = 0.22, .pool = 120,
+	   .base = ESP_V6, .is_spread = true,
+	   .dkim = "esp8-example.cust.esp-mailer.example",
+	   .spf = "bounce.esp-mailer.example",
+	   .cls = "third-party", .rule = "consistent-signer",
+	   .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "esp-rdns-spread-v4", .cls = 1, .domain = "esp9.example",
+  .p = "none", .days = 21, .volume = 3000, .seed = 113,
+  .s = { { K_ESP, "esp-mailer.example", .share = 0.18, .pool = 100,
+	   .base = "198.18.0.33", .is_spread = true, .has_rdns = true,
+	   .rdns = "mta.esp-mailer.example", .dkim = "esp-mailer.example",
+	   .spf = "bounce.esp-mailer.example",
+	   .cls = "third-party", .rule = "consistent-signer",
+	   .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "esp-40pct-aligned-v4", .cls = 1, .domain = "esp10.example",
+  .p = "none", .days = 21, .volume = 3000, .seed = 114,
+  .s = { { K_ESP, "esp-mailer.example", .share = 0.20, .pool = 100,
+	   .base = ESP_V4, .aligned_pct = 40, .dkim = "esp-mailer.example",
+	   .spf = "bounce.esp-mailer.example",
+	   .cls = "partial", .rule = "partial", .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "esp-60pct-aligned-spread-v4", .cls = 1, .domain = "esp11.example",
+  .p = "none", .days = 21, .volume = 3000, .seed = 115,
+  .s = { { K_ESP, "esp-mailer.example", .share = 0.20, .pool = 100,
+	   .base = "198.18.0.77", .is_spread = true, .aligned_pct = 60,
+	   .dkim = "esp-mailer.example", .spf = "bounce.esp-mailer.example",
+	   .cls = "partial", .rule = "partial", .blocks = IN_P } },
+  .verdict = "stay" },
+/*
+ * 2. Rhythm: a monthly run on two days 30 days apart, 0.8 % of a 45-day
+ * window in all, signing and passing SPF as the same organisation of its
+ * own, is a billing service: third-party, and significant (0.5 % of
+ * legitimate volume and more), so it blocks.  A small legitimate service
+ * under source_share is listed and blocks nothing.
+ */
+{ .name = "billing-twice-45d-0.8pct-v6", .cls = 2, .domain = "rhythm6.example",
+  .p = "none", .days = 45, .volume = 3000, .seed = 121,
+  .s = { { K_ONCE, "invoicing.example", .share = 0.004, .pool = 1,
+	   .base = "2001:db8:b111::9", .day = 8, .day2 = 38,
+	   .dkim = "mta.invoicing.example", .spf = "invoicing.example",
+	   .cls = "third-party", .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "billing-twice-45d-3pct-v4", .cls = 2, .domain = "rhythm7.example",
+  .p = "none", .days = 45, .volume = 3000, .seed = 122,
+  .s = { { K_ONCE, "billing-service.example", .share = 0.015, .pool = 2,
+	   .base = "198.18.10.40", .day = 12, .day2 = 42,
+	   .dkim = "billing-service.example",
+	   .spf = "mail.billing-service.example",
+	   .cls = "third-party", .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "small-service-under-share", .cls = 2, .domain = "rhythm8.example",
+  .p = "none", .days = 21, .volume = 3000, .seed = 123,
+  .s = { { K_SERVICE, "crm-cloud.example", .share = 0.003, .pool = 1,
+	   .base = "198.18.13.50", .dkim = "crm-cloud.example",
+	   .spf = "mail.crm-cloud.example",
+	   .cls = "third-party", .rule = "consistent-signer", .blocks = 0 } },
+  .verdict = "quarantine" },
+/*
+ * 3. Relays the plain ones leave out: outbound servers in unrelated
+ * networks without reverse DNS, tied only by the one bounce domain they
+ * pass SPF for; a relay that adds its own DKIM signature beside our
+ * broken one.  Each is our relay, blocking; one sender when something
+ * ties its addresses (a bounce domain, a signature).  A daily mailing
+ * list carrying 6 % of the mail, for which only some receivers give a
+ * forwarding reason, is a list, not our relay.
+ */
+{ .name = "relay-spread-spf-v4", .cls = 3, .domain = "relay8.example",
+  .p = "none", .days = 21, .volume = 3000, .seed = 131,
+  .s = { { K_RELAY, "smtp-out.example", .share = 0.33, .pool = 8,
+	   .base = RELAY_V4, .is_spread = true, .spf = "smtp-out.example",
+	   .cls = "relay", .rule = "own-relay", .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "relay-spread-spf-v6-quarantine", .cls = 3,
+  .domain = "relay9.example", .p = "quarantine", .days = 30,
+  .volume = 2000, .seed = 132,
+  .s = { { K_RELAY, "smtp-out.example", .share = 0.30, .pool = 7,
+	   .base = RELAY_V6, .is_spread = true,
+	   .spf = "bounce.smtp-out.example",
+	   .cls = "relay", .rule = "own-relay", .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "relay-spread-nospf-v4", .cls = 3, .domain = "relay13.example",
+  .p = "none", .days = 21, .volume = 3000, .seed = 136,
+  .s = { { K_RELAY, NULL, .share = 0.33, .pool = 8, .base = RELAY_V4,
+	   .is_spread = true, .spf = NULL,
+	   .cls = "relay", .rule = "own-relay", .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "relay-own-dkim-v4-quarantine", .cls = 3,
+  .domain = "relay10.example", .p = "quarantine", .days = 30,
+  .volume = 3000, .seed = 133,
+  .s = { { K_RELAY, "relay-host.example", .share = 0.33, .pool = 4,
+	   .base = RELAY_V4, .has_rdns = true, .rdns = "relay-host.example",
+	   .dkim = "relay-host.example", .spf = "relay-host.example",
+	   .cls = "relay", .rule = "own-relay", .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "relay-own-dkim-net48-v6", .cls = 3, .domain = "relay11.example",
+  .p = "none", .days = 14, .volume = 3000, .seed = 134,
+  .s = { { K_RELAY, NULL, .share = 0.34, .pool = 3,
+	   .base = RELAY_V6, .dkim = "outbound.relay-host.example",
+	   .cls = "relay", .rule = "own-relay", .blocks = IN_P } },
+  .verdict = "stay" },
+{ .name = "list-reasons-from-some-v4", .cls = 3, .domain = "relay12.example",
+  .p = "none", .days = 21, .volume = 3000, .seed = 135,
+  .s = { { K_FORWARDER, NULL, .share = 0.06, .pool = 2, .base = FWD_V4,
+	   .every = 100, .is_reason_some = true,
+	   .dkim = "lists.fwd-example.net", .spf = "lists.fwd-example.net",
+	   .cls = "indirect", .rule = "forwarder", .blocks = 0 } },
+  .verdict = "quarantine" },
+/*
+ * 4. Snowshoe the plain ones leave out: each address kept for 3 or 4
+ * days; DKIM-signed by the throwaway domain of each message, and then as
+ * much as 40 % of the mail from two fresh addresses a day; at the hosting
+ * company an unsigned ESP rents from, both named under its reverse DNS.
+ * Never legitimate, never a blocker, and the ESP stays legitimate.
+ */
+{ .name = "snowshoe-persist-3d-spread-v4", .cls = 4, .domain = "snow5.example",
+  .p = "none", .days = 21, .volume = 3000, .seed = 141,
+  .s = { { K_SNOWSHOE, NULL, .share = 0.15, .pool = 4, .persist = 3,
+	   .base = SNOW_V4_SPREAD, .is_spread = true,
+	   .cls = "unauthenticated", .rule = "throwaway-spf", .blocks = 0 } },
+  .verdict = "quarantine" },
+{ .name = "snowshoe-dkim-throwaway-v4", .cls = 4, .domain = "snow6.example",
+  .p = "none", .days = 14, .volume = 3000, .seed = 142,
+  .s = { { K_SNOWSHOE, NULL, .share = 0.10, .pool = 5, .is_signed = true,
+	   .base = SNOW_V4, .cls = "unauthenticated", .blocks = 0 } },
+  .verdict = "quarantine" },
+{ .name = "snowshoe-dkim-persist-4d-spread-v6", .cls = 4,
+  .domain = "snow7.example", .p = "none", .days = 28, .volume = 2000,
+  .seed = 143,
+  .s = { { K_SNOWSHOE, NULL, .share = 0.20, .pool = 3, .persist = 4,
+	   .is_signed = true, .base = SNOW_V6_SPREAD, .is_spread = true,
+	   .cls = "unauthenticated", .blocks = 0 } },
+  .verdict = "quarantine" },
+/*
+ * 5. A big alumni forwarder (12 % of the mail on the days it sends,
+ * irregular) seen by one receiver only, which lets it through on ARC,
+ * and one forwarding 8 % every day, let through by every receiver: no
+ * loss at the reject gate.
+ */
+{ .name = "snowshoe-dkim-fresh-40pct-v6", .cls = 4, .domain = "snow8.example",
+  .p = "none", .days = 14, .volume = 1500, .seed = 144,
+  .s = { { K_SNOWSHOE, NULL, .share = 0.40, .pool = 2, .is_signed = true,
+	   .base = SNOW_V6_SPREAD, .is_spread = true,
+	   .cls = "unauthenticated", .blocks = 0 } },
+  .verdict = "quarantine" },
+{ .name = "snowshoe-beside-esp-same-host", .cls = 4, .domain = "snow9.example",
+  .p = "none", .days = 21, .volume = 3000, .seed = 145,
+  .s = { { K_ESP, NULL, .share = 0.15, .pool = 60, .base = "198.18.0.5",
+	   .is_spread = true, .has_rdns = true,
+	   .rdns = "static.cloudhost.example", .dkim = NULL,
+	   .spf = "bounce.esp-relay.example",
+	   .cls = "third-party", .blocks = IN_P },
+	 { K_SNOWSHOE, NULL, .share = 0.10, .pool = 4,
+	   .base = SNOW_V4_SPREAD, .is_spread = true, .has_rdns = true,
+	   .rdns = "static.cloudhost.example",
+	   .cls = "unauthenticated", .blocks = 0 } },
+  .verdict = "stay" },
+{ .name = "arc-alumni-big-one-reporter", .cls = 5, .domain = "arc4.example",
+  .p = "quarantine", .days = 30, .volume = 3000, .seed = 151,
+  .s = { { K_FORWARDER, NULL, .share = 0.12, .pool = 2, .base = FWD_V6,
+	   .every = 40, .only = 1, .spf = "alumni.fwd-example.org",
+	   .cls = "indirect", .rule = "forwarder", .blocks = 0 } },
+  .verdict = "reject" },
+/*
+ * 6. `p=none` with sp left out (inherited), the reports carrying no
+ * <sp>: the domain's own mail is clean, a subdomain's sender fails.  p
+ * goes to quarantine, sp stays, and the record keeps sp=none.
+ */
+{ .name = "arc-alumni-daily-8pct", .cls = 5, .domain = "arc5.example",
+  .p = "quarantine", .days = 30, .volume = 3000, .seed = 152,
+  .s = { { K_FORWARDER, NULL, .share = 0.08, .pool = 3, .base = FWD_V4,
+	   .every = 100, .spf = "alumni.fwd-example.org",
+	   .cls = "indirect", .rule = "forwarder", .blocks = 0 } },
+  .verdict = "reject" },
+{ .name = "sp-inherited-sub-fails-v4", .cls = 6, .domain = "pop5.example",
+  .p = "none", .is_sp_absent = true, .days = 21, .volume = 3000,
+  .seed = 161,
+  .s = { { K_SERVICE, "newsletter-esp.example", .share = 0.10, .pool = 2,
+	   .base = "198.18.12.40", .sub = "news",
+	   .dkim = "newsletter-esp.example",
+	   .spf = "bounce.newsletter-esp.example",
+	   .cls = "third-party", .rule = "consistent-signer",
+	   .blocks = IN_SP } },
+  .verdict = "quarantine", .sp_verdict = "stay", .next_has = "sp=none" },
+/*
+ * 7. The lying reporter sees most of the mail.
+ */
+{ .name = "liar-60pct-none", .cls = 7, .domain = "liar4.example",
+  .p = "none", .days = 14, .volume = 3000, .liar = 60,
+  .liar_name = "strict-gateway.example", .seed = 171,
+  .verdict = "quarantine" },
+{ .name = "liar-55pct-quarantine", .cls = 7, .domain = "liar5.example",
+  .p = "quarantine", .days = 30, .volume = 2000, .n_reporters = 2,
+  .liar = 55, .liar_name = "Mail Filter Co", .seed = 172,
+  .verdict = "reject" },
+/*
+ * 8. Mixed: every sender on IPv6; and a 45-day history judged by
+ * advise's default window.
+ */
+{ .name = "mixed-all-v6", .cls = 8, .domain = "mixed4.example",
+  .p = "none", .days = 28, .volume = 4000, .seed = 181,
+  .s = { { K_ESP, "esp-mailer.example", .share = 0.15, .pool = 100,
+	   .base = "2001:db8:3000::1", .is_spread = true, .dkim = "esp-mailer.example",
+	   .spf = "bounce.esp-mailer.example",
+	   .cls = "third-party", .rule = "consistent-signer",
+	   .blocks = IN_P },
+	 { K_RELAY, "relay-host.example", .share = 0.30, .pool = 4,
+	   .base = RELAY_V6, .has_rdns = true, .rdns = "relay-host.example",
+	   .spf = "relay-host.example",
+	   .cls = "relay", .rule = "own-relay", .blocks = IN_P },
+	 { K_SNOWSHOE, NULL, .share = 0.08, .pool = 5,
+	   .base = "2001:db8:5000::1", .is_spread = true,
+	   .cls = "unauthenticated", .rule = "throwaway-spf", .blocks = 0 },
+	 { K_FORWARDER, NULL, .share = 0.02, .pool = 2, .base = FWD_V6,
+	   .every = 60, .spf = "alumni.fwd-example.org",
+	   .cls = "indirect", .rule = "forwarder", .blocks = 0 } },
+  .verdict = "stay" },
+{ .name = "mixed-45d-default-window", .cls = 8, .domain = "mixed5.example",
+  .p = "none", .days = 45, .window = -1, .volume = 3000, .seed = 182,
+  .s = { { K_ESP, "esp-mailer.example", .share = 0.20, .pool = 100,
+	   .base = ESP_V4, .dkim = "esp-mailer.example",
+	   .spf = "bounce.esp-mailer.example",
+	   .cls = "third-party", .rule = "consistent-signer",
+	   .blocks = IN_P },
+	 { K_SNOWSHOE, NULL, .share = 0.05, .pool = 3, .base = SNOW_V4,
+	   .cls = "unauthenticated", .rule = "throwaway-spf", .blocks = 0 } },
+  .verdict = "stay" },
 };
 
 enum { N_SCENARIOS = sizeof(table) / sizeof(table[0]) };
@@ -562,6 +832,7 @@ sender_addr(const struct sender *s, int i, char *out, size_t size)
 /* --- what was sent: the tallies the answers are checked against --- */
 
 struct tally {
+	int window;			/* days back counted (0: all) */
 	long long messages;
 	uint64_t day_mask;		/* bit k-1: seen on day k back */
 	char (*ips)[INET6_ADDRSTRLEN];
@@ -571,7 +842,7 @@ struct tally {
 static void
 tally_add(struct tally *t, const char *ip, int k, long long count)
 {
-	if (count <= 0)
+	if (count <= 0 || (t->window > 0 && k > t->window))
 		return;
 	t->messages += count;
 	t->day_mask |= 1ull << (k - 1);
@@ -614,7 +885,11 @@ struct gen {
 	struct buf xml[MAX_REPORTERS];	/* the day's reports */
 	int records[MAX_REPORTERS];
 	struct tally own, sender[MAX_SENDERS];
-	long long liar_disagrees;	/* aligned mail it called failing */
+	const struct sender *cur;	/* whose mail is made, or NULL */
+	int k;				/* the day back being made */
+	int window;			/* the days back judged */
+	long long liar_disagrees;	/* aligned mail it called failing,
+					 * in the window */
 	char from_sub[MAX_SENDERS][256];
 	char own_sub[256];
 };
@@ -649,7 +924,7 @@ rec_xml(struct gen *g, int r, const struct rec *x)
 	struct err e;
 
 	/* the liar calls everything failing, and acts on it */
-	if (is_liar && is_pass)
+	if (is_liar && is_pass && g->k <= g->window)
 		g->liar_disagrees += x->count;
 	if ((!is_pass || is_liar) && x->reason == NULL)
 		disp = policy_for(sc, x->header_from);
@@ -713,17 +988,25 @@ emit(struct gen *g, struct rec *x, long long count, struct tally *t, int k)
 	unsigned w[MAX_REPORTERS];
 	long long part[MAX_REPORTERS];
 
+	const struct sender *s = g->cur;
+	bool is_forwarded = x->reason != NULL || x->comment != NULL;
+
 	for (int r = 0; r < g->n_rep; r++)
-		w[r] = g->rep[r].weight;
+		w[r] = s != NULL && s->only > 0 && r != s->only - 1 ? 0 :
+		    g->rep[r].weight;
 	split(&g->rng, count, w, g->n_rep, part);
 	for (int r = 0; r < g->n_rep; r++) {
 		if (part[r] == 0)
 			continue;
 		x->count = part[r];
-		if (x->reason != NULL || x->comment != NULL) {
+		if (is_forwarded) {
 			/* each receiver says it its own way */
 			x->reason = g->rep[r].reason;
 			x->comment = g->rep[r].comment;
+			/* Google and Outlook see no ARC on this list */
+			if (s != NULL && s->is_reason_some && (r == 0 ||
+			    r == 2))
+				x->reason = x->comment = NULL;
 		}
 		rec_xml(g, r, x);
 		tally_add(t, x->ip, k, part[r]);
@@ -796,15 +1079,28 @@ gen_pool(struct gen *g, int si, long long n, int k)
 	cr_assert_gt(m, 0, "%s: day %d: no pool address", g->sc->name, k);
 	split(&g->rng, n, w, m, part);
 	for (int j = 0; j < m; j++) {
-		rec_init(&x, ip[j], g->sc->domain);
-		add_dkim(&x, s->dkim, "pass");
-		if (s->kind == K_ESP_ALIGNED) {
-			add_dkim(&x, g->sc->domain, "pass");
-			x.dkim_pass = true;
+		long long mine = part[j] * s->aligned_pct / 100;
+
+		/* a: 0 the streams it signs for us too, 1 the rest */
+		for (int a = 0; a < 2; a++) {
+			bool is_aligned = s->kind == K_ESP_ALIGNED || a == 0;
+			long long c = s->kind == K_ESP_ALIGNED ?
+			    (a == 0 ? part[j] : 0) : a == 0 ? mine :
+			    part[j] - mine;
+
+			if (c <= 0)
+				continue;
+			rec_init(&x, ip[j], g->sc->domain);
+			if (s->dkim != NULL)
+				add_dkim(&x, s->dkim, "pass");
+			if (is_aligned) {
+				add_dkim(&x, g->sc->domain, "pass");
+				x.dkim_pass = true;
+			}
+			x.spf_d = j % 2 ? bounce[j] : s->spf;
+			x.spf_r = "pass";
+			emit(g, &x, c, &g->sender[si], k);
 		}
-		x.spf_d = j % 2 ? bounce[j] : s->spf;
-		x.spf_r = "pass";
-		emit(g, &x, part[j], &g->sender[si], k);
 	}
 }
 
@@ -840,6 +1136,8 @@ gen_fixed(struct gen *g, int si, long long n, int k)
 		case K_RELAY:
 			/* its disclaimer footer breaks our body hash */
 			add_dkim(&x, g->sc->domain, "fail");
+			if (s->dkim != NULL)
+				add_dkim(&x, s->dkim, "pass");
 			x.spf_d = s->spf != NULL ? s->spf : g->sc->domain;
 			x.spf_r = s->spf != NULL ? "pass" : "fail";
 			break;
@@ -899,12 +1197,15 @@ gen_snowshoe(struct gen *g, int si, long long n, int k)
 		long long one[MAX_REPORTERS];
 		int r = 0;
 
-		sender_addr(s, (k - 1) * s->pool + j, ip, sizeof(ip));
+		sender_addr(s, (k - 1) / (s->persist > 0 ? s->persist : 1) *
+		    s->pool + j, ip, sizeof(ip));
 		for (uint32_t i = 0; i < len; i++)
 			dom[i] = alnum[rng_below(&g->rng, i == 0 ? 26 : 36)];
 		pick = rng_below(&g->rng, 3);
 		snprintf(dom + len, sizeof(dom) - len, ".%s", tld[pick]);
 		rec_init(&x, ip, g->sc->domain);
+		if (s->is_signed)
+			add_dkim(&x, dom, "pass");
 		x.spf_d = dom;
 		x.spf_r = "pass";
 		x.count = 1;
@@ -946,9 +1247,10 @@ gen_day(struct gen *g, int64_t begin, int k)
 		const struct sender *s = &sc->s[si];
 		long long n = (long long)(total * s->share + 0.5);
 
+		g->cur = s;
 		switch (s->kind) {
 		case K_ONCE:
-			if (k == s->day)
+			if (k == s->day || k == s->day2)
 				gen_fixed(g, si, (long long)(sc->volume *
 				    sc->days * s->share + 0.5), k);
 			continue;
@@ -975,6 +1277,7 @@ gen_day(struct gen *g, int64_t begin, int k)
 		}
 		left -= n;
 	}
+	g->cur = NULL;
 	cr_assert_gt(left, 0, "%s: shares over 100%%", sc->name);
 	split(&g->rng, left, own_weight, 3, own);
 	for (int i = 0; i < 3; i++)
@@ -988,7 +1291,10 @@ report_head(struct gen *g, int r, int64_t begin, int k)
 	const char *sp = sc->sp != NULL ? sc->sp : sc->p;
 	struct buf *b = &g->xml[r];
 	struct err e;
+	char sp_xml[64] = "";
 
+	if (!sc->is_sp_absent)
+		snprintf(sp_xml, sizeof(sp_xml), "<sp>%s</sp>", sp);
 	buf_reset(b);
 	g->records[r] = 0;
 	buf_addf(b, &e, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -996,10 +1302,17 @@ report_head(struct gen *g, int r, int64_t begin, int k)
 	    "</org_name><email>dmarc@reports.example</email><report_id>"
 	    "%s-%d-%d</report_id><date_range><begin>%lld</begin><end>%lld"
 	    "</end></date_range></report_metadata><policy_published><domain>"
-	    "%s</domain><adkim>r</adkim><aspf>r</aspf><p>%s</p><sp>%s</sp>"
+	    "%s</domain><adkim>r</adkim><aspf>r</aspf><p>%s</p>%s"
 	    "<pct>100</pct></policy_published>\n", g->rep[r].org_name,
 	    sc->name, r, k, (long long)begin, (long long)(begin + DAY - 1),
-	    sc->domain, sc->p, sp);
+	    sc->domain, sc->p, sp_xml);
+}
+
+/* the days back judged */
+static int
+window_of(const struct scenario *sc)
+{
+	return sc->window > 0 ? sc->window : sc->window < 0 ? 30 : sc->days;
 }
 
 static void
@@ -1017,6 +1330,10 @@ gen_init(struct gen *g, const struct scenario *sc)
 	}
 	g->n_rep = n;
 	g->liar = -1;
+	g->window = window_of(sc);
+	g->own.window = g->window;
+	for (int si = 0; si < MAX_SENDERS; si++)
+		g->sender[si].window = g->window;
 	if (sc->liar > 0) {
 		g->liar = n;
 		g->rep[n].org_name = sc->liar_name;
@@ -1057,6 +1374,7 @@ gen_write(struct gen *g, const char *dir, int64_t now)
 	for (int k = 1; k <= g->sc->days; k++) {
 		int64_t begin = day_start(now, k);
 
+		g->k = k;
 		for (int r = 0; r < g->n_rep; r++)
 			report_head(g, r, begin, k);
 		gen_day(g, begin, k);
@@ -1220,7 +1538,9 @@ expect_blocker(const struct scenario *sc, const json_t *b,
 	if (!str_is(b, "class", s->cls))
 		fail(sc, "%s (%s): its blocker has class %s, %s expected",
 		    label(s, what), what, OR_NONE(str_of(b, "class")), s->cls);
-	if (s->kind == K_RELAY || s->kind == K_SERVICE || s->kind == K_ONCE)
+	/* one blocker for all its addresses, when something names them */
+	if (s->key != NULL && (s->kind == K_RELAY || s->kind == K_SERVICE ||
+	    s->kind == K_ONCE))
 		for (size_t i = 0; i < t->n_ips; i++) {
 			json_t *x;
 			size_t j;
@@ -1235,8 +1555,10 @@ expect_blocker(const struct scenario *sc, const json_t *b,
 		fail(sc, "%s (%s): %zu of its %zu addresses missing from its "
 		    "blocker's \"addresses\"", label(s, what), what, missing,
 		    t->n_ips);
+	/* an unsigned pool may instead be told to align its return-path */
 	if ((s->kind == K_ESP || s->kind == K_SERVICE || s->kind == K_ONCE) &&
-	    (fix == NULL || strstr(fix, "DKIM") == NULL))
+	    (fix == NULL || (strstr(fix, "DKIM") == NULL &&
+	    (s->dkim != NULL || strstr(fix, "return-path") == NULL))))
 		fail(sc, "%s (%s): the fix should ask for aligned DKIM at the "
 		    "provider, it says: %s", label(s, what), what,
 		    OR_NONE(fix));
@@ -1654,12 +1976,23 @@ query(const struct scenario *sc, const struct gen *g, const char *ci,
     void (*expect)(const struct scenario *, const struct gen *,
     const json_t *))
 {
-	char args[1600];
+	const char *keep = getenv("SENDERS_KEEP");
+	char args[1600], path[1024];
 	json_t *j;
 
 	snprintf(args, sizeof(args), "%s %s %s", global, cmd, opts);
 	if ((j = dm_json(sc, ci, args)) != NULL)
 		expect(sc, g, j);
+	/* the answer beside the reports it judged */
+	if (j != NULL && keep != NULL && *keep != '\0') {
+		char *text = json_dumps(j, JSON_INDENT(1));
+
+		snprintf(path, sizeof(path), "%s/%s/%s.json", keep, sc->name,
+		    cmd);
+		if (text != NULL)
+			test_write_file(path, text, strlen(text));
+		free(text);
+	}
 	json_decref(j);
 }
 
@@ -1668,7 +2001,8 @@ run_scenario(const struct scenario *sc)
 {
 	const char *only = getenv("SENDERS_SCENARIO");
 	const char *keep = getenv("SENDERS_KEEP");
-	char *ci, *dir, *conf, global[600] = "", opts[512], cmd[1200];
+	char *ci, *dir, *conf, global[600] = "", opts[512], aopts[512];
+	char cmd[1200];
 	struct gen g;
 	int n;
 
@@ -1693,9 +2027,13 @@ run_scenario(const struct scenario *sc)
 	if (conf != NULL)
 		snprintf(global, sizeof(global), "-c '%s'", conf);
 	snprintf(opts, sizeof(opts), "--format json%s --days %d --domain %s",
-	    conf != NULL ? "" : " --no-dns", sc->days, sc->domain);
+	    conf != NULL ? "" : " --no-dns", window_of(sc), sc->domain);
+	/* advise's own default window is 30 days */
+	snprintf(aopts, sizeof(aopts), "--format json%s --domain %s",
+	    conf != NULL ? "" : " --no-dns", sc->domain);
 	free(conf);
-	query(sc, &g, ci, global, "advise", opts, expect_advise);
+	query(sc, &g, ci, global, "advise", sc->window < 0 ? aopts : opts,
+	    expect_advise);
 	query(sc, &g, ci, global, "sources", opts, expect_sources);
 	gen_release(&g);
 	test_db_drop(ci);
@@ -1790,6 +2128,9 @@ ideal_advise(const struct scenario *sc, const struct gen *g)
 		    "messages", (json_int_t)g->liar_disagrees));
 	snprintf(rec, sizeof(rec), "v=DMARC1; p=%s%s%s", next,
 	    sc->sp != NULL ? "; sp=" : "", sc->sp != NULL ? sc->sp : "");
+	if (sc->next_has != NULL && strstr(rec, sc->next_has) == NULL)
+		snprintf(rec + strlen(rec), sizeof(rec) - strlen(rec), "; %s",
+		    sc->next_has);
 	return json_pack("{s:s,s:s,s:O,s:[{s:s,s:s,s:s,s:s,s:O},"
 	    "{s:s,s:s,s:s,s:s,s:o}],s:o}", "verdict", sc->verdict,
 	    "next_record", rec, "blockers", bp, "gates",
