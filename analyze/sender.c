@@ -58,10 +58,13 @@ signature_of(const struct source_stats *s)
 {
 	int64_t fail = failing_of(s);
 
+	/* signed by another organisation, even when some of its mail
+	 * passes: an ESP that signs only part of a pool aligned */
+	if (fail > 0 && s->dkim_foreign * 2 >= fail &&
+	    s->dkim_foreign * 10 >= s->messages)
+		return SIG_FOREIGN;
 	if (s->messages > 0 && s->dmarc_pass * 2 >= s->messages)
 		return SIG_ALIGNED;
-	if (s->dkim_foreign > 0 && s->dkim_foreign * 2 >= fail)
-		return SIG_FOREIGN;
 	if (count_add(s->own_dkim_broken, s->overridden) * 2 >= fail &&
 	    fail > 0)
 		return SIG_OWN_BROKEN;
@@ -115,7 +118,11 @@ stable_spf(const struct source_stats *s, char *out, size_t size)
 	return out;
 }
 
-/* The grouping key of an address: what it has in common with others. */
+/*
+ * The grouping key of an address: what it has in common with others.
+ * The organisations it signs or passes SPF for name the sender; the
+ * reverse DNS names the network's operator, who may host others too.
+ */
 static void
 key_of(const struct source_stats *s, enum signature sig, char *out,
     size_t size)
@@ -126,12 +133,12 @@ key_of(const struct source_stats *s, enum signature sig, char *out,
 		org_of(s->foreign_dkim_domain, out, size);
 		return;
 	}
-	if (s->base != NULL && *s->base != '\0') {
-		org_of(s->base, out, size);
+	if (sig != SIG_ALIGNED && *stable_spf(s, org, sizeof(org)) != '\0') {
+		snprintf(out, size, "%s", org);
 		return;
 	}
-	if (sig == SIG_UNSIGNED && *stable_spf(s, org, sizeof(org)) != '\0') {
-		snprintf(out, size, "%s", org);
+	if (s->base != NULL && *s->base != '\0') {
+		org_of(s->base, out, size);
 		return;
 	}
 	if (*sender_network(s->ip, out, size) == '\0')
@@ -205,8 +212,9 @@ sum_members(struct sender *snd, const struct source_stats *addrs,
 	uint64_t mask = 0;
 	int busiest = 0;
 	struct source_stats *t = &snd->st;
-	char spf[SPF_ORGS_MAX][ORG_MAX];
-	int n_spf = 0;
+	char spf[SPF_ORGS_MAX][ORG_MAX], dkim[SPF_ORGS_MAX][ORG_MAX];
+	char low[2][ORG_MAX];
+	int n_spf = 0, n_dkim = 0;
 	const struct source_stats *top = &addrs[snd->members[0]];
 
 	memset(t, 0, sizeof(*t));
@@ -237,11 +245,16 @@ sum_members(struct sender *snd, const struct source_stats *addrs,
 			t->foreign_spf_domain = a->foreign_spf_domain;
 		n_spf = add_org(spf, n_spf, a->foreign_spf_domain);
 		n_spf = add_org(spf, n_spf, a->spf_low);
+		snd->is_spf_varied |= add_org(low, add_org(low, 0,
+		    a->foreign_spf_domain), a->spf_low) > 1;
+		n_dkim = add_org(dkim, n_dkim, a->foreign_dkim_domain);
+		n_dkim = add_org(dkim, n_dkim, a->dkim_low);
 		mask |= a->day_mask;
 		if (a->days > busiest)
 			busiest = a->days;
 	}
 	snd->spf_orgs = n_spf;
+	snd->dkim_orgs = n_dkim;
 	t->day_mask = mask;
 	t->days = sender_mask_days(mask);
 	/* a long window's mask is coarse: never fewer than one address */
@@ -269,6 +282,7 @@ struct judge {
 	const char *authorized;
 	int domain_days;
 	int64_t pop_messages[POP_COUNT];
+	int64_t relay_messages[POP_COUNT];	/* of the relay candidates */
 };
 
 /* what a rule reads of a sender */
@@ -309,17 +323,31 @@ is_marked_indirect(const struct facts *f, const struct judge *j)
 	    ratio(marked, f->fail) >= j->th->indirect_share;
 }
 
+/*
+ * A path of our own mail that breaks our signature: mostly our DKIM
+ * broken, hardly any receiver giving a forwarding reason (overrides mark
+ * forwarding), on relay_days of the days, and no trifle.
+ */
 static bool
-rule_own_relay(const struct facts *f, const struct judge *j)
+is_relay_candidate(const struct facts *f, const struct judge *j)
 {
-	/* overrides mark forwarding: a receiver saw a reason */
 	return is_marked_indirect(f, j) &&
 	    ratio(min64(f->st->own_dkim_broken, f->fail), f->fail) >=
 	    j->th->indirect_share &&
-	    ratio(min64(f->st->overridden, f->fail), f->fail) <
-	    1.0 - j->th->indirect_share &&
-	    f->share >= j->th->relay_share &&
-	    f->days_share >= j->th->relay_days;
+	    ratio(min64(f->st->overridden, f->fail), f->fail) <=
+	    j->th->relay_overrides &&
+	    f->days_share >= j->th->relay_days &&
+	    f->share >= j->th->source_share;
+}
+
+/* ... carrying relay_share of the mail, alone or with the other nodes of
+ * its kind (a relay's nodes need not share a network or a name) */
+static bool
+rule_own_relay(const struct facts *f, const struct judge *j)
+{
+	return is_relay_candidate(f, j) && (f->share >= j->th->relay_share ||
+	    ratio(j->relay_messages[f->snd->pop],
+	    j->pop_messages[f->snd->pop]) >= j->th->relay_share);
 }
 
 static bool
@@ -341,13 +369,25 @@ is_foreign_signed(const struct facts *f)
 	return f->st->dkim_foreign > 0 && f->st->dkim_foreign * 2 >= f->fail;
 }
 
-/* SPF passes for many organisations, or for two on a sender's only days:
- * domains used once and thrown away */
+/* signs with more than one foreign organisation: throwaway domains (a
+ * service signs with its own, one) */
+static bool
+rule_throwaway_dkim(const struct facts *f, const struct judge *j)
+{
+	(void)j;
+	return is_foreign_signed(f) && f->snd->dkim_orgs >= 2 &&
+	    !is_sending_kind(f->snd->type) &&
+	    verdict_known_service(f->snd->key) == NULL;
+}
+
+/* SPF passes for many organisations, or for two from one address or on
+ * a sender's only days: domains used once and thrown away */
 static bool
 rule_throwaway_spf(const struct facts *f, const struct judge *j)
 {
 	return !is_foreign_signed(f) && f->st->spf_foreign > 0 &&
 	    (f->snd->spf_orgs >= j->th->throwaway_spf_domains ||
+	    f->snd->is_spf_varied ||
 	    (f->snd->spf_orgs >= 2 && f->st->days < j->th->third_party_days));
 }
 
@@ -374,10 +414,25 @@ rule_consistent_signer(const struct facts *f, const struct judge *j)
 	return is_foreign_signed(f) && f->st->days >= j->th->third_party_days;
 }
 
+/* its SPF passes for the organisation it signs with: a configured
+ * identity, not a borrowed one */
+static bool
+is_own_identity(const struct facts *f)
+{
+	char dkim[ORG_MAX], spf[ORG_MAX];
+
+	return f->st->foreign_dkim_domain != NULL &&
+	    f->st->foreign_spf_domain != NULL && f->snd->spf_orgs == 1 &&
+	    strcmp(org_of(f->st->foreign_dkim_domain, dkim, sizeof(dkim)),
+	    org_of(f->st->foreign_spf_domain, spf, sizeof(spf))) == 0;
+}
+
 static bool
 rule_periodic_sender(const struct facts *f, const struct judge *j)
 {
-	return is_foreign_signed(f) && f->share >= j->th->periodic_share;
+	return is_foreign_signed(f) && f->snd->dkim_orgs <= 1 &&
+	    (f->share >= j->th->periodic_share ||
+	    (is_own_identity(f) && f->share >= j->th->source_share));
 }
 
 static bool
@@ -414,6 +469,8 @@ static const struct rule {
 	  "let it through (forwarded, ARC)" },
 	{ "partial", rule_partial, SOURCE_PARTIAL,
 	  "some of its mail passes, some fails" },
+	{ "throwaway-dkim", rule_throwaway_dkim, SOURCE_UNAUTHENTICATED,
+	  "signs with several throwaway domains of its own: spoofing" },
 	{ "throwaway-spf", rule_throwaway_spf, SOURCE_UNAUTHENTICATED,
 	  "unsigned, passing SPF for a different throwaway domain from "
 	  "message to message: spoofing" },
@@ -432,13 +489,21 @@ static const struct rule {
 };
 
 static void
+facts_of(const struct sender *snd, const struct judge *j, enum signature sig,
+    struct facts *f)
+{
+	*f = (struct facts){ .snd = snd, .st = &snd->st, .sig = sig };
+	f->fail = failing_of(&snd->st);
+	f->share = ratio(snd->st.messages, j->pop_messages[snd->pop]);
+	f->days_share = ratio(snd->st.days, j->domain_days);
+}
+
+static void
 judge_one(struct sender *snd, const struct judge *j, enum signature sig)
 {
-	struct facts f = { .snd = snd, .st = &snd->st, .sig = sig };
+	struct facts f;
 
-	f.fail = failing_of(&snd->st);
-	f.share = ratio(snd->st.messages, j->pop_messages[snd->pop]);
-	f.days_share = ratio(snd->st.days, j->domain_days);
+	facts_of(snd, j, sig, &f);
 	if (snd->st.messages <= 0) {
 		snd->class = SOURCE_UNAUTHENTICATED;
 		snd->rule = "unknown";
@@ -568,6 +633,15 @@ sender_group(const struct source_stats *addrs, size_t n, int domain_days,
 		i = k;
 	}
 	out->n = ns;
+	/* the mail of the relay candidates, which a relay's nodes share */
+	for (size_t i = 0; i < ns; i++) {
+		struct facts f;
+
+		facts_of(&out->senders[i], &j, sigs[i], &f);
+		if (is_relay_candidate(&f, &j))
+			j.relay_messages[f.snd->pop] = count_add(
+			    j.relay_messages[f.snd->pop], f.st->messages);
+	}
 	for (size_t i = 0; i < ns; i++)
 		judge_one(&out->senders[i], &j, sigs[i]);
 	/* keys unique per population, then the order people read; the

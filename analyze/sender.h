@@ -7,9 +7,11 @@
  *
  *  - the organisational domain that signs their failing mail (a foreign
  *    DKIM d=), which is the strongest tie: one ESP, whatever its pool;
- *  - else the base domain of their reverse DNS (relay.example.net);
- *  - else the one organisational domain they pass SPF for, when it is
- *    the same on every day;
+ *  - else, for mail that does not pass, the one organisational domain
+ *    they pass SPF for, when it is the same on every day (a relay's
+ *    bounce domain, whatever its networks);
+ *  - else the base domain of their reverse DNS (relay.example.net: the
+ *    network's operator, who may host others too);
  *  - else their network: the /24 (IPv4) or /48 (IPv6);
  *
  * and only addresses with the same kind of signature (aligned, foreign,
@@ -21,16 +23,23 @@
  *
  *  aligned            passes DMARC at aligned_rate or more
  *  authorized         the user vouches for it ([analysis] authorized)
- *  own-relay          our DKIM breaks after it, receivers give no
- *                     forwarding reason, it carries relay_share of the
- *                     population's mail on relay_days of the days with
- *                     reports: our own outbound path (class relay)
+ *  own-relay          our DKIM breaks after it, receivers let at most
+ *                     relay_overrides of it through (forwarding), it is
+ *                     seen on relay_days of the days with reports and
+ *                     carries relay_share of the population's mail,
+ *                     alone or with the other senders of that kind that
+ *                     carry source_share each (a relay's nodes need not
+ *                     share a network or a name): our own outbound path
+ *                     (class relay)
  *  forwarder          our DKIM broken or the receiver let it through
  *                     (forwarded, ARC): indirect
  *  partial            some of its mail passes
+ *  throwaway-dkim     signs with two foreign organisations or more
+ *                     (not a known service): spoofing
  *  throwaway-spf      unsigned, passing SPF for throwaway_spf_domains
- *                     organisations or more, or for two while seen on
- *                     fewer than third_party_days days: spoofing
+ *                     organisations or more, or for two from one
+ *                     address, or for two while seen on fewer than
+ *                     third_party_days days: spoofing
  *  known-service      a mail service of the curated table, or an
  *                     operator of the reverse-DNS map whose kind is
  *                     sending mail (Marketing, Email Provider, Email
@@ -38,8 +47,10 @@
  *  consistent-signer  signs with one foreign organisation on
  *                     third_party_days days or more
  *  periodic-sender    signs with one foreign organisation and sends
- *                     periodic_share of the population's mail, however
- *                     seldom (a monthly invoice run)
+ *                     periodic_share of the population's mail, or
+ *                     source_share when its SPF passes for that same
+ *                     organisation, however seldom (a monthly invoice
+ *                     run)
  *  consistent-spf     passes SPF for one organisation on
  *                     third_party_days days or more
  *  unknown            none of the above: unauthenticated
@@ -70,6 +81,9 @@ struct sender {
 	const char *rule;	/* the rule that decided (static) */
 	char reason[256];	/* why, in one sentence */
 	int spf_orgs;		/* organisations it passed SPF for */
+	int dkim_orgs;		/* foreign organisations it signed with */
+	bool is_spf_varied;	/* one of its addresses passed SPF for two
+				 * organisations */
 };
 
 struct sender_set {

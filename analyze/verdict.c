@@ -134,6 +134,7 @@ verdict_defaults(void)
 		.indirect_share = 0.5,
 		.relay_share = 0.05,
 		.relay_days = 0.5,
+		.relay_overrides = 0.05,
 		.periodic_share = 0.01,
 		.throwaway_spf_domains = 3,
 		.quarantine_pass_rate = 0.98,

@@ -62,6 +62,9 @@ struct verdict_thresholds {
 	double relay_days;		/* 0.5 ... on this share of the days
 					 * with reports, own DKIM broken and
 					 * not overridden: our own relay */
+	double relay_overrides;		/* 0.05: at most this share of its
+					 * failing mail let through by
+					 * receivers (forwarding) */
 	double periodic_share;		/* 0.01: a sender signing with its
 					 * own domain is legitimate with this
 					 * share, however seldom it sends */
@@ -166,6 +169,7 @@ struct source_stats {
 	/* what the sender model reads (analyze/sender.h) */
 	bool is_subdomain;		/* its mail is From a subdomain */
 	const char *spf_low;		/* the smallest foreign SPF domain */
+	const char *dkim_low;		/* the smallest foreign DKIM d= */
 	uint64_t day_mask;		/* the days seen: bit i is day i of the
 					 * window, or its i-th 64th when the
 					 * window is longer than 64 days */

@@ -217,6 +217,7 @@ source_row(void *ctx, size_t ncols, const char *const *names,
 	st->days = (int)num(v[16]);
 	st->is_subdomain = v[17] != NULL && *v[17] == 't';
 	st->spf_low = dup_or_null(v[18]);
+	st->dkim_low = dup_or_null(v[20]);
 	st->day_mask = v[19] != NULL ? (uint64_t)strtoll(v[19], NULL, 10) : 0;
 	/* exact from the mask; a long window's mask is coarse, and its
 	 * rows count a day twice only From two subdomains */
@@ -569,6 +570,7 @@ analysis_release(struct analysis *a)
 			free((char *)st->foreign_dkim_domain);
 			free((char *)st->foreign_spf_domain);
 			free((char *)st->spf_low);
+			free((char *)st->dkim_low);
 		}
 		for (int g = 0; g < POP_COUNT; g++) {
 			free(dom->gates[g].stats);

@@ -94,6 +94,7 @@ static const struct key keys[] = {
 	TH(K_RATE, "indirect_share", indirect_share, 0, 0),
 	TH(K_RATE, "relay_share", relay_share, 0, 0),
 	TH(K_RATE, "relay_days", relay_days, 0, 0),
+	TH(K_RATE, "relay_overrides", relay_overrides, 0, 0),
 	TH(K_RATE, "periodic_share", periodic_share, 0, 0),
 	TH(K_COUNT, "throwaway_spf_domains", throwaway_spf_domains, 2, 16),
 	TH(K_RATE, "quarantine_pass_rate", quarantine_pass_rate, 0, 0),

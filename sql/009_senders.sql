@@ -5,8 +5,9 @@
 -- first, sp (or np, for subdomains that do not exist) to the others
 -- (RFC 7489 section 6.6.3): the analyzer judges each population under
 -- its own policy.  spf_low is the smallest foreign SPF domain of the
--- row, foreign_spf the largest: different values mark a source passing
--- SPF for many domains, the mark of throwaway domains.
+-- row, foreign_spf the largest, and dkim_low and foreign_dkim the same
+-- for DKIM: different values mark a source passing for many domains,
+-- the mark of throwaway domains.
 --
 -- From now on dmarc_pass, dkim_aligned and spf_aligned of source_daily
 -- count what the record's own auth_results prove as well: a reporter
@@ -17,7 +18,9 @@
 ALTER TABLE source_daily ADD COLUMN from_domain text COLLATE "C" NOT NULL
     DEFAULT '';
 ALTER TABLE source_daily ADD COLUMN spf_low text;
-UPDATE source_daily SET spf_low = foreign_spf WHERE foreign_spf IS NOT NULL;
+ALTER TABLE source_daily ADD COLUMN dkim_low text;
+UPDATE source_daily SET spf_low = foreign_spf, dkim_low = foreign_dkim
+WHERE foreign_spf IS NOT NULL OR foreign_dkim IS NOT NULL;
 ALTER TABLE source_daily DROP CONSTRAINT source_daily_pkey;
 ALTER TABLE source_daily ADD PRIMARY KEY (domain, day, source, from_domain);
 

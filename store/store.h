@@ -321,8 +321,8 @@ int store_domain_policies(struct store *s, const struct store_span *span,
  * day), is_subdomain ("t" for mail From a subdomain: one row for each
  * population of a source), spf_low (the smallest foreign SPF domain),
  * the days seen as a bigint mask (bit i: the day i after since; for a
- * span longer than 64 days, bit i covers 1/64 of it), and the largest
- * From subdomain.  Every aggregate combines in parallel workers. */
+ * span longer than 64 days, bit i covers 1/64 of it), and dkim_low (the
+ * smallest foreign DKIM d=).  Every aggregate combines in parallel workers. */
 int store_source_days(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
 

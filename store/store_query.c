@@ -355,7 +355,7 @@ store_source_days(struct store *s, const struct store_span *span,
 	    "max(foreign_dkim), max(foreign_spf), count(*), "
 	    "from_domain <> '', min(spf_low), bit_or(1::bigint << CASE WHEN "
 	    "$2::date - $1::date <= 64 THEN day - $1::date ELSE (day - "
-	    "$1::date) * 64 / ($2::date - $1::date) END), max(from_domain) "
+	    "$1::date) * 64 / ($2::date - $1::date) END), min(dkim_low) "
 	    "FROM source_daily WHERE day >= $1::date AND day < $2::date AND "
 	    "($3::text IS NULL OR domain = $3) GROUP BY domain, source, "
 	    "from_domain <> ''", 4,

@@ -134,7 +134,8 @@ store_analysis_load(struct store *s, const struct report *r, struct err *err)
 	    "dmarcctl_clamp(sum(own_dkim_broken)), "
 	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
 	    "max(foreign_dkim), max(foreign_spf), dmarcctl_cap(from_domain), "
-	    "min(foreign_spf) FROM source_stage WHERE n > $3 GROUP BY source, 16 "
+	    "min(foreign_spf), min(foreign_dkim) FROM source_stage WHERE n > $3 "
+	    "GROUP BY source, 16 "
 	    "ORDER BY source, 16 ON CONFLICT (domain, day, source, "
 	    "from_domain) "
 	    "DO UPDATE SET messages = dmarcctl_add(t.messages, "
@@ -152,7 +153,8 @@ store_analysis_load(struct store *s, const struct report *r, struct err *err)
 	    "dmarcctl_add(t.disagree, EXCLUDED.disagree), foreign_dkim = "
 	    "greatest(t.foreign_dkim, EXCLUDED.foreign_dkim), foreign_spf = "
 	    "greatest(t.foreign_spf, EXCLUDED.foreign_spf), spf_low = "
-	    "least(t.spf_low, EXCLUDED.spf_low)", 3,
+	    "least(t.spf_low, EXCLUDED.spf_low), dkim_low = "
+	    "least(t.dkim_low, EXCLUDED.dkim_low)", 3,
 	    (const char *const[]){ params[0], params[1], mark });
 }
 

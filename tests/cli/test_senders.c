@@ -280,7 +280,7 @@ static const struct scenario table[] = {
   .verdict = "stay" },
 { .name = "relay-net24-v4-none", .cls = 3, .domain = "relay3.example",
   .p = "none", .days = 21, .volume = 4000, .seed = 33,
-  .s = { { K_RELAY, "203.0.113.0/24", .share = 0.30, .pool = 5,
+  .s = { { K_RELAY, "smtp-out.example", .share = 0.30, .pool = 5,
 	   .base = RELAY_V4, .spf = "smtp-out.example",
 	   .cls = "relay", .rule = "own-relay", .blocks = IN_P } },
   .verdict = "stay" },
