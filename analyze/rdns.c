@@ -57,6 +57,7 @@ struct run {
 	size_t done;
 	unsigned inflight;
 	bool is_quiet;		/* failed: no more calls to fn */
+	bool is_exists;		/* names to look up, not addresses */
 	rdns_fn fn;
 	void *ctx;
 };
@@ -367,6 +368,13 @@ on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 
 	(void)timeouts;
 	q->run->inflight--;
+	if (q->run->is_exists) {
+		/* NOERROR without an address: the name exists all the same */
+		query_finish(q, status == ARES_SUCCESS ||
+		    status == ARES_ENODATA ? RDNS_OK : status ==
+		    ARES_ENOTFOUND ? RDNS_NONE : RDNS_FAIL, NULL, 0);
+		return;
+	}
 	if (status == ARES_SUCCESS && abuf != NULL)
 		st = read_answer(q, abuf, alen, name, sizeof(name), &ttl);
 	else
@@ -384,6 +392,18 @@ start_queries(struct run *run)
 	while (run->next < run->n && run->inflight < run->r->max_inflight) {
 		struct query *q = &run->q[run->next++];
 
+		if (run->is_exists) {
+			if (q->ip == NULL || *q->ip == '\0' ||
+			    strlen(q->ip) >= NS_MAXDNAME) {
+				query_finish(q, RDNS_FAIL, NULL, 0);
+				continue;
+			}
+			q->deadline_ms = now_ms() + run->r->budget_ms;
+			run->inflight++;
+			ares_query(run->r->ch, q->ip, ns_c_in, ns_t_a, on_answer,
+			    q);
+			continue;
+		}
 		if (query_parse_ip(q) == -1) {
 			query_finish(q, RDNS_NONE, NULL, 0);
 			continue;
@@ -491,11 +511,12 @@ enforce_deadline(struct run *run)
 		ares_cancel(run->r->ch);
 }
 
-int
-rdns_resolve(struct rdns *r, const char *const *ips, size_t n, rdns_fn fn,
-    void *ctx, struct err *err)
+static int
+run_all(struct rdns *r, const char *const *ips, size_t n, bool is_exists,
+    rdns_fn fn, void *ctx, struct err *err)
 {
-	struct run run = { .r = r, .n = n, .fn = fn, .ctx = ctx };
+	struct run run = { .r = r, .n = n, .fn = fn, .ctx = ctx,
+		.is_exists = is_exists };
 	int ret = -1;
 
 	if (n == 0)
@@ -523,4 +544,18 @@ out:
 	assert(run.inflight == 0);
 	free(run.q);
 	return ret;
+}
+
+int
+rdns_resolve(struct rdns *r, const char *const *ips, size_t n, rdns_fn fn,
+    void *ctx, struct err *err)
+{
+	return run_all(r, ips, n, false, fn, ctx, err);
+}
+
+int
+rdns_exists(struct rdns *r, const char *const *names, size_t n, rdns_fn fn,
+    void *ctx, struct err *err)
+{
+	return run_all(r, names, n, true, fn, ctx, err);
 }

@@ -1,5 +1,6 @@
 /*
- * rdns: reverse DNS (PTR) of many IP addresses at once, with c-ares.
+ * rdns: reverse DNS (PTR) of many IP addresses at once, with c-ares; and
+ * whether many domain names exist.
  *
  * A struct rdns is one resolver (servers, timeout, concurrency); each
  * rdns_resolve() call sends up to max_inflight queries at a time, queues
@@ -55,6 +56,16 @@ int rdns_new(struct rdns **out, const char *server, unsigned timeout_ms,
  * fails); some addresses then had no call.
  */
 int rdns_resolve(struct rdns *r, const char *const *ips, size_t n,
+    rdns_fn fn, void *ctx, struct err *err);
+
+/*
+ * Whether each of the n domain names exists, the same way: fn gets the
+ * name (as ip), RDNS_OK when it exists (an answer, or NOERROR without
+ * an address: the name has other records or names below it), RDNS_NONE
+ * for NXDOMAIN, RDNS_FAIL when no answer came; name NULL, ttl 0.  The
+ * mail From a subdomain that does not exist falls under np (RFC 9989).
+ */
+int rdns_exists(struct rdns *r, const char *const *names, size_t n,
     rdns_fn fn, void *ctx, struct err *err);
 
 /* Free r (NULL is a no-op). */

@@ -222,6 +222,7 @@ sum_members(struct sender *snd, const struct source_stats *addrs,
 	t->name = snd->name;
 	t->base = top->base;
 	t->is_subdomain = top->is_subdomain;
+	t->is_nonexistent = top->is_nonexistent;
 	for (size_t k = 0; k < snd->n_members; k++) {
 		const struct source_stats *a = &addrs[snd->members[k]];
 
@@ -595,8 +596,8 @@ sender_group(const struct source_stats *addrs, size_t n, int domain_days,
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
 		m[i].index = i;
-		m[i].pop = addrs[i].is_subdomain ? POP_SUBDOMAIN :
-		    POP_ORGANIZATIONAL;
+		m[i].pop = addrs[i].is_nonexistent ? POP_NONEXISTENT :
+		    addrs[i].is_subdomain ? POP_SUBDOMAIN : POP_ORGANIZATIONAL;
 		m[i].sig = signature_of(&addrs[i]);
 		key_of(&addrs[i], m[i].sig, m[i].key, sizeof(m[i].key));
 	}

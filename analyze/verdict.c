@@ -936,8 +936,8 @@ np_is_explicit(const struct dmarc_policy *pol, enum stage st)
  */
 static void
 build_record(const struct dmarc_policy *pol, enum stage st, const char *p,
-    bool is_unchanged, bool want_t, const char *pin_sp, char *dst,
-    size_t size)
+    bool is_unchanged, bool want_t, const char *pin_sp, const char *pin_np,
+    char *dst, size_t size)
 {
 	const char *sp = sp_is_explicit(pol, st) && !is_word(pol->sp, p) ?
 	    pol->sp : pin_sp != NULL && !is_word(pin_sp, p) ? pin_sp : NULL;
@@ -949,6 +949,8 @@ build_record(const struct dmarc_policy *pol, enum stage st, const char *p,
 		append(dst, size, "; sp=%s", sp);
 	if (np_is_explicit(pol, st) && !is_word(pol->np, new_sp))
 		append(dst, size, "; np=%s", pol->np);
+	else if (pin_np != NULL && !is_word(pin_np, new_sp))
+		append(dst, size, "; np=%s", pin_np);
 	if (is_word(pol->adkim, "s"))
 		append(dst, size, "; adkim=s");
 	if (is_word(pol->aspf, "s"))
@@ -977,7 +979,8 @@ next_record(const struct verdict_input *in, enum stage st,
 		is_unchanged = false;
 	}
 	build_record(&in->policy, st, p, is_unchanged, want_t,
-	    is_unchanged ? NULL : in->pin_sp, out->next_record, sizeof(out->next_record));
+	    is_unchanged ? NULL : in->pin_sp, is_unchanged ? NULL : in->pin_np,
+	    out->next_record, sizeof(out->next_record));
 }
 
 static void
@@ -1222,6 +1225,7 @@ verdict_advise_gates(const struct verdict_input in[POP_COUNT],
 	for (int i = 0; i < POP_COUNT; i++) {
 		g[i] = in[i];
 		g[i].pin_sp = NULL;
+		g[i].pin_np = NULL;
 		if (i != POP_ORGANIZATIONAL) {
 			g[i].policy.p = i == POP_SUBDOMAIN ? sp : np;
 			g[i].policy.sp = NULL;
@@ -1237,14 +1241,25 @@ verdict_advise_gates(const struct verdict_input in[POP_COUNT],
 		out[i].policy = stage_p(stage_of(&g[i].policy));
 	next = out[POP_ORGANIZATIONAL].verdict == VERDICT_QUARANTINE ? 1 :
 	    out[POP_ORGANIZATIONAL].verdict == VERDICT_REJECT ? 2 : -1;
-	/* subdomains inherit the new p unless sp holds them back */
+	/* subdomains inherit the new p unless sp holds them back, and
+	 * subdomains that do not exist inherit sp unless np does */
 	if (next > 0 && !sp_is_explicit(pol, st) &&
 	    next > ready_rank(&out[POP_SUBDOMAIN], sp)) {
-		struct verdict_advice *a = &out[POP_ORGANIZATIONAL];
-
 		g[POP_ORGANIZATIONAL].pin_sp = sp;
-		next_record(&g[POP_ORGANIZATIONAL], st, a);
-		LINE(a, "sp=%s is kept: mail From your subdomains is not ready "
-		    "for the new p (see the sp gate)", sp);
+		LINE(&out[POP_ORGANIZATIONAL], "sp=%s is kept: mail From your "
+		    "subdomains is not ready for the new p (see the sp gate)",
+		    sp);
 	}
+	if (next > 0 && !np_is_explicit(pol, st) &&
+	    rank_of(g[POP_ORGANIZATIONAL].pin_sp != NULL ? sp : next == 2 ?
+	    "reject" : "quarantine") > ready_rank(&out[POP_NONEXISTENT], np)) {
+		g[POP_ORGANIZATIONAL].pin_np = np;
+		LINE(&out[POP_ORGANIZATIONAL], "np=%s is kept: mail From "
+		    "subdomains that do not exist is not ready for a stronger "
+		    "policy (see the np gate)", np);
+	}
+	if (g[POP_ORGANIZATIONAL].pin_sp != NULL ||
+	    g[POP_ORGANIZATIONAL].pin_np != NULL)
+		next_record(&g[POP_ORGANIZATIONAL], st,
+		    &out[POP_ORGANIZATIONAL]);
 }

@@ -168,6 +168,7 @@ struct source_stats {
 	bool is_authorized;		/* the user listed it as a sender */
 	/* what the sender model reads (analyze/sender.h) */
 	bool is_subdomain;		/* its mail is From a subdomain */
+	bool is_nonexistent;		/* ... one that does not exist */
 	const char *spf_low;		/* the smallest foreign SPF domain */
 	const char *dkim_low;		/* the smallest foreign DKIM d= */
 	uint64_t day_mask;		/* the days seen: bit i is day i of the
@@ -253,6 +254,7 @@ struct verdict_input {
 	const char *pin_sp;		/* next_record keeps sp= at this (the
 					 * subdomains' gate is not ready for
 					 * the new p), or NULL */
+	const char *pin_np;		/* the same for np= */
 };
 
 /* Which policy applies to mail (RFC 7489 6.6.3, RFC 9989): its gate. */

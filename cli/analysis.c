@@ -215,7 +215,8 @@ source_row(void *ctx, size_t ncols, const char *const *names,
 	st->foreign_dkim_domain = dup_or_null(v[14]);
 	st->foreign_spf_domain = dup_or_null(v[15]);
 	st->days = (int)num(v[16]);
-	st->is_subdomain = v[17] != NULL && *v[17] == 't';
+	st->is_subdomain = v[17] != NULL && *v[17] != 'o';
+	st->is_nonexistent = v[17] != NULL && *v[17] == 'n';
 	st->spf_low = dup_or_null(v[18]);
 	st->dkim_low = dup_or_null(v[20]);
 	st->day_mask = v[19] != NULL ? (uint64_t)strtoll(v[19], NULL, 10) : 0;
@@ -421,6 +422,82 @@ cmp_source(const void *pa, const void *pb)
 	return strcmp(a->st.ip, b->st.ip);
 }
 
+/* --- From subdomains that do not exist --- */
+
+/* the busiest subdomains asked about: a spoofer's random names are many */
+enum { SUBDOMAINS_MAX = 256 };
+
+struct subdomains {
+	char **names;		/* owned */
+	size_t n, cap;
+	char **gone;		/* borrowed from names: NXDOMAIN */
+	size_t n_gone;
+};
+
+static int
+subdomain_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	struct subdomains *sd = ctx;
+
+	(void)ncols, (void)names, (void)err;
+	sd->names = grow(sd->names, sd->n, &sd->cap, sizeof(*sd->names));
+	sd->names[sd->n++] = xstrdup(v[1]);
+	return 0;
+}
+
+static void
+existence(void *ctx, const char *name, enum rdns_status st,
+    const char *ptr, unsigned ttl)
+{
+	struct subdomains *sd = ctx;
+
+	(void)ptr, (void)ttl;
+	if (st == RDNS_NONE)
+		sd->gone[sd->n_gone++] = (char *)name;
+}
+
+static void
+subdomains_release(struct subdomains *sd)
+{
+	for (size_t i = 0; i < sd->n; i++)
+		free(sd->names[i]);
+	free(sd->names);
+	free(sd->gone);
+	memset(sd, 0, sizeof(*sd));
+}
+
+/*
+ * Ask DNS which From subdomains of the window do not exist (NXDOMAIN).
+ * A resolver that cannot be reached leaves them all existing (sp judges
+ * them, as without DNS), with a warning.
+ */
+static int
+find_nonexistent(struct store *s, const struct config *cfg,
+    const struct store_span *span, struct subdomains *sd, struct err *err)
+{
+	struct rdns *r = NULL;
+	long timeout = DNS_TIMEOUT_MS;
+
+	if (store_subdomains(s, span, SUBDOMAINS_MAX, subdomain_row, sd,
+	    err) == -1)
+		return -1;
+	if (sd->n == 0)
+		return 0;
+	if (cfg->dns_timeout != NULL && str_to_long(cfg->dns_timeout, 1,
+	    60000, &timeout, "[analysis] dns_timeout", err) == -1)
+		return -1;
+	sd->gone = xcalloc(sd->n + 1, sizeof(*sd->gone));
+	if (rdns_new(&r, cfg->dns_server, (unsigned)timeout, DNS_INFLIGHT,
+	    err) == -1 || rdns_exists(r, (const char *const *)sd->names, sd->n,
+	    existence, sd, err) == -1) {
+		log_warn("DNS: %s; subdomains are taken to exist", err->msg);
+		sd->n_gone = 0;
+	}
+	rdns_free(r);
+	return 0;
+}
+
 /* --- loading --- */
 
 /*
@@ -499,9 +576,10 @@ analysis_load(struct store *s, const struct config *cfg,
 {
 	struct day_bounds b;
 	const struct store_span times = { w->since_text, w->until_text,
-		opt->domain, NULL };
-	const struct store_span days = { b.since, b.until, opt->domain,
-		b.recent };
+		opt->domain, NULL, NULL, 0 };
+	struct store_span days = { b.since, b.until, opt->domain, b.recent,
+		NULL, 0 };
+	struct subdomains nx = { 0 };
 
 	memset(out, 0, sizeof(*out));
 	day_bounds(w, cfg->thresholds.recent_days, &b);
@@ -515,6 +593,11 @@ analysis_load(struct store *s, const struct config *cfg,
 		goto fail;
 	if (!opt->want_sources)
 		return 0;
+	/* which From subdomains do not exist: their mail falls under np */
+	if (opt->want_dns && find_nonexistent(s, cfg, &days, &nx, err) == -1)
+		goto fail;
+	days.nonexistent = (const char *const *)nx.gone;
+	days.n_nonexistent = nx.n_gone;
 	if (store_source_days(s, &days, source_row, out, err) == -1)
 		goto fail;
 	/* the sender model reads organisational domains, named or not */
@@ -526,8 +609,10 @@ analysis_load(struct store *s, const struct config *cfg,
 		goto fail;
 	for (size_t d = 0; d < out->n_domains; d++)
 		judge_domain(&out->domains[d], out->window_days, cfg);
+	subdomains_release(&nx);
 	return 0;
 fail:
+	subdomains_release(&nx);
 	analysis_release(out);
 	return -1;
 }

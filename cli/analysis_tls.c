@@ -212,8 +212,9 @@ analysis_tls_load(struct store *s, const struct config *cfg,
 {
 	struct day_bounds b;
 	const struct store_span times = { w->since_text, w->until_text, domain,
-		NULL };
-	const struct store_span days = { b.since, b.until, domain, b.recent };
+		NULL, NULL, 0 };
+	const struct store_span days = { b.since, b.until, domain, b.recent,
+		NULL, 0 };
 
 	memset(out, 0, sizeof(*out));
 	day_bounds(w, cfg->thresholds.tls_recent_days, &b);

@@ -8,8 +8,8 @@
 #
 # Every "IP name..." line of HOSTSFILE gives an A/AAAA record and the PTR
 # record of IP (the first name), with a TTL of 600 seconds.  The reverse
-# zones in-addr.arpa and ip6.arpa are local: an address without a line is
-# NXDOMAIN.  Nothing is forwarded, /etc/dnsmasq.conf, /etc/hosts and
+# zones in-addr.arpa and ip6.arpa and the names under example. are local:
+# an address or an example name without a line is NXDOMAIN.  Nothing is forwarded, /etc/dnsmasq.conf, /etc/hosts and
 # /etc/resolv.conf are not read, and the system resolver is never touched.
 #
 # DIR (created if missing) holds dnsmasq.pid and dnsmasq.log (every query
@@ -66,7 +66,8 @@ supervise() {
 	dnsmasq --keep-in-foreground --conf-file=/dev/null \
 	    --listen-address=127.0.0.1 --bind-interfaces --port="$port" \
 	    --no-resolv --no-hosts --addn-hosts="$hosts" \
-	    --local=/in-addr.arpa/ --local=/ip6.arpa/ --local-ttl=600 \
+	    --local=/in-addr.arpa/ --local=/ip6.arpa/ --local=/example/ \
+	    --local-ttl=600 \
 	    --pid-file= --log-facility=- --log-queries "${user[@]}" \
 	    </dev/null >"$dir/dnsmasq.log" 2>&1 &
 	child=$!

@@ -286,6 +286,9 @@ struct store_span {
 	const char *until;
 	const char *domain;	/* NULL: every domain */
 	const char *recent;	/* only where a query says so */
+	/* store_source_days: From subdomains that do not exist */
+	const char *const *nonexistent;
+	size_t n_nonexistent;
 };
 
 /*
@@ -318,13 +321,19 @@ int store_domain_policies(struct store *s, const struct store_span *span,
  * dmarc_pass of the recent days, dkim_foreign, spf_foreign, dkim_missing,
  * own_dkim_broken, overridden, disagree, foreign_dkim, foreign_spf,
  * rows (days; more where a source sent From several subdomains on a
- * day), is_subdomain ("t" for mail From a subdomain: one row for each
- * population of a source), spf_low (the smallest foreign SPF domain),
+ * day), population ("o" mail From the domain, "s" From a subdomain, "n"
+ * From a subdomain in span->nonexistent: one row for each population of
+ * a source), spf_low (the smallest foreign SPF domain),
  * the days seen as a bigint mask (bit i: the day i after since; for a
  * span longer than 64 days, bit i covers 1/64 of it), and dkim_low (the
  * smallest foreign DKIM d=).  Every aggregate combines in parallel workers. */
 int store_source_days(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
+
+/* The From subdomains of source_daily over the span, most messages
+ * first, at most limit: domain, subdomain, messages. */
+int store_subdomains(struct store *s, const struct store_span *span,
+    long limit, store_row_fn fn, void *ctx, struct err *err);
 
 /* Per domain and reporter over domain_daily days, reporters whose own
  * auth_results prove an aligned pass where they said fail: domain,

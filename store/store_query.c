@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/xalloc.h"
 
 int
@@ -341,7 +342,19 @@ int
 store_source_days(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err)
 {
-	return query_span(s, "SELECT domain, source, "
+	struct buf nx;
+	const char *params[5] = { span->since, span->until, span->domain,
+		span->recent, NULL };
+	int ret;
+
+	buf_init(&nx, 64u << 20);
+	if (store_array_literal(&nx, span->nonexistent, span->n_nonexistent,
+	    err) == -1) {
+		buf_release(&nx);
+		return -1;
+	}
+	params[4] = buf_str(&nx);
+	ret = store_select(s, "SELECT domain, source, "
 	    "dmarcctl_clamp(sum(messages)), dmarcctl_clamp(sum(dmarc_pass)), "
 	    "dmarcctl_clamp(sum(dkim_aligned)), "
 	    "dmarcctl_clamp(sum(spf_aligned)), coalesce(dmarcctl_clamp("
@@ -352,14 +365,32 @@ store_source_days(struct store *s, const struct store_span *span,
 	    "dmarcctl_clamp(sum(dkim_missing)), "
 	    "dmarcctl_clamp(sum(own_dkim_broken)), "
 	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
-	    "max(foreign_dkim), max(foreign_spf), count(*), "
-	    "from_domain <> '', min(spf_low), bit_or(1::bigint << CASE WHEN "
-	    "$2::date - $1::date <= 64 THEN day - $1::date ELSE (day - "
+	    "max(foreign_dkim), max(foreign_spf), count(*), CASE WHEN "
+	    "from_domain = '' THEN 'o' WHEN from_domain = ANY($5::text[]) "
+	    "THEN 'n' ELSE 's' END, min(spf_low), bit_or(1::bigint << CASE "
+	    "WHEN $2::date - $1::date <= 64 THEN day - $1::date ELSE (day - "
 	    "$1::date) * 64 / ($2::date - $1::date) END), min(dkim_low) "
 	    "FROM source_daily WHERE day >= $1::date AND day < $2::date AND "
-	    "($3::text IS NULL OR domain = $3) GROUP BY domain, source, "
-	    "from_domain <> ''", 4,
-	    span, fn, ctx, err);
+	    "($3::text IS NULL OR domain = $3) GROUP BY domain, source, 18",
+	    5, params, fn, ctx, err);
+	buf_release(&nx);
+	return ret;
+}
+
+int
+store_subdomains(struct store *s, const struct store_span *span,
+    long limit, store_row_fn fn, void *ctx, struct err *err)
+{
+	char lim[24];
+	const char *params[4] = { span->since, span->until, span->domain,
+		lim };
+
+	snprintf(lim, sizeof(lim), "%ld", limit);
+	return store_select(s, "SELECT domain, from_domain, "
+	    "dmarcctl_clamp(sum(messages)) FROM source_daily WHERE day >= "
+	    "$1::date AND day < $2::date AND ($3::text IS NULL OR domain = "
+	    "$3) AND from_domain <> '' GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 "
+	    "LIMIT $4::bigint", 4, params, fn, ctx, err);
 }
 
 int

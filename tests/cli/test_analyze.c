@@ -1734,6 +1734,69 @@ Test(analyze_cli, sources_base_follows_psl_overrides, .fini = rig_stop)
 	test_db_drop(ci);
 }
 
+/* --- np: mail From subdomains that do not exist --- */
+
+/* an app sending From a subdomain nobody created, unsigned, SPF passing
+ * for its host; and a newsletter From a subdomain that exists */
+static const struct flow ghost_app[] = {
+	{ .ip = "198.51.100.140", .count = 30, .disposition = "none",
+	  .dkim = "fail", .spf = "fail", .spf_domain = "app-host.example",
+	  .spf_result = "pass", .header_from = "ghost.np.example" },
+	{ .ip = "192.0.2.30", .count = 20, .disposition = "none",
+	  .dkim = "pass", .spf = "pass", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass",
+	  .header_from = "news.np.example" },
+	{ .ip = NULL },
+};
+
+static const struct scenario np_scenario = {
+	.domain = "np.example", .p = "none", .days = 20, .n_reporters = 2,
+	.sets = { own, ghost_app } };
+
+Test(analyze_cli, mail_from_subdomains_that_do_not_exist_is_judged_under_np,
+    .fini = rig_stop)
+{
+	const struct scenario *sc[] = { &np_scenario };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now), conf[512], text[256], args[1024];
+	unsigned port = rig_start("192.0.2.30 news.np.example\n");
+	json_t *j, *g;
+
+	snprintf(conf, sizeof(conf), "%s/dmarcctl.conf", rig_dir);
+	snprintf(text, sizeof(text), "[analysis]\ndns_server = 127.0.0.1:%u\n"
+	    "dns_timeout = 500\n", port);
+	test_write_file(conf, text, strlen(text));
+	snprintf(args, sizeof(args), "-c '%s' advise --format json --domain "
+	    "np.example", conf);
+	j = run_json(ci, args);
+	/* the app blocks np only: p and sp may move, np stays */
+	expect_verdict(j, "quarantine");
+	g = gate_of(j, "np");
+	cr_expect_str_eq(jstr(g, "population"), "non-existent");
+	cr_expect_str_eq(jstr(g, "verdict"), "stay");
+	cr_expect_not_null(find_by(jarr(g, "blockers"), "sender",
+	    "app-host.example"), "the app blocks np");
+	g = gate_of(j, "sp");
+	cr_expect_str_eq(jstr(g, "verdict"), "quarantine");
+	cr_expect_eq(json_array_size(jarr(g, "blockers")), 0);
+	cr_expect(strstr(jstr(j, "next_record"), "; np=none") != NULL, "%s",
+	    jstr(j, "next_record"));
+	json_decref(j);
+
+	/* without DNS nobody knows: the app's subdomain is judged by sp */
+	snprintf(args, sizeof(args), "-c '%s' advise --format json --no-dns "
+	    "--domain np.example", conf);
+	j = run_json(ci, args);
+	g = gate_of(j, "sp");
+	cr_expect_str_eq(jstr(g, "verdict"), "stay");
+	cr_expect_not_null(find_by(jarr(g, "blockers"), "sender",
+	    "app-host.example"), "without DNS the app blocks sp");
+	cr_expect(strstr(jstr(j, "next_record"), "; sp=none") != NULL, "%s",
+	    jstr(j, "next_record"));
+	json_decref(j);
+	test_db_drop(ci);
+}
+
 /* --- exit statuses --- */
 
 Test(analyze_cli, exit_statuses)
