@@ -77,6 +77,9 @@ echo
 	echo "192.0.2.25 mx1.acme-widgets.example"
 	echo "192.0.2.26 mx2.acme-widgets.example"
 	echo "2001:db8:a::25 mx1-v6.acme-widgets.example"
+	# the From subdomain the domain really has (mail From a subdomain
+	# that does not exist falls under np)
+	echo "192.0.2.27 mail.acme-widgets.example"
 	for i in 20 21 22 23 36 37 38 39; do
 		echo "198.51.100.$i out-$i.smtp.mailsender.example"
 	done
