@@ -152,6 +152,8 @@ struct member {
 	enum population pop;
 	enum signature sig;
 	char key[ORG_MAX];
+	int64_t messages;	/* its address's, for the order */
+	const char *ip;
 };
 
 static int
@@ -166,6 +168,11 @@ member_cmp(const void *pa, const void *pb)
 		return c;
 	if (a->sig != b->sig)
 		return a->sig < b->sig ? -1 : 1;
+	/* a sender's addresses: most messages first */
+	if (a->messages != b->messages)
+		return a->messages > b->messages ? -1 : 1;
+	if ((c = strcmp(a->ip, b->ip)) != 0)
+		return c;
 	return a->index < b->index ? -1 : a->index > b->index;
 }
 
@@ -552,19 +559,6 @@ sender_cmp(const void *pa, const void *pb)
 	return a->pop < b->pop ? -1 : a->pop > b->pop;
 }
 
-static const struct source_stats *sort_addrs;
-
-static int
-by_messages(const void *pa, const void *pb)
-{
-	const struct source_stats *a = &sort_addrs[*(const size_t *)pa];
-	const struct source_stats *b = &sort_addrs[*(const size_t *)pb];
-
-	if (a->messages != b->messages)
-		return a->messages > b->messages ? -1 : 1;
-	return strcmp(a->ip, b->ip);
-}
-
 /* two senders of one population with the same key (a base sending both
  * aligned and forwarded mail; adjacent, as grouped): the signature tells
  * them apart */
@@ -596,6 +590,8 @@ sender_group(const struct source_stats *addrs, size_t n, int domain_days,
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
 		m[i].index = i;
+		m[i].messages = addrs[i].messages;
+		m[i].ip = addrs[i].ip;
 		m[i].pop = addrs[i].is_nonexistent ? POP_NONEXISTENT :
 		    addrs[i].is_subdomain ? POP_SUBDOMAIN : POP_ORGANIZATIONAL;
 		m[i].sig = signature_of(&addrs[i]);
@@ -616,9 +612,6 @@ sender_group(const struct source_stats *addrs, size_t n, int domain_days,
 		snd->members = xcalloc(k - i, sizeof(*snd->members));
 		for (size_t x = i; x < k; x++)
 			snd->members[x - i] = m[x].index;
-		sort_addrs = addrs;
-		qsort(snd->members, snd->n_members, sizeof(*snd->members),
-		    by_messages);
 		/* a lone address keeps its own name: the key is the IP's */
 		if (snd->n_members == 1 && addrs[snd->members[0]].base == NULL &&
 		    m[i].sig != SIG_FOREIGN && strchr(snd->key, '/') != NULL)

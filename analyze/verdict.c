@@ -2,14 +2,13 @@
 
 #include <assert.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "analyze/text.h"
 #include "common/count.h"
-#include "common/str.h"
 #include "common/xalloc.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -165,104 +164,6 @@ static int64_t
 clamp(int64_t v, int64_t hi)
 {
 	return v < 0 ? 0 : v > hi ? hi : v;
-}
-
-static bool
-is_word(const char *s, const char *word)
-{
-	return s != NULL && strcasecmp(s, word) == 0;
-}
-
-static const char *
-or_text(const char *s, const char *dflt)
-{
-	return s != NULL && *s != '\0' ? s : dflt;
-}
-
-/* Mark a cut with "...": texts are read by people, a cut must show. */
-static void
-mark_cut(char *dst, size_t size)
-{
-	size_t n;
-
-	if (size < 4)
-		return;
-	/* dst is full: whole characters, then "..." */
-	n = str_utf8_cut(dst, size - 4);
-	memcpy(dst + n, "...", 4);
-}
-
-static void fmt_fixed(char *dst, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-fmt_fixed(char *dst, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	assert(size > 0);
-	va_start(ap, fmt);
-	n = vsnprintf(dst, size, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		dst[0] = '\0';
-	else if ((size_t)n >= size)
-		mark_cut(dst, size);
-}
-
-static void append(char *dst, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Append to a NUL-terminated text in a fixed buffer. */
-static void
-append(char *dst, size_t size, const char *fmt, ...)
-{
-	size_t len = strlen(dst);
-	va_list ap;
-	int n;
-
-	if (len >= size)
-		return;
-	/* a full buffer still learns whether more was to come */
-	va_start(ap, fmt);
-	n = vsnprintf(dst + len, size - len, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		dst[len] = '\0';
-	else if ((size_t)n >= size - len)
-		mark_cut(dst, size);
-}
-
-static void add_line(char ***lines, size_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Explanation lines are sized to fit: they are never cut. */
-static void
-add_line(char ***lines, size_t *n, const char *fmt, ...)
-{
-	va_list ap, ap2;
-	char *s;
-	int len;
-
-	va_start(ap, fmt);
-	va_copy(ap2, ap);
-	len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	assert(len >= 0);
-	s = xmalloc((size_t)len + 1);
-	vsnprintf(s, (size_t)len + 1, fmt, ap2);
-	va_end(ap2);
-	*lines = xreallocarray(*lines, *n + 1, sizeof(**lines));
-	(*lines)[(*n)++] = s;
-}
-
-static void
-free_lines(char **lines, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(lines[i]);
-	free(lines);
 }
 
 /* True when d is parent or a name under it (case and a final dot aside). */
@@ -432,10 +333,10 @@ service_text(const struct source_stats *s, char *out, size_t size)
 	const char *svc = service_of(s);
 
 	if (svc != NULL)
-		fmt_fixed(out, size, "%s", svc);
+		text_fixed(out, size, "%s", svc);
 	else
-		fmt_fixed(out, size, "the sending service (%s)",
-		    or_text(s->base, or_text(s->name, or_text(s->ip, "?"))));
+		text_fixed(out, size, "the sending service (%s)",
+		    text_or(s->base, text_or(s->name, text_or(s->ip, "?"))));
 }
 
 void
@@ -447,36 +348,36 @@ verdict_diagnose(const struct source_stats *s, struct verdict_problem *out)
 	service_text(s, svc, sizeof(svc));
 	switch (dominant_problem(s)) {
 	case DIAG_FOREIGN_DKIM:
-		fmt_fixed(out->problem, sizeof(out->problem), "third-party d=");
-		fmt_fixed(out->fix, sizeof(out->fix), "signs with its own "
+		text_fixed(out->problem, sizeof(out->problem), "third-party d=");
+		text_fixed(out->fix, sizeof(out->fix), "signs with its own "
 		    "domain %s: configure aligned DKIM (a CNAME/selector for "
 		    "your domain) at %s",
-		    or_text(s->foreign_dkim_domain, "(not reported)"), svc);
+		    text_or(s->foreign_dkim_domain, "(not reported)"), svc);
 		break;
 	case DIAG_DKIM_BROKEN:
-		fmt_fixed(out->problem, sizeof(out->problem), "DKIM broken");
-		fmt_fixed(out->fix, sizeof(out->fix), "a DKIM signature of "
+		text_fixed(out->problem, sizeof(out->problem), "DKIM broken");
+		text_fixed(out->fix, sizeof(out->fix), "a DKIM signature of "
 		    "your domain is present but fails: check that the "
 		    "selector's public key in DNS matches the key %s signs "
 		    "with, and that nothing alters messages after signing",
 		    svc);
 		break;
 	case DIAG_SPF_UNALIGNED:
-		fmt_fixed(out->problem, sizeof(out->problem), "SPF unaligned");
-		fmt_fixed(out->fix, sizeof(out->fix), "SPF passes for %s, "
+		text_fixed(out->problem, sizeof(out->problem), "SPF unaligned");
+		text_fixed(out->fix, sizeof(out->fix), "SPF passes for %s, "
 		    "not aligned with the From domain: set a custom "
 		    "return-path (MAIL FROM) under your domain at %s",
-		    or_text(s->foreign_spf_domain, "another domain"), svc);
+		    text_or(s->foreign_spf_domain, "another domain"), svc);
 		break;
 	case DIAG_DKIM_MISSING:
-		fmt_fixed(out->problem, sizeof(out->problem), "DKIM missing");
-		fmt_fixed(out->fix, sizeof(out->fix), "the sender signs "
+		text_fixed(out->problem, sizeof(out->problem), "DKIM missing");
+		text_fixed(out->fix, sizeof(out->fix), "the sender signs "
 		    "nothing: enable DKIM signing with a key under your "
 		    "domain at %s", svc);
 		break;
 	case DIAG_UNKNOWN:
-		fmt_fixed(out->problem, sizeof(out->problem), "not aligned");
-		fmt_fixed(out->fix, sizeof(out->fix), "neither DKIM nor SPF "
+		text_fixed(out->problem, sizeof(out->problem), "not aligned");
+		text_fixed(out->fix, sizeof(out->fix), "neither DKIM nor SPF "
 		    "passes aligned with the From domain: sign with DKIM "
 		    "under your domain at %s", svc);
 		break;
@@ -495,21 +396,21 @@ verdict_diagnose_relay(const struct source_stats *s,
 		if ((svc = service_entry(names[i])) != NULL &&
 		    svc->relay_fix == NULL)
 			svc = NULL;
-	fmt_fixed(out->problem, sizeof(out->problem), "DKIM broken by relay");
+	text_fixed(out->problem, sizeof(out->problem), "DKIM broken by relay");
 	if (svc != NULL) {
-		fmt_fixed(out->fix, sizeof(out->fix), "%s carries your mail "
+		text_fixed(out->fix, sizeof(out->fix), "%s carries your mail "
 		    "and your DKIM signature fails after it: %s", svc->name,
 		    svc->relay_fix);
 		return;
 	}
-	fmt_fixed(out->fix, sizeof(out->fix), "%s carries your mail every "
+	text_fixed(out->fix, sizeof(out->fix), "%s carries your mail every "
 	    "day and your DKIM signature fails after it, with no forwarding "
 	    "reason from any receiver: it alters the message (8-bit to "
 	    "quoted-printable, footers, header rewriting). Sign at the relay "
 	    "with a key under your domain (d=your domain), or make the "
 	    "client send 7-bit/quoted-printable so nothing is re-encoded, and "
 	    "give the relay an aligned return-path in your SPF",
-	    or_text(s->name, or_text(s->base, or_text(s->ip, "the relay"))));
+	    text_or(s->name, text_or(s->base, text_or(s->ip, "the relay"))));
 }
 
 /* ---- domain verdict ---- */
@@ -533,7 +434,7 @@ struct tally {
 static bool
 policy_is_partial(const struct dmarc_policy *pol)
 {
-	return (pol->pct >= 0 && pol->pct < 100) || is_word(pol->t, "y");
+	return (pol->pct >= 0 && pol->pct < 100) || text_is_word(pol->t, "y");
 }
 
 static enum stage
@@ -541,9 +442,9 @@ stage_of(const struct dmarc_policy *pol)
 {
 	bool is_partial = policy_is_partial(pol);
 
-	if (is_word(pol->p, "reject"))
+	if (text_is_word(pol->p, "reject"))
 		return is_partial ? STAGE_REJECT_PARTIAL : STAGE_REJECT;
-	if (is_word(pol->p, "quarantine"))
+	if (text_is_word(pol->p, "quarantine"))
 		return is_partial ? STAGE_QUARANTINE_PARTIAL : STAGE_QUARANTINE;
 	return STAGE_NONE;	/* none, absent, or a word we do not know */
 }
@@ -623,13 +524,7 @@ tally_sources(const struct verdict_input *in,
 	}
 }
 
-#define LINE(out, ...) add_line(&(out)->lines, &(out)->n_lines, __VA_ARGS__)
-
-static const char *
-ok(bool held)
-{
-	return held ? "ok" : "not met";
-}
+#define LINE(out, ...) text_line(&(out)->lines, &(out)->n_lines, __VA_ARGS__)
 
 static bool
 enough_data(const struct verdict_input *in,
@@ -639,12 +534,12 @@ enough_data(const struct verdict_input *in,
 	bool reporters = in->reporters >= th->min_reporters;
 	bool messages = in->messages >= th->min_messages;
 
-	LINE(out, "%s: %d days with reports (need at least %d)", ok(days),
+	LINE(out, "%s: %d days with reports (need at least %d)", text_ok(days),
 	    in->days, th->min_days);
-	LINE(out, "%s: %d reporters (need at least %d)", ok(reporters),
+	LINE(out, "%s: %d reporters (need at least %d)", text_ok(reporters),
 	    in->reporters, th->min_reporters);
 	LINE(out, "%s: %" PRId64 " messages (need at least %" PRId64 ")",
-	    ok(messages), in->messages, th->min_messages);
+	    text_ok(messages), in->messages, th->min_messages);
 	return days && reporters && messages;
 }
 
@@ -680,8 +575,8 @@ new_blocker(struct verdict_advice *out, const struct verdict_input *in,
 	memset(b, 0, sizeof(*b));
 	b->index = i;
 	b->class = c;
-	fmt_fixed(b->source, sizeof(b->source), "%s", or_text(s->ip, "?"));
-	fmt_fixed(b->name, sizeof(b->name), "%s", or_text(s->name, ""));
+	text_fixed(b->source, sizeof(b->source), "%s", text_or(s->ip, "?"));
+	text_fixed(b->name, sizeof(b->name), "%s", text_or(s->name, ""));
 	b->messages = s->messages;
 	b->failing = failing_of(s);
 	return b;
@@ -708,8 +603,8 @@ block_text(struct verdict_advice *out, const struct verdict_input *in,
 {
 	struct verdict_blocker *b = new_blocker(out, in, i, c);
 
-	fmt_fixed(b->problem, sizeof(b->problem), "%s", problem);
-	fmt_fixed(b->fix, sizeof(b->fix), "%s", fix);
+	text_fixed(b->problem, sizeof(b->problem), "%s", problem);
+	text_fixed(b->fix, sizeof(b->fix), "%s", fix);
 }
 
 /* Which sources a gate names as blockers. */
@@ -785,7 +680,7 @@ explain_sources(const struct verdict_thresholds *th,
 {
 	LINE(out, "%s: %zu legitimate senders with at least %.2f%% of "
 	    "legitimate volume pass less than %.2f%% (need none)",
-	    ok(n->failing == 0), n->failing, 100.0 * th->source_share,
+	    text_ok(n->failing == 0), n->failing, 100.0 * th->source_share,
 	    100.0 * th->source_pass_rate);
 }
 
@@ -811,13 +706,13 @@ gate_quarantine(const struct verdict_input *in, const struct tally *t,
 	rate_ok = rate >= th->quarantine_pass_rate;
 	if (is_recent)
 		LINE(out, "%s: legitimate pass rate over the last %d days "
-		    "%.2f%% (need at least %.2f%%)", ok(rate_ok),
+		    "%.2f%% (need at least %.2f%%)", text_ok(rate_ok),
 		    th->recent_days, 100.0 * rate,
 		    100.0 * th->quarantine_pass_rate);
 	else
 		LINE(out, "%s: legitimate pass rate %.2f%% over the window, "
 		    "none of it in the last %d days (need at least %.2f%%)",
-		    ok(rate_ok), 100.0 * rate, th->recent_days,
+		    text_ok(rate_ok), 100.0 * rate, th->recent_days,
 		    100.0 * th->quarantine_pass_rate);
 	if (!rate_ok)
 		g.below = th->quarantine_pass_rate;
@@ -845,23 +740,23 @@ gate_reject(const struct verdict_input *in, const struct tally *t,
 	struct gate_count n;
 
 	LINE(out, "%s: %d days at full quarantine (need at least %d: as long "
-	    "at quarantine as at none, RFC 9989 section 7.4)", ok(days_ok),
+	    "at quarantine as at none, RFC 9989 section 7.4)", text_ok(days_ok),
 	    in->quarantine_days, th->reject_quarantine_days);
 	LINE(out, "%s: legitimate pass rate %.2f%% (need at least %.2f%%)",
-	    ok(rate_ok), 100.0 * ev->legitimate_pass_rate,
+	    text_ok(rate_ok), 100.0 * ev->legitimate_pass_rate,
 	    100.0 * th->reject_pass_rate);
 	LINE(out, "%s: %.2f%% of legitimate mail passes with aligned DKIM "
 	    "(need at least %.2f%%: reject must not rely on SPF alone, "
-	    "RFC 9989 section 7.4)", ok(dkim_ok),
+	    "RFC 9989 section 7.4)", text_ok(dkim_ok),
 	    100.0 * ev->dkim_aligned_rate, 100.0 * th->reject_dkim_rate);
 	LINE(out, "%s: failing indirect mail (forwarding, lists) is %.2f%% "
 	    "of all mail (at most %.2f%%): reject would lose it",
-	    ok(loss_ok), 100.0 * loss, 100.0 * th->reject_indirect_share);
+	    text_ok(loss_ok), 100.0 * loss, 100.0 * th->reject_indirect_share);
 	gate_sources(in, t, th, &g, out, &n);
 	explain_sources(th, &n, out);
 	LINE(out, "%s: %zu legitimate senders with at least %.2f%% of "
 	    "legitimate volume pass by SPF only (need none)",
-	    ok(n.spf_only == 0), n.spf_only, 100.0 * th->source_share);
+	    text_ok(n.spf_only == 0), n.spf_only, 100.0 * th->source_share);
 	return days_ok && rate_ok && dkim_ok && loss_ok && n.failing == 0 &&
 	    n.spf_only == 0;
 }
@@ -903,15 +798,15 @@ blocker_cmp(const void *a, const void *b)
 static bool
 is_policy_word(const char *s)
 {
-	return is_word(s, "none") || is_word(s, "quarantine") ||
-	    is_word(s, "reject");
+	return text_is_word(s, "none") || text_is_word(s, "quarantine") ||
+	    text_is_word(s, "reject");
 }
 
 /* sp as published: reports show an inherited sp equal to p. */
 static bool
 sp_is_explicit(const struct dmarc_policy *pol, enum stage st)
 {
-	return is_policy_word(pol->sp) && !is_word(pol->sp, stage_p(st));
+	return is_policy_word(pol->sp) && !text_is_word(pol->sp, stage_p(st));
 }
 
 /* The policy subdomains get now: sp, else p. */
@@ -926,7 +821,7 @@ static bool
 np_is_explicit(const struct dmarc_policy *pol, enum stage st)
 {
 	return is_policy_word(pol->np) &&
-	    !is_word(pol->np, effective_sp(pol, st));
+	    !text_is_word(pol->np, effective_sp(pol, st));
 }
 
 /*
@@ -939,28 +834,28 @@ build_record(const struct dmarc_policy *pol, enum stage st, const char *p,
     bool is_unchanged, bool want_t, const char *pin_sp, const char *pin_np,
     char *dst, size_t size)
 {
-	const char *sp = sp_is_explicit(pol, st) && !is_word(pol->sp, p) ?
-	    pol->sp : pin_sp != NULL && !is_word(pin_sp, p) ? pin_sp : NULL;
+	const char *sp = sp_is_explicit(pol, st) && !text_is_word(pol->sp, p) ?
+	    pol->sp : pin_sp != NULL && !text_is_word(pin_sp, p) ? pin_sp : NULL;
 	const char *new_sp = sp != NULL ? sp : p;
 
 	dst[0] = '\0';
-	append(dst, size, "v=DMARC1; p=%s", p);
+	text_append(dst, size, "v=DMARC1; p=%s", p);
 	if (sp != NULL)
-		append(dst, size, "; sp=%s", sp);
-	if (np_is_explicit(pol, st) && !is_word(pol->np, new_sp))
-		append(dst, size, "; np=%s", pol->np);
-	else if (pin_np != NULL && !is_word(pin_np, new_sp))
-		append(dst, size, "; np=%s", pin_np);
-	if (is_word(pol->adkim, "s"))
-		append(dst, size, "; adkim=s");
-	if (is_word(pol->aspf, "s"))
-		append(dst, size, "; aspf=s");
+		text_append(dst, size, "; sp=%s", sp);
+	if (np_is_explicit(pol, st) && !text_is_word(pol->np, new_sp))
+		text_append(dst, size, "; np=%s", pol->np);
+	else if (pin_np != NULL && !text_is_word(pin_np, new_sp))
+		text_append(dst, size, "; np=%s", pin_np);
+	if (text_is_word(pol->adkim, "s"))
+		text_append(dst, size, "; adkim=s");
+	if (text_is_word(pol->aspf, "s"))
+		text_append(dst, size, "; aspf=s");
 	if (is_unchanged && pol->pct >= 0 && pol->pct < 100)
-		append(dst, size, "; pct=%d", pol->pct);
-	if ((is_unchanged && is_word(pol->t, "y")) || want_t)
-		append(dst, size, "; t=y");
+		text_append(dst, size, "; pct=%d", pol->pct);
+	if ((is_unchanged && text_is_word(pol->t, "y")) || want_t)
+		text_append(dst, size, "; t=y");
 	if (pol->rua != NULL && *pol->rua != '\0')
-		append(dst, size, "; rua=%s", pol->rua);
+		text_append(dst, size, "; rua=%s", pol->rua);
 }
 
 static void
@@ -991,7 +886,7 @@ explain_partial(const struct dmarc_policy *pol, struct verdict_advice *out)
 		    "policy to %d%% of failing mail; RFC 9989 removed pct, "
 		    "which was applied reliably only at 0 and 100", pol->pct,
 		    pol->pct);
-	if (is_word(pol->t, "y"))
+	if (text_is_word(pol->t, "y"))
 		LINE(out, "t=y: receivers that implement RFC 9989 apply one "
 		    "level softer and report policy_test_mode");
 }
@@ -1059,11 +954,11 @@ explain_subdomains(const struct verdict_input *in, enum stage st,
 			LINE(out, "without sp= the new p applies to subdomains "
 			    "too: fix their senders, or add sp=%s to hold them "
 			    "back", stage_p(st));
-	} else if (!is_word(sp, "reject")) {
+	} else if (!text_is_word(sp, "reject")) {
 		LINE(out, "no mail from subdomains was seen: sp=reject would "
 		    "protect them now");
 	}
-	if (is_word(sp, "none") && st != STAGE_NONE)
+	if (text_is_word(sp, "none") && st != STAGE_NONE)
 		LINE(out, "sp=none: subdomains are not protected; RFC 9989 "
 		    "counts a domain as enforcing only when its subdomains "
 		    "are too");
@@ -1129,7 +1024,7 @@ verdict_advice_free(struct verdict_advice *a)
 	if (a == NULL)
 		return;
 	free(a->blockers);
-	free_lines(a->lines, a->n_lines);
+	text_lines_free(a->lines, a->n_lines);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -1165,7 +1060,7 @@ verdict_gate_name(enum population p)
 static int
 rank_of(const char *p)
 {
-	return is_word(p, "reject") ? 2 : is_word(p, "quarantine") ? 1 : 0;
+	return text_is_word(p, "reject") ? 2 : text_is_word(p, "quarantine") ? 1 : 0;
 }
 
 /* the strongest policy a gate's verdict allows now */

@@ -37,16 +37,6 @@ dup_or_null(const char *v)
 	return v != NULL ? xstrdup(v) : NULL;
 }
 
-/* room for one more of n elements of size, doubling */
-static void *
-grow(void *p, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return p;
-	*cap = *cap > 0 ? *cap * 2 : 16;
-	return xreallocarray(p, *cap, size);
-}
-
 /* --- indexes: pointers sorted by a string member --- */
 
 static int
@@ -138,7 +128,7 @@ domain_row(void *ctx, size_t ncols, const char *const *names,
 	struct analysis_domain *d;
 
 	(void)ncols, (void)names, (void)err;
-	a->domains = grow(a->domains, a->n_domains, &a->cap,
+	a->domains = xgrow(a->domains, a->n_domains, &a->cap,
 	    sizeof(*a->domains));
 	d = &a->domains[a->n_domains++];
 	memset(d, 0, sizeof(*d));
@@ -194,7 +184,7 @@ source_row(void *ctx, size_t ncols, const char *const *names,
 	(void)ncols, (void)names, (void)err;
 	if (d == NULL)
 		return 0;
-	d->sources = grow(d->sources, d->n_sources, &d->sources_cap,
+	d->sources = xgrow(d->sources, d->n_sources, &d->sources_cap,
 	    sizeof(*d->sources));
 	src = &d->sources[d->n_sources++];
 	memset(src, 0, sizeof(*src));
@@ -441,7 +431,7 @@ subdomain_row(void *ctx, size_t ncols, const char *const *names,
 	struct subdomains *sd = ctx;
 
 	(void)ncols, (void)names, (void)err;
-	sd->names = grow(sd->names, sd->n, &sd->cap, sizeof(*sd->names));
+	sd->names = xgrow(sd->names, sd->n, &sd->cap, sizeof(*sd->names));
 	sd->names[sd->n++] = xstrdup(v[1]);
 	return 0;
 }
@@ -500,27 +490,6 @@ find_nonexistent(struct store *s, const struct config *cfg,
 
 /* --- loading --- */
 
-/*
- * The window as dates for the rollups.  A window is whole UTC days
- * (cli/window.h), so the rollups' days and the reports' begin times cover
- * the same span.  Dates compare cheaper than timestamps on millions of
- * rollup rows.
- */
-struct day_bounds {
-	char since[16], until[16], recent[16];
-};
-
-/* the recent window is recent_days before until */
-static void
-day_bounds(const struct window *w, int recent_days, struct day_bounds *b)
-{
-	assert(w->since % 86400 == 0 && w->until % 86400 == 0);
-	timefmt_date(w->since, b->since, sizeof(b->since));
-	timefmt_date(w->until, b->until, sizeof(b->until));
-	timefmt_date(w->until - (int64_t)recent_days * 86400, b->recent,
-	    sizeof(b->recent));
-}
-
 /* the senders of each population, as its gate reads them */
 static void
 build_gates(struct analysis_domain *dom)
@@ -574,7 +543,7 @@ analysis_load(struct store *s, const struct config *cfg,
     const struct window *w, const struct analysis_options *opt,
     struct analysis *out, struct err *err)
 {
-	struct day_bounds b;
+	struct window_dates b;
 	const struct store_span times = { w->since_text, w->until_text,
 		opt->domain, NULL, NULL, 0 };
 	struct store_span days = { b.since, b.until, opt->domain, b.recent,
@@ -582,7 +551,7 @@ analysis_load(struct store *s, const struct config *cfg,
 	struct subdomains nx = { 0 };
 
 	memset(out, 0, sizeof(*out));
-	day_bounds(w, cfg->thresholds.recent_days, &b);
+	window_dates(w, cfg->thresholds.recent_days, &b);
 	out->window_days = (int)((w->until - w->since + 86399) / 86400);
 	if (store_analysis_session(s, err) == -1 ||
 	    store_domain_days(s, &days, domain_row, out, err) == -1)

@@ -16,16 +16,6 @@ num(const char *v)
 	return v != NULL ? strtoll(v, NULL, 10) : 0;
 }
 
-/* room for one more of n elements of size, doubling */
-static void *
-grow(void *p, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return p;
-	*cap = *cap > 0 ? *cap * 2 : 16;
-	return xreallocarray(p, *cap, size);
-}
-
 /*
  * Domains are found by binary search over an index sorted with strcmp:
  * a reporter controls how many there are.
@@ -67,27 +57,6 @@ index_by_name(struct analysis_tls_domain *d, size_t n)
 	return ix;
 }
 
-struct day_bounds {
-	char since[16], until[16], recent[16];
-};
-
-/* the first UTC midnight at or after t, as YYYY-MM-DD */
-static void
-day_at_or_after(int64_t t, char *out, size_t size)
-{
-	timefmt_date(t + 86399 - (t + 86399) % 86400, out, size);
-}
-
-/* the recent window is recent_days before until */
-static void
-day_bounds(const struct window *w, int recent_days, struct day_bounds *b)
-{
-	day_at_or_after(w->since, b->since, sizeof(b->since));
-	day_at_or_after(w->until, b->until, sizeof(b->until));
-	day_at_or_after(w->until - (int64_t)recent_days * 86400, b->recent,
-	    sizeof(b->recent));
-}
-
 static struct analysis_tls_domain *
 find_tls(struct analysis_tls *a, const char *name)
 {
@@ -106,7 +75,7 @@ tls_domain_row(void *ctx, size_t ncols, const char *const *names,
 
 	(void)ncols, (void)names, (void)err;
 	if (d == NULL) {
-		a->domains = grow(a->domains, a->n_domains, &a->cap,
+		a->domains = xgrow(a->domains, a->n_domains, &a->cap,
 		    sizeof(*a->domains));
 		d = &a->domains[a->n_domains++];
 		memset(d, 0, sizeof(*d));
@@ -114,7 +83,7 @@ tls_domain_row(void *ctx, size_t ncols, const char *const *names,
 		d->days = (int)num(v[4]);
 		d->reporters = (int)num(v[5]);
 	}
-	d->types = grow(d->types, d->n_types, &d->types_cap,
+	d->types = xgrow(d->types, d->n_types, &d->types_cap,
 	    sizeof(*d->types));
 	d->types[d->n_types].policy_type = xstrdup(v[1]);
 	d->types[d->n_types].sessions = num(v[2]);
@@ -189,7 +158,7 @@ tls_result_row(void *ctx, size_t ncols, const char *const *names,
 	(void)ncols, (void)names, (void)err;
 	if (d == NULL)
 		return 0;
-	d->results = grow(d->results, d->n_results, &d->results_cap,
+	d->results = xgrow(d->results, d->n_results, &d->results_cap,
 	    sizeof(*d->results));
 	r = &d->results[d->n_results++];
 	r->policy_type = v[1] != NULL ? xstrdup(v[1]) : NULL;
@@ -210,14 +179,14 @@ analysis_tls_load(struct store *s, const struct config *cfg,
     const struct window *w, const char *domain, struct analysis_tls *out,
     struct err *err)
 {
-	struct day_bounds b;
+	struct window_dates b;
 	const struct store_span times = { w->since_text, w->until_text, domain,
 		NULL, NULL, 0 };
 	const struct store_span days = { b.since, b.until, domain, b.recent,
 		NULL, 0 };
 
 	memset(out, 0, sizeof(*out));
-	day_bounds(w, cfg->thresholds.tls_recent_days, &b);
+	window_dates(w, cfg->thresholds.tls_recent_days, &b);
 	/* per domain and policy type, with the days and reporters of the
 	 * domain */
 	if (store_tls_days(s, &days, tls_domain_row, out, err) == -1)

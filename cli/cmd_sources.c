@@ -28,12 +28,24 @@ is_shown(const struct query *q, const struct sender *snd)
 	    strcmp(q->class_filter, verdict_class_name(snd->class)) == 0;
 }
 
-/* the senders a domain shows: filtered by class, at most --limit */
-#define FOR_SHOWN(q, d, snd, n) \
-	for (size_t _i = 0, n = 0; _i < (d)->senders.n && \
-	    ((q)->limit == 0 || n < (size_t)(q)->limit); _i++) \
-		if ((snd = &(d)->senders.senders[_i]), is_shown(q, snd) && \
-		    ++n > 0)
+/* the next sender of d to show after *i (of --class, at most --limit,
+ * *shown so far), or NULL */
+static const struct sender *
+next_shown(const struct query *q, const struct analysis_domain *d, size_t *i,
+    size_t *shown)
+{
+	if (q->limit > 0 && *shown >= (size_t)q->limit)
+		return NULL;
+	while (*i < d->senders.n) {
+		const struct sender *snd = &d->senders.senders[(*i)++];
+
+		if (is_shown(q, snd)) {
+			(*shown)++;
+			return snd;
+		}
+	}
+	return NULL;
+}
 
 /* the domains seen: a foreign one, or ours when it passed aligned */
 static const char *
@@ -104,8 +116,9 @@ fill(struct table *t, const struct query *q, const struct analysis *a,
 	for (size_t i = 0; i < a->n_domains; i++) {
 		const struct analysis_domain *d = &a->domains[i];
 		const struct sender *snd;
+		size_t k = 0, n = 0;
 
-		FOR_SHOWN(q, d, snd, n) {
+		while ((snd = next_shown(q, d, &k, &n)) != NULL) {
 			if (add_row(t, is_text, d, snd, &snd->st, false,
 			    err) == -1)
 				return -1;
@@ -219,12 +232,13 @@ render_json(const struct query *q, const struct analysis *a,
 	for (size_t i = 0; i < a->n_domains; i++) {
 		const struct analysis_domain *d = &a->domains[i];
 		const struct sender *snd;
+		size_t k = 0, n = 0;
 
 		jsonw_raw(&w, i > 0 ? ",{" : "{");
 		jsonw_kv_str(&w, "domain", d->domain, true);
 		jsonw_key(&w, "senders", false);
 		jsonw_raw(&w, "[");
-		FOR_SHOWN(q, d, snd, n)
+		while ((snd = next_shown(q, d, &k, &n)) != NULL)
 			sender_json(&w, d, snd, n == 1);
 		jsonw_raw(&w, "]}");
 	}

@@ -94,3 +94,14 @@ window_last(struct window *out, const struct window *w, long days,
 		out->since = 0;
 	return window_finish_at(out, days, w->until, err);
 }
+
+void
+window_dates(const struct window *w, int recent_days,
+    struct window_dates *out)
+{
+	/* whole days since window_finish: midnights */
+	timefmt_date(w->since, out->since, sizeof(out->since));
+	timefmt_date(w->until, out->until, sizeof(out->until));
+	timefmt_date(w->until - (int64_t)recent_days * 86400, out->recent,
+	    sizeof(out->recent));
+}

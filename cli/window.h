@@ -52,4 +52,12 @@ long window_days(const struct window *w);
 int window_last(struct window *out, const struct window *w, long days,
     struct err *err);
 
+/* The window as the dates of the daily rollups: since, until (exclusive),
+ * and recent, the first of the last recent_days days. */
+struct window_dates {
+	char since[16], until[16], recent[16];
+};
+void window_dates(const struct window *w, int recent_days,
+    struct window_dates *out);
+
 #endif

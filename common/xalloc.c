@@ -65,3 +65,12 @@ xstrndup(const char *s, size_t n)
 	p[n] = '\0';
 	return p;
 }
+
+void *
+xgrow(void *p, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap > 0 ? *cap * 2 : 16;
+	return xreallocarray(p, *cap, size);
+}

@@ -12,6 +12,9 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 /* realloc to nmemb * size with an overflow check */
 void *xreallocarray(void *p, size_t nmemb, size_t size);
+/* p with room for one more than n elements of size: doubled from 16
+ * when *cap is reached (the one growing array of the analysis) */
+void *xgrow(void *p, size_t n, size_t *cap, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
