@@ -2643,3 +2643,235 @@ Test(analyze_small, a_domain_that_only_is_spoofed_moves_on)
 	json_decref(adv);
 	test_db_drop(ci);
 }
+
+/* --- sources: --class, --limit, --addresses, --domain, bad values --- */
+
+static const char *const class_words[] = { "aligned", "partial",
+	"third-party", "relay", "indirect", "unauthenticated" };
+
+static json_t *
+senders_in(const json_t *doc, const char *domain)
+{
+	json_t *d = find_by(jarr(doc, "domains"), "domain", domain);
+
+	return d != NULL ? jarr(d, "senders") : NULL;
+}
+
+/* the senders of all (in order) whose class is cls */
+static json_t *
+of_class(const json_t *all, const char *cls)
+{
+	json_t *out = json_array(), *x;
+	size_t i;
+
+	json_array_foreach(all, i, x)
+		if (strcmp(jstr(x, "class"), cls) == 0)
+			json_array_append(out, x);
+	return out;
+}
+
+static void
+expect_same_keys(const json_t *got, const json_t *want, const char *what)
+{
+	size_t i;
+	json_t *x;
+
+	cr_expect_eq(json_array_size(got), json_array_size(want),
+	    "%s: %zu senders, want %zu", what, json_array_size(got),
+	    json_array_size(want));
+	json_array_foreach(want, i, x) {
+		json_t *y = json_array_get(got, i);
+
+		if (y == NULL)
+			break;
+		cr_expect_str_eq(jstr(y, "sender"), jstr(x, "sender"),
+		    "%s: sender %zu", what, i);
+	}
+}
+
+Test(sources_cli, class_and_limit_filter_the_senders)
+{
+	const struct scenario *sc[] = { &mixed, &relayed };
+	char *ci = db_with(sc, 2, time(NULL));
+	const char *doms[] = { mixed.domain, relayed.domain };
+	json_t *all = run_json(ci, "sources --format json --no-dns"), *j;
+	char args[256];
+	size_t seen = 0;
+
+	for (size_t c = 0; c < 6; c++) {
+		snprintf(args, sizeof(args), "sources --format json --no-dns "
+		    "--class %s", class_words[c]);
+		j = run_json(ci, args);
+		for (size_t d = 0; d < 2; d++) {
+			json_t *want = of_class(senders_in(all, doms[d]),
+			    class_words[c]), *got = senders_in(j, doms[d]);
+			char what[128];
+
+			snprintf(what, sizeof(what), "--class %s, %s",
+			    class_words[c], doms[d]);
+			if (json_array_size(want) > 0)
+				cr_expect_not_null(got, "%s: no domain", what);
+			if (got != NULL)
+				expect_same_keys(got, want, what);
+			seen += json_array_size(want) > 0;
+			json_decref(want);
+		}
+		json_decref(j);
+	}
+	/* the scenarios hold every class but partial */
+	cr_expect_geq(seen, 5);
+
+	/* --limit: the first N senders of each domain, after --class */
+	j = run_json(ci, "sources --format json --no-dns --limit 1");
+	for (size_t d = 0; d < 2; d++) {
+		json_t *got = senders_in(j, doms[d]);
+		json_t *want = json_array();
+
+		json_array_append(want, json_array_get(senders_in(all, doms[d]),
+		    0));
+		cr_assert_not_null(got);
+		expect_same_keys(got, want, "--limit 1");
+		json_decref(want);
+	}
+	json_decref(j);
+	j = run_json(ci, "sources --format json --no-dns --class "
+	    "unauthenticated --limit 2");
+	{
+		json_t *want = of_class(senders_in(all, mixed.domain),
+		    "unauthenticated");
+
+		cr_assert_gt(json_array_size(want), 2);
+		while (json_array_size(want) > 2)
+			json_array_remove(want, json_array_size(want) - 1);
+		expect_same_keys(senders_in(j, mixed.domain), want,
+		    "--class unauthenticated --limit 2");
+		json_decref(want);
+	}
+	json_decref(j);
+	json_decref(all);
+	test_db_drop(ci);
+}
+
+Test(sources_cli, addresses_change_the_text_alone)
+{
+	const struct scenario *sc[] = { &mixed };
+	char *ci = db_with(sc, 1, time(NULL)), *out, *err, *with, *csv;
+	json_t *a, *b, *esp_sender;
+	const char *base = "sources --no-dns --domain mixed.example";
+	char args[256];
+
+	/* JSON carries every address either way */
+	snprintf(args, sizeof(args), "%s --format json", base);
+	a = run_json(ci, args);
+	snprintf(args, sizeof(args), "%s --format json --addresses", base);
+	b = run_json(ci, args);
+	cr_expect(json_equal(a, b), "--addresses changes the JSON");
+	esp_sender = find_by(senders_in(a, mixed.domain), "sender",
+	    "esp-relay.net");
+	cr_assert_not_null(esp_sender, "no sender esp-relay.net");
+	cr_expect_eq(jint(esp_sender, "n_addresses"), 1);
+	cr_expect_not_null(find_by(jarr(esp_sender, "addresses"), "source",
+	    ESP_IP));
+	json_decref(a);
+	json_decref(b);
+
+	/* csv: one row per sender either way */
+	snprintf(args, sizeof(args), "%s --format csv", base);
+	cr_assert_eq(dm(ci, args, &csv, &err), 0, "%s", err);
+	free(err);
+	snprintf(args, sizeof(args), "%s --format csv --addresses", base);
+	cr_assert_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	cr_expect_str_eq(out, csv);
+	cr_expect(starts(csv, "domain,sender,"), "%s", csv);
+	free(out);
+	free(err);
+	free(csv);
+
+	/* text: the window line, and address rows only with --addresses */
+	cr_assert_eq(dm(ci, base, &out, &err), 0, "%s", err);
+	cr_expect(starts(out, "window: "), "%s", out);
+	cr_expect(strstr(out, "esp-relay.net") != NULL, "%s", out);
+	cr_expect(strstr(out, ESP_IP) == NULL, "%s", out);
+	free(out);
+	free(err);
+	snprintf(args, sizeof(args), "%s --addresses", base);
+	cr_assert_eq(dm(ci, args, &with, &err), 0, "%s", err);
+	cr_expect(starts(with, "window: "), "%s", with);
+	cr_expect(strstr(with, ESP_IP) != NULL, "%s", with);
+	free(with);
+	free(err);
+	test_db_drop(ci);
+}
+
+/* exit 64, nothing on stdout, and the first line of stderr names it */
+static void
+expect_usage(const char *ci, const char *args, const char *first)
+{
+	char *out, *err;
+
+	cr_expect_eq(dm(ci, args, &out, &err), 64, "%s: %s", args, err);
+	cr_expect_str_eq(out, "", "%s", args);
+	cr_expect(starts(err, first), "%s: %s", args, err);
+	free(out);
+	free(err);
+}
+
+Test(sources_cli, bad_values_and_an_empty_database)
+{
+	char *ci = test_db_migrated(), *out, *err;
+	json_t *j;
+
+	expect_usage(ci, "sources --class bogus", "dmarcctl: --class");
+	expect_usage(ci, "sources --class Aligned", "dmarcctl: --class");
+	expect_usage(ci, "sources --class ''", "dmarcctl: --class");
+	expect_usage(ci, "sources --class aligned,partial",
+	    "dmarcctl: --class");
+	expect_usage(ci, "sources --limit 0", "dmarcctl: --limit");
+	expect_usage(ci, "sources --limit -3", "dmarcctl: --limit");
+	expect_usage(ci, "sources --limit x", "dmarcctl: --limit");
+	expect_usage(ci, "sources --limit 99999999999999999999",
+	    "dmarcctl: --limit");
+	expect_usage(ci, "sources --format xml", "dmarcctl: ");
+	expect_usage(ci, "sources --days 0", "dmarcctl: --days");
+
+	/* nothing stored: the window, and no domain */
+	j = run_json(ci, "sources --format json --class relay --limit 3");
+	cr_expect(json_is_string(json_object_get(j, "since")));
+	cr_expect(json_is_string(json_object_get(j, "until")));
+	cr_expect_eq(jint(j, "days"), 14);
+	cr_expect_eq(json_array_size(jarr(j, "domains")), 0);
+	json_decref(j);
+	cr_assert_eq(dm(ci, "sources --addresses", &out, &err), 0, "%s", err);
+	cr_expect(starts(out, "window: "), "%s", out);
+	free(out);
+	free(err);
+	test_db_drop(ci);
+}
+
+/*
+ * Domain names ignore case (RFC 4343): `--domain Mixed.Example` is the
+ * domain the reports call mixed.example, for every query command.
+ */
+Test(sources_cli, domain_names_ignore_case)
+{
+	const struct scenario *sc[] = { &mixed };
+	char *ci = db_with(sc, 1, time(NULL)), *out, *err;
+	json_t *j;
+
+	j = run_json(ci, "sources --format json --no-dns --domain "
+	    "Mixed.EXAMPLE");
+	cr_expect_eq(json_array_size(jarr(j, "domains")), 1,
+	    "sources --domain Mixed.EXAMPLE finds nothing");
+	json_decref(j);
+	j = run_json(ci, "summary --format json --domain Mixed.EXAMPLE");
+	cr_expect_eq(json_array_size(jarr(j, "domains")), 1,
+	    "summary --domain Mixed.EXAMPLE finds nothing");
+	json_decref(j);
+	cr_assert_eq(dm(ci, "advise --format json --no-dns --domain "
+	    "Mixed.EXAMPLE", &out, &err), 0, "%s", err);
+	cr_expect(strstr(out, "\"domain\":\"mixed.example\"") != NULL,
+	    "advise --domain Mixed.EXAMPLE: '%s'", out);
+	free(out);
+	free(err);
+	test_db_drop(ci);
+}
