@@ -2875,3 +2875,49 @@ Test(sources_cli, domain_names_ignore_case)
 	free(err);
 	test_db_drop(ci);
 }
+
+/*
+ * Partial quarantine (pct=50, or t=y) with sp inherited and a failing
+ * newsletter From a subdomain: the step to full quarantine tightens the
+ * subdomains too (pct and t apply to sp as well), while their gate says
+ * stay.  The record must hold them back (keep pct or t=y, or carry an sp
+ * of its own), not propose a bare p=quarantine; and "add sp=quarantine
+ * to hold them back" holds nothing back at p=quarantine.
+ */
+static const struct scenario g_pct50_sub_fails = {
+	.domain = "g-pct50-sub-fails.example", .p = "quarantine", .pct = 50,
+	.is_sp_absent = true, .days = 32, .n_reporters = 2,
+	.sets = { own, sub_esp } };
+static const struct scenario g_testing_sub_fails = {
+	.domain = "g-testing-sub-fails.example", .p = "quarantine", .t = "y",
+	.is_sp_absent = true, .days = 32, .n_reporters = 2,
+	.sets = { own, sub_esp } };
+
+Test(analyze_gates, full_quarantine_does_not_tighten_unready_subdomains)
+{
+	const struct scenario *sc[] = { &g_pct50_sub_fails,
+		&g_testing_sub_fails };
+	char *ci = db_with(sc, 2, time(NULL)), *out, *err;
+	char args[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		json_t *adv = advise(ci, sc[i]->domain, NULL);
+		const char *next = next_of(adv);
+
+		cr_expect_str_eq(jstr(gate_of(adv, "sp"), "verdict"), "stay",
+		    "%s", sc[i]->domain);
+		cr_expect(strstr(next, "sp=") != NULL ||
+		    strstr(next, "pct=") != NULL || strstr(next, "t=y") != NULL,
+		    "%s: %s takes the unready subdomains to full quarantine",
+		    sc[i]->domain, next);
+		json_decref(adv);
+		snprintf(args, sizeof(args), "advise --no-dns --domain %s",
+		    sc[i]->domain);
+		cr_assert_eq(dm(ci, args, &out, &err), 0, "%s", err);
+		cr_expect(strstr(out, "add sp=quarantine to hold them back") ==
+		    NULL, "%s", out);
+		free(out);
+		free(err);
+	}
+	test_db_drop(ci);
+}
