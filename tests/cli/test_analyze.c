@@ -171,6 +171,10 @@ struct scenario {
 	int n_reporters;		/* the first of reporters[] */
 	const struct flow *sets[6];	/* NULL-terminated */
 	const char *sp;			/* sp when not p, or NULL */
+	bool is_sp_absent;		/* reports leave <sp> out */
+	const char *np;			/* <np> published, or NULL */
+	int pct;			/* <pct>; 0: 100 */
+	const char *t;			/* <testing>, or NULL */
 };
 
 static bool
@@ -203,6 +207,32 @@ flow_ip(const struct flow *f, int k, int r, char *out, size_t size)
 		snprintf(out, size, "%s", f->ip);
 }
 
+/* header_from: "news.@" is news.<domain> */
+static const char *
+from_prefix(const struct flow *f)
+{
+	static char prefix[128];
+	size_t n;
+
+	if (f->header_from == NULL)
+		return "";
+	n = strlen(f->header_from);
+	if (n == 0 || f->header_from[n - 1] != '@')
+		return f->header_from;
+	snprintf(prefix, sizeof(prefix), "%.*s", (int)(n - 1), f->header_from);
+	return prefix;
+}
+
+static const char *
+from_domain(const struct flow *f, const char *domain)
+{
+	size_t n = f->header_from != NULL ? strlen(f->header_from) : 0;
+
+	if (f->header_from == NULL)
+		return domain;
+	return n > 0 && f->header_from[n - 1] == '@' ? domain : "";
+}
+
 /* one <record> */
 static void
 record_xml(struct buf *b, const struct flow *f, const char *ip,
@@ -218,8 +248,8 @@ record_xml(struct buf *b, const struct flow *f, const char *ip,
 		buf_addf(b, &e, "<reason><type>%s</type><comment>%s</comment>"
 		    "</reason>", f->reason, f->comment ? f->comment : "");
 	buf_addf(b, &e, "</policy_evaluated></row><identifiers>"
-	    "<header_from>%s</header_from></identifiers><auth_results>",
-	    f->header_from ? f->header_from : domain);
+	    "<header_from>%s%s</header_from></identifiers><auth_results>",
+	    from_prefix(f), from_domain(f, domain));
 	if (f->dkim_domain != NULL)
 		buf_addf(b, &e, "<dkim><domain>%s</domain><selector>s1"
 		    "</selector><result>%s</result></dkim>",
@@ -248,11 +278,17 @@ report_xml(struct buf *b, const struct scenario *sc, int64_t now, int k,
 	    "</org_name><email>dmarc@%s</email><report_id>%s-%d-%d"
 	    "</report_id><date_range><begin>%lld</begin><end>%lld</end>"
 	    "</date_range></report_metadata><policy_published><domain>%s"
-	    "</domain><adkim>r</adkim><aspf>r</aspf><p>%s</p><sp>%s</sp>"
-	    "<pct>100</pct></policy_published>\n", reporters[r],
+	    "</domain><adkim>r</adkim><aspf>r</aspf><p>%s</p>", reporters[r],
 	    reporters[r], sc->domain, r, k, (long long)begin,
-	    (long long)(begin + DAY - 1), sc->domain, p,
-	    sc->sp != NULL ? sc->sp : p);
+	    (long long)(begin + DAY - 1), sc->domain, p);
+	if (!sc->is_sp_absent)
+		buf_addf(b, &e, "<sp>%s</sp>", sc->sp != NULL ? sc->sp : p);
+	if (sc->np != NULL)
+		buf_addf(b, &e, "<np>%s</np>", sc->np);
+	buf_addf(b, &e, "<pct>%d</pct>", sc->pct > 0 ? sc->pct : 100);
+	if (sc->t != NULL)
+		buf_addf(b, &e, "<testing>%s</testing>", sc->t);
+	buf_adds(b, "</policy_published>\n", &e);
 	for (size_t s = 0; sc->sets[s] != NULL; s++)
 		for (const struct flow *f = sc->sets[s]; f->ip != NULL; f++) {
 			char ip[64];
@@ -1857,7 +1893,7 @@ static const struct flow breaking[] = {
 Test(check, all_well_exits_0)
 {
 	static const struct scenario sc = { "steady.example", "none", NULL, 0,
-		20, 2, { own, NULL }, NULL };
+		20, 2, { own, NULL }, NULL, false, NULL, 0, NULL };
 	const struct scenario *all[] = { &sc };
 	int64_t now = time(NULL);
 	char *ci = db_with(all, 1, now), *out;
@@ -1880,7 +1916,7 @@ Test(check, steady_failures_are_no_news)
 	/* an ESP that never aligned, forwarders and a spoofing flood: what
 	 * advise reports, but nothing that changed */
 	static const struct scenario sc = { "busy.example", "none", NULL, 0,
-		20, 2, { own, esp, fwd, spoof, NULL }, NULL };
+		20, 2, { own, esp, fwd, spoof, NULL }, NULL, false, NULL, 0, NULL };
 	const struct scenario *all[] = { &sc };
 	int64_t now = time(NULL);
 	char *ci = db_with(all, 1, now), *out;
@@ -1894,7 +1930,7 @@ Test(check, steady_failures_are_no_news)
 Test(check, reports_that_stop_are_a_problem)
 {
 	static const struct scenario sc = { "quiet.example", "none", NULL, 0,
-		20, 2, { own, NULL }, NULL };
+		20, 2, { own, NULL }, NULL, false, NULL, 0, NULL };
 	const struct scenario *all[] = { &sc };
 	/* the last report period ended five days ago */
 	int64_t now = time(NULL) - 5 * DAY;
@@ -1916,7 +1952,7 @@ Test(check, reports_that_stop_are_a_problem)
 Test(check, a_source_that_starts_failing_is_a_problem)
 {
 	static const struct scenario sc = { "broken.example", "none", NULL, 0,
-		20, 2, { own, breaking, NULL }, NULL };
+		20, 2, { own, breaking, NULL }, NULL, false, NULL, 0, NULL };
 	const struct scenario *all[] = { &sc };
 	int64_t now = time(NULL);
 	char *ci = db_with(all, 1, now), *out;
@@ -2173,5 +2209,778 @@ Test(window_cli, text_output_starts_with_the_window)
 	cr_expect(starts(out, "domain,policy,"), "%s", out);
 	free(out);
 	free(err);
+	test_db_drop(ci);
+}
+
+/* --- advise: the p, sp and np gates and the record they propose --- */
+
+/* a newsletter From news.<domain> via an ESP signing with its own d= */
+static const struct flow sub_esp[] = {
+	{ .ip = "198.51.100.90", .count = 30, .disposition = "none",
+	  .dkim = "fail", .spf = "fail", .dkim_domain = "news-esp.example",
+	  .dkim_result = "pass", .spf_domain = "news-esp.example",
+	  .spf_result = "pass", .header_from = "news.@" },
+	{ .ip = NULL },
+};
+
+/* our own servers sending From shop.<domain>: aligned */
+static const struct flow sub_own[] = {
+	{ .ip = "192.0.2.10", .count = 30, .disposition = "none",
+	  .dkim = "pass", .spf = "pass", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass",
+	  .header_from = "shop.@" },
+	{ .ip = NULL },
+};
+
+/* all of the domain's own mail From shop.<domain>, none From itself */
+static const struct flow sub_only[] = {
+	{ .ip = "192.0.2.10", .count = 100, .disposition = "none",
+	  .dkim = "pass", .spf = "pass", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass",
+	  .header_from = "shop.@" },
+	{ .ip = "192.0.2.11", .count = 60, .disposition = "none",
+	  .dkim = "pass", .spf = "pass", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass",
+	  .header_from = "shop.@" },
+	{ .ip = NULL },
+};
+
+static const struct scenario g_inherited_q = {
+	.domain = "g-inherited-q.example", .p = "quarantine",
+	.is_sp_absent = true, .days = 32, .n_reporters = 2,
+	.sets = { own, sub_esp } };
+static const struct scenario g_loose_sp = {
+	.domain = "g-loose-sp.example", .p = "quarantine", .sp = "none",
+	.days = 32, .n_reporters = 2, .sets = { own, sub_own } };
+static const struct scenario g_np_reject = {
+	.domain = "g-np-reject.example", .p = "none", .is_sp_absent = true,
+	.np = "reject", .days = 20, .n_reporters = 2, .sets = { own } };
+static const struct scenario g_pct50 = {
+	.domain = "g-pct50.example", .p = "quarantine", .pct = 50,
+	.days = 32, .n_reporters = 2, .sets = { own } };
+static const struct scenario g_testing = {
+	.domain = "g-testing.example", .p = "quarantine", .t = "y",
+	.days = 32, .n_reporters = 2, .sets = { own } };
+static const struct scenario g_q_blocked = {
+	.domain = "g-q-blocked.example", .p = "quarantine",
+	.is_sp_absent = true, .days = 32, .n_reporters = 2,
+	.sets = { own, esp } };
+static const struct scenario g_r_blocked = {
+	.domain = "g-r-blocked.example", .p = "reject",
+	.is_sp_absent = true, .days = 32, .n_reporters = 2,
+	.sets = { own, esp } };
+static const struct scenario g_r_sub_fails = {
+	.domain = "g-r-sub-fails.example", .p = "reject",
+	.is_sp_absent = true, .days = 32, .n_reporters = 2,
+	.sets = { own, sub_esp } };
+static const struct scenario g_sp_q_sub_fails = {
+	.domain = "g-sp-q-sub-fails.example", .p = "none", .sp = "quarantine",
+	.days = 20, .n_reporters = 2, .sets = { own, sub_esp } };
+static const struct scenario g_sp_reject = {
+	.domain = "g-sp-reject.example", .p = "none", .sp = "reject",
+	.days = 20, .n_reporters = 2, .sets = { own, sub_own } };
+static const struct scenario g_sub_only = {
+	.domain = "g-sub-only.example", .p = "none", .is_sp_absent = true,
+	.days = 20, .n_reporters = 2, .sets = { sub_only, sub_esp } };
+
+static const char *
+next_of(const json_t *adv)
+{
+	return jstr(adv, "next_record");
+}
+
+Test(analyze_gates, inherited_sp_is_kept_when_subdomains_are_not_ready)
+{
+	const struct scenario *sc[] = { &g_inherited_q };
+	char *ci = db_with(sc, 1, time(NULL));
+	json_t *adv = advise(ci, g_inherited_q.domain, NULL), *g;
+
+	/* p may go to reject; the subdomains stay at quarantine */
+	expect_verdict(adv, "reject");
+	cr_expect_str_eq(next_of(adv), "v=DMARC1; p=reject; sp=quarantine");
+	g = gate_of(adv, "sp");
+	cr_expect_str_eq(jstr(g, "verdict"), "stay");
+	cr_expect_str_eq(jstr(g, "policy"), "quarantine");
+	cr_expect_not_null(find_by(jarr(g, "blockers"), "sender",
+	    "news-esp.example"));
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+Test(analyze_gates, an_explicit_looser_sp_is_never_tightened)
+{
+	const struct scenario *sc[] = { &g_loose_sp };
+	char *ci = db_with(sc, 1, time(NULL));
+	json_t *adv = advise(ci, g_loose_sp.domain, NULL);
+
+	expect_verdict(adv, "reject");
+	cr_expect_str_eq(next_of(adv), "v=DMARC1; p=reject; sp=none");
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+Test(analyze_gates, a_published_np_is_kept)
+{
+	const struct scenario *sc[] = { &g_np_reject };
+	char *ci = db_with(sc, 1, time(NULL));
+	json_t *adv = advise(ci, g_np_reject.domain, NULL);
+
+	expect_verdict(adv, "quarantine");
+	cr_expect(strstr(next_of(adv), "; np=reject") != NULL, "%s",
+	    next_of(adv));
+	cr_expect_str_eq(jstr(gate_of(adv, "np"), "policy"), "reject");
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+Test(analyze_gates, partial_quarantine_moves_to_full_quarantine_first)
+{
+	const struct scenario *sc[] = { &g_pct50, &g_testing };
+	char *ci = db_with(sc, 2, time(NULL));
+	json_t *adv;
+
+	for (size_t i = 0; i < 2; i++) {
+		adv = advise(ci, sc[i]->domain, NULL);
+		expect_verdict(adv, "quarantine");
+		/* full quarantine: neither pct nor t=y */
+		cr_expect_str_eq(next_of(adv), "v=DMARC1; p=quarantine", "%s",
+		    sc[i]->domain);
+		json_decref(adv);
+	}
+	test_db_drop(ci);
+}
+
+Test(analyze_gates, a_blocked_domain_keeps_its_policy)
+{
+	const struct scenario *sc[] = { &g_q_blocked, &g_r_blocked };
+	char *ci = db_with(sc, 2, time(NULL));
+	json_t *adv;
+
+	adv = advise(ci, g_q_blocked.domain, NULL);
+	expect_verdict(adv, "stay");
+	cr_expect_str_eq(next_of(adv), "v=DMARC1; p=quarantine");
+	cr_expect_not_null(find_by(jarr(adv, "blockers"), "source", ESP_IP));
+	json_decref(adv);
+	adv = advise(ci, g_r_blocked.domain, NULL);
+	expect_verdict(adv, "stay");
+	cr_expect_str_eq(next_of(adv), "v=DMARC1; p=reject");
+	cr_expect_not_null(find_by(jarr(adv, "blockers"), "source", ESP_IP));
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+/*
+ * t=y asks RFC 9989 receivers to apply every policy of the record one
+ * level softer: p, sp and np.  Proposed over an sp or np that already
+ * enforces, it loosens the subdomains for the staged week.
+ */
+Test(analyze_gates, t_y_is_not_proposed_over_an_enforcing_sp)
+{
+	const struct scenario *sc[] = { &g_sp_q_sub_fails, &g_sp_reject };
+	char *ci = db_with(sc, 2, time(NULL));
+	json_t *adv;
+
+	adv = advise(ci, g_sp_q_sub_fails.domain, NULL);
+	expect_verdict(adv, "quarantine");
+	cr_expect_str_eq(jstr(gate_of(adv, "sp"), "verdict"), "stay");
+	cr_expect(strstr(next_of(adv), "t=y") == NULL,
+	    "sp=quarantine is in force; %s would soften it", next_of(adv));
+	json_decref(adv);
+	adv = advise(ci, g_sp_reject.domain, NULL);
+	expect_verdict(adv, "quarantine");
+	cr_expect(strstr(next_of(adv), "sp=reject") != NULL, "%s",
+	    next_of(adv));
+	cr_expect(strstr(next_of(adv), "t=y") == NULL,
+	    "sp=reject is in force; %s would soften it", next_of(adv));
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+/*
+ * A domain whose mail is all From its subdomains: nothing is From the
+ * domain itself, so nothing holds p back (a population without mail is
+ * ready), while sp must stay where it is for the failing newsletter.
+ */
+Test(analyze_gates, a_subdomain_only_domain_moves_p_and_keeps_sp)
+{
+	const struct scenario *sc[] = { &g_sub_only };
+	char *ci = db_with(sc, 1, time(NULL));
+	json_t *adv = advise(ci, g_sub_only.domain, NULL), *g;
+
+	g = gate_of(adv, "sp");
+	cr_expect_str_eq(jstr(g, "verdict"), "stay");
+	cr_expect_not_null(find_by(jarr(g, "blockers"), "sender",
+	    "news-esp.example"));
+	/* a stay must name what blocks it */
+	if (strcmp(jstr(adv, "verdict"), "stay") == 0)
+		cr_expect_gt(json_array_size(jarr(adv, "blockers")), 0,
+		    "p says stay and names no blocker");
+	expect_verdict(adv, "quarantine");
+	cr_expect(starts(next_of(adv), "v=DMARC1; p=quarantine; sp=none"),
+	    "%s", next_of(adv));
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+/* the line of the text output that starts with prefix, or NULL */
+static char *
+line_of(const char *text, const char *prefix)
+{
+	const char *s = text;
+
+	while (s != NULL && *s != '\0') {
+		const char *e = strchr(s, '\n');
+		size_t n = e != NULL ? (size_t)(e - s) : strlen(s);
+
+		if (strncmp(s, prefix, strlen(prefix)) == 0)
+			return strndup(s, n);
+		s = e != NULL ? e + 1 : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * At p=reject with sp inherited, a failing newsletter From a subdomain
+ * loses its mail now: the p gate is done, but the text must not tell the
+ * admin there is nothing to do, and each gate's line says which policy
+ * it judges (sp=reject inherited, sp=quarantine published).
+ */
+Test(analyze_gates, text_names_the_policy_of_a_blocking_gate)
+{
+	const struct scenario *sc[] = { &g_r_sub_fails, &g_sp_q_sub_fails };
+	char *ci = db_with(sc, 2, time(NULL)), *out, *err, *line;
+	char args[256];
+
+	snprintf(args, sizeof(args), "advise --no-dns --domain %s",
+	    g_r_sub_fails.domain);
+	cr_assert_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	cr_expect(strstr(out, "done (now p=reject)") != NULL, "%s", out);
+	line = line_of(out, "  sp gate:");
+	cr_assert_not_null(line, "%s", out);
+	cr_expect(strstr(line, "stay") != NULL, "%s", line);
+	cr_expect(strstr(line, "sp=reject") != NULL,
+	    "the sp gate does not say it judges sp=reject: %s", line);
+	cr_expect(strstr(out, "nothing to do") == NULL,
+	    "says nothing to do while subdomain mail fails under reject: %s",
+	    out);
+	free(line);
+	free(out);
+	free(err);
+
+	snprintf(args, sizeof(args), "advise --no-dns --domain %s",
+	    g_sp_q_sub_fails.domain);
+	cr_assert_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	line = line_of(out, "  sp gate:");
+	cr_assert_not_null(line, "%s", out);
+	cr_expect(strstr(line, "sp=quarantine") != NULL,
+	    "the sp gate does not say it judges sp=quarantine: %s", line);
+	free(line);
+	free(out);
+	free(err);
+	test_db_drop(ci);
+}
+
+/* --- advise: reporters that contradict their own results --- */
+
+static const char *const reporters3[] = { "google.com", "yahoo.com",
+	"outlook.com" };
+
+/* yahoo.com says fail although our DKIM passes aligned (SPF passes for
+ * another domain); outlook.com says fail although SPF passes aligned
+ * (no signature) */
+static const struct flow liars[] = {
+	{ .ip = "192.0.2.12", .count = 40, .disposition = "none",
+	  .dkim = "fail", .spf = "fail", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = "bounce.other.example",
+	  .spf_result = "pass", .reporter_mask = 2 },
+	{ .ip = "192.0.2.13", .count = 30, .disposition = "none",
+	  .dkim = "fail", .spf = "fail", .spf_domain = OWN,
+	  .spf_result = "pass", .reporter_mask = 4 },
+	{ .ip = NULL },
+};
+
+/* yahoo.com says pass although its results show only a foreign DKIM
+ * signature and a failing SPF */
+#define OPTIMIST_IP "198.51.100.40"
+static const struct flow optimist[] = {
+	{ .ip = OPTIMIST_IP, .count = 50, .disposition = "none",
+	  .dkim = "pass", .spf = "fail",
+	  .dkim_domain = "foreign-signer.example", .dkim_result = "pass",
+	  .spf_domain = "foreign-signer.example", .spf_result = "fail",
+	  .reporter_mask = 2 },
+	{ .ip = NULL },
+};
+
+static const struct scenario r_two_liars = {
+	.domain = "r-two-liars.example", .p = "none",
+	.days = 20, .n_reporters = 3, .sets = { own, liars } };
+static const struct scenario r_optimist = {
+	.domain = "r-optimist.example", .p = "none",
+	.days = 20, .n_reporters = 2, .sets = { own, optimist } };
+
+Test(analyze_reporters, each_reporter_failing_aligned_mail_is_named)
+{
+	const struct scenario *sc[] = { &r_two_liars };
+	char *ci = db_with(sc, 1, time(NULL));
+	json_t *adv = advise(ci, r_two_liars.domain, NULL), *w, *ev;
+
+	cr_assert_eq(sizeof(reporters) / sizeof(reporters[0]), 3);
+	cr_assert_str_eq(reporters[2], reporters3[2]);
+	/* aligned DKIM alone, or aligned SPF alone, is a pass */
+	expect_verdict(adv, "quarantine");
+	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 0);
+	ev = json_object_get(adv, "evidence");
+	cr_expect_float_eq(jnum(ev, "legitimate_pass_rate"), 1.0, 1e-9);
+	/* the SPF-only mail is not DKIM-aligned */
+	cr_expect_float_eq(jnum(ev, "dkim_aligned_rate"),
+	    (double)(20 * (3 * OWN_PER_REPORT + 40)) /
+	    (20 * (3 * OWN_PER_REPORT + 40 + 30)), 1e-3);
+	cr_expect_eq(json_array_size(jarr(adv, "warnings")), 2);
+	w = find_by(jarr(adv, "warnings"), "reporter", "yahoo.com");
+	cr_expect_not_null(w, "no warning about yahoo.com (DKIM only)");
+	if (w != NULL)
+		cr_expect_eq(jint(w, "messages"), 20 * 40);
+	w = find_by(jarr(adv, "warnings"), "reporter", "outlook.com");
+	cr_expect_not_null(w, "no warning about outlook.com (SPF only)");
+	if (w != NULL)
+		cr_expect_eq(jint(w, "messages"), 20 * 30);
+	cr_expect_null(find_by(jarr(adv, "warnings"), "reporter",
+	    "google.com"));
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+/*
+ * A reporter saying pass against its own results: its verdict stands
+ * (it is not a failure of ours), but like one saying fail it is wrong
+ * about its own results, and the admin must learn which reporter it is:
+ * `disagree` counts it, so a warning names it.
+ */
+Test(analyze_reporters, a_reporter_passing_failing_results_is_named)
+{
+	const struct scenario *sc[] = { &r_optimist };
+	char *ci = db_with(sc, 1, time(NULL));
+	json_t *adv = advise(ci, r_optimist.domain, NULL), *w;
+
+	expect_verdict(adv, "quarantine");
+	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 0);
+	cr_expect_eq(jint(json_object_get(adv, "evidence"), "disagree"),
+	    20 * 50);
+	w = find_by(jarr(adv, "warnings"), "reporter", "yahoo.com");
+	cr_expect_not_null(w, "%lld messages disagree and no warning names "
+	    "yahoo.com", (long long)20 * 50);
+	if (w != NULL)
+		cr_expect_eq(jint(w, "messages"), 20 * 50);
+	cr_expect_null(find_by(jarr(adv, "warnings"), "reporter",
+	    "google.com"));
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+/* --- advise: small domains, one sender, no sender --- */
+
+/* all of the domain's mail through one ESP signing with its own d= */
+static const struct flow esp_only[] = {
+	{ .ip = ESP_IP, .count = 80, .disposition = "none", .dkim = "fail",
+	  .spf = "fail", .dkim_domain = ESP_DKIM, .dkim_result = "pass",
+	  .spf_domain = "bounce.esp-relay.net", .spf_result = "pass" },
+	{ .ip = NULL },
+};
+
+/* the same ESP signing with our domain */
+static const struct flow esp_aligned_only[] = {
+	{ .ip = ESP_IP, .count = 80, .disposition = "none", .dkim = "pass",
+	  .spf = "fail", .dkim_domain = OWN, .dkim_result = "pass",
+	  .spf_domain = "bounce.esp-relay.net", .spf_result = "pass" },
+	{ .ip = NULL },
+};
+
+/* 3 messages a day of our own, and one through the ESP, unaligned */
+static const struct flow tiny_own[] = {
+	{ .ip = "192.0.2.10", .count = 3, .disposition = "none",
+	  .dkim = "pass", .spf = "pass", .dkim_domain = OWN,
+	  .dkim_result = "pass", .spf_domain = OWN, .spf_result = "pass" },
+	{ .ip = NULL },
+};
+static const struct flow tiny_esp[] = {
+	{ .ip = ESP_IP, .count = 1, .disposition = "none", .dkim = "fail",
+	  .spf = "fail", .dkim_domain = ESP_DKIM, .dkim_result = "pass",
+	  .spf_domain = "bounce.esp-relay.net", .spf_result = "pass" },
+	{ .ip = NULL },
+};
+
+static const struct scenario s_esp_only = {
+	.domain = "s-esp-only.example", .p = "none",
+	.days = 20, .n_reporters = 2, .sets = { esp_only } };
+static const struct scenario s_esp_aligned = {
+	.domain = "s-esp-aligned.example", .p = "none",
+	.days = 20, .n_reporters = 2, .sets = { esp_aligned_only } };
+static const struct scenario s_tiny = {
+	.domain = "s-tiny.example", .p = "none",
+	.days = 40, .n_reporters = 2, .sets = { tiny_own } };
+static const struct scenario s_tiny_esp = {
+	.domain = "s-tiny-esp.example", .p = "none",
+	.days = 40, .n_reporters = 2, .sets = { tiny_own, tiny_esp } };
+static const struct scenario s_spoofed_none = {
+	.domain = "s-spoofed-none.example", .p = "none",
+	.days = 20, .n_reporters = 2, .sets = { spoof } };
+static const struct scenario s_spoofed_q = {
+	.domain = "s-spoofed-q.example", .p = "quarantine",
+	.days = 32, .n_reporters = 2, .sets = { spoof_held } };
+
+Test(analyze_small, one_esp_carries_all_the_mail)
+{
+	const struct scenario *sc[] = { &s_esp_only, &s_esp_aligned };
+	char *ci = db_with(sc, 2, time(NULL));
+	json_t *adv, *b;
+
+	adv = advise(ci, s_esp_only.domain, NULL);
+	expect_verdict(adv, "stay");
+	cr_expect_str_eq(next_of(adv), "v=DMARC1; p=none");
+	b = find_by(jarr(adv, "blockers"), "source", ESP_IP);
+	cr_assert_not_null(b, "the ESP does not block");
+	cr_expect_str_eq(jstr(b, "class"), "third-party");
+	cr_expect_eq(jint(b, "failing"), 20 * 2 * 80);
+	cr_expect_float_eq(jnum(json_object_get(adv, "evidence"),
+	    "legitimate_pass_rate"), 0.0, 1e-9);
+	json_decref(adv);
+
+	adv = advise(ci, s_esp_aligned.domain, NULL);
+	expect_verdict(adv, "quarantine");
+	cr_expect_eq(json_array_size(jarr(adv, "blockers")), 0);
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+Test(analyze_small, a_tiny_domain_is_judged_on_its_own_scale)
+{
+	const struct scenario *sc[] = { &s_tiny, &s_tiny_esp };
+	char *ci = db_with(sc, 2, time(NULL));
+	json_t *adv, *ev;
+
+	/* 180 messages in the 30 days: enough */
+	adv = advise(ci, s_tiny.domain, NULL);
+	expect_verdict(adv, "quarantine");
+	ev = json_object_get(adv, "evidence");
+	cr_expect_eq(jint(ev, "messages"), 30 * 2 * 3);
+	json_decref(adv);
+	/* one message in four unaligned blocks it */
+	adv = advise(ci, s_tiny_esp.domain, NULL);
+	expect_verdict(adv, "stay");
+	cr_expect_not_null(find_by(jarr(adv, "blockers"), "source", ESP_IP));
+	json_decref(adv);
+	/* 14 days of it: still too few messages to judge */
+	adv = advise(ci, s_tiny.domain, "--days 14");
+	expect_verdict(adv, "insufficient-data");
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+/*
+ * A domain that sends no mail, only spoofed: nothing legitimate can be
+ * lost, so nothing holds the next step; the text already says "if the
+ * domain sends no mail at all, publish p=reject", so the verdict and the
+ * record must not say stay at p=none with no blocker.
+ */
+Test(analyze_small, a_domain_that_only_is_spoofed_moves_on)
+{
+	const struct scenario *sc[] = { &s_spoofed_none, &s_spoofed_q };
+	char *ci = db_with(sc, 2, time(NULL));
+	json_t *adv;
+
+	adv = advise(ci, s_spoofed_none.domain, NULL);
+	cr_expect_eq(jint(json_object_get(adv, "evidence"),
+	    "legitimate_messages"), 0);
+	if (strcmp(jstr(adv, "verdict"), "stay") == 0)
+		cr_expect_gt(json_array_size(jarr(adv, "blockers")), 0,
+		    "stay at p=none and no blocker named");
+	expect_verdict(adv, "quarantine");
+	cr_expect(starts(next_of(adv), "v=DMARC1; p=quarantine"), "%s",
+	    next_of(adv));
+	json_decref(adv);
+
+	adv = advise(ci, s_spoofed_q.domain, NULL);
+	expect_verdict(adv, "reject");
+	cr_expect(starts(next_of(adv), "v=DMARC1; p=reject"), "%s",
+	    next_of(adv));
+	json_decref(adv);
+	test_db_drop(ci);
+}
+
+/* --- sources: --class, --limit, --addresses, --domain, bad values --- */
+
+static const char *const class_words[] = { "aligned", "partial",
+	"third-party", "relay", "indirect", "unauthenticated" };
+
+static json_t *
+senders_in(const json_t *doc, const char *domain)
+{
+	json_t *d = find_by(jarr(doc, "domains"), "domain", domain);
+
+	return d != NULL ? jarr(d, "senders") : NULL;
+}
+
+/* the senders of all (in order) whose class is cls */
+static json_t *
+of_class(const json_t *all, const char *cls)
+{
+	json_t *out = json_array(), *x;
+	size_t i;
+
+	json_array_foreach(all, i, x)
+		if (strcmp(jstr(x, "class"), cls) == 0)
+			json_array_append(out, x);
+	return out;
+}
+
+static void
+expect_same_keys(const json_t *got, const json_t *want, const char *what)
+{
+	size_t i;
+	json_t *x;
+
+	cr_expect_eq(json_array_size(got), json_array_size(want),
+	    "%s: %zu senders, want %zu", what, json_array_size(got),
+	    json_array_size(want));
+	json_array_foreach(want, i, x) {
+		json_t *y = json_array_get(got, i);
+
+		if (y == NULL)
+			break;
+		cr_expect_str_eq(jstr(y, "sender"), jstr(x, "sender"),
+		    "%s: sender %zu", what, i);
+	}
+}
+
+Test(sources_cli, class_and_limit_filter_the_senders)
+{
+	const struct scenario *sc[] = { &mixed, &relayed };
+	char *ci = db_with(sc, 2, time(NULL));
+	const char *doms[] = { mixed.domain, relayed.domain };
+	json_t *all = run_json(ci, "sources --format json --no-dns"), *j;
+	char args[256];
+	size_t seen = 0;
+
+	for (size_t c = 0; c < 6; c++) {
+		snprintf(args, sizeof(args), "sources --format json --no-dns "
+		    "--class %s", class_words[c]);
+		j = run_json(ci, args);
+		for (size_t d = 0; d < 2; d++) {
+			json_t *want = of_class(senders_in(all, doms[d]),
+			    class_words[c]), *got = senders_in(j, doms[d]);
+			char what[128];
+
+			snprintf(what, sizeof(what), "--class %s, %s",
+			    class_words[c], doms[d]);
+			if (json_array_size(want) > 0)
+				cr_expect_not_null(got, "%s: no domain", what);
+			if (got != NULL)
+				expect_same_keys(got, want, what);
+			seen += json_array_size(want) > 0;
+			json_decref(want);
+		}
+		json_decref(j);
+	}
+	/* the scenarios hold every class but partial */
+	cr_expect_geq(seen, 5);
+
+	/* --limit: the first N senders of each domain, after --class */
+	j = run_json(ci, "sources --format json --no-dns --limit 1");
+	for (size_t d = 0; d < 2; d++) {
+		json_t *got = senders_in(j, doms[d]);
+		json_t *want = json_array();
+
+		json_array_append(want, json_array_get(senders_in(all, doms[d]),
+		    0));
+		cr_assert_not_null(got);
+		expect_same_keys(got, want, "--limit 1");
+		json_decref(want);
+	}
+	json_decref(j);
+	j = run_json(ci, "sources --format json --no-dns --class "
+	    "unauthenticated --limit 2");
+	{
+		json_t *want = of_class(senders_in(all, mixed.domain),
+		    "unauthenticated");
+
+		cr_assert_gt(json_array_size(want), 2);
+		while (json_array_size(want) > 2)
+			json_array_remove(want, json_array_size(want) - 1);
+		expect_same_keys(senders_in(j, mixed.domain), want,
+		    "--class unauthenticated --limit 2");
+		json_decref(want);
+	}
+	json_decref(j);
+	json_decref(all);
+	test_db_drop(ci);
+}
+
+Test(sources_cli, addresses_change_the_text_alone)
+{
+	const struct scenario *sc[] = { &mixed };
+	char *ci = db_with(sc, 1, time(NULL)), *out, *err, *with, *csv;
+	json_t *a, *b, *esp_sender;
+	const char *base = "sources --no-dns --domain mixed.example";
+	char args[256];
+
+	/* JSON carries every address either way */
+	snprintf(args, sizeof(args), "%s --format json", base);
+	a = run_json(ci, args);
+	snprintf(args, sizeof(args), "%s --format json --addresses", base);
+	b = run_json(ci, args);
+	cr_expect(json_equal(a, b), "--addresses changes the JSON");
+	esp_sender = find_by(senders_in(a, mixed.domain), "sender",
+	    "esp-relay.net");
+	cr_assert_not_null(esp_sender, "no sender esp-relay.net");
+	cr_expect_eq(jint(esp_sender, "n_addresses"), 1);
+	cr_expect_not_null(find_by(jarr(esp_sender, "addresses"), "source",
+	    ESP_IP));
+	json_decref(a);
+	json_decref(b);
+
+	/* csv: one row per sender either way */
+	snprintf(args, sizeof(args), "%s --format csv", base);
+	cr_assert_eq(dm(ci, args, &csv, &err), 0, "%s", err);
+	free(err);
+	snprintf(args, sizeof(args), "%s --format csv --addresses", base);
+	cr_assert_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	cr_expect_str_eq(out, csv);
+	cr_expect(starts(csv, "domain,sender,"), "%s", csv);
+	free(out);
+	free(err);
+	free(csv);
+
+	/* text: the window line, and address rows only with --addresses */
+	cr_assert_eq(dm(ci, base, &out, &err), 0, "%s", err);
+	cr_expect(starts(out, "window: "), "%s", out);
+	cr_expect(strstr(out, "esp-relay.net") != NULL, "%s", out);
+	cr_expect(strstr(out, ESP_IP) == NULL, "%s", out);
+	free(out);
+	free(err);
+	snprintf(args, sizeof(args), "%s --addresses", base);
+	cr_assert_eq(dm(ci, args, &with, &err), 0, "%s", err);
+	cr_expect(starts(with, "window: "), "%s", with);
+	cr_expect(strstr(with, ESP_IP) != NULL, "%s", with);
+	free(with);
+	free(err);
+	test_db_drop(ci);
+}
+
+/* exit 64, nothing on stdout, and the first line of stderr names it */
+static void
+expect_usage(const char *ci, const char *args, const char *first)
+{
+	char *out, *err;
+
+	cr_expect_eq(dm(ci, args, &out, &err), 64, "%s: %s", args, err);
+	cr_expect_str_eq(out, "", "%s", args);
+	cr_expect(starts(err, first), "%s: %s", args, err);
+	free(out);
+	free(err);
+}
+
+Test(sources_cli, bad_values_and_an_empty_database)
+{
+	char *ci = test_db_migrated(), *out, *err;
+	json_t *j;
+
+	expect_usage(ci, "sources --class bogus", "dmarcctl: --class");
+	expect_usage(ci, "sources --class Aligned", "dmarcctl: --class");
+	expect_usage(ci, "sources --class ''", "dmarcctl: --class");
+	expect_usage(ci, "sources --class aligned,partial",
+	    "dmarcctl: --class");
+	expect_usage(ci, "sources --limit 0", "dmarcctl: --limit");
+	expect_usage(ci, "sources --limit -3", "dmarcctl: --limit");
+	expect_usage(ci, "sources --limit x", "dmarcctl: --limit");
+	expect_usage(ci, "sources --limit 99999999999999999999",
+	    "dmarcctl: --limit");
+	expect_usage(ci, "sources --format xml", "dmarcctl: ");
+	expect_usage(ci, "sources --days 0", "dmarcctl: --days");
+
+	/* nothing stored: the window, and no domain */
+	j = run_json(ci, "sources --format json --class relay --limit 3");
+	cr_expect(json_is_string(json_object_get(j, "since")));
+	cr_expect(json_is_string(json_object_get(j, "until")));
+	cr_expect_eq(jint(j, "days"), 14);
+	cr_expect_eq(json_array_size(jarr(j, "domains")), 0);
+	json_decref(j);
+	cr_assert_eq(dm(ci, "sources --addresses", &out, &err), 0, "%s", err);
+	cr_expect(starts(out, "window: "), "%s", out);
+	free(out);
+	free(err);
+	test_db_drop(ci);
+}
+
+/*
+ * Domain names ignore case (RFC 4343): `--domain Mixed.Example` is the
+ * domain the reports call mixed.example, for every query command.
+ */
+Test(sources_cli, domain_names_ignore_case)
+{
+	const struct scenario *sc[] = { &mixed };
+	char *ci = db_with(sc, 1, time(NULL)), *out, *err;
+	json_t *j;
+
+	j = run_json(ci, "sources --format json --no-dns --domain "
+	    "Mixed.EXAMPLE");
+	cr_expect_eq(json_array_size(jarr(j, "domains")), 1,
+	    "sources --domain Mixed.EXAMPLE finds nothing");
+	json_decref(j);
+	j = run_json(ci, "summary --format json --domain Mixed.EXAMPLE");
+	cr_expect_eq(json_array_size(jarr(j, "domains")), 1,
+	    "summary --domain Mixed.EXAMPLE finds nothing");
+	json_decref(j);
+	cr_assert_eq(dm(ci, "advise --format json --no-dns --domain "
+	    "Mixed.EXAMPLE", &out, &err), 0, "%s", err);
+	cr_expect(strstr(out, "\"domain\":\"mixed.example\"") != NULL,
+	    "advise --domain Mixed.EXAMPLE: '%s'", out);
+	free(out);
+	free(err);
+	test_db_drop(ci);
+}
+
+/*
+ * Partial quarantine (pct=50, or t=y) with sp inherited and a failing
+ * newsletter From a subdomain: the step to full quarantine tightens the
+ * subdomains too (pct and t apply to sp as well), while their gate says
+ * stay.  The record must hold them back (keep pct or t=y, or carry an sp
+ * of its own), not propose a bare p=quarantine; and "add sp=quarantine
+ * to hold them back" holds nothing back at p=quarantine.
+ */
+static const struct scenario g_pct50_sub_fails = {
+	.domain = "g-pct50-sub-fails.example", .p = "quarantine", .pct = 50,
+	.is_sp_absent = true, .days = 32, .n_reporters = 2,
+	.sets = { own, sub_esp } };
+static const struct scenario g_testing_sub_fails = {
+	.domain = "g-testing-sub-fails.example", .p = "quarantine", .t = "y",
+	.is_sp_absent = true, .days = 32, .n_reporters = 2,
+	.sets = { own, sub_esp } };
+
+Test(analyze_gates, full_quarantine_does_not_tighten_unready_subdomains)
+{
+	const struct scenario *sc[] = { &g_pct50_sub_fails,
+		&g_testing_sub_fails };
+	char *ci = db_with(sc, 2, time(NULL)), *out, *err;
+	char args[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		json_t *adv = advise(ci, sc[i]->domain, NULL);
+		const char *next = next_of(adv);
+
+		cr_expect_str_eq(jstr(gate_of(adv, "sp"), "verdict"), "stay",
+		    "%s", sc[i]->domain);
+		cr_expect(strstr(next, "sp=") != NULL ||
+		    strstr(next, "pct=") != NULL || strstr(next, "t=y") != NULL,
+		    "%s: %s takes the unready subdomains to full quarantine",
+		    sc[i]->domain, next);
+		json_decref(adv);
+		snprintf(args, sizeof(args), "advise --no-dns --domain %s",
+		    sc[i]->domain);
+		cr_assert_eq(dm(ci, args, &out, &err), 0, "%s", err);
+		cr_expect(strstr(out, "add sp=quarantine to hold them back") ==
+		    NULL, "%s", out);
+		free(out);
+		free(err);
+	}
 	test_db_drop(ci);
 }

@@ -704,6 +704,32 @@ static const struct scenario table[] = {
 	   .blocks = IN_SP } },
   .verdict = "quarantine", .sp_verdict = "stay", .next_has = "sp=none" },
 /*
+ * 6. sp inherited, one step further: at p=quarantine the subdomains'
+ * failing newsletter keeps sp at quarantine while p goes to reject; at
+ * p=reject it loses its mail now: p is done, the sp gate still says stay
+ * and names it.
+ */
+{ .name = "sp-inherited-quarantine-sub-fails-v6", .cls = 6,
+  .domain = "pop6.example", .p = "quarantine", .is_sp_absent = true,
+  .days = 30, .volume = 2500, .seed = 162,
+  .s = { { K_SERVICE, "newsletter-esp.example", .share = 0.08, .pool = 2,
+	   .base = "2001:db8:4e55::40", .sub = "news",
+	   .dkim = "newsletter-esp.example",
+	   .spf = "bounce.newsletter-esp.example",
+	   .cls = "third-party", .rule = "consistent-signer",
+	   .blocks = IN_SP } },
+  .verdict = "reject", .sp_verdict = "stay", .next_has = "sp=quarantine" },
+{ .name = "sp-inherited-reject-sub-fails-v4", .cls = 6,
+  .domain = "pop7.example", .p = "reject", .is_sp_absent = true,
+  .days = 30, .volume = 3000, .seed = 163,
+  .s = { { K_SERVICE, "newsletter-esp.example", .share = 0.10, .pool = 3,
+	   .base = "198.18.12.50", .sub = "news",
+	   .dkim = "mail.newsletter-esp.example",
+	   .spf = "newsletter-esp.example",
+	   .cls = "third-party", .rule = "consistent-signer",
+	   .blocks = IN_SP } },
+  .verdict = "done", .sp_verdict = "stay" },
+/*
  * 7. The lying reporter sees most of the mail.
  */
 { .name = "liar-60pct-none", .cls = 7, .domain = "liar4.example",
@@ -2109,8 +2135,8 @@ ideal_blocker(const struct sender *s, const struct tally *t)
 static json_t *
 ideal_advise(const struct scenario *sc, const struct gen *g)
 {
-	const char *next = strcmp(sc->verdict, "stay") == 0 ? sc->p :
-	    sc->verdict;
+	const char *next = strcmp(sc->verdict, "quarantine") == 0 ||
+	    strcmp(sc->verdict, "reject") == 0 ? sc->verdict : sc->p;
 	json_t *bp = json_array(), *bsp = json_array(), *warn = json_array();
 	char rec[128];
 
