@@ -696,10 +696,10 @@ gate_quarantine(const struct verdict_input *in, const struct tally *t,
 	bool rate_ok;
 
 	if (t->legit == 0) {
-		LINE(out, "not met: no legitimate (authenticated) mail was "
-		    "seen; if the domain sends no mail at all, publish "
-		    "p=reject; if it does, list its senders as authorized");
-		return false;
+		LINE(out, "ok: no legitimate (authenticated) mail was seen: "
+		    "nothing legitimate can be lost (if the domain does send "
+		    "mail, list its senders in [analysis] authorized first)");
+		return true;
 	}
 	rate = is_recent ? ratio(t->legit_recent_pass, t->legit_recent) :
 	    out->evidence.legitimate_pass_rate;
@@ -728,9 +728,10 @@ gate_reject(const struct verdict_input *in, const struct tally *t,
 {
 	const struct verdict_evidence *ev = &out->evidence;
 	bool days_ok = in->quarantine_days >= th->reject_quarantine_days;
-	bool rate_ok = t->legit > 0 &&
+	/* no legitimate mail: none to lose */
+	bool rate_ok = t->legit == 0 ||
 	    ev->legitimate_pass_rate >= th->reject_pass_rate;
-	bool dkim_ok = t->legit > 0 &&
+	bool dkim_ok = t->legit == 0 ||
 	    ev->dkim_aligned_rate >= th->reject_dkim_rate;
 	double loss = ratio(t->indirect_fail, in->messages);
 	bool loss_ok = loss <= th->reject_indirect_share;
@@ -858,6 +859,20 @@ build_record(const struct dmarc_policy *pol, enum stage st, const char *p,
 		text_append(dst, size, "; rua=%s", pol->rua);
 }
 
+/* t=y softens every policy of the record, one level (RFC 9989): it is
+ * proposed only when nothing but p would be softened */
+static bool
+testing_softens_only_p(const struct verdict_input *in, enum stage st)
+{
+	const struct dmarc_policy *pol = &in->policy;
+	const char *sp = in->pin_sp != NULL ? in->pin_sp :
+	    effective_sp(pol, st);
+	const char *np = np_is_explicit(pol, st) ? pol->np :
+	    in->pin_np != NULL ? in->pin_np : sp;
+
+	return text_is_word(sp, "none") && text_is_word(np, "none");
+}
+
 static void
 next_record(const struct verdict_input *in, enum stage st,
     struct verdict_advice *out)
@@ -868,7 +883,7 @@ next_record(const struct verdict_input *in, enum stage st,
 	if (out->verdict == VERDICT_QUARANTINE) {
 		p = "quarantine";
 		is_unchanged = false;
-		want_t = st == STAGE_NONE;
+		want_t = st == STAGE_NONE && testing_softens_only_p(in, st);
 	} else if (out->verdict == VERDICT_REJECT) {
 		p = "reject";
 		is_unchanged = false;
@@ -901,7 +916,11 @@ explain_next(const struct verdict_input *in, enum stage st,
 		explain_partial(pol, out);
 	switch (out->verdict) {
 	case VERDICT_QUARANTINE:
-		if (st == STAGE_NONE) {
+		if (st == STAGE_NONE && !testing_softens_only_p(in, st)) {
+			LINE(out, "next: p=quarantine in full: t=y (RFC 9989) "
+			    "would also soften the sp= or np= you enforce "
+			    "already");
+		} else if (st == STAGE_NONE) {
 			LINE(out, "next: p=quarantine, with t=y for a first "
 			    "staged week: receivers that implement RFC 9989 "
 			    "then apply none and report policy_test_mode; "
@@ -921,8 +940,13 @@ explain_next(const struct verdict_input *in, enum stage st,
 		    "");
 		break;
 	case VERDICT_DONE:
-		LINE(out, "p=reject is published and legitimate mail passes: "
-		    "nothing to do");
+		if (in->is_other_gate_staying)
+			LINE(out, "p=reject is published and mail From the "
+			    "domain passes; mail From its subdomains does not: "
+			    "see the sp and np gates");
+		else
+			LINE(out, "p=reject is published and legitimate mail "
+			    "passes: nothing to do");
 		break;
 	case VERDICT_STAY:
 		LINE(out, "stay at p=%s%s", stage_p(st), out->n_blockers > 0 ?
@@ -952,8 +976,7 @@ explain_subdomains(const struct verdict_input *in, enum stage st,
 		if (is_moving && in->subdomain_fail > 0 &&
 		    !sp_is_explicit(pol, st))
 			LINE(out, "without sp= the new p applies to subdomains "
-			    "too: fix their senders, or add sp=%s to hold them "
-			    "back", stage_p(st));
+			    "too: fix their senders first (see the sp gate)");
 	} else if (!text_is_word(sp, "reject")) {
 		LINE(out, "no mail from subdomains was seen: sp=reject would "
 		    "protect them now");
@@ -1007,6 +1030,16 @@ verdict_advise(const struct verdict_input *in,
 	else
 		out->verdict = gate_done(in, &t, th, out) ?
 		    VERDICT_DONE : VERDICT_STAY;
+	/* from partial to full, an inherited sp goes to full as well */
+	if (in->is_full_held && (st == STAGE_QUARANTINE_PARTIAL ||
+	    st == STAGE_REJECT_PARTIAL) && (out->verdict ==
+	    VERDICT_QUARANTINE || out->verdict == VERDICT_REJECT)) {
+		out->verdict = VERDICT_STAY;
+		LINE(out, "not met: full p=%s applies to your subdomains as "
+		    "well (sp is inherited), and their mail is not ready: fix "
+		    "their senders (see the sp gate), or publish sp= "
+		    "yourself", stage_p(st));
+	}
 	if (out->n_blockers > 1)
 		qsort(out->blockers, out->n_blockers, sizeof(*out->blockers),
 		    blocker_cmp);
@@ -1089,21 +1122,28 @@ population_messages(const struct verdict_input *in)
 	return n;
 }
 
-/* a population without mail: nothing holds its next step */
+/* a population without mail: nothing holds its next step once there
+ * are reports enough to say so */
 static void
-advise_empty(const struct verdict_input *in, struct verdict_advice *out)
+advise_empty(const struct verdict_input *in,
+    const struct verdict_thresholds *th, struct verdict_advice *out)
 {
 	enum stage st = stage_of(&in->policy);
 
 	memset(out, 0, sizeof(*out));
 	out->evidence.days = in->days;
 	out->evidence.reporters = in->reporters;
-	out->verdict = st == STAGE_NONE || st == STAGE_QUARANTINE_PARTIAL ?
-	    VERDICT_QUARANTINE : st == STAGE_REJECT ? VERDICT_DONE :
-	    VERDICT_REJECT;
+	out->evidence.messages = in->messages;
+	if (!enough_data(in, th, out))
+		out->verdict = VERDICT_INSUFFICIENT_DATA;
+	else
+		out->verdict = st == STAGE_NONE ||
+		    st == STAGE_QUARANTINE_PARTIAL ? VERDICT_QUARANTINE :
+		    st == STAGE_REJECT ? VERDICT_DONE : VERDICT_REJECT;
 	LINE(out, "no mail of this population was seen in the window: "
 	    "nothing holds its next step");
 	next_record(in, st, out);
+	explain_next(in, st, out);
 }
 
 void
@@ -1127,13 +1167,28 @@ verdict_advise_gates(const struct verdict_input in[POP_COUNT],
 			g[i].policy.np = NULL;
 		}
 		if (i != POP_ORGANIZATIONAL && population_messages(&g[i]) == 0)
-			advise_empty(&g[i], &out[i]);
+			advise_empty(&g[i], th, &out[i]);
 		else if (i != POP_ORGANIZATIONAL)
 			verdict_advise(&g[i], th, &out[i]);
 	}
-	verdict_advise(&g[POP_ORGANIZATIONAL], th, &out[POP_ORGANIZATIONAL]);
+	g[POP_ORGANIZATIONAL].is_other_gate_staying =
+	    out[POP_SUBDOMAIN].verdict == VERDICT_STAY ||
+	    out[POP_NONEXISTENT].verdict == VERDICT_STAY;
+	g[POP_ORGANIZATIONAL].is_full_held = !sp_is_explicit(pol, st) &&
+	    population_messages(&g[POP_SUBDOMAIN]) > 0 &&
+	    (out[POP_SUBDOMAIN].verdict == VERDICT_STAY ||
+	    out[POP_SUBDOMAIN].verdict == VERDICT_INSUFFICIENT_DATA);
+	/* a domain whose own name sends nothing: its p holds nothing back */
+	if (population_messages(&g[POP_ORGANIZATIONAL]) == 0)
+		advise_empty(&g[POP_ORGANIZATIONAL], th,
+		    &out[POP_ORGANIZATIONAL]);
+	else
+		verdict_advise(&g[POP_ORGANIZATIONAL], th,
+		    &out[POP_ORGANIZATIONAL]);
 	for (int i = 0; i < POP_COUNT; i++)
 		out[i].policy = stage_p(stage_of(&g[i].policy));
+	out[POP_SUBDOMAIN].is_inherited = !sp_is_explicit(pol, st);
+	out[POP_NONEXISTENT].is_inherited = !np_is_explicit(pol, st);
 	next = out[POP_ORGANIZATIONAL].verdict == VERDICT_QUARANTINE ? 1 :
 	    out[POP_ORGANIZATIONAL].verdict == VERDICT_REJECT ? 2 : -1;
 	/* subdomains inherit the new p unless sp holds them back, and

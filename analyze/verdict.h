@@ -255,6 +255,11 @@ struct verdict_input {
 					 * subdomains' gate is not ready for
 					 * the new p), or NULL */
 	const char *pin_np;		/* the same for np= */
+	bool is_other_gate_staying;	/* the sp or np gate says stay */
+	bool is_full_held;		/* from partial to full quarantine or
+					 * reject would take the subdomains
+					 * (inherited sp) along, and they are
+					 * not ready: stay */
 };
 
 /* Which policy applies to mail (RFC 7489 6.6.3, RFC 9989): its gate. */
@@ -300,6 +305,8 @@ struct verdict_advice {
 	const char *policy;		/* the policy the gate judges under:
 					 * "none", "quarantine", "reject"
 					 * (static) */
+	bool is_inherited;		/* that policy is inherited (sp from
+					 * p, np from sp) */
 	char next_record[512];		/* TXT record text */
 	struct verdict_evidence evidence;
 	struct verdict_blocker *blockers;	/* worst first */

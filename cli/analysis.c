@@ -235,6 +235,7 @@ overruled_row(void *ctx, size_t ncols, const char *const *names,
 	r->org_name = xstrdup(v[1]);
 	r->overruled = num(v[2]);
 	r->messages = num(v[3]);
+	r->unproved = num(v[4]);
 	return 0;
 }
 

@@ -32,6 +32,7 @@ struct analysis_source {
 struct analysis_reporter {
 	char *org_name;
 	int64_t overruled;		/* it said fail, its results pass */
+	int64_t unproved;		/* it said pass, its results do not */
 	int64_t messages;		/* all it reported */
 };
 

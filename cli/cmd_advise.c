@@ -22,6 +22,20 @@ struct advise_renderer {
 	    const struct verdict_advice *adv, struct err *err);
 };
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static int64_t
+overruled_of(const struct analysis_reporter *r)
+{
+	return r->overruled;
+}
+
+static int64_t
+unproved_of(const struct analysis_reporter *r)
+{
+	return r->unproved;
+}
+
 /* the mail each gate judges, for people */
 static const char *const gate_mail[] = {
 	[POP_ORGANIZATIONAL] = "mail From the domain",
@@ -108,6 +122,8 @@ gates_json(struct jsonw *w, const struct analysis_domain *d,
 		jsonw_kv_str(w, "population", verdict_population_name(g),
 		    false);
 		jsonw_kv_str(w, "policy", adv[g].policy, false);
+		jsonw_key(w, "inherited", false);
+		jsonw_raw(w, adv[g].is_inherited ? "true" : "false");
 		jsonw_kv_str(w, "verdict", verdict_name(adv[g].verdict),
 		    false);
 		jsonw_kv_int(w, "legitimate_messages",
@@ -121,32 +137,55 @@ gates_json(struct jsonw *w, const struct analysis_domain *d,
 	jsonw_raw(w, "]");
 }
 
-/* the text of a reporter's warning */
+/* A reporter's verdicts against its own results, each way: what it
+ * said, how many messages, and what that means. */
+static const struct reporter_warning {
+	const char *said;
+	int64_t (*count)(const struct analysis_reporter *r);
+	const char *text;
+} reporter_warnings[] = {
+	{ "fail", overruled_of, "that its own auth_results show passing "
+	  "aligned DKIM or SPF: dmarcctl counts them as passing; the "
+	  "reporter's verdicts are wrong, not your mail" },
+	{ "pass", unproved_of, "whose own auth_results show no aligned DKIM "
+	  "or SPF pass: dmarcctl counts them as passing as the reporter "
+	  "says, but other receivers may not: check what sends them" },
+};
+
+/* the sentence of one warning */
 static void
-reporter_text(const struct analysis_reporter *r, char *out, size_t size)
+warning_text(const struct reporter_warning *rw,
+    const struct analysis_reporter *r, char *out, size_t size)
 {
-	snprintf(out, size, "%s said fail for %lld messages that its own "
-	    "auth_results show passing aligned DKIM or SPF: dmarcctl counts "
-	    "them as passing; the reporter's verdicts are wrong, not your "
-	    "mail", r->org_name, (long long)r->overruled);
+	snprintf(out, size, "%s said %s for %lld messages %s", r->org_name,
+	    rw->said, (long long)rw->count(r), rw->text);
 }
 
 static void
 warnings_json(struct jsonw *w, const struct analysis_domain *d)
 {
-	jsonw_raw(w, "[");
-	for (size_t i = 0; i < d->n_reporters_overruled; i++) {
-		const struct analysis_reporter *r = &d->reporters_overruled[i];
-		char text[512];
+	size_t n = 0;
 
-		reporter_text(r, text, sizeof(text));
-		jsonw_raw(w, i > 0 ? ",{" : "{");
-		jsonw_kv_str(w, "kind", "reporter-disagrees", true);
-		jsonw_kv_str(w, "reporter", r->org_name, false);
-		jsonw_kv_int(w, "messages", r->overruled, false, false);
-		jsonw_kv_str(w, "text", text, false);
-		jsonw_raw(w, "}");
-	}
+	jsonw_raw(w, "[");
+	for (size_t i = 0; i < d->n_reporters_overruled; i++)
+		for (size_t k = 0; k < NELEM(reporter_warnings); k++) {
+			const struct reporter_warning *rw =
+			    &reporter_warnings[k];
+			const struct analysis_reporter *r =
+			    &d->reporters_overruled[i];
+			char text[512];
+
+			if (rw->count(r) <= 0)
+				continue;
+			warning_text(rw, r, text, sizeof(text));
+			jsonw_raw(w, n++ > 0 ? ",{" : "{");
+			jsonw_kv_str(w, "kind", "reporter-disagrees", true);
+			jsonw_kv_str(w, "reporter", r->org_name, false);
+			jsonw_kv_str(w, "said", rw->said, false);
+			jsonw_kv_int(w, "messages", rw->count(r), false, false);
+			jsonw_kv_str(w, "text", text, false);
+			jsonw_raw(w, "}");
+		}
 	jsonw_raw(w, "]");
 }
 
@@ -241,20 +280,28 @@ render_text(const struct query *q, const struct analysis_domain *d,
 	    1e6), 1000000, p2, sizeof(p2)));
 	esc_linef(stdout, "  next record: %s", adv->next_record);
 	for (int g = POP_SUBDOMAIN; g < POP_COUNT; g++)
-		esc_linef(stdout, "  %s gate:     %s (%s, %lld legitimate "
-		    "messages)", verdict_gate_name(g),
-		    verdict_name(adv[g].verdict), gate_mail[g],
+		esc_linef(stdout, "  %s gate:     %s (now %s=%s%s; %s, %lld "
+		    "legitimate messages)", verdict_gate_name(g),
+		    verdict_name(adv[g].verdict), verdict_gate_name(g),
+		    adv[g].policy, adv[g].is_inherited ? ", inherited" : "",
+		    gate_mail[g],
 		    (long long)adv[g].evidence.legitimate_messages);
 	for (int g = 0; g < POP_COUNT; g++)
 		if (adv[g].n_blockers > 0 &&
 		    blockers_text(d, g, &adv[g], err) == -1)
 			return -1;
-	for (size_t i = 0; i < d->n_reporters_overruled; i++) {
-		char text[512];
+	for (size_t i = 0; i < d->n_reporters_overruled; i++)
+		for (size_t k = 0; k < NELEM(reporter_warnings); k++) {
+			const struct analysis_reporter *r =
+			    &d->reporters_overruled[i];
+			char text[512];
 
-		reporter_text(&d->reporters_overruled[i], text, sizeof(text));
-		esc_linef(stdout, "  warning: %s", text);
-	}
+			if (reporter_warnings[k].count(r) <= 0)
+				continue;
+			warning_text(&reporter_warnings[k], r, text,
+			    sizeof(text));
+			esc_linef(stdout, "  warning: %s", text);
+		}
 	if (d->disagree > 0)
 		printf("  - %lld messages were judged by their reporter "
 		    "differently from the alignment recomputed from their "

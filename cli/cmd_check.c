@@ -270,6 +270,7 @@ cmd_check(int argc, char **argv, const struct config *cfg)
 	};
 	struct check c;
 	struct err err;
+	char domain[OPT_DOMAIN_SIZE];
 	int64_t known = 0;
 	int ch;
 
@@ -280,11 +281,12 @@ cmd_check(int argc, char **argv, const struct config *cfg)
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
-			if (opt_domain("--domain", optarg, &err) == -1) {
+			if (opt_domain("--domain", optarg, domain,
+			    &err) == -1) {
 				log_error("%s", err.msg);
 				return usage(stderr);
 			}
-			c.domain = optarg;
+			c.domain = domain;
 			break;
 		case 'm':
 			if (opt_long("--max-silence", optarg, 1, 3650,

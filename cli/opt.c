@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/arena.h"
 #include "common/esc.h"
 #include "common/str.h"
 #include "model/normalize.h"
@@ -190,8 +191,29 @@ opt_date(const char *name, const char *text, int64_t *out, struct err *err)
 	return 0;
 }
 
+/* the stored spelling of a domain, into out (OPT_DOMAIN_SIZE bytes) */
+static int
+spell_domain(const char *name, const char *text, char *out, struct err *err)
+{
+	struct arena a;
+	const char *norm;
+	int ret;
+
+	arena_init(&a);
+	ret = norm_domain(&a, text, &norm, name, err);
+	if (ret == 0 && strlen(norm) >= OPT_DOMAIN_SIZE)
+		ret = err_set(err, ERR_USAGE, "%s: the domain is too long",
+		    name);
+	if (ret == 0)
+		snprintf(out, OPT_DOMAIN_SIZE, "%s", norm);
+	else
+		err->code = ERR_USAGE;
+	arena_release(&a);
+	return ret;
+}
+
 int
-opt_domain(const char *name, const char *text, struct err *err)
+opt_domain(const char *name, const char *text, char *out, struct err *err)
 {
 	char sh[TEXT_SHOWN + 8];
 	size_t chars = 0, k;
@@ -204,7 +226,7 @@ opt_domain(const char *name, const char *text, struct err *err)
 			goto bad;
 	}
 	if (chars >= 1 && chars <= DOMAIN_MAX)
-		return 0;
+		return spell_domain(name, text, out, err);
 bad:
 	return err_set(err, ERR_USAGE, "%s '%s': expected a domain name of "
 	    "1 to %d characters in UTF-8, without white space or control "

@@ -39,7 +39,11 @@ int opt_date(const char *name, const char *text, int64_t *out,
     struct err *err);
 
 /* A domain name to filter on: 1 to 253 characters of valid UTF-8 and no
- * control characters or white space. */
-int opt_domain(const char *name, const char *text, struct err *err);
+ * control characters or white space, written to out (OPT_DOMAIN_SIZE
+ * bytes) in the spelling the database keeps: lower case, IDNA A-labels,
+ * no trailing dot (domain names ignore case, RFC 4343). */
+enum { OPT_DOMAIN_SIZE = 1024 };
+int opt_domain(const char *name, const char *text, char *out,
+    struct err *err);
 
 #endif

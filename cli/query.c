@@ -85,9 +85,10 @@ query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 				goto bad;
 			break;
 		case 'd':
-			if (opt_domain("--domain", optarg, &err) == -1)
+			if (opt_domain("--domain", optarg, q->domain_buf,
+			    &err) == -1)
 				goto bad;
-			q->domain = optarg;
+			q->domain = q->domain_buf;
 			break;
 		case 'n': q->want_dns = false; break;
 		case 'c': case 'l': case 'a':

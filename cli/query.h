@@ -14,6 +14,7 @@
 
 #include "cli/analysis.h"
 #include "cli/config.h"
+#include "cli/opt.h"
 #include "cli/table.h"
 #include "cli/window.h"
 #include "common/jsonw.h"
@@ -28,7 +29,8 @@ struct query {
 	bool has_csv;
 	struct window w;
 	enum table_format format;
-	const char *domain;
+	const char *domain;		/* NULL, or domain_buf */
+	char domain_buf[OPT_DOMAIN_SIZE];
 	bool want_dns;
 	/* sources only (has_sender_options): --class, --limit, --addresses */
 	bool has_sender_options;

@@ -25,6 +25,9 @@ ALTER TABLE source_daily DROP CONSTRAINT source_daily_pkey;
 ALTER TABLE source_daily ADD PRIMARY KEY (domain, day, source, from_domain);
 
 ALTER TABLE domain_daily ADD COLUMN overruled bigint NOT NULL DEFAULT 0;
+-- and the messages it passed although its own results show no aligned
+-- pass (counted as passing all the same: the reporter may know more)
+ALTER TABLE domain_daily ADD COLUMN unproved bigint NOT NULL DEFAULT 0;
 
 -- a relay: our own outbound path that breaks our DKIM signature
 ALTER TABLE source_classes DROP CONSTRAINT source_classes_class_check;

@@ -335,9 +335,10 @@ int store_source_days(struct store *s, const struct store_span *span,
 int store_subdomains(struct store *s, const struct store_span *span,
     long limit, store_row_fn fn, void *ctx, struct err *err);
 
-/* Per domain and reporter over domain_daily days, reporters whose own
- * auth_results prove an aligned pass where they said fail: domain,
- * org_name, overruled messages, all its messages. */
+/* Per domain and reporter over domain_daily days, reporters whose
+ * verdicts their own auth_results contradict: domain, org_name, the
+ * messages it failed although they prove an aligned pass, all its
+ * messages, the messages it passed although they show no aligned pass. */
 int store_reporters_overruled(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
 

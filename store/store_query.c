@@ -398,10 +398,11 @@ store_reporters_overruled(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err)
 {
 	return query_span(s, "SELECT domain, org_name, "
-	    "dmarcctl_clamp(sum(overruled)), dmarcctl_clamp(sum(messages)) "
-	    "FROM domain_daily WHERE day >= $1::date AND day < $2::date AND "
-	    "($3::text IS NULL OR domain = $3) GROUP BY domain, org_name "
-	    "HAVING sum(overruled) > 0 ORDER BY domain, 3 DESC, org_name", 3,
+	    "dmarcctl_clamp(sum(overruled)), dmarcctl_clamp(sum(messages)), "
+	    "dmarcctl_clamp(sum(unproved)) FROM domain_daily WHERE day >= "
+	    "$1::date AND day < $2::date AND ($3::text IS NULL OR domain = "
+	    "$3) GROUP BY domain, org_name HAVING sum(overruled) > 0 OR "
+	    "sum(unproved) > 0 ORDER BY domain, 3 DESC, 5 DESC, org_name", 3,
 	    span, fn, ctx, err);
 }
 

@@ -46,6 +46,8 @@ store_analysis_row(struct store *s, const struct report *r,
 	d[DC_SUBDOMAIN_FAIL] += a.is_subdomain && !is_pass ? n : 0;
 	d[DC_DISAGREE] += a.is_disagreement ? n : 0;
 	d[DC_OVERRULED] += !is_pass && !is_fail ? n : 0;
+	d[DC_UNPROVED] += is_pass && rec->n_dkim + rec->n_spf > 0 &&
+	    a.dkim != AUTH_ALIGNED_PASS && a.spf != AUTH_ALIGNED_PASS ? n : 0;
 	d[DC_RECORDS]++;
 
 	c[SC_MESSAGES] = n;
@@ -105,8 +107,8 @@ store_analysis_load(struct store *s, const struct report *r, struct err *err)
 	if (store_q(s, NULL, err, "INSERT INTO domain_daily AS t (domain, day, "
 	    "org_name, reports, messages, dmarc_pass, dkim_aligned, "
 	    "spf_aligned, quarantined, rejected, subdomain, subdomain_fail, "
-	    "disagree, overruled, records) VALUES ($1, $2, $3, 1, $4, $5, $6, "
-	    "$7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (domain, day, org_name) DO "
+	    "disagree, overruled, unproved, records) VALUES ($1, $2, $3, 1, $4, "
+	    "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (domain, day, org_name) DO "
 	    "UPDATE SET reports = dmarcctl_add(t.reports, 1), records = "
 	    "dmarcctl_add(t.records, EXCLUDED.records), messages = "
 	    "dmarcctl_add(t.messages, EXCLUDED.messages), dmarc_pass = "
@@ -118,7 +120,8 @@ store_analysis_load(struct store *s, const struct report *r, struct err *err)
 	    "dmarcctl_add(t.subdomain, EXCLUDED.subdomain), subdomain_fail = "
 	    "dmarcctl_add(t.subdomain_fail, EXCLUDED.subdomain_fail), "
 	    "disagree = dmarcctl_add(t.disagree, EXCLUDED.disagree), "
-	    "overruled = dmarcctl_add(t.overruled, EXCLUDED.overruled)",
+	    "overruled = dmarcctl_add(t.overruled, EXCLUDED.overruled), "
+	    "unproved = dmarcctl_add(t.unproved, EXCLUDED.unproved)",
 	    3 + DC_COUNT, params) == -1)
 		return -1;
 	if (!s->has_spool_rows[SP_SOURCE])

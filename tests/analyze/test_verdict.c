@@ -566,15 +566,16 @@ Test(verdict, small_failing_source_alone_does_not_block)
 	verdict_advice_free(&a);
 }
 
-Test(verdict, no_legitimate_mail_stays)
+/* a domain only spoofed: nothing legitimate can be lost */
+Test(verdict, no_legitimate_mail_moves_on)
 {
 	struct source_stats s[] = { failing("198.18.0.1", 5000) };
 	struct verdict_input in = domain(NULL, s, NELEM(s));
 	struct verdict_advice a;
 
 	advise(&in, &a);
-	cr_expect_str_eq(verdict_name(a.verdict), "stay");
-	cr_expect_str_eq(a.next_record, "v=DMARC1; p=none");
+	cr_expect_str_eq(verdict_name(a.verdict), "quarantine");
+	cr_expect_str_eq(a.next_record, "v=DMARC1; p=quarantine; t=y");
 	cr_expect_eq(a.evidence.legitimate_messages, 0);
 	cr_expect_eq(a.evidence.legitimate_pass_rate, 0.0);
 	cr_expect(has_line(&a, "no legitimate (authenticated) mail"));
@@ -796,12 +797,13 @@ Test(verdict, next_record_table)
 		/* an sp equal to p is the inherited value reports show */
 		{ { .p = "none", .sp = "none", .adkim = "r", .aspf = "r",
 		    .pct = 100 }, 0, 30, "v=DMARC1; p=quarantine; t=y" },
+		/* t=y would soften an enforcing sp too: not proposed */
 		{ { .p = "none", .sp = "reject", .np = "reject",
 		    .adkim = "s", .pct = -1 }, 0, 30,
-		    "v=DMARC1; p=quarantine; sp=reject; adkim=s; t=y" },
+		    "v=DMARC1; p=quarantine; sp=reject; adkim=s" },
 		{ { .p = "none", .sp = "quarantine", .aspf = "s",
 		    .pct = -1 }, 0, 30,
-		    "v=DMARC1; p=quarantine; aspf=s; t=y" },
+		    "v=DMARC1; p=quarantine; aspf=s" },
 		{ { .p = "quarantine", .sp = "none", .pct = 50 }, 0, 30,
 		    "v=DMARC1; p=quarantine; sp=none" },
 		{ { .p = "quarantine", .pct = -1,
@@ -849,7 +851,7 @@ Test(verdict, subdomain_advice)
 	advise(&in, &a);
 	cr_expect_str_eq(verdict_name(a.verdict), "quarantine");
 	cr_expect(has_line(&a, "subdomains: 500 messages, 120 failing"));
-	cr_expect(has_line(&a, "add sp=none to hold them back"));
+	cr_expect(has_line(&a, "fix their senders first (see the sp gate)"));
 	verdict_advice_free(&a);
 
 	in.subdomain_messages = in.subdomain_fail = 0;

@@ -117,29 +117,37 @@ Test(opt, domain)
 	static const struct {
 		const char *in;
 		int ok;
+		const char *out;	/* the spelling stored */
 	} cases[] = {
-		{ "example.com", 1 }, { "bücher.example", 1 },
-		{ "xn--bcher-kva.example", 1 }, { "", 0 },
-		{ "\xff\xfe", 0 }, { "b\xfc" "cher.example", 0 },
-		{ "a\x1b[2Jb", 0 }, { "a b", 0 }, { "a\xc2\x9b" "b", 0 },
-		{ "a\x7f", 0 },
+		{ "example.com", 1, "example.com" },
+		{ "Mixed.EXAMPLE", 1, "mixed.example" },
+		{ "example.com.", 1, "example.com" },
+		{ "bücher.example", 1, "xn--bcher-kva.example" },
+		{ "BÜCHER.example", 1, "xn--bcher-kva.example" },
+		{ "xn--bcher-kva.example", 1, "xn--bcher-kva.example" },
+		{ "", 0, NULL },
+		{ "\xff\xfe", 0, NULL }, { "b\xfc" "cher.example", 0, NULL },
+		{ "a\x1b[2Jb", 0, NULL }, { "a b", 0, NULL },
+		{ "a\xc2\x9b" "b", 0, NULL }, { "a\x7f", 0, NULL },
 	};
-	char long_name[300];
+	char long_name[300], out[OPT_DOMAIN_SIZE];
 	struct err e;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int r = opt_domain("--domain", cases[i].in, &e);
+		int r = opt_domain("--domain", cases[i].in, out, &e);
 
 		cr_expect_eq(r == 0, cases[i].ok, "case %zu", i);
 		if (!cases[i].ok)
 			cr_expect(strstr(e.msg, "--domain") != NULL &&
 			    strstr(e.msg, "1 to 253") != NULL, "%s", e.msg);
+		else
+			cr_expect_str_eq(out, cases[i].out, "case %zu", i);
 	}
 	memset(long_name, 'a', 254);
 	long_name[254] = '\0';
-	cr_expect_eq(opt_domain("--domain", long_name, &e), -1);
+	cr_expect_eq(opt_domain("--domain", long_name, out, &e), -1);
 	long_name[253] = '\0';
-	cr_expect_eq(opt_domain("--domain", long_name, &e), 0);
+	cr_expect_eq(opt_domain("--domain", long_name, out, &e), 0);
 }
 
 Test(opt, long_value_is_cut_on_a_character)
