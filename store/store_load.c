@@ -399,7 +399,9 @@ store_put_copy(struct store *s, const char *data, size_t len, struct err *err)
 
 /*
  * The session's staging table for source_daily, outside any transaction
- * (a rollback would take it away); emptied at every commit.
+ * (a rollback would take it away); emptied at every commit.  Its texts
+ * compare bytewise, as source_daily's keys do: the grouping sort needs
+ * no locale, whatever the cluster's.
  */
 int
 store_ensure_stage(struct store *s, struct err *err)
@@ -407,11 +409,12 @@ store_ensure_stage(struct store *s, struct err *err)
 	if (s->has_stage)
 		return 0;
 	if (orgdomain_init(err) == -1 || store_exec(s, "CREATE TEMP TABLE IF "
-	    "NOT EXISTS source_stage (source text NOT NULL, messages bigint, "
-	    "dmarc_pass bigint, dkim_aligned bigint, spf_aligned bigint, "
-	    "dkim_foreign bigint, spf_foreign bigint, dkim_missing bigint, "
-	    "own_dkim_broken bigint, overridden bigint, disagree bigint, "
-	    "foreign_dkim text, foreign_spf text, from_domain text NOT NULL, "
+	    "NOT EXISTS source_stage (source text COLLATE \"C\" NOT NULL, "
+	    "messages bigint, dmarc_pass bigint, dkim_aligned bigint, "
+	    "spf_aligned bigint, dkim_foreign bigint, spf_foreign bigint, "
+	    "dkim_missing bigint, own_dkim_broken bigint, overridden bigint, "
+	    "disagree bigint, foreign_dkim text COLLATE \"C\", foreign_spf "
+	    "text COLLATE \"C\", from_domain text COLLATE \"C\" NOT NULL, "
 	    "n bigserial) ON COMMIT "
 	    "DELETE ROWS", err) == -1)
 		return -1;

@@ -31,6 +31,7 @@ store_analysis_row(struct store *s, const struct report *r,
 	 * against them is wrong, and the sources count the proof */
 	bool is_dkim_proved, is_spf_proved, is_fail;
 	int64_t *d = s->day_counts;
+	char from[STORE_KEY_MAX + 1];	/* capped here: no call per row */
 
 	align_record(r, rec, &a);
 	is_dkim_proved = is_dkim || a.dkim == AUTH_ALIGNED_PASS;
@@ -73,8 +74,8 @@ store_analysis_row(struct store *s, const struct report *r,
 	    a.dkim_domain : NULL, false, err) == -1 ||
 	    store_copy_field(&s->row, a.spf == AUTH_FOREIGN_PASS ?
 	    a.spf_domain : NULL, false, err) == -1 ||
-	    store_copy_field(&s->row, a.is_subdomain ? rec->header_from : "",
-	    true, err) == -1)
+	    store_copy_field(&s->row, a.is_subdomain ?
+	    store_key_copy(rec->header_from, from) : "", true, err) == -1)
 		return -1;
 	return store_spool_row(s, SP_SOURCE, err);
 }
@@ -136,10 +137,10 @@ store_analysis_load(struct store *s, const struct report *r, struct err *err)
 	    "dmarcctl_clamp(sum(dkim_missing)), "
 	    "dmarcctl_clamp(sum(own_dkim_broken)), "
 	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
-	    "max(foreign_dkim), max(foreign_spf), dmarcctl_cap(from_domain), "
+	    "max(foreign_dkim), max(foreign_spf), from_domain, "
 	    "min(foreign_spf), min(foreign_dkim) FROM source_stage WHERE n > $3 "
-	    "GROUP BY source, 16 "
-	    "ORDER BY source, 16 ON CONFLICT (domain, day, source, "
+	    "GROUP BY source, from_domain "
+	    "ORDER BY source, from_domain ON CONFLICT (domain, day, source, "
 	    "from_domain) "
 	    "DO UPDATE SET messages = dmarcctl_add(t.messages, "
 	    "EXCLUDED.messages), dmarc_pass = dmarcctl_add(t.dmarc_pass, "
