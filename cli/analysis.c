@@ -418,9 +418,18 @@ cmp_source(const void *pa, const void *pb)
 /* the busiest subdomains asked about: a spoofer's random names are many */
 enum { SUBDOMAINS_MAX = 256 };
 
+/*
+ * The From subdomains of a window and whether each exists, kept in
+ * rdns_cache beside the reverse names (a domain name never equals an
+ * address): name set for one that exists, NULL for NXDOMAIN; a lookup
+ * that failed counts as existing, and is asked again after TTL_FAIL.
+ */
 struct subdomains {
-	char **names;		/* owned */
+	char **names;		/* owned; sorted, unique once loaded */
 	size_t n, cap;
+	signed char *state;	/* 1 exists, -1 does not, 0 not known */
+	struct store_rdns *save;	/* the resolver's answers */
+	size_t n_save;
 	char **gone;		/* borrowed from names: NXDOMAIN */
 	size_t n_gone;
 };
@@ -437,15 +446,54 @@ subdomain_row(void *ctx, size_t ncols, const char *const *names,
 	return 0;
 }
 
+static size_t
+subdomain_index(const struct subdomains *sd, const char *name)
+{
+	size_t lo = 0, hi = sd->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(sd->names[mid], name);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return sd->n;
+}
+
+static int
+cached_subdomain(void *ctx, const char *name, const char *exists,
+    struct err *err)
+{
+	struct subdomains *sd = ctx;
+	size_t i = subdomain_index(sd, name);
+
+	(void)err;
+	if (i < sd->n)
+		sd->state[i] = exists != NULL ? 1 : -1;
+	return 0;
+}
+
 static void
 existence(void *ctx, const char *name, enum rdns_status st,
     const char *ptr, unsigned ttl)
 {
 	struct subdomains *sd = ctx;
+	size_t i = subdomain_index(sd, name);
+	struct store_rdns *row = &sd->save[sd->n_save++];
 
 	(void)ptr, (void)ttl;
-	if (st == RDNS_NONE)
-		sd->gone[sd->n_gone++] = (char *)name;
+	if (i < sd->n)
+		sd->state[i] = st == RDNS_NONE ? -1 : 1;
+	row->ip = name;
+	row->name = st == RDNS_NONE ? NULL : name;
+	row->status = st == RDNS_OK ? "ok" : st == RDNS_NONE ? "none" :
+	    "fail";
+	row->ttl = st == RDNS_FAIL ? TTL_FAIL : TTL_NONE;
 }
 
 static void
@@ -454,38 +502,76 @@ subdomains_release(struct subdomains *sd)
 	for (size_t i = 0; i < sd->n; i++)
 		free(sd->names[i]);
 	free(sd->names);
+	free(sd->state);
+	free(sd->save);
 	free(sd->gone);
 	memset(sd, 0, sizeof(*sd));
 }
 
+/* ask the resolver what the cache does not know, and remember it */
+static int
+ask_subdomains(struct store *s, const struct config *cfg,
+    struct subdomains *sd, struct err *err)
+{
+	const char **ask = xcalloc(sd->n + 1, sizeof(*ask));
+	struct rdns *r = NULL;
+	long timeout = DNS_TIMEOUT_MS;
+	size_t n = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < sd->n; i++)
+		if (sd->state[i] == 0)
+			ask[n++] = sd->names[i];
+	if (n > 0 && cfg->dns_timeout != NULL && str_to_long(cfg->dns_timeout,
+	    1, 60000, &timeout, "[analysis] dns_timeout", err) == -1)
+		ret = -1;
+	else if (n > 0) {
+		sd->save = xcalloc(n, sizeof(*sd->save));
+		if (rdns_new(&r, cfg->dns_server, (unsigned)timeout,
+		    DNS_INFLIGHT, err) == -1 || rdns_exists(r, ask, n,
+		    existence, sd, err) == -1)
+			log_warn("DNS: %s; subdomains are taken to exist",
+			    err->msg);
+		else
+			ret = store_rdns_save(s, sd->save, sd->n_save, err);
+		rdns_free(r);
+	}
+	free(ask);
+	return ret;
+}
+
 /*
- * Ask DNS which From subdomains of the window do not exist (NXDOMAIN).
- * A resolver that cannot be reached leaves them all existing (sp judges
- * them, as without DNS), with a warning.
+ * Which From subdomains of the window do not exist (NXDOMAIN): from the
+ * cache, else from DNS.  A resolver that cannot be reached leaves them
+ * existing (sp judges them, as without DNS), with a warning.
  */
 static int
 find_nonexistent(struct store *s, const struct config *cfg,
     const struct store_span *span, struct subdomains *sd, struct err *err)
 {
-	struct rdns *r = NULL;
-	long timeout = DNS_TIMEOUT_MS;
+	size_t k = 0;
 
 	if (store_subdomains(s, span, SUBDOMAINS_MAX, subdomain_row, sd,
 	    err) == -1)
 		return -1;
 	if (sd->n == 0)
 		return 0;
-	if (cfg->dns_timeout != NULL && str_to_long(cfg->dns_timeout, 1,
-	    60000, &timeout, "[analysis] dns_timeout", err) == -1)
+	qsort(sd->names, sd->n, sizeof(*sd->names), cmp_str);
+	for (size_t i = 0; i < sd->n; i++)
+		if (k == 0 || strcmp(sd->names[k - 1], sd->names[i]) != 0)
+			sd->names[k++] = sd->names[i];
+		else
+			free(sd->names[i]);
+	sd->n = k;
+	sd->state = xcalloc(sd->n + 1, sizeof(*sd->state));
+	if (store_rdns_cached(s, (const char *const *)sd->names, sd->n,
+	    cached_subdomain, sd, err) == -1 ||
+	    ask_subdomains(s, cfg, sd, err) == -1)
 		return -1;
 	sd->gone = xcalloc(sd->n + 1, sizeof(*sd->gone));
-	if (rdns_new(&r, cfg->dns_server, (unsigned)timeout, DNS_INFLIGHT,
-	    err) == -1 || rdns_exists(r, (const char *const *)sd->names, sd->n,
-	    existence, sd, err) == -1) {
-		log_warn("DNS: %s; subdomains are taken to exist", err->msg);
-		sd->n_gone = 0;
-	}
-	rdns_free(r);
+	for (size_t i = 0; i < sd->n; i++)
+		if (sd->state[i] < 0)
+			sd->gone[sd->n_gone++] = sd->names[i];
 	return 0;
 }
 

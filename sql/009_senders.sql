@@ -68,3 +68,10 @@ COMMENT ON COLUMN grafana_sources.sender IS
     'the sender (organisation) the source belongs to, as last judged';
 COMMENT ON COLUMN grafana_sources.from_domain IS
     'the From subdomain, or empty for mail From the policy domain';
+
+-- rdns_cache also keeps whether a From subdomain exists (np judges mail
+-- From subdomains that do not): ip holds the name, name is the name
+-- again when it exists and NULL for NXDOMAIN.
+COMMENT ON TABLE rdns_cache IS
+    'reverse DNS of source addresses, and whether From subdomains exist '
+    '(ip holds the subdomain; name NULL: NXDOMAIN)';

@@ -1818,6 +1818,18 @@ Test(analyze_cli, mail_from_subdomains_that_do_not_exist_is_judged_under_np,
 	cr_expect(strstr(jstr(j, "next_record"), "; np=none") != NULL, "%s",
 	    jstr(j, "next_record"));
 	json_decref(j);
+	/* the answers are kept: with the server gone, the cache says it */
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM rdns_cache "
+	    "WHERE ip = 'ghost.np.example' AND name IS NULL AND status = "
+	    "'none'"), 1);
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM rdns_cache "
+	    "WHERE ip = 'news.np.example' AND name = ip AND status = 'ok'"), 1);
+	test_dns_stop(rig_dir);
+	j = run_json(ci, args);
+	g = gate_of(j, "np");
+	cr_expect_not_null(find_by(jarr(g, "blockers"), "sender",
+	    "app-host.example"), "from the cache, the app blocks np");
+	json_decref(j);
 
 	/* without DNS nobody knows: the app's subdomain is judged by sp */
 	snprintf(args, sizeof(args), "-c '%s' advise --format json --no-dns "
