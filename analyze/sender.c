@@ -35,21 +35,9 @@ static const char *const signature_words[] = {
 };
 
 static int64_t
-min64(int64_t a, int64_t b)
-{
-	return a < b ? a : b;
-}
-
-static double
-ratio(int64_t part, int64_t whole)
-{
-	return whole > 0 ? (double)part / (double)whole : 0.0;
-}
-
-static int64_t
 failing_of(const struct source_stats *s)
 {
-	return s->messages > 0 ? s->messages - min64(s->dmarc_pass,
+	return s->messages > 0 ? s->messages - count_clamp(s->dmarc_pass,
 	    s->messages) : 0;
 }
 
@@ -308,7 +296,7 @@ typedef bool (*rule_fn)(const struct facts *f, const struct judge *j);
 static bool
 rule_aligned(const struct facts *f, const struct judge *j)
 {
-	return ratio(min64(f->st->dmarc_pass, f->st->messages),
+	return count_ratio(count_clamp(f->st->dmarc_pass, f->st->messages),
 	    f->st->messages) >= j->th->aligned_rate;
 }
 
@@ -324,11 +312,11 @@ rule_authorized(const struct facts *f, const struct judge *j)
 static bool
 is_marked_indirect(const struct facts *f, const struct judge *j)
 {
-	int64_t marked = min64(count_add(min64(f->st->overridden, f->fail),
-	    min64(f->st->own_dkim_broken, f->fail)), f->fail);
+	int64_t marked = count_clamp(count_add(count_clamp(f->st->overridden, f->fail),
+	    count_clamp(f->st->own_dkim_broken, f->fail)), f->fail);
 
 	return f->fail > 0 && marked > 0 &&
-	    ratio(marked, f->fail) >= j->th->indirect_share;
+	    count_ratio(marked, f->fail) >= j->th->indirect_share;
 }
 
 /*
@@ -340,9 +328,9 @@ static bool
 is_relay_candidate(const struct facts *f, const struct judge *j)
 {
 	return is_marked_indirect(f, j) &&
-	    ratio(min64(f->st->own_dkim_broken, f->fail), f->fail) >=
+	    count_ratio(count_clamp(f->st->own_dkim_broken, f->fail), f->fail) >=
 	    j->th->indirect_share &&
-	    ratio(min64(f->st->overridden, f->fail), f->fail) <=
+	    count_ratio(count_clamp(f->st->overridden, f->fail), f->fail) <=
 	    j->th->relay_overrides &&
 	    f->days_share >= j->th->relay_days &&
 	    f->share >= j->th->source_share;
@@ -354,7 +342,7 @@ static bool
 rule_own_relay(const struct facts *f, const struct judge *j)
 {
 	return is_relay_candidate(f, j) && (f->share >= j->th->relay_share ||
-	    ratio(j->relay_messages[f->snd->pop],
+	    count_ratio(j->relay_messages[f->snd->pop],
 	    j->pop_messages[f->snd->pop]) >= j->th->relay_share);
 }
 
@@ -502,8 +490,8 @@ facts_of(const struct sender *snd, const struct judge *j, enum signature sig,
 {
 	*f = (struct facts){ .snd = snd, .st = &snd->st, .sig = sig };
 	f->fail = failing_of(&snd->st);
-	f->share = ratio(snd->st.messages, j->pop_messages[snd->pop]);
-	f->days_share = ratio(snd->st.days, j->domain_days);
+	f->share = count_ratio(snd->st.messages, j->pop_messages[snd->pop]);
+	f->days_share = count_ratio(snd->st.days, j->domain_days);
 }
 
 static void

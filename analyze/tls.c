@@ -92,19 +92,6 @@ static const struct tls_type tls_unknown = {
 	"reports for {mx}",
 };
 
-/* Rates divide (correctly rounded) so that 98 of 100 equals 0.98. */
-static double
-ratio(int64_t part, int64_t whole)
-{
-	return whole > 0 ? (double)part / (double)whole : 0.0;
-}
-
-static int64_t
-clamp(int64_t v, int64_t hi)
-{
-	return v < 0 ? 0 : v > hi ? hi : v;
-}
-
 static const struct tls_type *
 tls_type_of(const char *result_type)
 {
@@ -321,7 +308,7 @@ is_real(const struct tls_group *g, int64_t sessions,
 	return g->sessions >= th->tls_min_failure_sessions ||
 	    g->reporters >= th->tls_min_failure_reporters ||
 	    g->days >= th->tls_min_failure_days ||
-	    ratio(g->sessions, sessions) > th->tls_failure_rate;
+	    count_ratio(g->sessions, sessions) > th->tls_failure_rate;
 }
 
 static enum tls_rule
@@ -611,8 +598,8 @@ verdict_tls(const struct verdict_tls_input *in,
 	tls_counted(in, &out->counted_sessions, &failures);
 	g = tls_groups(in, &n);
 	failures -= tls_judge(g, n, out->counted_sessions, th);
-	out->counted_failures = clamp(failures, out->counted_sessions);
-	out->failure_rate = ratio(out->counted_failures,
+	out->counted_failures = count_clamp(failures, out->counted_sessions);
+	out->failure_rate = count_ratio(out->counted_failures,
 	    out->counted_sessions);
 	is_rate_ok = out->failure_rate <= th->tls_failure_rate;
 	real = tls_report(in, g, n, is_rate_ok, th, out);

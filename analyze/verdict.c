@@ -153,19 +153,6 @@ verdict_defaults(void)
 	};
 }
 
-/* Rates divide (correctly rounded) so that 98 of 100 equals 0.98. */
-static double
-ratio(int64_t part, int64_t whole)
-{
-	return whole > 0 ? (double)part / (double)whole : 0.0;
-}
-
-static int64_t
-clamp(int64_t v, int64_t hi)
-{
-	return v < 0 ? 0 : v > hi ? hi : v;
-}
-
 /* True when d is parent or a name under it (case and a final dot aside). */
 static bool
 domain_within(const char *d, const char *parent)
@@ -217,7 +204,7 @@ static int64_t
 failing_of(const struct source_stats *s)
 {
 	return s->messages > 0 ?
-	    s->messages - clamp(s->dmarc_pass, s->messages) : 0;
+	    s->messages - count_clamp(s->dmarc_pass, s->messages) : 0;
 }
 
 static bool
@@ -229,10 +216,10 @@ is_indirect(const struct source_stats *s, const struct verdict_thresholds *th)
 	if (fail == 0)
 		return false;
 	/* the two counts may overlap; neither can exceed the failures */
-	marked = count_add(clamp(s->overridden, fail),
-	    clamp(s->own_dkim_broken, fail));
-	marked = clamp(marked, fail);
-	return marked > 0 && ratio(marked, fail) >= th->indirect_share;
+	marked = count_add(count_clamp(s->overridden, fail),
+	    count_clamp(s->own_dkim_broken, fail));
+	marked = count_clamp(marked, fail);
+	return marked > 0 && count_ratio(marked, fail) >= th->indirect_share;
 }
 
 /* --- what the user vouches for --- */
@@ -281,8 +268,8 @@ verdict_classify(const struct source_stats *s,
 	assert(s != NULL && th != NULL);
 	if (s->messages <= 0)
 		return SOURCE_UNAUTHENTICATED;
-	pass = clamp(s->dmarc_pass, s->messages);
-	if (ratio(pass, s->messages) >= th->aligned_rate)
+	pass = count_clamp(s->dmarc_pass, s->messages);
+	if (count_ratio(pass, s->messages) >= th->aligned_rate)
 		return SOURCE_ALIGNED;
 	if (!s->is_authorized && is_indirect(s, th))
 		return SOURCE_INDIRECT;
@@ -470,9 +457,9 @@ static double
 now_rate(const struct source_stats *s)
 {
 	if (s->recent_messages > 0)
-		return ratio(clamp(s->recent_pass, s->recent_messages),
+		return count_ratio(count_clamp(s->recent_pass, s->recent_messages),
 		    s->recent_messages);
-	return ratio(clamp(s->dmarc_pass, s->messages), s->messages);
+	return count_ratio(count_clamp(s->dmarc_pass, s->messages), s->messages);
 }
 
 /* the class of source i: as the caller judged it, else by the rules */
@@ -491,7 +478,7 @@ indirect_loss(const struct source_stats *s)
 {
 	int64_t fail = failing_of(s);
 
-	return fail - clamp(s->overridden, fail);
+	return fail - count_clamp(s->overridden, fail);
 }
 
 static void
@@ -512,14 +499,14 @@ tally_sources(const struct verdict_input *in,
 			continue;
 		t->legit = count_add(t->legit, m);
 		t->legit_pass = count_add(t->legit_pass,
-		    clamp(s->dmarc_pass, m));
+		    count_clamp(s->dmarc_pass, m));
 		t->legit_dkim = count_add(t->legit_dkim,
-		    clamp(s->dkim_aligned, m));
+		    count_clamp(s->dkim_aligned, m));
 		if (s->recent_messages > 0) {
 			t->legit_recent = count_add(t->legit_recent,
 			    s->recent_messages);
 			t->legit_recent_pass = count_add(t->legit_recent_pass,
-			    clamp(s->recent_pass, s->recent_messages));
+			    count_clamp(s->recent_pass, s->recent_messages));
 		}
 	}
 }
@@ -629,9 +616,9 @@ gate_source(const struct verdict_input *in, size_t i, enum source_class c,
     const struct gate *g, struct verdict_advice *out, struct gate_count *n)
 {
 	const struct source_stats *s = &in->sources[i];
-	bool is_big = ratio(s->messages, t->legit) >= th->source_share;
+	bool is_big = count_ratio(s->messages, t->legit) >= th->source_share;
 	double rate = now_rate(s);
-	double dkim = ratio(clamp(s->dkim_aligned, s->messages), s->messages);
+	double dkim = count_ratio(count_clamp(s->dkim_aligned, s->messages), s->messages);
 
 	if ((rate < th->source_pass_rate && is_big) || rate < g->below) {
 		block_failing(out, in, i, c);
@@ -641,7 +628,7 @@ gate_source(const struct verdict_input *in, size_t i, enum source_class c,
 		block_text(out, in, i, c, "passes by SPF only",
 		    "sign with aligned DKIM: forwarding breaks SPF");
 		out->blockers[out->n_blockers - 1].failing = s->messages -
-		    clamp(s->dkim_aligned, s->messages);
+		    count_clamp(s->dkim_aligned, s->messages);
 		n->spf_only += is_big;
 	} else if (rate < th->source_pass_rate) {
 		n->minor++;
@@ -701,7 +688,7 @@ gate_quarantine(const struct verdict_input *in, const struct tally *t,
 		    "mail, list its senders in [analysis] authorized first)");
 		return true;
 	}
-	rate = is_recent ? ratio(t->legit_recent_pass, t->legit_recent) :
+	rate = is_recent ? count_ratio(t->legit_recent_pass, t->legit_recent) :
 	    out->evidence.legitimate_pass_rate;
 	rate_ok = rate >= th->quarantine_pass_rate;
 	if (is_recent)
@@ -733,7 +720,7 @@ gate_reject(const struct verdict_input *in, const struct tally *t,
 	    ev->legitimate_pass_rate >= th->reject_pass_rate;
 	bool dkim_ok = t->legit == 0 ||
 	    ev->dkim_aligned_rate >= th->reject_dkim_rate;
-	double loss = ratio(t->indirect_fail, in->messages);
+	double loss = count_ratio(t->indirect_fail, in->messages);
 	bool loss_ok = loss <= th->reject_indirect_share;
 	struct gate g = { .below = rate_ok ? -1.0 : th->reject_pass_rate,
 		.want_spf_only = true, .is_dkim_failed = !dkim_ok,
@@ -1014,8 +1001,8 @@ verdict_advise(const struct verdict_input *in,
 	out->evidence = (struct verdict_evidence){
 		.days = in->days, .reporters = in->reporters,
 		.messages = in->messages, .legitimate_messages = t.legit,
-		.legitimate_pass_rate = ratio(t.legit_pass, t.legit),
-		.dkim_aligned_rate = ratio(t.legit_dkim, t.legit),
+		.legitimate_pass_rate = count_ratio(t.legit_pass, t.legit),
+		.dkim_aligned_rate = count_ratio(t.legit_dkim, t.legit),
 	};
 	is_ready = enough_data(in, th, out);
 	explain_volume(&t, out);

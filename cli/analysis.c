@@ -251,14 +251,15 @@ struct names {
 	size_t n_save;
 };
 
+/* the index of s in v (n strings sorted with strcmp), or n */
 static size_t
-name_index(const struct names *nm, const char *ip)
+str_index(char *const *v, size_t n, const char *s)
 {
-	size_t lo = 0, hi = nm->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(nm->ips[mid], ip);
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid], s);
 
 		if (c == 0)
 			return mid;
@@ -267,7 +268,13 @@ name_index(const struct names *nm, const char *ip)
 		else
 			hi = mid;
 	}
-	return nm->n;
+	return n;
+}
+
+static size_t
+name_index(const struct names *nm, const char *ip)
+{
+	return str_index((char *const *)nm->ips, nm->n, ip);
 }
 
 static int
@@ -449,20 +456,7 @@ subdomain_row(void *ctx, size_t ncols, const char *const *names,
 static size_t
 subdomain_index(const struct subdomains *sd, const char *name)
 {
-	size_t lo = 0, hi = sd->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(sd->names[mid], name);
-
-		if (c == 0)
-			return mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return sd->n;
+	return str_index(sd->names, sd->n, name);
 }
 
 static int

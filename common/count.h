@@ -15,4 +15,19 @@ count_add(int64_t a, int64_t b)
 	return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
+/* v within 0..hi */
+static inline int64_t
+count_clamp(int64_t v, int64_t hi)
+{
+	return v < 0 ? 0 : v > hi ? hi : v;
+}
+
+/* part / whole as a rate, 0 without a whole; divided correctly rounded,
+ * so that 98 of 100 equals 0.98 */
+static inline double
+count_ratio(int64_t part, int64_t whole)
+{
+	return whole > 0 ? (double)part / (double)whole : 0.0;
+}
+
 #endif
