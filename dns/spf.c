@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -717,11 +718,20 @@ mechanism_matches(struct check *c, const char *domain, const struct term *t,
 	return 0;
 }
 
+static void say(struct check *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The first reason given is the one kept. */
 static void
-say(struct check *c, const char *fmt, const char *a, const char *b)
+say(struct check *c, const char *fmt, ...)
 {
-	if (c->why != NULL && c->why[0] == '\0')
-		snprintf(c->why, c->why_size, fmt, a, b);
+	va_list ap;
+
+	if (c->why == NULL || c->why[0] != '\0')
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->why, c->why_size, fmt, ap);
+	va_end(ap);
 }
 
 static enum spf_result
@@ -736,11 +746,11 @@ check_host(struct check *c, const char *domain, int depth, const char *trail)
 		return SPF_PERMERROR;
 	record = spf_record(c->r, domain, &count, &a);
 	if (a->rc == DNS_FAIL) {
-		say(c, "dns failed for %s%s", domain, "");
+		say(c, "dns failed for %s", domain);
 		return SPF_TEMPERROR;
 	}
 	if (count > 1) {
-		say(c, "%s publishes several SPF records%s", domain, "");
+		say(c, "%s publishes several SPF records", domain);
 		return SPF_PERMERROR;
 	}
 	if (record == NULL)
@@ -766,9 +776,10 @@ check_host(struct check *c, const char *domain, int depth, const char *trail)
 		if (m == -1)
 			return SPF_TEMPERROR;
 		if (m == -2) {
-			say(c, c->lookups > SPF_LOOKUP_LIMIT ? "more than 10 "
-			    "DNS lookups%s%s" : "a permanent error at %s%s",
-			    c->lookups > SPF_LOOKUP_LIMIT ? "" : tok, "");
+			if (c->lookups > SPF_LOOKUP_LIMIT)
+				say(c, "more than 10 DNS lookups");
+			else
+				say(c, "a permanent error at %s", tok);
 			return SPF_PERMERROR;
 		}
 		if (m == 1) {
