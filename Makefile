@@ -38,13 +38,15 @@ STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
               store/store_reparse.c
 ANALYZE_SRC = analyze/rdns.c analyze/sender.c analyze/verdict.c \
               analyze/operator.c analyze/tls.c analyze/text.c
+DNS_SRC     = dns/resolve.c dns/spf.c dns/check.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/opt.c \
               cli/pipeline.c cli/cmd_parse.c cli/cmd_ingest.c cli/cmd_db.c \
               cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c cli/analysis_tls.c \
               cli/query.c cli/cmd_summary.c cli/cmd_sources.c \
-              cli/cmd_advise.c cli/cmd_tls.c cli/cmd_check.c
+              cli/cmd_advise.c cli/cmd_tls.c cli/cmd_check.c \
+              cli/live.c cli/cmd_dns.c
 MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
@@ -76,7 +78,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_senders.c tests/grafana/test_dashboards.c
 
 LIB_SRC  = $(COMMON_SRC) $(MODEL_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
-           $(ANALYZE_SRC) $(CLI_SRC)
+           $(ANALYZE_SRC) $(DNS_SRC) $(CLI_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/operators.o
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
 TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)

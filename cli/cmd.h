@@ -34,5 +34,6 @@ int cmd_sources(int argc, char **argv, const struct config *cfg);
 int cmd_advise(int argc, char **argv, const struct config *cfg);
 int cmd_tls(int argc, char **argv, const struct config *cfg);
 int cmd_check(int argc, char **argv, const struct config *cfg);
+int cmd_dns(int argc, char **argv, const struct config *cfg);
 
 #endif

@@ -42,6 +42,14 @@ struct config {
 	char *dns_timeout;	/* milliseconds per query */
 	char *authorized;	/* senders the user vouches for: IPs or
 				 * domains, separated by commas or spaces */
+	char *dkim_selectors;	/* the user's DKIM selectors, separated by
+				 * commas or spaces (dmarcctl dns) */
+	char *dns_budget;	/* seconds for all of one domain's live
+				 * checks */
+	char *tls_ca_file;	/* trust store of the MTA-STS fetch and the
+				 * MX probe, NULL: the system's */
+	char *mta_sts_port;	/* HTTPS port of the policy host, NULL: 443 */
+	char *smtp_port;	/* port of the MX probe, NULL: 25 */
 	struct verdict_thresholds thresholds;
 };
 

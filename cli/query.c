@@ -69,6 +69,7 @@ query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 		{ "class", required_argument, NULL, 'c' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "addresses", no_argument, NULL, 'a' },
+		{ "probe", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -91,6 +92,14 @@ query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 			q->domain = q->domain_buf;
 			break;
 		case 'n': q->want_dns = false; break;
+		case 'p':
+			if (!q->has_probe) {
+				err_set(&err, ERR_USAGE, "%s: --probe is an "
+				    "option of dns and tls", q->name);
+				goto bad;
+			}
+			q->want_probe = true;
+			break;
 		case 'c': case 'l': case 'a':
 			if (sender_option(q, ch, optarg, &err) == -1)
 				goto bad;
@@ -112,8 +121,14 @@ query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 		goto bad;
 	if (store_open(&q->store, cfg->database, &err) == -1 ||
 	    store_check_schema(q->store, &err) == -1) {
-		log_error("%s", err.msg);
 		store_free(q->store);
+		q->store = NULL;
+		if (q->is_store_optional && q->domain != NULL) {
+			log_warn("%s; going on without the reports",
+			    err.msg);
+			return 0;
+		}
+		log_error("%s", err.msg);
 		return EXIT_UNAVAILABLE + 1;
 	}
 	return 0;

@@ -32,6 +32,12 @@ struct query {
 	const char *domain;		/* NULL, or domain_buf */
 	char domain_buf[OPT_DOMAIN_SIZE];
 	bool want_dns;
+	/* dns and tls: --probe connects to each MX */
+	bool has_probe;
+	bool want_probe;
+	/* dns: with --domain, a database that cannot be opened leaves store
+	 * NULL (a warning) instead of failing */
+	bool is_store_optional;
 	/* sources only (has_sender_options): --class, --limit, --addresses */
 	bool has_sender_options;
 	const char *class_filter;	/* NULL: every class */

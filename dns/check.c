@@ -67,7 +67,7 @@ check_report_uris(struct resolver *r, const char *domain, const char *tag,
 			continue;
 		snprintf(name, sizeof(name), "%s._report._dmarc.%s", domain,
 		    at + 1);
-		(void)txt_of(r, name, dmarc_record_is, &count, &a);
+		(void)txt_of(r, name, dmarc_txt_is, &count, &a);
 		if (count > 0)
 			continue;
 		if (a->rc == DNS_FAIL) {
@@ -97,12 +97,12 @@ check_dmarc(struct resolver *r, struct dns_posture *p)
 	int count;
 
 	name_join(name, sizeof(name), "_dmarc", p->domain);
-	text = txt_of(r, name, dmarc_record_is, &count, &a);
+	text = txt_of(r, name, dmarc_txt_is, &count, &a);
 	if (count == 0 && a->rc != DNS_FAIL &&
 	    strcasecmp(orgdomain_of(p->domain, org, sizeof(org)),
 	    p->domain) != 0) {
 		name_join(name, sizeof(name), "_dmarc", org);
-		text = txt_of(r, name, dmarc_record_is, &count, &a);
+		text = txt_of(r, name, dmarc_txt_is, &count, &a);
 		if (count == 1)
 			findings_add(&p->findings, SEV_INFO, "dmarc-inherited",
 			    NULL, "%s has no DMARC record of its own: the "
@@ -130,12 +130,12 @@ check_dmarc(struct resolver *r, struct dns_posture *p)
 		return;
 	}
 	p->dmarc_text = xstrdup(text);
-	if (dmarc_record_parse(text, &p->dmarc, &p->findings) == -1)
+	if (dmarc_txt_parse(text, &p->dmarc, &p->findings) == -1)
 		return;
 	p->has_dmarc = true;
 	for (size_t i = 0; i < 2; i++) {
 		const char *tag = i == 0 ? "rua" : "ruf";
-		const char *v = dmarc_record_get(&p->dmarc, tag);
+		const char *v = dmarc_txt_get(&p->dmarc, tag);
 
 		if (v != NULL)
 			check_report_uris(r, p->domain, tag, v, &p->findings);
@@ -555,19 +555,32 @@ int
 dns_check(struct resolver *r, const char *domain,
     const struct dns_check_opts *o, struct dns_posture *out, struct err *err)
 {
+	unsigned parts = o->parts != 0 ? o->parts : DNS_PART_ALL;
+
 	memset(out, 0, sizeof(*out));
 	if (domain == NULL || *domain == '\0' || strlen(domain) > 253)
 		return err_set(err, ERR_USAGE, "bad domain '%s'",
 		    domain != NULL ? domain : "");
 	out->domain = xstrdup(domain);
-	check_dmarc(r, out);
-	spf_walk(r, domain, &out->spf, &out->findings);
-	check_senders(r, o, out);
-	check_dkim(r, o, out);
-	check_mx(r, out);
-	check_sts(r, o, out);
-	check_tlsrpt(r, out);
-	if (o->want_probe)
+	if (parts & DNS_PART_DMARC)
+		check_dmarc(r, out);
+	/* DNS that does not answer at all: one timeout, not one a part */
+	if (parts & DNS_PART_DMARC && !resolver_reached(r))
+		return 0;
+	out->is_reached = true;
+	if (parts & DNS_PART_SPF) {
+		spf_walk(r, domain, &out->spf, &out->findings);
+		check_senders(r, o, out);
+	}
+	if (parts & DNS_PART_DKIM)
+		check_dkim(r, o, out);
+	if (parts & DNS_PART_MX)
+		check_mx(r, out);
+	if (parts & DNS_PART_STS)
+		check_sts(r, o, out);
+	if (parts & DNS_PART_TLSRPT)
+		check_tlsrpt(r, out);
+	if (o->want_probe && parts & DNS_PART_MX)
 		probe_mx(o, out);
 	out->is_reached = resolver_reached(r);
 	return 0;
@@ -581,7 +594,7 @@ dns_posture_free(struct dns_posture *p)
 	free(p->domain);
 	free(p->dmarc_at);
 	free(p->dmarc_text);
-	dmarc_record_free(&p->dmarc);
+	dmarc_txt_free(&p->dmarc);
 	spf_tree_free(&p->spf);
 	for (size_t i = 0; i < p->n_senders; i++) {
 		free(p->senders[i].ip);

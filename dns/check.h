@@ -46,7 +46,19 @@ struct dns_sender {
 	long long messages;
 };
 
+/* The parts of a check (dns_check_opts.parts). */
+enum {
+	DNS_PART_DMARC = 1 << 0,
+	DNS_PART_SPF = 1 << 1,
+	DNS_PART_DKIM = 1 << 2,
+	DNS_PART_MX = 1 << 3,
+	DNS_PART_STS = 1 << 4,	/* needs DNS_PART_MX for the coverage */
+	DNS_PART_TLSRPT = 1 << 5,
+	DNS_PART_ALL = (1 << 6) - 1,
+};
+
 struct dns_check_opts {
+	unsigned parts;		/* DNS_PART_*; 0: all */
 	const struct dns_selector *selectors;
 	size_t n_selectors;
 	const struct dns_sender *senders;
@@ -89,7 +101,7 @@ struct dns_posture {
 
 	char *dmarc_at;		/* the name the record was found at */
 	char *dmarc_text;	/* NULL: none */
-	struct dmarc_record dmarc;
+	struct dmarc_txt dmarc;
 	bool has_dmarc;
 
 	struct spf_tree spf;

@@ -24,7 +24,7 @@ struct dnsrec_tag {
 	char *value;
 };
 
-struct dmarc_record {
+struct dmarc_txt {
 	struct dnsrec_tag *tags;	/* v first */
 	size_t n_tags;
 };
@@ -34,7 +34,7 @@ struct dmarc_record {
  * space allowed around '=', RFC 7489 6.4).  TXT records at _dmarc that
  * are not are ignored by receivers.
  */
-bool dmarc_record_is(const char *text);
+bool dmarc_txt_is(const char *text);
 
 /*
  * Parse a DMARC record into *out.  Findings (codes): dmarc-syntax (a
@@ -48,26 +48,26 @@ bool dmarc_record_is(const char *text);
  * (warning: no aggregate reports).  Returns 0, or -1 when text is not a
  * DMARC record (out is then empty and one dmarc-syntax error says why).
  */
-int dmarc_record_parse(const char *text, struct dmarc_record *out,
+int dmarc_txt_parse(const char *text, struct dmarc_txt *out,
     struct findings *f);
 
 /* The value of tag (case-insensitive name), or NULL. */
-const char *dmarc_record_get(const struct dmarc_record *r, const char *name);
+const char *dmarc_txt_get(const struct dmarc_txt *r, const char *name);
 
 /* Set tag to value: replaced in place when present, else appended (p
  * right after v).  value NULL removes the tag. */
-void dmarc_record_set(struct dmarc_record *r, const char *name,
+void dmarc_txt_set(struct dmarc_txt *r, const char *name,
     const char *value);
 
 /* "v=DMARC1; p=none; rua=..." : the tags in order, "; " between. */
-void dmarc_record_format(const struct dmarc_record *r, char *dst,
+void dmarc_txt_format(const struct dmarc_txt *r, char *dst,
     size_t size);
 
 /* A deep copy. */
-void dmarc_record_copy(struct dmarc_record *dst,
-    const struct dmarc_record *src);
+void dmarc_txt_copy(struct dmarc_txt *dst,
+    const struct dmarc_txt *src);
 
-void dmarc_record_free(struct dmarc_record *r);
+void dmarc_txt_free(struct dmarc_txt *r);
 
 /*
  * The mailto: addresses of a rua or ruf value, each "local@domain" with

@@ -335,6 +335,13 @@ int store_source_days(struct store *s, const struct store_span *span,
 int store_subdomains(struct store *s, const struct store_span *span,
     long limit, store_row_fn fn, void *ctx, struct err *err);
 
+/* The DKIM selectors the reports of the span (times) show for each
+ * domain, signing as the domain or one of its subdomains: domain, d=
+ * (lower-case), selector, whether any of its results passed; by domain,
+ * at most 64 a domain (the most frequent). */
+int store_dkim_selectors(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err);
+
 /* Per domain and reporter over domain_daily days, reporters whose
  * verdicts their own auth_results contradict: domain, org_name, the
  * messages it failed although they prove an aligned pass, all its

@@ -394,6 +394,23 @@ store_subdomains(struct store *s, const struct store_span *span,
 }
 
 int
+store_dkim_selectors(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err)
+{
+	return query_span(s, "SELECT domain, d, sel, passed FROM (SELECT "
+	    "domain, d, sel, passed, row_number() OVER (PARTITION BY domain "
+	    "ORDER BY n DESC, d, sel) AS k FROM (SELECT domain, "
+	    "lower(dkim_domain) AS d, lower(selector) AS sel, bool_or(result = "
+	    "'pass') AS passed, count(*) AS n FROM dkim_results WHERE "
+	    "begin_at >= $1 AND begin_at < $2 AND ($3::text IS NULL OR "
+	    "domain = $3) AND selector IS NOT NULL AND selector ~ "
+	    "'^[A-Za-z0-9._-]{1,63}$' AND (lower(dkim_domain) = domain OR "
+	    "right(lower(dkim_domain), length(domain) + 1) = '.' || domain) "
+	    "GROUP BY 1, 2, 3) g) r WHERE k <= 64 ORDER BY domain, d, sel", 3,
+	    span, fn, ctx, err);
+}
+
+int
 store_reporters_overruled(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err)
 {

@@ -1,0 +1,40 @@
+/*
+ * live: the live checks of dns/check.h set up from the configuration
+ * ([analysis] dns_server, dns_timeout, dns_budget, dkim_selectors,
+ * tls_ca_file, mta_sts_port, smtp_port) and fed from the reports: the
+ * DKIM selectors they show, and the legitimate senders that fail.
+ * dmarcctl dns shows the whole posture; advise and tls read the parts
+ * they judge by.
+ */
+#ifndef DMARC_CLI_LIVE_H
+#define DMARC_CLI_LIVE_H
+
+#include <stdbool.h>
+
+#include "cli/analysis.h"
+#include "cli/config.h"
+#include "cli/window.h"
+#include "common/err.h"
+#include "dns/check.h"
+
+struct store;
+
+struct live_opts {
+	unsigned parts;		/* DNS_PART_*; 0: all */
+	bool want_probe;
+};
+
+/*
+ * Check domain live into *out (dns_posture_free releases it whatever
+ * happens).  s and d (the domain's analysis) may be NULL: without them
+ * only the configured selectors are checked and no sender.  The reports'
+ * selectors are read over w.  ERR_USAGE for a bad setting, ERR_DB when
+ * reading the selectors fails; DNS that cannot be reached is
+ * !out->is_reached, not an error.
+ */
+int live_check(const struct config *cfg, struct store *s,
+    const struct window *w, const struct analysis_domain *d,
+    const char *domain, const struct live_opts *o, struct dns_posture *out,
+    struct err *err);
+
+#endif
