@@ -184,6 +184,8 @@ struct tls_group {
 	const char *last_seen;
 	const char *repaired_on;	/* the latest of the rows' */
 	bool is_repaired;		/* every row is */
+	const struct tls_live_mx *probe;	/* its MX probed now, or
+						 * NULL */
 	const char *retired_on;		/* likewise */
 	bool is_retired;
 	enum tls_rule rule;
@@ -311,6 +313,46 @@ is_real(const struct tls_group *g, int64_t sessions,
 	    count_ratio(g->sessions, sessions) > th->tls_failure_rate;
 }
 
+/* Whether what a result type names is fine at a probed MX now. */
+static bool
+probe_says_fixed(const char *type, const struct tls_live_mx *m)
+{
+	static const struct {
+		const char *type;
+		bool need_trust, need_name, need_time;
+	} aspects[] = {
+		{ "starttls-not-supported", false, false, false },
+		{ "certificate-host-mismatch", false, true, false },
+		{ "certificate-expired", false, false, true },
+		{ "certificate-not-trusted", true, false, false },
+		{ "validation-failure", true, true, true },
+	};
+
+	if (!m->is_starttls)
+		return false;
+	for (size_t i = 0; i < sizeof(aspects) / sizeof(aspects[0]); i++)
+		if (text_is_word(type, aspects[i].type))
+			return (!aspects[i].need_trust || m->is_trusted) &&
+			    (!aspects[i].need_name || m->is_name_ok) &&
+			    (!aspects[i].need_time || !m->is_expired);
+	return m->is_trusted && m->is_name_ok && !m->is_expired;
+}
+
+static const struct tls_live_mx *
+probe_of(const struct verdict_tls_input *in, const char *mx)
+{
+	size_t n = strlen(mx);
+
+	if (n > 0 && mx[n - 1] == '.')
+		n--;
+	for (size_t i = 0; i < in->n_live_mx; i++)
+		if (in->live_mx[i].has_probe &&
+		    strlen(in->live_mx[i].host) == n &&
+		    strncasecmp(in->live_mx[i].host, mx, n) == 0)
+			return &in->live_mx[i];
+	return NULL;
+}
+
 static enum tls_rule
 rule_of(const struct tls_group *g, int64_t sessions,
     const struct verdict_thresholds *th)
@@ -321,6 +363,9 @@ rule_of(const struct tls_group *g, int64_t sessions,
 	case TLS_FETCH:
 		return RULE_FETCH;
 	case TLS_BLOCKING:
+		if (g->probe != NULL)
+			return probe_says_fixed(g->type, g->probe) ?
+			    RULE_REPAIRED : RULE_REAL;
 		if (g->is_repaired)
 			return RULE_REPAIRED;
 		if (g->is_retired)
@@ -430,14 +475,71 @@ add_blocker(const struct verdict_tls_input *in, const struct tls_group *g,
 	    sizeof(b->fix));
 }
 
+/* what the probe found still broken, in the last blocker's fix */
+static void
+add_probe_fact(const struct tls_group *g, struct verdict_tls_advice *out)
+{
+	struct verdict_tls_blocker *b = &out->blockers[out->n_blockers - 1];
+	const struct tls_live_mx *m = g->probe;
+	char fact[160];
+
+	if (!m->is_starttls)
+		text_fixed(fact, sizeof(fact), "still failing now: the probe "
+		    "gets no TLS from %s; ", m->host);
+	else if (m->is_expired)
+		text_fixed(fact, sizeof(fact), "still expired now: %d day%s "
+		    "since; ", -m->days_left, m->days_left == -1 ? "" : "s");
+	else
+		text_fixed(fact, sizeof(fact), "still failing now: the "
+		    "certificate is %s%s; ", m->is_trusted ? "trusted" :
+		    "not trusted", m->is_name_ok ? "" : " and does not name "
+		    "the MX");
+	memmove(b->fix + strlen(fact), b->fix,
+	    strnlen(b->fix, sizeof(b->fix) - strlen(fact) - 1) + 1);
+	b->fix[sizeof(b->fix) - 1] = '\0';
+	memcpy(b->fix, fact, strlen(fact));
+}
+
+/* An MX the live policy does not name: senders that honour it would not
+ * deliver there under enforce.  Returns how many. */
+static size_t
+add_uncovered(const struct verdict_tls_input *in,
+    struct verdict_tls_advice *out)
+{
+	size_t n = 0;
+
+	if (!text_is_word(in->live_mode, "testing") &&
+	    !text_is_word(in->live_mode, "enforce"))
+		return 0;
+	for (size_t i = 0; i < in->n_live_mx; i++) {
+		const struct tls_live_mx *m = &in->live_mx[i];
+		struct tls_group g = { .mx = m->host,
+			.type = "mx-not-in-policy" };
+		struct verdict_tls_blocker *b;
+
+		if (m->is_covered)
+			continue;
+		b = new_blocker(&out->blockers, &out->n_blockers, &g);
+		text_fixed(b->fix, sizeof(b->fix), "add \"mx: %s\" to "
+		    "https://mta-sts.%s/.well-known/mta-sts.txt and change the "
+		    "id= of _mta-sts.%s: the policy does not name this MX, so "
+		    "senders that honour it would not deliver to it", m->host,
+		    text_or(in->domain, "<domain>"),
+		    text_or(in->domain, "<domain>"));
+		n++;
+	}
+	return n;
+}
+
 /* what each group is; returns the sessions the rate leaves out */
 static int64_t
-tls_judge(struct tls_group *g, size_t n, int64_t sessions,
-    const struct verdict_thresholds *th)
+tls_judge(const struct verdict_tls_input *in, struct tls_group *g, size_t n,
+    int64_t sessions, const struct verdict_thresholds *th)
 {
 	int64_t left_out = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		g[i].probe = g[i].is_dane ? NULL : probe_of(in, g[i].mx);
 		g[i].rule = rule_of(&g[i], sessions, th);
 		if (g[i].rule == RULE_DANE || g[i].rule == RULE_FETCH ||
 		    g[i].rule == RULE_REPAIRED || g[i].rule == RULE_RETIRED)
@@ -464,6 +566,15 @@ tls_report(const struct verdict_tls_input *in, const struct tls_group *g,
 			add_fetch(in, &g[i], out);
 			break;
 		case RULE_REPAIRED:
+			if (g[i].probe != NULL) {
+				LINE(out, "repaired: %s at %s, last seen %s: "
+				    "the probe finds it fixed now (STARTTLS, "
+				    "a trusted certificate naming the MX, "
+				    "valid %d more days)", g[i].type, g[i].mx,
+				    text_or(g[i].last_seen, "?"),
+				    g[i].probe->days_left);
+				break;
+			}
 			LINE(out, "repaired: %s at %s, last seen %s: a "
 			    "reporter that saw it sent failure-free reports "
 			    "for a policy naming only that MX on %s",
@@ -483,6 +594,8 @@ tls_report(const struct verdict_tls_input *in, const struct tls_group *g,
 		case RULE_REAL:
 			real = count_add(real, g[i].sessions);
 			add_blocker(in, &g[i], out);
+			if (g[i].probe != NULL)
+				add_probe_fact(&g[i], out);
 			break;
 		case RULE_OTHER:
 			if (!is_rate_ok)
@@ -587,22 +700,34 @@ void
 verdict_tls(const struct verdict_tls_input *in,
     const struct verdict_thresholds *th, struct verdict_tls_advice *out)
 {
+	struct verdict_tls_input live;
 	struct tls_group *g;
-	size_t n;
+	size_t n, uncovered;
 	bool is_enough, is_rate_ok;
 	int64_t failures, real;
 
 	assert(in != NULL && th != NULL && out != NULL);
+	/* the mode published now beats the mode the reports saw */
+	live = *in;
+	in = &live;
 	memset(out, 0, sizeof(*out));
+	if (live.live_mode != NULL && live.mode != NULL &&
+	    !text_is_word(live.mode, live.live_mode))
+		LINE(out, "the MTA-STS policy published now says mode: %s; "
+		    "the reports saw %s (they lag: senders cache the policy "
+		    "for max_age)", live.live_mode, live.mode);
+	if (live.live_mode != NULL)
+		live.mode = live.live_mode;
 	is_enough = tls_enough_data(in, th, out);
 	tls_counted(in, &out->counted_sessions, &failures);
 	g = tls_groups(in, &n);
-	failures -= tls_judge(g, n, out->counted_sessions, th);
+	failures -= tls_judge(in, g, n, out->counted_sessions, th);
 	out->counted_failures = count_clamp(failures, out->counted_sessions);
 	out->failure_rate = count_ratio(out->counted_failures,
 	    out->counted_sessions);
 	is_rate_ok = out->failure_rate <= th->tls_failure_rate;
 	real = tls_report(in, g, n, is_rate_ok, th, out);
+	uncovered = add_uncovered(in, out);
 	free(g);
 	tls_sort(out);
 	if (out->n_dane > 0)
@@ -621,7 +746,12 @@ verdict_tls(const struct verdict_tls_input *in,
 	LINE(out, "%s: %" PRId64 " sessions with real STARTTLS, certificate "
 	    "or validation failures and no evidence of repair (need none)",
 	    text_ok(real == 0), real);
-	out->verdict = tls_decide(in, is_rate_ok && real == 0, out);
+	if (in->live_mode != NULL)
+		LINE(out, "%s: %zu MX host%s not named by the MTA-STS policy "
+		    "published now (need none)", text_ok(uncovered == 0),
+		    uncovered, uncovered == 1 ? "" : "s");
+	out->verdict = tls_decide(in, is_rate_ok && real == 0 &&
+	    uncovered == 0, out);
 }
 
 void

@@ -54,6 +54,19 @@ struct tls_policy_stats {
 	int64_t sessions, failures;
 };
 
+/* One MX of the policy domain as DNS and a probe show it now (dmarcctl
+ * dns --probe): what the reports say of it is confirmed or refuted. */
+struct tls_live_mx {
+	const char *host;
+	bool is_covered;		/* the live policy's mx patterns match */
+	bool has_probe;			/* connected to; the rest is known */
+	bool is_starttls;		/* STARTTLS offered and TLS came up */
+	bool is_trusted;		/* the chain leads to a trusted CA */
+	bool is_name_ok;		/* the certificate names the host */
+	bool is_expired;
+	int days_left;			/* negative: days since it expired */
+};
+
 struct verdict_tls_input {
 	const char *domain;		/* the policy domain, for texts;
 					 * may be NULL */
@@ -68,6 +81,12 @@ struct verdict_tls_input {
 	size_t n_types;
 	const struct tls_result_stats *results;
 	size_t n_results;
+	const char *live_mode;		/* the mode the policy published now
+					 * holds (it beats mode: reports
+					 * lag), NULL when not read */
+	const struct tls_live_mx *live_mx;	/* the MX hosts now, with
+						 * live_mode */
+	size_t n_live_mx;
 };
 
 /* A failure that blocks enforce, or a DANE problem. */
@@ -128,6 +147,13 @@ struct verdict_tls_advice {
  *    MTA-STS policy (retired_on: the same, for a policy whose MX list
  *    does not match that MX): senders no longer deliver to it under
  *    MTA-STS.
+ *  - probed: a blocking failure at an MX probed now: the probe finding
+ *    what the failure names fixed (STARTTLS up, the certificate trusted,
+ *    naming the host, not expired) makes it repaired; the probe finding
+ *    it still broken makes it real, whatever its size.
+ *  - uncovered: an MX of the domain that the live policy (testing or
+ *    enforce) does not name blocks enforce: senders would not deliver
+ *    to it.
  *  - real: a blocking result type (verdict_tls_is_blocking) blocks when
  *    it is real: at least tls_min_failure_sessions sessions, or seen by
  *    at least tls_min_failure_reporters reporters, or on at least

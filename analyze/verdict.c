@@ -860,12 +860,36 @@ testing_softens_only_p(const struct verdict_input *in, enum stage st)
 	return text_is_word(sp, "none") && text_is_word(np, "none");
 }
 
+/* The live record with only what the step needs changed. */
+static void
+build_live_record(const struct verdict_input *in, const char *p,
+    bool is_unchanged, bool want_t, const char *pin_sp, const char *pin_np,
+    char *dst, size_t size)
+{
+	struct dmarc_txt rec;
+
+	dmarc_txt_copy(&rec, in->policy.live);
+	if (!is_unchanged) {
+		dmarc_txt_set(&rec, "p", p);
+		if (pin_sp != NULL && dmarc_txt_get(&rec, "sp") == NULL &&
+		    !text_is_word(pin_sp, p))
+			dmarc_txt_set(&rec, "sp", pin_sp);
+		if (pin_np != NULL && dmarc_txt_get(&rec, "np") == NULL)
+			dmarc_txt_set(&rec, "np", pin_np);
+		dmarc_txt_set(&rec, "pct", NULL);
+		dmarc_txt_set(&rec, "t", want_t ? "y" : NULL);
+	}
+	dmarc_txt_format(&rec, dst, size);
+	dmarc_txt_free(&rec);
+}
+
 static void
 next_record(const struct verdict_input *in, enum stage st,
     struct verdict_advice *out)
 {
 	const char *p = stage_p(st);
 	bool is_unchanged = true, want_t = false;
+	const char *pin_sp, *pin_np;
 
 	if (out->verdict == VERDICT_QUARANTINE) {
 		p = "quarantine";
@@ -875,9 +899,14 @@ next_record(const struct verdict_input *in, enum stage st,
 		p = "reject";
 		is_unchanged = false;
 	}
-	build_record(&in->policy, st, p, is_unchanged, want_t,
-	    is_unchanged ? NULL : in->pin_sp, is_unchanged ? NULL : in->pin_np,
-	    out->next_record, sizeof(out->next_record));
+	pin_sp = is_unchanged ? NULL : in->pin_sp;
+	pin_np = is_unchanged ? NULL : in->pin_np;
+	if (in->policy.live != NULL)
+		build_live_record(in, p, is_unchanged, want_t, pin_sp, pin_np,
+		    out->next_record, sizeof(out->next_record));
+	else
+		build_record(&in->policy, st, p, is_unchanged, want_t, pin_sp,
+		    pin_np, out->next_record, sizeof(out->next_record));
 }
 
 static void
@@ -1133,6 +1162,31 @@ advise_empty(const struct verdict_input *in,
 	explain_next(in, st, out);
 }
 
+/* The records in DNS hold the step back: stay, each problem a blocker
+ * (no sender: index past the sources). */
+static void
+hold_for_dns(const struct verdict_input *in, struct verdict_advice *out)
+{
+	out->verdict = VERDICT_STAY;
+	for (size_t i = 0; i < in->n_dns; i++) {
+		const struct verdict_dns_problem *d = &in->dns[i];
+		struct verdict_blocker *b;
+
+		out->blockers = xreallocarray(out->blockers,
+		    out->n_blockers + 1, sizeof(*out->blockers));
+		b = &out->blockers[out->n_blockers++];
+		memset(b, 0, sizeof(*b));
+		b->index = SIZE_MAX;
+		b->class = SOURCE_ALIGNED;
+		text_fixed(b->source, sizeof(b->source), "%s",
+		    text_or(d->subject, "DNS"));
+		text_fixed(b->problem, sizeof(b->problem), "%s", d->code);
+		text_fixed(b->fix, sizeof(b->fix), "%s%s%s", d->problem,
+		    d->fix != NULL ? "; publish: " : "", text_or(d->fix, ""));
+		LINE(out, "held back by DNS: %s", d->problem);
+	}
+}
+
 void
 verdict_advise_gates(const struct verdict_input in[POP_COUNT],
     const struct verdict_thresholds *th, struct verdict_advice out[POP_COUNT])
@@ -1195,8 +1249,11 @@ verdict_advise_gates(const struct verdict_input in[POP_COUNT],
 		    "subdomains that do not exist is not ready for a stronger "
 		    "policy (see the np gate)", np);
 	}
+	if (next > 0 && in[POP_ORGANIZATIONAL].n_dns > 0)
+		hold_for_dns(&in[POP_ORGANIZATIONAL], &out[POP_ORGANIZATIONAL]);
 	if (g[POP_ORGANIZATIONAL].pin_sp != NULL ||
-	    g[POP_ORGANIZATIONAL].pin_np != NULL)
+	    g[POP_ORGANIZATIONAL].pin_np != NULL ||
+	    out[POP_ORGANIZATIONAL].verdict == VERDICT_STAY)
 		next_record(&g[POP_ORGANIZATIONAL], st,
 		    &out[POP_ORGANIZATIONAL]);
 }

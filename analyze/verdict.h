@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/dnsrec.h"
+
 /* The verdict words of `advise` and `tls` (dmarcctl.1). */
 enum verdict_word {
 	VERDICT_INSUFFICIENT_DATA,	/* "insufficient-data" */
@@ -114,6 +116,20 @@ struct dmarc_policy {
 	int pct;		/* 0-100, -1 absent */
 	const char *rua;	/* from DNS or configuration, reports do not
 				 * carry it: may be NULL */
+	const struct dmarc_txt *live;	/* the record DNS holds now, or
+					 * NULL: next_record then keeps
+					 * every tag of it (rua, ruf, fo...)
+					 * and changes only what the step
+					 * needs */
+};
+
+/* A problem of the published records (dmarcctl dns) that holds the next
+ * step back: SPF broken for every receiver, a signing key missing. */
+struct verdict_dns_problem {
+	const char *subject;	/* the record: "_dmarc.example.com" */
+	const char *code;	/* the finding's code */
+	const char *problem;	/* one line */
+	const char *fix;	/* the record to publish, or NULL */
 };
 
 enum source_class {
@@ -260,6 +276,10 @@ struct verdict_input {
 					 * reject would take the subdomains
 					 * (inherited sp) along, and they are
 					 * not ready: stay */
+	const struct verdict_dns_problem *dns;	/* the p gate only: a step
+						 * becomes stay, each one a
+						 * blocker */
+	size_t n_dns;
 };
 
 /* Which policy applies to mail (RFC 7489 6.6.3, RFC 9989): its gate. */
@@ -350,7 +370,10 @@ struct verdict_advice {
  * p: reports show the inherited value), np (left out when equal to the
  * effective sp), adkim and aspf (left out when "r"), pct (only when kept
  * unchanged and below 100), t=y (kept unchanged, or proposed for the
- * first step to quarantine) and rua when known.
+ * first step to quarantine) and rua when known.  With the live record
+ * (policy.live) it is that record with p changed, sp and np set only
+ * where they must hold, and pct and t dropped when the step is taken (t=y
+ * set when proposed): every other tag stays as published.
  */
 void verdict_advise(const struct verdict_input *in,
     const struct verdict_thresholds *th, struct verdict_advice *out);

@@ -686,7 +686,10 @@ analysis_advise(const struct analysis_domain *d,
 		in[i].sources = d->gates[i].stats;
 		in[i].classes = d->gates[i].classes;
 		in[i].n_sources = d->gates[i].n;
+		in[i].policy.live = d->live;
 	}
+	in[POP_ORGANIZATIONAL].dns = d->dns_problems;
+	in[POP_ORGANIZATIONAL].n_dns = d->n_dns_problems;
 	verdict_advise_gates(in, th, out);
 }
 

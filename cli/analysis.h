@@ -64,6 +64,13 @@ struct analysis_domain {
 	struct analysis_gate gates[POP_COUNT];
 	struct analysis_reporter *reporters_overruled;	/* most first */
 	size_t n_reporters_overruled;
+	/* advise with DNS (cli/live.h), borrowed from the caller: the
+	 * record published now, the problems in DNS that hold the next
+	 * step back, and every finding to show as a warning */
+	const struct dmarc_txt *live;
+	const struct verdict_dns_problem *dns_problems;
+	size_t n_dns_problems;
+	const struct findings *dns_findings;
 };
 
 /*

@@ -6,13 +6,16 @@
  * domain, one per line.  No csv: the advice is not a table.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/cmd.h"
+#include "cli/live.h"
 #include "cli/query.h"
 #include "cli/table.h"
 #include "common/esc.h"
 #include "common/jsonw.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 /* start: what comes before the domains, or NULL; domain: print one
  * domain's advice, adv[] holding each gate's */
@@ -186,6 +189,20 @@ warnings_json(struct jsonw *w, const struct analysis_domain *d)
 			jsonw_kv_str(w, "text", text, false);
 			jsonw_raw(w, "}");
 		}
+	for (size_t i = 0; d->dns_findings != NULL &&
+	    i < d->dns_findings->n; i++) {
+		const struct finding *f = &d->dns_findings->v[i];
+
+		if (!live_is_warning(f))
+			continue;
+		jsonw_raw(w, n++ > 0 ? ",{" : "{");
+		jsonw_kv_str(w, "kind", "dns", true);
+		jsonw_kv_str(w, "severity", severity_name(f->sev), false);
+		jsonw_kv_str(w, "code", f->code, false);
+		jsonw_kv_str(w, "text", f->message, false);
+		jsonw_kv_str(w, "fix", f->fix, false);
+		jsonw_raw(w, "}");
+	}
 	jsonw_raw(w, "]");
 }
 
@@ -302,6 +319,12 @@ render_text(const struct query *q, const struct analysis_domain *d,
 			    sizeof(text));
 			esc_linef(stdout, "  warning: %s", text);
 		}
+	for (size_t i = 0; d->dns_findings != NULL &&
+	    i < d->dns_findings->n; i++)
+		if (live_is_warning(&d->dns_findings->v[i]))
+			esc_linef(stdout, "  warning: %s (dns %s)",
+			    d->dns_findings->v[i].message,
+			    d->dns_findings->v[i].code);
 	if (d->disagree > 0)
 		printf("  - %lld messages were judged by their reporter "
 		    "differently from the alignment recomputed from their "
@@ -338,6 +361,49 @@ render(const struct query *q, const struct analysis *a, struct err *err)
 	return ret;
 }
 
+/* what DNS holds now for one domain, and what of it blocks */
+struct advise_live {
+	struct dns_posture p;
+	struct live_problems problems;
+};
+
+/*
+ * The live DMARC, SPF and DKIM records of each domain, attached to it:
+ * next_record keeps the user's tags, and problems in DNS block or warn.
+ * DNS that does not answer is said once, and the reports alone answer.
+ */
+static struct advise_live *
+read_live(const struct query *q, struct analysis *a)
+{
+	struct advise_live *live = xcalloc(a->n_domains + 1, sizeof(*live));
+	struct live_opts lo = { DNS_PART_DMARC | DNS_PART_SPF |
+		DNS_PART_DKIM, false };
+
+	for (size_t i = 0; i < a->n_domains; i++) {
+		struct analysis_domain *d = &a->domains[i];
+		struct advise_live *l = &live[i];
+		struct err err;
+
+		if (live_check(q->cfg, q->store, &q->w, d, d->domain, &lo,
+		    &l->p, &err) == -1) {
+			log_warn("%s: the records in DNS are not read: %s",
+			    d->domain, err.msg);
+			break;
+		}
+		if (!l->p.is_reached) {
+			log_warn("no DNS server answers: the advice is drawn "
+			    "from the reports alone");
+			break;
+		}
+		live_problems_of(&l->p, &l->problems);
+		d->live = l->p.has_dmarc ? &l->p.dmarc : NULL;
+		d->dns_problems = l->problems.v;
+		d->n_dns_problems = l->problems.n;
+		d->dns_findings = &l->p.findings;
+	}
+	return live;
+}
+
 int
 cmd_advise(int argc, char **argv, const struct config *cfg)
 {
@@ -346,6 +412,7 @@ cmd_advise(int argc, char **argv, const struct config *cfg)
 	    "text|json]", .default_days = ADVISE_DAYS,
 	    .has_csv = renderers[TABLE_CSV].domain != NULL };
 	struct analysis a;
+	struct advise_live *live = NULL;
 	struct err err;
 	int r = query_start(&q, argc, argv, cfg);
 
@@ -353,10 +420,15 @@ cmd_advise(int argc, char **argv, const struct config *cfg)
 		return r - 1;
 	if (query_load_judged(&q, &q.w, true, &a, &err) == -1)
 		return query_failed(&q, &err);
+	if (q.want_dns)
+		live = read_live(&q, &a);
 	if (render(&q, &a, &err) == -1) {
 		log_error("%s", err.msg);
 		r = cmd_exit_status(err.code);
 	}
+	for (size_t i = 0; live != NULL && i < a.n_domains; i++)
+		dns_posture_free(&live[i].p);
+	free(live);
 	analysis_release(&a);
 	return query_finish(&q, r);
 }

@@ -10,6 +10,7 @@
 
 #include "cli/analysis_tls.h"
 #include "cli/cmd.h"
+#include "cli/live.h"
 #include "cli/query.h"
 #include "cli/table.h"
 #include "common/count.h"
@@ -25,6 +26,7 @@ struct tls_out {
 	const struct window *vw;
 	const struct analysis_tls *a;
 	struct table *t;
+	bool is_dns_dead;	/* DNS did not answer: the reports alone */
 };
 
 /* start: what comes before the domains, or NULL; domain: print (or keep)
@@ -322,18 +324,60 @@ static const struct tls_renderer renderers[] = {
 	[TABLE_CSV] = { NULL, domain_csv, end_csv },
 };
 
+enum { TLS_LIVE_MX_MAX = 32 };
+
+/* what DNS and a probe say of one domain now */
+struct tls_live {
+	struct dns_posture p;
+	struct tls_live_mx mx[TLS_LIVE_MX_MAX];
+};
+
+/* The live MTA-STS policy and MX hosts (probed with --probe), unless
+ * --no-dns or DNS did not answer before; false when not read. */
+static bool
+read_live(struct tls_out *o, const char *domain, struct tls_live *l,
+    struct verdict_tls_input *in)
+{
+	struct live_opts lo = { DNS_PART_MX | DNS_PART_STS,
+		o->q->want_probe };
+	struct err err;
+
+	memset(l, 0, sizeof(*l));
+	if (!o->q->want_dns || o->is_dns_dead)
+		return false;
+	if (live_check(o->q->cfg, NULL, NULL, NULL, domain, &lo, &l->p,
+	    &err) == -1) {
+		log_warn("%s: the MTA-STS policy in DNS is not read: %s",
+		    domain, err.msg);
+		return false;
+	}
+	if (!l->p.is_reached) {
+		log_warn("no DNS server answers: the verdicts are drawn from "
+		    "the reports alone");
+		o->is_dns_dead = true;
+		return false;
+	}
+	in->live_mode = live_sts_mode(&l->p);
+	in->live_mx = l->mx;
+	in->n_live_mx = live_tls_mx(&l->p, l->mx, TLS_LIVE_MX_MAX);
+	return true;
+}
+
 /* the verdict of a domain over the verdict window, or insufficient data */
 static void
-tls_verdict(const struct query *q, const struct analysis_tls *judge,
+tls_verdict(struct tls_out *o, const struct analysis_tls *judge,
     const char *domain, struct verdict_tls_advice *adv)
 {
 	const struct analysis_tls_domain *d = analysis_tls_find(judge, domain);
 	struct verdict_tls_input in;
 	static const struct analysis_tls_domain none;
+	struct tls_live live;
 
 	analysis_tls_input(d != NULL ? d : &none, &in);
 	in.domain = domain;
-	verdict_tls(&in, &q->cfg->thresholds, adv);
+	read_live(o, domain, &live, &in);
+	verdict_tls(&in, &o->q->cfg->thresholds, adv);
+	dns_posture_free(&live.p);
 }
 
 static int
@@ -347,7 +391,7 @@ render(struct tls_out *o, const struct analysis_tls *judge, struct err *err)
 	for (size_t i = 0; i < o->a->n_domains && ret == 0; i++) {
 		struct verdict_tls_advice adv;
 
-		tls_verdict(o->q, judge, o->a->domains[i].domain, &adv);
+		tls_verdict(o, judge, o->a->domains[i].domain, &adv);
 		ret = r->domain(o, &o->a->domains[i], &adv, err);
 		verdict_tls_advice_free(&adv);
 	}
@@ -373,12 +417,12 @@ cmd_tls(int argc, char **argv, const struct config *cfg)
 	static const char *const numbers[] = { "sessions", "recent_sessions",
 		NULL };
 	struct query q = { .name = "tls", .usage = "[--days N | --since DATE "
-	    "--until DATE] [--domain D] [--format text|json|csv]",
-	    .default_days = 14,
+	    "--until DATE] [--domain D] [--no-dns] [--probe] [--format "
+	    "text|json|csv]", .default_days = 14, .has_probe = true,
 	    .has_csv = renderers[TABLE_CSV].domain != NULL };
 	struct analysis_tls a, judge;
 	struct window vw;
-	struct tls_out o = { &q, &vw, &a, NULL };
+	struct tls_out o = { &q, &vw, &a, NULL, false };
 	struct err err;
 	int r = query_start(&q, argc, argv, cfg);
 

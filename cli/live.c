@@ -186,3 +186,75 @@ live_check(const struct config *cfg, struct store *s, const struct window *w,
 		verdict_advice_free(&adv[g]);
 	return ret;
 }
+
+/* the findings that hold a step back */
+static const struct {
+	const char *code;
+	enum severity sev;	/* at least */
+} holds[] = {
+	{ "dkim-missing", SEV_ERROR },		/* signed mail would fail */
+	{ "dkim-key-weak", SEV_ERROR },		/* verifiers refuse it */
+	{ "dkim-key-unreadable", SEV_ERROR },
+	{ "dmarc-multiple", SEV_ERROR },	/* no record at all */
+};
+
+static bool
+is_hold(const struct finding *f)
+{
+	for (size_t i = 0; i < sizeof(holds) / sizeof(holds[0]); i++)
+		if (strcmp(f->code, holds[i].code) == 0 && f->sev >= holds[i].sev)
+			return true;
+	return false;
+}
+
+void
+live_problems_of(const struct dns_posture *p, struct live_problems *out)
+{
+	out->n = 0;
+	for (size_t i = 0; i < p->findings.n && out->n < LIVE_PROBLEMS_MAX;
+	    i++) {
+		const struct finding *f = &p->findings.v[i];
+
+		if (!is_hold(f))
+			continue;
+		out->v[out->n++] = (struct verdict_dns_problem){ p->domain,
+			f->code, f->message, f->fix };
+	}
+}
+
+bool
+live_is_warning(const struct finding *f)
+{
+	return f->sev >= SEV_WARNING && !is_hold(f);
+}
+
+const char *
+live_sts_mode(const struct dns_posture *p)
+{
+	if (p->sts_text == NULL)
+		return "none";
+	return p->has_policy ? sts_mode_name(p->policy.mode) : NULL;
+}
+
+size_t
+live_tls_mx(const struct dns_posture *p, struct tls_live_mx *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n_mx && n < max; i++) {
+		const struct dns_mx *m = &p->mx[i];
+		const struct probe_result *r = &m->probe;
+
+		out[n++] = (struct tls_live_mx){
+			.host = m->host,
+			.is_covered = !p->has_policy || m->is_covered,
+			.has_probe = m->has_probe,
+			.is_starttls = m->has_probe && r->st == PROBE_OK,
+			.is_trusted = r->is_trusted,
+			.is_name_ok = r->is_name_ok,
+			.is_expired = r->is_expired,
+			.days_left = r->days_left,
+		};
+	}
+	return n;
+}

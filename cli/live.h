@@ -15,6 +15,7 @@
 #include "cli/config.h"
 #include "cli/window.h"
 #include "common/err.h"
+#include "analyze/tls.h"
 #include "dns/check.h"
 
 struct store;
@@ -36,5 +37,33 @@ int live_check(const struct config *cfg, struct store *s,
     const struct window *w, const struct analysis_domain *d,
     const char *domain, const struct live_opts *o, struct dns_posture *out,
     struct err *err);
+
+/* The findings that hold a policy step back (a signing key gone, a
+ * DMARC record receivers ignore), as advise's blockers: pointing into the
+ * posture, which must outlive them. */
+enum { LIVE_PROBLEMS_MAX = 16 };
+
+struct live_problems {
+	struct verdict_dns_problem v[LIVE_PROBLEMS_MAX];
+	size_t n;
+};
+
+void live_problems_of(const struct dns_posture *p,
+    struct live_problems *out);
+
+/*
+ * What tls takes from a posture read with DNS_PART_MX | DNS_PART_STS:
+ * the mode published now ("none" without an MTA-STS record, NULL when
+ * the policy could not be read: the reports' mode holds) and the MX
+ * hosts with their coverage and probe, at most max into out (pointing
+ * into p).  Returns how many.
+ */
+const char *live_sts_mode(const struct dns_posture *p);
+size_t live_tls_mx(const struct dns_posture *p, struct tls_live_mx *out,
+    size_t max);
+
+/* Whether advise shows the finding as a warning: the problems of DMARC,
+ * SPF and DKIM that are no blocker. */
+bool live_is_warning(const struct finding *f);
 
 #endif
