@@ -2,12 +2,19 @@
 # A private DNS server on loopback for the reverse DNS tests: dnsmasq
 # answering from a hosts file only.
 #
-#   dns-rig.sh start DIR PORT HOSTSFILE   start dnsmasq on 127.0.0.1:PORT,
+#   dns-rig.sh start DIR PORT HOSTSFILE [RECORDS]
+#                                         start dnsmasq on 127.0.0.1:PORT,
 #                                         return once it answers queries
 #   dns-rig.sh stop DIR                   stop it and wait until it is gone
 #
 # Every "IP name..." line of HOSTSFILE gives an A/AAAA record and the PTR
-# record of IP (the first name), with a TTL of 600 seconds.  The reverse
+# record of IP (the first name), with a TTL of 600 seconds.  Each line of
+# RECORDS (optional; # comments and blank lines skipped) is a dnsmasq
+# option without its dashes, such as
+#   txt-record=_dmarc.good.example,"v=DMARC1; p=none"
+#   mx-host=good.example,mx.good.example,10
+# (a TXT record longer than 255 octets is written as several quoted
+# strings: txt-record=name,"first part","second part").  The reverse
 # zones in-addr.arpa and ip6.arpa and the names under example. are local:
 # an address or an example name without a line is NXDOMAIN.  Nothing is forwarded, /etc/dnsmasq.conf, /etc/hosts and
 # /etc/resolv.conf are not read, and the system resolver is never touched.
@@ -29,7 +36,7 @@ die() {
 }
 
 usage() {
-	echo "usage: dns-rig.sh start DIR PORT HOSTSFILE | stop DIR" >&2
+	echo "usage: dns-rig.sh start DIR PORT HOSTSFILE [RECORDS] | stop DIR" >&2
 	exit 64
 }
 
@@ -67,7 +74,7 @@ supervise() {
 	    --listen-address=127.0.0.1 --bind-interfaces --port="$port" \
 	    --no-resolv --no-hosts --addn-hosts="$hosts" \
 	    --local=/in-addr.arpa/ --local=/ip6.arpa/ --local=/example/ \
-	    --local-ttl=600 \
+	    --local-ttl=600 "${records[@]}" \
 	    --pid-file= --log-facility=- --log-queries "${user[@]}" \
 	    </dev/null >"$dir/dnsmasq.log" 2>&1 &
 	child=$!
@@ -111,6 +118,17 @@ cmd_start() {
 		die "dnsmasq $pid already runs for $dir"
 	fi
 	case "$hosts" in /*) ;; *) hosts=$PWD/$hosts ;; esac
+	records=()
+	case "$records_file" in '' | /*) ;; *) records_file=$PWD/$records_file ;; esac
+	if [ -n "$records_file" ]; then
+		local line
+		[ -r "$records_file" ] ||
+		    die "cannot read records file $records_file"
+		while IFS= read -r line || [ -n "$line" ]; do
+			case "$line" in '' | '#'*) continue ;; esac
+			records+=("--$line")
+		done <"$records_file"
+	fi
 	user=()
 	if [ "$(id -u)" = 0 ]; then
 		user=(--user=root --group=root)
@@ -178,9 +196,10 @@ esac
 
 case "$cmd" in
 start)
-	[ $# -eq 2 ] || usage
+	[ $# -eq 2 ] || [ $# -eq 3 ] || usage
 	port=$1
 	hosts=$2
+	records_file=${3:-}
 	cmd_start ;;
 stop)
 	[ $# -eq 0 ] || usage

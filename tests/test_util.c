@@ -655,28 +655,38 @@ test_db_migrated(void)
 #define DNS_RIG FIXTURES "/../../scripts/dns-rig.sh"
 
 unsigned
-test_dns_start(const char *dir, const char *hosts)
+test_dns_start_records(const char *dir, const char *hosts,
+    const char *records)
 {
-	char path[512], cmd[2048], *out = NULL, *err = NULL;
+	char path[512], rpath[512], cmd[2048], *out = NULL, *err = NULL;
 	unsigned port = 0;
 	int st = -1;
 
 	snprintf(path, sizeof(path), "%s/hosts", dir);
 	test_write_file(path, hosts, strlen(hosts));
+	snprintf(rpath, sizeof(rpath), "%s/records", dir);
+	test_write_file(rpath, records != NULL ? records : "",
+	    records != NULL ? strlen(records) : 0);
 	/* another process may take the free port first: try a few */
 	for (int attempt = 0; attempt < 3 && st != 0; attempt++) {
 		port = test_free_port(SOCK_DGRAM);
 		free(out);
 		free(err);
 		snprintf(cmd, sizeof(cmd), "DNS_RIG_OWNER=%ld '%s' start "
-		    "'%s/rig' %u '%s'", (long)getpid(), DNS_RIG, dir, port,
-		    path);
+		    "'%s/rig' %u '%s' '%s'", (long)getpid(), DNS_RIG, dir, port,
+		    path, rpath);
 		st = test_run(cmd, &out, &err);
 	}
 	cr_assert_eq(st, 0, "dns-rig.sh start: %s", err);
 	free(out);
 	free(err);
 	return port;
+}
+
+unsigned
+test_dns_start(const char *dir, const char *hosts)
+{
+	return test_dns_start_records(dir, hosts, NULL);
 }
 
 void

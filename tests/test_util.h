@@ -82,6 +82,10 @@ unsigned test_free_port(int type);
  * so an assertion that fails leaves no server behind).
  */
 unsigned test_dns_start(const char *dir, const char *hosts);
+/* The same with more records: lines of dnsmasq options without their
+ * dashes (txt-record=..., mx-host=...; scripts/dns-rig.sh). */
+unsigned test_dns_start_records(const char *dir, const char *hosts,
+    const char *records);
 void test_dns_stop(const char *dir);
 
 /* A fresh temporary directory for one test (removed by the OS's tmp
