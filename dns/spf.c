@@ -268,7 +268,7 @@ static void walk_domain(struct walk *w, const char *domain, const char *via,
 
 static void
 walk_term(struct walk *w, size_t node, const char *domain,
-    const struct term *t, int depth, bool is_main, const char **redirect)
+    const struct term *t, int depth, bool is_main, char *redirect)
 {
 	const char *target = t->arg[0] != '\0' && t->arg[0] != '/' ?
 	    t->arg : domain;
@@ -278,7 +278,7 @@ walk_term(struct walk *w, size_t node, const char *domain,
 		count_lookup(w, node);
 	if (t->is_modifier) {
 		if (strcmp(t->name, "redirect") == 0)
-			*redirect = t->arg;
+			snprintf(redirect, TERM_MAX, "%s", t->arg);
 		return;
 	}
 	if (strcmp(t->name, "all") == 0) {
@@ -336,8 +336,8 @@ walk_domain(struct walk *w, const char *domain, const char *via, int depth,
     bool is_main)
 {
 	const struct dns_answer *a;
-	const char *record, *redirect = NULL;
-	char buf[4096], *save = NULL;
+	const char *record;
+	char buf[4096], redirect[TERM_MAX] = "", *save = NULL;
 	size_t node;
 	int count;
 	bool has_all = false;
@@ -393,10 +393,10 @@ walk_domain(struct walk *w, const char *domain, const char *via, int depth,
 		}
 		if (strcmp(t.name, "all") == 0)
 			has_all = true;
-		walk_term(w, node, domain, &t, depth, is_main, &redirect);
+		walk_term(w, node, domain, &t, depth, is_main, redirect);
 	}
 	/* redirect= is ignored when the record has an all (RFC 7208 6.1) */
-	if (redirect != NULL && !has_all && !has_macro(redirect))
+	if (redirect[0] != '\0' && !has_all && !has_macro(redirect))
 		walk_domain(w, redirect, "redirect", depth + 1, is_main);
 out:
 	w->stack[depth] = NULL;
@@ -667,10 +667,16 @@ mechanism_matches(struct check *c, const char *domain, const struct term *t,
 	if (strcmp(t->name, "include") == 0) {
 		char sub[1024];
 		enum spf_result r;
+		bool had_why;
 
 		snprintf(sub, sizeof(sub), "%s%sinclude:%s", trail,
 		    *trail != '\0' ? " in " : "", target);
+		had_why = c->why != NULL && c->why[0] != '\0';
 		r = check_host(c, target, depth + 1, sub);
+		/* what decided inside a failing include decided nothing */
+		if (r != SPF_PASS && r != SPF_PERMERROR &&
+		    r != SPF_TEMPERROR && !had_why && c->why != NULL)
+			c->why[0] = '\0';
 		if (r == SPF_PASS)
 			return 1;
 		if (r == SPF_TEMPERROR)

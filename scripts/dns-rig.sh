@@ -9,8 +9,9 @@
 #
 # Every "IP name..." line of HOSTSFILE gives an A/AAAA record and the PTR
 # record of IP (the first name), with a TTL of 600 seconds.  Each line of
-# RECORDS (optional; # comments and blank lines skipped) is a dnsmasq
-# option without its dashes, such as
+# RECORDS (optional; read as dnsmasq's configuration file: # comments
+# and blank lines skipped) is a dnsmasq option without its dashes, such
+# as
 #   txt-record=_dmarc.good.example,"v=DMARC1; p=none"
 #   mx-host=good.example,mx.good.example,10
 # (a TXT record longer than 255 octets is written as several quoted
@@ -70,11 +71,11 @@ running_pid() {
 # so the watch on DNS_RIG_OWNER never signals a stranger.
 supervise() {
 	local child
-	dnsmasq --keep-in-foreground --conf-file=/dev/null \
+	dnsmasq --keep-in-foreground --conf-file="${records_file:-/dev/null}" \
 	    --listen-address=127.0.0.1 --bind-interfaces --port="$port" \
 	    --no-resolv --no-hosts --addn-hosts="$hosts" \
 	    --local=/in-addr.arpa/ --local=/ip6.arpa/ --local=/example/ \
-	    --local-ttl=600 "${records[@]}" \
+	    --local-ttl=600 \
 	    --pid-file= --log-facility=- --log-queries "${user[@]}" \
 	    </dev/null >"$dir/dnsmasq.log" 2>&1 &
 	child=$!
@@ -118,16 +119,9 @@ cmd_start() {
 		die "dnsmasq $pid already runs for $dir"
 	fi
 	case "$hosts" in /*) ;; *) hosts=$PWD/$hosts ;; esac
-	records=()
 	case "$records_file" in '' | /*) ;; *) records_file=$PWD/$records_file ;; esac
-	if [ -n "$records_file" ]; then
-		local line
-		[ -r "$records_file" ] ||
-		    die "cannot read records file $records_file"
-		while IFS= read -r line || [ -n "$line" ]; do
-			case "$line" in '' | '#'*) continue ;; esac
-			records+=("--$line")
-		done <"$records_file"
+	if [ -n "$records_file" ] && [ ! -r "$records_file" ]; then
+		die "cannot read records file $records_file"
 	fi
 	user=()
 	if [ "$(id -u)" = 0 ]; then
