@@ -29,7 +29,7 @@ COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
               common/str.c common/arena.c common/stream.c common/jsonw.c \
               common/sha256.c common/timefmt.c
 MODEL_SRC   = model/report.c model/normalize.c model/orgdomain.c \
-              model/align.c
+              model/align.c model/finding.c model/dnsrec.c
 PARSERS_SRC = parsers/report.c parsers/decomp.c parsers/xmlclean.c \
               parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
 INGEST_SRC  = ingest/source.c ingest/source_imap.c
