@@ -52,7 +52,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/common/test_esc.c tests/common/test_timefmt.c \
               tests/common/test_sha256.c \
               tests/model/test_normalize.c tests/model/test_orgdomain.c \
-              tests/model/test_align.c \
+              tests/model/test_align.c tests/model/test_dnsrec.c \
               tests/parsers/test_decomp.c \
               tests/parsers/test_dmarc_xml.c tests/parsers/test_tlsrpt_json.c \
               tests/parsers/test_mail.c tests/parsers/test_report.c \

@@ -1164,12 +1164,14 @@ static void
 sts_key_max_age(struct sts_read *r, const char *v, size_t n)
 {
 	long age = 0;
-	bool ok = n >= 1 && n <= 10;
+	bool ok = n >= 1;
 
 	r->has_max_age = true;
 	for (size_t i = 0; ok && i < n; i++) {
 		ok = is_digit(v[i]);
-		age = age * 10 + (v[i] - '0');
+		/* saturates: all that matters is that it is too large */
+		if (age <= STS_MAX_AGE)
+			age = age * 10 + (v[i] - '0');
 	}
 	if (!ok)
 		note(r->c, SEV_ERROR, "sts-policy-max-age", NULL,
@@ -1177,8 +1179,8 @@ sts_key_max_age(struct sts_read *r, const char *v, size_t n)
 		    r->line, SHOWN(v, n));
 	else if (age > STS_MAX_AGE)
 		note(r->c, SEV_ERROR, "sts-policy-max-age", NULL,
-		    "line %zu: max_age %ld is above %ld (one year)", r->line,
-		    age, STS_MAX_AGE);
+		    "line %zu: max_age %.*s is above %ld (one year)", r->line,
+		    SHOWN(v, n), STS_MAX_AGE);
 	else
 		r->p->max_age = age;
 }
