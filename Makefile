@@ -29,7 +29,7 @@ COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
               common/str.c common/arena.c common/stream.c common/jsonw.c \
               common/sha256.c common/timefmt.c
 MODEL_SRC   = model/report.c model/normalize.c model/orgdomain.c \
-              model/align.c
+              model/align.c model/finding.c model/dnsrec.c
 PARSERS_SRC = parsers/report.c parsers/decomp.c parsers/xmlclean.c \
               parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
 INGEST_SRC  = ingest/source.c ingest/source_imap.c
@@ -54,7 +54,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/common/test_esc.c tests/common/test_timefmt.c \
               tests/common/test_sha256.c \
               tests/model/test_normalize.c tests/model/test_orgdomain.c \
-              tests/model/test_align.c \
+              tests/model/test_align.c tests/model/test_dnsrec.c \
               tests/parsers/test_decomp.c \
               tests/parsers/test_dmarc_xml.c tests/parsers/test_tlsrpt_json.c \
               tests/parsers/test_mail.c tests/parsers/test_report.c \
