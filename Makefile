@@ -1,6 +1,7 @@
 # dmarcctl: one non-recursive Makefile.  `make help` lists the targets.
 
-PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl libidn2 nettle
+PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl libidn2 nettle \
+          libcurl
 ETPAN_CFLAGS := $(shell pkg-config --cflags libetpan 2>/dev/null || libetpan-config --cflags 2>/dev/null)
 # Debian's libetpan.pc leaks a dpkg link spec that makes the binary non-PIE;
 # the shared library carries its own dependencies, so -letpan is enough.
@@ -38,6 +39,7 @@ STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
               store/store_reparse.c
 ANALYZE_SRC = analyze/rdns.c analyze/sender.c analyze/verdict.c \
               analyze/operator.c analyze/tls.c analyze/text.c
+DNS_SRC     = dns/https.c dns/probe.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/opt.c \
@@ -76,7 +78,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_senders.c tests/grafana/test_dashboards.c
 
 LIB_SRC  = $(COMMON_SRC) $(MODEL_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
-           $(ANALYZE_SRC) $(CLI_SRC)
+           $(ANALYZE_SRC) $(DNS_SRC) $(CLI_SRC)
 LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/operators.o
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
 TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)
