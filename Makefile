@@ -127,7 +127,8 @@ $(B)/tests/%.o: tests/%.c
 	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' \
 	    -DCORPUS='"$(CURDIR)/tests/fixtures/corpus"' \
 	    -DDMARCCTL_BIN='"$(CURDIR)/$(B)/dmarcctl"' \
-	    -DOPERATOR_GEN='"$(CURDIR)/$(B)/operator-gen"' -MMD -MP -c -o $@ $<
+	    -DOPERATOR_GEN='"$(CURDIR)/$(B)/operator-gen"' \
+	    -DSMTP_TLS_SERVER='"$(CURDIR)/$(B)/smtp-tls-server"' -MMD -MP -c -o $@ $<
 
 $(B)/tests/run: $(LIB_OBJ) $(TEST_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(CRIT_LIBS)
@@ -140,7 +141,7 @@ deps:
 check:
 	@scripts/deps.sh --check
 	scripts/check-layers.sh
-	$(MAKE) $(B)/dmarcctl $(B)/demo-gen $(B)/tests/run
+	$(MAKE) $(B)/dmarcctl $(B)/demo-gen $(B)/smtp-tls-server $(B)/tests/run
 	$(TEST_ENV) tests/run-tests.sh $(B)/tests/run $(TEST_ARGS)
 
 # The sender-model scenarios alone, on the same throwaway servers
@@ -161,6 +162,12 @@ $(B)/demo-gen: scripts/demo-gen.c
 	@mkdir -p $(@D)
 	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
 	    $(WARN) -o $@ $< -lz
+
+# the SMTP server with STARTTLS of the probe tests (scripts/tls-rig.sh)
+$(B)/smtp-tls-server: tests/rig/smtp-tls-server.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
+	    $(WARN) $(PKG_CFLAGS) -o $@ $< $(shell pkg-config --libs gnutls)
 
 demo-stop:
 	@scripts/demo-db.sh stop
