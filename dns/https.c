@@ -3,7 +3,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -77,8 +79,11 @@ on_body(char *p, size_t size, size_t n, void *ctx)
 		s->is_too_large = true;
 		return 0;
 	}
-	if (s->len + len + 1 > s->cap)
-		s->data = xgrow(s->data, s->len + len + 1, &s->cap, 1);
+	if (s->len + len + 1 > s->cap) {
+		s->cap = s->cap * 2 > s->len + len + 1 ? s->cap * 2 :
+		    s->len + len + 1;
+		s->data = xrealloc(s->data, s->cap);
+	}
 	memcpy(s->data + s->len, p, len);
 	s->len += len;
 	s->data[s->len] = '\0';
@@ -116,33 +121,90 @@ is_path_ok(const char *path)
 	return strlen(path) < 1024;
 }
 
+/* Control bytes to spaces, no trailing space or period. */
 static void
-copy_line(char *dst, size_t n, const char *src)
+tidy(char *s)
 {
 	size_t i;
 
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
+			s[i] = ' ';
+	while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '.'))
+		s[--i] = '\0';
+}
+
+static void
+copy_line(char *dst, size_t n, const char *src)
+{
 	snprintf(dst, n, "%s", src);
-	for (i = 0; dst[i] != '\0'; i++)
-		if (dst[i] == '\r' || dst[i] == '\n' || dst[i] == '\t')
-			dst[i] = ' ';
-	while (i > 0 && (dst[i - 1] == ' ' || dst[i - 1] == '.'))
-		dst[--i] = '\0';
+	tidy(dst);
+}
+
+/* The value of "name:value" among the end certificate's facts, or NULL. */
+static const char *
+cert_field(CURL *c, const char *name)
+{
+	struct curl_certinfo *ci = NULL;
+	size_t n = strlen(name);
+
+	if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL || ci->num_of_certs < 1)
+		return NULL;
+	for (struct curl_slist *s = ci->certinfo[0]; s != NULL; s = s->next)
+		if (strncmp(s->data, name, n) == 0 && s->data[n] == ':')
+			return s->data + n + 1;
+	return NULL;
+}
+
+/* "2020-12-31 00:00:00 GMT" as Unix time; -1 when it is not that. */
+static int64_t
+cert_time(const char *text)
+{
+	struct tm tm;
+	char zone[4] = "";
+
+	memset(&tm, 0, sizeof(tm));
+	if (text == NULL || sscanf(text, "%4d-%2d-%2d %2d:%2d:%2d %3s",
+	    &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+	    &tm.tm_sec, zone) != 7 || strcmp(zone, "GMT") != 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm);
 }
 
 /*
- * libcurl's text for a failed verification names the CA file and the CRL
- * file; the cause alone is kept.
+ * Why the certificate was refused, in one line.  libcurl's text for a
+ * failed chain names the CA and CRL files but not the cause, so the end
+ * certificate's dates and issuer tell it.
  */
 static void
-tls_detail(char *dst, size_t n, CURLcode rc, const char *msg)
+tls_detail(CURL *c, char *dst, size_t n, CURLcode rc, const char *msg)
 {
-	const char *cut;
-	char text[CURL_ERROR_SIZE];
+	const char *cut, *expire = cert_field(c, "Expire Date"),
+	    *start = cert_field(c, "Start Date"), *issuer;
+	int64_t now = (int64_t)time(NULL), t;
+	char text[CURL_ERROR_SIZE + 300];
 
 	copy_line(text, sizeof(text), *msg ? msg : curl_easy_strerror(rc));
 	cut = strstr(text, " CAfile:");
-	if (cut != NULL)
-		text[cut - text] = '\0';
+	if (cut == NULL) {
+		copy_line(dst, n, text);
+		return;
+	}
+	text[cut - text] = '\0';
+	tidy(text);
+	if ((t = cert_time(expire)) != -1 && t < now) {
+		snprintf(text, sizeof(text), "certificate has expired (%s)",
+		    expire);
+	} else if ((t = cert_time(start)) != -1 && t > now) {
+		snprintf(text, sizeof(text), "certificate is not yet valid "
+		    "(%s)", start);
+	} else if ((issuer = cert_field(c, "Issuer")) != NULL) {
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		    ": issuer not trusted: %.200s", issuer);
+	}
 	copy_line(dst, n, text);
 }
 
@@ -173,7 +235,7 @@ curl_status(CURLcode rc, const struct sink *s)
 
 /* Fill out from a transfer that failed with rc. */
 static void
-failed(struct https_result *out, CURLcode rc, const char *msg,
+failed(CURL *c, struct https_result *out, CURLcode rc, const char *msg,
     const struct sink *s)
 {
 	out->st = curl_status(rc, s);
@@ -183,7 +245,7 @@ failed(struct https_result *out, CURLcode rc, const char *msg,
 		    "body larger than %zu bytes", s->max);
 		break;
 	case HTTPS_TLS:
-		tls_detail(out->detail, sizeof(out->detail), rc, msg);
+		tls_detail(c, out->detail, sizeof(out->detail), rc, msg);
 		break;
 	default:
 		copy_line(out->detail, sizeof(out->detail),
@@ -247,6 +309,7 @@ set_options(CURL *c, const char *url, struct curl_slist *resolve,
 	SET(CURLOPT_FRESH_CONNECT, 1L);
 	SET(CURLOPT_USERAGENT, "dmarcctl");
 	SET(CURLOPT_HTTPGET, 1L);
+	SET(CURLOPT_CERTINFO, 1L);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, s);
@@ -320,7 +383,7 @@ https_get(const char *host, const char *ip, const char *path,
 	if (rc == CURLE_OK)
 		answered(c, out, &s);
 	else
-		failed(out, rc, errbuf, &s);
+		failed(c, out, rc, errbuf, &s);
 	ret = 0;
 out:
 	free(s.data);
