@@ -74,6 +74,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/analyze/test_verdict.c tests/analyze/test_operator.c \
               tests/analyze/test_tls.c \
               tests/dns/tls_rig.c tests/dns/test_https.c \
+              tests/dns/test_probe.c \
               tests/cli/test_analyze.c \
               tests/cli/test_install.c tests/cli/test_poison.c tests/poison.c \
               tests/cli/test_senders.c tests/grafana/test_dashboards.c

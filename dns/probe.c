@@ -323,7 +323,8 @@ tls_setup(struct conn *c, const char *host, const char *ca_file)
 	gnutls_certificate_set_verify_flags(c->cred,
 	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
 	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS);
-	rc = gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+	rc = gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
+	    GNUTLS_NO_SIGNAL);
 	if (rc >= 0)
 		rc = gnutls_set_default_priority(c->tls);
 	if (rc >= 0)
