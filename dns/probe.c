@@ -432,6 +432,29 @@ cert_issuer(gnutls_x509_crt_t crt, struct probe_result *out)
 	gnutls_free(dn.data);
 }
 
+/* The common reasons a chain fails, in our words; NULL for others. */
+static const char *
+chain_why(unsigned status)
+{
+	static const struct {
+		unsigned bit;
+		const char *text;
+	} why[] = {
+		{ GNUTLS_CERT_REVOKED, "certificate is revoked" },
+		{ GNUTLS_CERT_SIGNER_NOT_FOUND, "certificate issuer is unknown" },
+		{ GNUTLS_CERT_SIGNER_NOT_CA, "certificate issuer is not a CA" },
+		{ GNUTLS_CERT_INSECURE_ALGORITHM, "certificate is signed with "
+		    "an insecure algorithm" },
+		{ GNUTLS_CERT_SIGNATURE_FAILURE, "certificate signature does "
+		    "not verify" },
+	};
+
+	for (size_t i = 0; i < sizeof(why) / sizeof(why[0]); i++)
+		if (status & why[i].bit)
+			return why[i].text;
+	return NULL;
+}
+
 /* floor((t - now) / 1 day) */
 static int
 days_until(int64_t t, int64_t now)
@@ -467,7 +490,10 @@ cert_facts(struct conn *c, const char *host)
 	out->st = PROBE_OK;
 	rc = gnutls_certificate_verify_peers2(c->tls, &status);
 	out->is_trusted = rc == 0 && status == 0;
-	if (!out->is_trusted && rc == 0 &&
+	if (!out->is_trusted && rc == 0 && chain_why(status) != NULL) {
+		snprintf(out->detail, sizeof(out->detail), "%s",
+		    chain_why(status));
+	} else if (!out->is_trusted && rc == 0 &&
 	    gnutls_certificate_verification_status_print(status,
 	    GNUTLS_CRT_X509, &text, 0) == 0) {
 		snprintf(out->detail, sizeof(out->detail), "%.*s",
