@@ -584,6 +584,9 @@ probe_smtp(const char *host, const char *ip, const struct probe_opts *o,
 		goto out;
 	tls_quit(c);
 out:
+	/* a server that talks SMTP but no TLS is told goodbye in clear */
+	if (out->st == PROBE_NO_STARTTLS)
+		(void)send(c->fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (c->tls != NULL)
 		gnutls_deinit(c->tls);
 	if (c->cred != NULL)
