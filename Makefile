@@ -1,6 +1,7 @@
 # dmarcctl: one non-recursive Makefile.  `make help` lists the targets.
 
-PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl libidn2 nettle
+PKGS    = libxml-2.0 zlib libzip jansson libpq gnutls libcares libpsl libidn2 nettle \
+          libcurl
 ETPAN_CFLAGS := $(shell pkg-config --cflags libetpan 2>/dev/null || libetpan-config --cflags 2>/dev/null)
 # Debian's libetpan.pc leaks a dpkg link spec that makes the binary non-PIE;
 # the shared library carries its own dependencies, so -letpan is enough.
@@ -38,7 +39,7 @@ STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
               store/store_reparse.c
 ANALYZE_SRC = analyze/rdns.c analyze/sender.c analyze/verdict.c \
               analyze/operator.c analyze/tls.c analyze/text.c
-DNS_SRC     = dns/resolve.c dns/spf.c dns/check.c
+DNS_SRC     = dns/resolve.c dns/spf.c dns/check.c dns/https.c dns/probe.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/opt.c \
@@ -73,6 +74,8 @@ TESTS_SRC   = tests/test_util.c \
               tests/analyze/test_rdns.c tests/analyze/test_sender.c \
               tests/analyze/test_verdict.c tests/analyze/test_operator.c \
               tests/analyze/test_tls.c tests/dns/test_check.c \
+              tests/dns/tls_rig.c tests/dns/test_https.c \
+              tests/dns/test_probe.c \
               tests/cli/test_analyze.c \
               tests/cli/test_install.c tests/cli/test_poison.c tests/poison.c \
               tests/cli/test_senders.c tests/grafana/test_dashboards.c \
@@ -128,7 +131,8 @@ $(B)/tests/%.o: tests/%.c
 	$(CC) $(ALL_CFLAGS) $(CRIT_CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' \
 	    -DCORPUS='"$(CURDIR)/tests/fixtures/corpus"' \
 	    -DDMARCCTL_BIN='"$(CURDIR)/$(B)/dmarcctl"' \
-	    -DOPERATOR_GEN='"$(CURDIR)/$(B)/operator-gen"' -MMD -MP -c -o $@ $<
+	    -DOPERATOR_GEN='"$(CURDIR)/$(B)/operator-gen"' \
+	    -DSMTP_TLS_SERVER='"$(CURDIR)/$(B)/smtp-tls-server"' -MMD -MP -c -o $@ $<
 
 $(B)/tests/run: $(LIB_OBJ) $(TEST_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ALL_LIBS) $(CRIT_LIBS)
@@ -141,7 +145,7 @@ deps:
 check:
 	@scripts/deps.sh --check
 	scripts/check-layers.sh
-	$(MAKE) $(B)/dmarcctl $(B)/demo-gen $(B)/tests/run
+	$(MAKE) $(B)/dmarcctl $(B)/demo-gen $(B)/smtp-tls-server $(B)/tests/run
 	$(TEST_ENV) tests/run-tests.sh $(B)/tests/run $(TEST_ARGS)
 
 # The sender-model scenarios alone, on the same throwaway servers
@@ -162,6 +166,12 @@ $(B)/demo-gen: scripts/demo-gen.c
 	@mkdir -p $(@D)
 	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
 	    $(WARN) -o $@ $< -lz
+
+# the SMTP server with STARTTLS of the probe tests (scripts/tls-rig.sh)
+$(B)/smtp-tls-server: tests/rig/smtp-tls-server.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
+	    $(WARN) $(PKG_CFLAGS) -o $@ $< $(shell pkg-config --libs gnutls)
 
 demo-stop:
 	@scripts/demo-db.sh stop

@@ -17,7 +17,8 @@
 
 enum https_status {
 	HTTPS_OK,		/* 200 with a body within the cap */
-	HTTPS_CONNECT,		/* no TCP connection (refused, unreachable) */
+	HTTPS_CONNECT,		/* no TCP connection (refused, unreachable),
+				 * or it broke before a whole response */
 	HTTPS_TIMEOUT,		/* the total timeout passed */
 	HTTPS_TLS,		/* handshake failed or the certificate is not
 				 * valid for host (detail says why: expired,

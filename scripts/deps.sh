@@ -10,7 +10,8 @@ libjansson-dev libpq-dev libetpan-dev libgnutls28-dev nettle-dev \
 libcriterion-dev \
 libxml2-utils clang libclang-rt-14-dev postgresql-15 postgresql-client-15 \
 dovecot-core dovecot-imapd openssl libdpkg-perl libc-ares-dev libpsl-dev \
-publicsuffix dnsmasq-base man-db groff-base libidn2-dev"
+publicsuffix dnsmasq-base man-db groff-base libidn2-dev \
+libcurl4-gnutls-dev nginx"
 
 missing=""
 for p in $PKGS; do
