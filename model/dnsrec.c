@@ -1110,12 +1110,15 @@ sts_mx_problem(const char *s, size_t n)
 	return labels < 2 ? "not a fully qualified host name" : NULL;
 }
 
-/* The policy being read: what was seen where. */
+enum sts_key_id { STS_KEY_VERSION, STS_KEY_MODE, STS_KEY_MX,
+	STS_KEY_MAX_AGE, STS_KEY_COUNT };
+
+/* The policy being read: the line, and which keys were seen. */
 struct sts_read {
 	struct sts_policy *p;
 	struct ctx *c;
 	size_t line;
-	bool has_version, has_mode, has_max_age;
+	bool is_seen[STS_KEY_COUNT];
 };
 
 static void
@@ -1125,7 +1128,6 @@ sts_key_version(struct sts_read *r, const char *v, size_t n)
 		note(r->c, SEV_ERROR, "sts-policy-syntax", NULL,
 		    "line %zu: version %.*s, want STSv1", r->line,
 		    SHOWN(v, n));
-	r->has_version = true;
 }
 
 static void
@@ -1134,7 +1136,6 @@ sts_key_mode(struct sts_read *r, const char *v, size_t n)
 	static const enum sts_mode modes[] = { STS_MODE_NONE,
 		STS_MODE_TESTING, STS_MODE_ENFORCE };
 
-	r->has_mode = true;
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (span_is(v, n, sts_mode_names[modes[i]])) {
 			r->p->mode = modes[i];
@@ -1166,7 +1167,6 @@ sts_key_max_age(struct sts_read *r, const char *v, size_t n)
 	long age = 0;
 	bool ok = n >= 1;
 
-	r->has_max_age = true;
 	for (size_t i = 0; ok && i < n; i++) {
 		ok = is_digit(v[i]);
 		/* saturates: all that matters is that it is too large */
@@ -1188,14 +1188,14 @@ sts_key_max_age(struct sts_read *r, const char *v, size_t n)
 struct sts_key {
 	const char *name;
 	void (*read)(struct sts_read *r, const char *v, size_t n);
-	size_t seen;	/* offset of the bool in struct sts_read, or 0 */
+	bool is_once;	/* a repeat is ignored: all but mx (RFC 8461 3.2) */
 };
 
-static const struct sts_key sts_keys[] = {
-	{ "version", sts_key_version, offsetof(struct sts_read, has_version) },
-	{ "mode", sts_key_mode, offsetof(struct sts_read, has_mode) },
-	{ "mx", sts_key_mx, 0 },
-	{ "max_age", sts_key_max_age, offsetof(struct sts_read, has_max_age) },
+static const struct sts_key sts_keys[STS_KEY_COUNT] = {
+	[STS_KEY_VERSION] = { "version", sts_key_version, true },
+	[STS_KEY_MODE] = { "mode", sts_key_mode, true },
+	[STS_KEY_MX] = { "mx", sts_key_mx, false },
+	[STS_KEY_MAX_AGE] = { "max_age", sts_key_max_age, true },
 };
 
 /* One non-blank line "key: value" of n bytes; the first must be version. */
@@ -1219,18 +1219,18 @@ sts_line(struct sts_read *r, const char *s, size_t n, bool is_first)
 		note(r->c, SEV_ERROR, "sts-policy-syntax", NULL,
 		    "line %zu: the first key is %.*s, not version", r->line,
 		    SHOWN(key, klen));
-	for (size_t i = 0; i < sizeof(sts_keys) / sizeof(sts_keys[0]); i++) {
+	for (size_t i = 0; i < STS_KEY_COUNT; i++) {
 		const struct sts_key *k = &sts_keys[i];
-		bool *seen = k->seen ? (bool *)((char *)r + k->seen) : NULL;
 
 		if (!span_is(key, klen, k->name))
 			continue;
-		if (seen != NULL && *seen) {
+		if (k->is_once && r->is_seen[i]) {
 			note(r->c, SEV_WARNING, "sts-policy-syntax", NULL,
 			    "line %zu: a second %s, the first counts",
 			    r->line, k->name);
 			return;
 		}
+		r->is_seen[i] = true;
 		k->read(r, v, vlen);
 		return;
 	}
@@ -1241,17 +1241,17 @@ sts_check_policy(struct sts_read *r)
 {
 	struct sts_policy *p = r->p;
 
-	if (!r->has_version)
+	if (!r->is_seen[STS_KEY_VERSION])
 		note(r->c, SEV_ERROR, "sts-policy-syntax", NULL,
 		    "no version: STSv1 line");
-	if (!r->has_mode)
+	if (!r->is_seen[STS_KEY_MODE])
 		note(r->c, SEV_ERROR, "sts-policy-mode", NULL, "no mode line");
 	if ((p->mode == STS_MODE_TESTING || p->mode == STS_MODE_ENFORCE) &&
 	    p->n_mx == 0)
 		note(r->c, SEV_ERROR, "sts-policy-mx", NULL,
 		    "mode %s without a usable mx line: no MX can match",
 		    sts_mode_name(p->mode));
-	if (!r->has_max_age)
+	if (!r->is_seen[STS_KEY_MAX_AGE])
 		note(r->c, SEV_ERROR, "sts-policy-max-age", NULL,
 		    "no max_age line");
 	else if (p->mode == STS_MODE_ENFORCE && p->max_age >= 0 &&
