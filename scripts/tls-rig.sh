@@ -7,8 +7,10 @@
 #   tls-rig.sh https start DIR PORT CONF  nginx on 127.0.0.1:PORT, return
 #                                         once it accepts connections
 #   tls-rig.sh https stop DIR             stop it and wait until it is gone
-#   tls-rig.sh smtp start DIR PORT CERT KEY [no-starttls]
-#                                         the SMTP server on 127.0.0.1:PORT
+#   tls-rig.sh smtp start DIR [ADDR:]PORT CERT KEY [no-starttls]
+#                                         the SMTP server on ADDR:PORT
+#                                         (ADDR a loopback address,
+#                                         default 127.0.0.1)
 #   tls-rig.sh smtp stop DIR              stop it and wait until it is gone
 #
 # certs writes into DIR (created if missing), with openssl, P-256 keys:
@@ -82,7 +84,7 @@ running_pid() {
 }
 
 port_open() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	(exec 3<>"/dev/tcp/${addr:-127.0.0.1}/$1") 2>/dev/null
 }
 
 check_port() {
@@ -133,13 +135,13 @@ start_server() {
 	until port_open "$port"; do
 		if ! is_alive "$pid"; then
 			tail -n 20 "$dir/$name.log" | sed 's/^/  | /' >&2
-			die "$comm did not start on 127.0.0.1:$port"
+			die "$comm did not start on ${addr:-127.0.0.1}:$port"
 		fi
 		i=$((i + 1))
 		if [ $i -ge 100 ]; then
 			kill -KILL "$pid" 2>/dev/null || true
 			tail -n 20 "$dir/$name.log" | sed 's/^/  | /' >&2
-			die "$comm on 127.0.0.1:$port does not accept"
+			die "$comm on ${addr:-127.0.0.1}:$port does not accept"
 		fi
 		sleep 0.1
 	done
@@ -337,7 +339,8 @@ cmd_smtp_start() {
 	[ -x "$bin" ] || die "no $bin (make builds it)"
 	[ -r "$cert" ] && [ -r "$key" ] || die "cannot read $cert or $key"
 	name=smtp comm=smtp-tls-server
-	start_server "$bin" "$port" "$(abs "$cert")" "$(abs "$key")" "$@"
+	start_server "$bin" "${addr:-127.0.0.1}:$port" "$(abs "$cert")" \
+	    "$(abs "$key")" "$@"
 }
 
 [ $# -ge 2 ] || usage
@@ -358,6 +361,15 @@ case "$1 $2" in
 "smtp start")
 	[ $# -eq 6 ] || { [ $# -eq 7 ] && [ "$7" = no-starttls ]; } || usage
 	dir=$(abs "$3") port=$4 cert=$5 key=$6
+	addr=
+	case "$port" in
+	*:*)
+		addr=${port%:*} port=${port##*:}
+		case "$addr" in
+		127.*) ;;
+		*) die "not a loopback address: $addr" ;;
+		esac ;;
+	esac
 	shift 6
 	cmd_smtp_start "$@" ;;
 "smtp stop")

@@ -1,9 +1,9 @@
 /*
  * A tiny SMTP server for the probe tests (scripts/tls-rig.sh runs it):
  *
- *   smtp-tls-server PORT CERT KEY [no-starttls]
+ *   smtp-tls-server [ADDR:]PORT CERT KEY [no-starttls]
  *
- * Listens on 127.0.0.1:PORT, one forked process per connection.  Says a
+ * Listens on ADDR:PORT (an IPv4 address, default 127.0.0.1), one forked process per connection.  Says a
  * two-line 220 greeting, answers EHLO (offering STARTTLS unless
  * no-starttls), STARTTLS with 220 and a TLS handshake presenting CERT
  * (PEM, with any chain after it) and KEY, then EHLO and QUIT inside TLS.
@@ -133,7 +133,7 @@ serve(int fd, gnutls_certificate_credentials_t cred, bool has_starttls)
 }
 
 static int
-listen_on(unsigned port)
+listen_on(struct in_addr addr, unsigned port)
 {
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1;
@@ -144,7 +144,7 @@ listen_on(unsigned port)
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_addr = addr;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
 	    listen(fd, 64) == -1)
 		return -1;
@@ -158,14 +158,25 @@ main(int argc, char **argv)
 	bool has_starttls = true;
 	unsigned long port;
 	int lfd, fd, rc = GNUTLS_E_MEMORY_ERROR;
-	char *end;
+	char *end, *colon, where[64];
+	struct in_addr addr = { htonl(INADDR_LOOPBACK) };
 
 	if (argc == 5 && strcmp(argv[4], "no-starttls") == 0)
 		has_starttls = false;
 	else if (argc != 4) {
-		fprintf(stderr, "usage: smtp-tls-server PORT CERT KEY "
+		fprintf(stderr, "usage: smtp-tls-server [ADDR:]PORT CERT KEY "
 		    "[no-starttls]\n");
 		return 64;
+	}
+	snprintf(where, sizeof(where), "%s", argv[1]);
+	if ((colon = strrchr(where, ':')) != NULL) {
+		*colon = '\0';
+		if (inet_pton(AF_INET, where, &addr) != 1) {
+			fprintf(stderr, "smtp-tls-server: bad address %s\n",
+			    where);
+			return 64;
+		}
+		argv[1] += colon - where + 1;
 	}
 	port = strtoul(argv[1], &end, 10);
 	if (*end != '\0' || port == 0 || port > 65535) {
@@ -179,10 +190,10 @@ main(int argc, char **argv)
 		    argv[2], gnutls_strerror(rc));
 		return 1;
 	}
-	lfd = listen_on((unsigned)port);
+	lfd = listen_on(addr, (unsigned)port);
 	if (lfd == -1) {
 		fprintf(stderr, "smtp-tls-server: cannot listen on "
-		    "127.0.0.1:%lu: %s\n", port, strerror(errno));
+		    "%s:%lu: %s\n", inet_ntoa(addr), port, strerror(errno));
 		return 1;
 	}
 	signal(SIGCHLD, SIG_IGN);	/* no zombies */
