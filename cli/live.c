@@ -7,6 +7,7 @@
 
 #include "common/str.h"
 #include "common/xalloc.h"
+#include "model/orgdomain.h"
 #include "store/store.h"
 
 enum {
@@ -154,6 +155,9 @@ live_check(const struct config *cfg, struct store *s, const struct window *w,
 
 	memset(out, 0, sizeof(*out));
 	memset(adv, 0, sizeof(adv));
+	/* report addresses are judged by organisational domain */
+	if (orgdomain_init(err) == -1)
+		return -1;
 	if (setting(cfg->dns_timeout, 1, 60000, LIVE_TIMEOUT_MS,
 	    "[analysis] dns_timeout", &timeout, err) == -1 ||
 	    setting(cfg->dns_budget, 1, 3600, LIVE_BUDGET_S,
