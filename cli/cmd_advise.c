@@ -395,8 +395,17 @@ read_live(const struct query *q, struct analysis *a)
 			    "from the reports alone");
 			break;
 		}
+		/* no DMARC record where the reports show one: a resolver
+		 * that does not see the zone as receivers do, or a record
+		 * withdrawn; either way the reports are the evidence */
+		if (!l->p.has_dmarc) {
+			log_warn("%s: DNS shows no usable DMARC record (dmarcctl "
+			    "dns tells why): the advice is drawn from the "
+			    "reports alone", d->domain);
+			continue;
+		}
 		live_problems_of(&l->p, &l->problems);
-		d->live = l->p.has_dmarc ? &l->p.dmarc : NULL;
+		d->live = &l->p.dmarc;
 		d->dns_problems = l->problems.v;
 		d->n_dns_problems = l->problems.n;
 		d->dns_findings = &l->p.findings;

@@ -235,9 +235,12 @@ live_is_warning(const struct finding *f)
 const char *
 live_sts_mode(const struct dns_posture *p)
 {
-	if (p->sts_text == NULL)
-		return "none";
-	return p->has_policy ? sts_mode_name(p->policy.mode) : NULL;
+	/* no record at all: a resolver that does not see the domain's
+	 * zone as the world does (split horizon) as much as a withdrawn
+	 * policy; the reports' mode holds, and dmarcctl dns tells */
+	if (p->sts_text == NULL || !p->has_policy)
+		return NULL;
+	return sts_mode_name(p->policy.mode);
 }
 
 size_t

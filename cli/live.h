@@ -53,8 +53,8 @@ void live_problems_of(const struct dns_posture *p,
 
 /*
  * What tls takes from a posture read with DNS_PART_MX | DNS_PART_STS:
- * the mode published now ("none" without an MTA-STS record, NULL when
- * the policy could not be read: the reports' mode holds) and the MX
+ * the mode published now (NULL without an MTA-STS record or when the
+ * policy could not be read: the reports' mode holds) and the MX
  * hosts with their coverage and probe, at most max into out (pointing
  * into p).  Returns how many.
  */
