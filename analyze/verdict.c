@@ -860,13 +860,15 @@ testing_softens_only_p(const struct verdict_input *in, enum stage st)
 	return text_is_word(sp, "none") && text_is_word(np, "none");
 }
 
-/* The live record with only what the step needs changed. */
-static void
+/* The live record with only what the step needs changed; false when it
+ * does not fit (a cut record must never be proposed). */
+static bool
 build_live_record(const struct verdict_input *in, const char *p,
     bool is_unchanged, bool want_t, const char *pin_sp, const char *pin_np,
     char *dst, size_t size)
 {
 	struct dmarc_txt rec;
+	bool is_whole;
 
 	dmarc_txt_copy(&rec, in->policy.live);
 	if (!is_unchanged) {
@@ -879,8 +881,9 @@ build_live_record(const struct verdict_input *in, const char *p,
 		dmarc_txt_set(&rec, "pct", NULL);
 		dmarc_txt_set(&rec, "t", want_t ? "y" : NULL);
 	}
-	dmarc_txt_format(&rec, dst, size);
+	is_whole = dmarc_txt_format(&rec, dst, size);
 	dmarc_txt_free(&rec);
+	return is_whole;
 }
 
 static void
@@ -901,10 +904,9 @@ next_record(const struct verdict_input *in, enum stage st,
 	}
 	pin_sp = is_unchanged ? NULL : in->pin_sp;
 	pin_np = is_unchanged ? NULL : in->pin_np;
-	if (in->policy.live != NULL)
-		build_live_record(in, p, is_unchanged, want_t, pin_sp, pin_np,
-		    out->next_record, sizeof(out->next_record));
-	else
+	if (in->policy.live == NULL || !build_live_record(in, p, is_unchanged,
+	    want_t, pin_sp, pin_np, out->next_record,
+	    sizeof(out->next_record)))
 		build_record(&in->policy, st, p, is_unchanged, want_t, pin_sp,
 		    pin_np, out->next_record, sizeof(out->next_record));
 }

@@ -327,7 +327,7 @@ struct verdict_advice {
 					 * (static) */
 	bool is_inherited;		/* that policy is inherited (sp from
 					 * p, np from sp) */
-	char next_record[512];		/* TXT record text */
+	char next_record[2048];		/* TXT record text */
 	struct verdict_evidence evidence;
 	struct verdict_blocker *blockers;	/* worst first */
 	size_t n_blockers;

@@ -608,26 +608,28 @@ dmarc_txt_set(struct dmarc_txt *r, const char *name,
 	r->n_tags++;
 }
 
-void
+bool
 dmarc_txt_format(const struct dmarc_txt *r, char *dst, size_t size)
 {
 	size_t o = 0;
 
 	if (size == 0)
-		return;
+		return false;
 	for (size_t i = 0; i < r->n_tags; i++) {
 		const char *parts[] = { i > 0 ? "; " : "", r->tags[i].name,
 			"=", r->tags[i].value };
 
 		for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++)
 			for (const char *p = parts[k]; *p != '\0'; p++) {
-				if (o + 1 >= size)
-					goto out;
+				if (o + 1 >= size) {
+					dst[o] = '\0';
+					return false;
+				}
 				dst[o++] = *p;
 			}
 	}
-out:
 	dst[o] = '\0';
+	return true;
 }
 
 void

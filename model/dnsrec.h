@@ -70,8 +70,8 @@ void dmarc_txt_set(struct dmarc_txt *r, const char *name,
     const char *value);
 
 /* "v=DMARC1; p=none; rua=..." : the tags in order, "; " between; cut to
- * size - 1 bytes and always terminated (size > 0). */
-void dmarc_txt_format(const struct dmarc_txt *r, char *dst,
+ * size - 1 bytes and always terminated (size > 0).  False when cut. */
+bool dmarc_txt_format(const struct dmarc_txt *r, char *dst,
     size_t size);
 
 /* A deep copy into dst, which is overwritten (not freed). */
