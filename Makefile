@@ -191,7 +191,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
 # fuzz_store also stores what parsed, into a throwaway PostgreSQL cluster
 # that fuzz/run.sh starts.
-FUZZ_TARGETS  = fuzz_xml fuzz_json fuzz_decomp fuzz_mail fuzz_store
+FUZZ_TARGETS  = fuzz_xml fuzz_json fuzz_decomp fuzz_mail fuzz_store fuzz_dnsrec
 FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_SRC  = $(COMMON_SRC) $(MODEL_SRC) $(PARSERS_SRC)
 FUZZ_STORE_SRC = $(STORE_SRC) $(B)/gen/migrations.c

@@ -48,6 +48,7 @@ patterns() {
 	fuzz_decomp) echo '*' ;;
 	fuzz_mail) echo '*.eml *.mbox' ;;
 	fuzz_store) echo '*.xml *.json *.eml *.mbox *.gz *.zip' ;;
+	fuzz_dnsrec) echo '*.records' ;;
 	*) echo "run.sh: unknown target $1" >&2; return 1 ;;
 	esac
 }

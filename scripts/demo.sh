@@ -16,6 +16,7 @@ dns=$(mktemp -d /tmp/dmarcctl-demo-dns.XXXXXX)
 cleanup() {
 	scripts/imap-rig.sh destroy "$imap" >/dev/null 2>&1 || true
 	scripts/dns-rig.sh stop "$dns" >/dev/null 2>&1 || true
+	scripts/tls-rig.sh https stop "$dns/https" >/dev/null 2>&1 || true
 	rm -rf "$dns"
 }
 trap cleanup EXIT
@@ -96,12 +97,25 @@ echo
 	echo "203.0.113.10 relay1.alumni.northfield-university.example"
 	echo "203.0.113.11 relay2.alumni.northfield-university.example"
 	echo "203.0.113.50 lists.widgetfans.example"
+	# the MTA-STS policy host: the demo's HTTPS server on loopback
+	echo "127.0.0.1 mta-sts.acme-widgets.example"
 	"$bin" sources --no-dns --format csv | cut -d, -f2 | grep '^209\.85\.' |
 	    sort -u | awk -F. '{ printf "%s mail-sor-f%d.google.com\n", $0, $4 }'
 } >"$dns/hosts"
 dnsport=$(scripts/free-port.sh)
-DNS_RIG_OWNER=$$ scripts/dns-rig.sh start "$dns/rig" "$dnsport" "$dns/hosts" >/dev/null
-printf '[analysis]\ndns_server = 127.0.0.1:%s\n' "$dnsport" >>.demo/dmarcctl.conf
+DNS_RIG_OWNER=$$ scripts/dns-rig.sh start "$dns/rig" "$dnsport" "$dns/hosts" \
+    scripts/demo-zone.records >/dev/null
+# the MTA-STS policy, served over HTTPS with a certificate of a demo CA
+scripts/tls-rig.sh certs "$dns/tls" mta-sts.acme-widgets.example >/dev/null
+printf 'version: STSv1\nmode: testing\nmx: mx1.acme-widgets.example\nmx: mx2.acme-widgets.example\nmax_age: 604800\n' \
+    >"$dns/mta-sts.txt"
+printf 'mta-sts.acme-widgets.example %s %s policy %s\n' "$dns/tls/good.pem" \
+    "$dns/tls/good.key" "$dns/mta-sts.txt" >"$dns/https.conf"
+httpsport=$(scripts/free-port.sh)
+TLS_RIG_OWNER=$$ scripts/tls-rig.sh https start "$dns/https" "$httpsport" \
+    "$dns/https.conf" >/dev/null
+printf '[analysis]\ndns_server = 127.0.0.1:%s\ntls_ca_file = %s\nmta_sts_port = %s\n' \
+    "$dnsport" "$dns/tls/ca.pem" "$httpsport" >>.demo/dmarcctl.conf
 q() { "$bin" -c .demo/dmarcctl.conf "$@"; }
 
 echo "== dmarcctl tls (MTA-STS: testing -> enforce?)"
@@ -118,4 +132,6 @@ tail -n 2 "$dns/sources"
 echo
 echo "== dmarcctl advise (p=none -> quarantine?)"
 q advise
+echo "== dmarcctl dns (what acme-widgets.example really publishes)"
+q dns
 echo "The database stays in .demo/pg: try DMARCCTL_DB='$DMARCCTL_DB' $bin advise"
