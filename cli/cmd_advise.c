@@ -378,8 +378,10 @@ read_live(const struct query *q, struct analysis *a)
 	struct advise_live *live = xcalloc(a->n_domains + 1, sizeof(*live));
 	struct live_opts lo = { DNS_PART_DMARC | DNS_PART_SPF |
 		DNS_PART_DKIM, false };
+	struct live_quota quota;
 
-	for (size_t i = 0; i < a->n_domains; i++) {
+	live_quota_init(&quota, q->cfg);
+	for (size_t i = 0; i < a->n_domains && live_quota_take(&quota); i++) {
 		struct analysis_domain *d = &a->domains[i];
 		struct advise_live *l = &live[i];
 		struct err err;
@@ -390,11 +392,9 @@ read_live(const struct query *q, struct analysis *a)
 			    d->domain, err.msg);
 			break;
 		}
-		if (!l->p.is_reached) {
-			log_warn("no DNS server answers: the advice is drawn "
-			    "from the reports alone");
+		live_quota_done(&quota, &l->p);
+		if (!l->p.is_reached)
 			break;
-		}
 		/* no DMARC record where the reports show one: a resolver
 		 * that does not see the zone as receivers do, or a record
 		 * withdrawn; either way the reports are the evidence */

@@ -26,7 +26,7 @@ struct tls_out {
 	const struct window *vw;
 	const struct analysis_tls *a;
 	struct table *t;
-	bool is_dns_dead;	/* DNS did not answer: the reports alone */
+	struct live_quota quota;	/* what DNS may still be asked */
 };
 
 /* start: what comes before the domains, or NULL; domain: print (or keep)
@@ -343,7 +343,7 @@ read_live(struct tls_out *o, const char *domain, struct tls_live *l,
 	struct err err;
 
 	memset(l, 0, sizeof(*l));
-	if (!o->q->want_dns || o->is_dns_dead)
+	if (!o->q->want_dns || !live_quota_take(&o->quota))
 		return false;
 	if (live_check(o->q->cfg, NULL, NULL, NULL, domain, &lo, &l->p,
 	    &err) == -1) {
@@ -351,12 +351,9 @@ read_live(struct tls_out *o, const char *domain, struct tls_live *l,
 		    domain, err.msg);
 		return false;
 	}
-	if (!l->p.is_reached) {
-		log_warn("no DNS server answers: the verdicts are drawn from "
-		    "the reports alone");
-		o->is_dns_dead = true;
+	live_quota_done(&o->quota, &l->p);
+	if (!l->p.is_reached)
 		return false;
-	}
 	in->live_mode = live_sts_mode(&l->p);
 	in->live_mx = l->mx;
 	in->n_live_mx = live_tls_mx(&l->p, l->mx, TLS_LIVE_MX_MAX);
@@ -422,7 +419,7 @@ cmd_tls(int argc, char **argv, const struct config *cfg)
 	    .has_csv = renderers[TABLE_CSV].domain != NULL };
 	struct analysis_tls a, judge;
 	struct window vw;
-	struct tls_out o = { &q, &vw, &a, NULL, false };
+	struct tls_out o = { &q, &vw, &a, NULL, { 0 } };
 	struct err err;
 	int r = query_start(&q, argc, argv, cfg);
 
@@ -438,6 +435,7 @@ cmd_tls(int argc, char **argv, const struct config *cfg)
 		return query_failed(&q, &err);
 	}
 	table_new(&o.t, numbers);
+	live_quota_init(&o.quota, cfg);
 	if (render(&o, &judge, &err) == -1) {
 		log_error("%s", err.msg);
 		r = cmd_exit_status(err.code);

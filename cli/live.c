@@ -1,10 +1,12 @@
 #include "cli/live.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/log.h"
 #include "common/str.h"
 #include "common/xalloc.h"
 #include "model/orgdomain.h"
@@ -264,4 +266,55 @@ live_tls_mx(const struct dns_posture *p, struct tls_live_mx *out, size_t max)
 		};
 	}
 	return n;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+live_quota_init(struct live_quota *q, const struct config *cfg)
+{
+	long budget = LIVE_BUDGET_S;
+	struct err err;
+
+	/* a bad value is said by live_check, which refuses it */
+	if (cfg->dns_budget != NULL && str_to_long(cfg->dns_budget, 1, 3600,
+	    &budget, "[analysis] dns_budget", &err) == -1)
+		budget = LIVE_BUDGET_S;
+	q->left = LIVE_DOMAINS_MAX;
+	q->deadline_ms = now_ms() + (long long)budget * 1000;
+	q->is_over = false;
+}
+
+bool
+live_quota_take(struct live_quota *q)
+{
+	if (q->is_over)
+		return false;
+	if (q->left == 0 || now_ms() >= q->deadline_ms) {
+		log_warn("DNS was read for the first %d domains only (at most "
+		    "%d, within dns_budget): the others are judged from the "
+		    "reports alone; name one with --domain",
+		    LIVE_DOMAINS_MAX - q->left, LIVE_DOMAINS_MAX);
+		q->is_over = true;
+		return false;
+	}
+	q->left--;
+	return true;
+}
+
+void
+live_quota_done(struct live_quota *q, const struct dns_posture *p)
+{
+	if (p->is_reached || q->is_over)
+		return;
+	log_warn("no DNS server answers: the verdicts are drawn from the "
+	    "reports alone");
+	q->is_over = true;
 }

@@ -38,6 +38,29 @@ int live_check(const struct config *cfg, struct store *s,
     const char *domain, const struct live_opts *o, struct dns_posture *out,
     struct err *err);
 
+/*
+ * How much live checking one answer command (advise, tls) may do: DNS is
+ * asked for at most LIVE_DOMAINS_MAX domains, within [analysis]
+ * dns_budget seconds for all of them, and not at all once a server did
+ * not answer; the other domains are judged from the reports alone, said
+ * once on standard error.  dmarcctl dns, asked for it, has no such cap.
+ */
+enum { LIVE_DOMAINS_MAX = 25 };
+
+struct live_quota {
+	int left;		/* domains */
+	long long deadline_ms;	/* monotonic */
+	bool is_over;		/* said, and no more */
+};
+
+void live_quota_init(struct live_quota *q, const struct config *cfg);
+
+/* Whether one more domain may be checked live. */
+bool live_quota_take(struct live_quota *q);
+
+/* After a check: a DNS that did not answer ends the live checks. */
+void live_quota_done(struct live_quota *q, const struct dns_posture *p);
+
 /* The findings that hold a policy step back (a signing key gone, a
  * DMARC record receivers ignore), as advise's blockers: pointing into the
  * posture, which must outlive them. */
