@@ -15,7 +15,8 @@
 enum {
 	LIVE_TIMEOUT_MS = 2000,		/* one DNS try */
 	LIVE_BUDGET_S = 60,		/* all of a domain's checks */
-	LIVE_SENDERS_MAX = 16,		/* failing addresses checked */
+	LIVE_SENDERS_MAX = 32,		/* failing addresses checked */
+	LIVE_SENDER_ADDRESSES = 4,	/* of one sender */
 	LIVE_SELECTORS_MAX = 80,
 };
 
@@ -103,7 +104,7 @@ struct senders {
 };
 
 /* the addresses of the legitimate senders that fail, most messages
- * first as advise names them */
+ * first as advise names them, a few of each */
 static void
 load_senders(const struct config *cfg, const struct analysis_domain *d,
     struct verdict_advice adv[POP_COUNT], struct senders *out)
@@ -114,21 +115,23 @@ load_senders(const struct config *cfg, const struct analysis_domain *d,
 			const struct verdict_blocker *bl = &adv[g].blockers[i];
 			const struct sender *snd = bl->index < d->gates[g].n ?
 			    d->gates[g].senders[bl->index] : NULL;
-			size_t n = snd != NULL ? snd->n_members : 0;
+			size_t n = snd != NULL ? snd->n_members : 0, taken = 0;
+			bool is_seen = false;
 
-			for (size_t m = 0; m < n && out->n < LIVE_SENDERS_MAX;
-			    m++) {
+			for (size_t k = 0; k < out->n; k++)
+				is_seen |= snd != NULL &&
+				    strcmp(out->v[k].name, snd->name) == 0;
+			for (size_t m = 0; !is_seen && m < n &&
+			    taken < LIVE_SENDER_ADDRESSES &&
+			    out->n < LIVE_SENDERS_MAX; m++) {
 				const struct source_stats *st =
 				    &d->stats[snd->members[m]];
-				bool is_dup = false;
 
-				for (size_t k = 0; k < out->n; k++)
-					is_dup |= strcmp(out->v[k].ip,
-					    st->ip) == 0;
-				if (is_dup)
-					continue;
 				out->v[out->n++] = (struct dns_sender){ st->ip,
-					snd->name, (long long)st->messages };
+					snd->name, (long long)st->messages,
+					st->spf_foreign > 0 ?
+					st->foreign_spf_domain : NULL };
+				taken++;
 			}
 		}
 }

@@ -144,34 +144,75 @@ check_dmarc(struct resolver *r, struct dns_posture *p)
 
 /* ---- SPF: the failing senders ---- */
 
+/* One finding per sender with addresses outside the record: what to add,
+ * or, when it sends with a return-path of its own, that SPF cannot align
+ * it and DKIM must. */
+static void
+judge_sender(struct dns_posture *p, const struct dns_sender *first,
+    const struct dns_sender_check *c, size_t n)
+{
+	char fix[256] = "", *at = fix;
+	size_t missing = 0;
+	long long messages = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (c[i].result == SPF_PASS || c[i].result == SPF_TEMPERROR)
+			continue;
+		missing++;
+		messages += c[i].messages;
+		if (missing <= 4 && (size_t)(at - fix) < sizeof(fix) - 64)
+			at += snprintf(at, sizeof(fix) - (size_t)(at - fix),
+			    "%s%s:%s", at > fix ? " " : "",
+			    strchr(c[i].ip, ':') != NULL ? "ip6" : "ip4",
+			    c[i].ip);
+	}
+	if (missing == 0)
+		return;
+	if (first->own_spf != NULL) {
+		findings_add(&p->findings, SEV_INFO, "spf-sender-own-domain",
+		    NULL, "%s (%zu of its addresses, %lld messages) is not in "
+		    "the SPF record of %s, and needs not be: it sends with its "
+		    "own return-path (SPF passes for %s), which cannot align "
+		    "with %s; align it by DKIM (d=%s) instead", first->name,
+		    missing, messages, p->domain, first->own_spf, p->domain,
+		    p->domain);
+		return;
+	}
+	findings_add(&p->findings, SEV_WARNING, "spf-sender-not-listed", fix,
+	    "%s (%zu address%s, %lld messages in the reports) is not in the "
+	    "SPF record of %s (%s): add %s, or the include its provider "
+	    "documents, or stop sending from it", first->name, missing,
+	    missing == 1 ? "" : "es", messages, p->domain,
+	    spf_result_name(c[0].result), missing > 4 ? "its addresses" :
+	    missing == 1 ? "it" : "them");
+}
+
 static void
 check_senders(struct resolver *r, const struct dns_check_opts *o,
     struct dns_posture *p)
 {
+	size_t from = 0;
+
 	if (o->n_senders == 0 || !p->spf.has_record)
 		return;
 	p->senders = xcalloc(o->n_senders, sizeof(*p->senders));
 	for (size_t i = 0; i < o->n_senders; i++) {
 		struct dns_sender_check *s = &p->senders[p->n_senders++];
-		char fix[256];
+		const struct dns_sender *in = &o->senders[i];
 
-		s->ip = xstrdup(o->senders[i].ip);
-		s->name = o->senders[i].name != NULL ?
-		    xstrdup(o->senders[i].name) : NULL;
-		s->messages = o->senders[i].messages;
+		s->ip = xstrdup(in->ip);
+		s->name = xstrdup(in->name != NULL ? in->name : in->ip);
+		s->messages = in->messages;
 		s->result = spf_check(r, p->domain, s->ip, s->why,
 		    sizeof(s->why));
-		if (s->result == SPF_PASS || s->result == SPF_TEMPERROR)
-			continue;
-		snprintf(fix, sizeof(fix), "%s:%s", strchr(s->ip, ':') ?
-		    "ip6" : "ip4", s->ip);
-		findings_add(&p->findings, SEV_WARNING, "spf-sender-not-listed",
-		    fix, "%s%s%s%s (%lld messages in the reports) is not in "
-		    "the SPF record of %s (%s): add it, or the include of the "
-		    "service it belongs to, or stop sending from it", s->ip,
-		    s->name != NULL ? " (" : "", s->name != NULL ? s->name : "",
-		    s->name != NULL ? ")" : "", s->messages, p->domain,
-		    spf_result_name(s->result));
+		/* the last address of its sender: judge them together */
+		if (i + 1 == o->n_senders || strcmp(s->name,
+		    o->senders[i + 1].name != NULL ? o->senders[i + 1].name :
+		    o->senders[i + 1].ip) != 0) {
+			judge_sender(p, &o->senders[from], &p->senders[from],
+			    i + 1 - from);
+			from = i + 1;
+		}
 	}
 }
 

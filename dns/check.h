@@ -38,12 +38,14 @@ struct dns_selector {
 	enum selector_weight weight;
 };
 
-/* A sending address of the reports whose mail fails SPF: is it in the
- * SPF record? */
+/* A sending address of the reports whose mail fails: is it in the SPF
+ * record?  Addresses of one sender come one after another. */
 struct dns_sender {
 	const char *ip;
-	const char *name;	/* its sender's name, or NULL */
+	const char *name;	/* its sender's name (groups the addresses) */
 	long long messages;
+	const char *own_spf;	/* the domain its SPF passes for instead of
+				 * ours (its own return-path), or NULL */
 };
 
 /* The parts of a check (dns_check_opts.parts). */

@@ -336,12 +336,18 @@ Test(dns_check, good_domain_has_no_problem)
 		{ "mailcow", "good.example", SELECTOR_USED },
 	};
 	static const struct dns_sender snd[] = {
-		{ "198.51.100.9", "esp", 40 },
-		{ "203.0.113.5", NULL, 12 },
+		{ "198.51.100.9", "esp", 40, NULL },
+		{ "203.0.113.5", NULL, 12, NULL },
+		/* a pool with a return-path of its own: SPF cannot align */
+		{ "198.18.0.1", "bulk", 30, "rp.bulk.example" },
+		{ "198.18.0.2", "bulk", 20, "rp.bulk.example" },
+		/* a relay with our return-path, two addresses: one finding */
+		{ "198.19.25.10", "relay", 300, NULL },
+		{ "198.19.25.11", "relay", 200, NULL },
 	};
 	struct dns_check_opts o = { .parts = DNS_PART_ALL & ~DNS_PART_STS,
 		.selectors = sel, .n_selectors = 1, .senders = snd,
-		.n_senders = 2 };
+		.n_senders = sizeof(snd) / sizeof(snd[0]) };
 	struct dns_posture p;
 
 	check("good.example", &o, &p);
@@ -354,13 +360,18 @@ Test(dns_check, good_domain_has_no_problem)
 	cr_expect_eq(p.dkim[0].key.bits, 2048);
 	cr_expect_eq(p.n_mx, 2);
 	cr_expect(p.has_tlsrpt);
-	cr_assert_eq(p.n_senders, 2);
+	cr_assert_eq(p.n_senders, 6);
 	cr_expect_eq(p.senders[0].result, SPF_PASS);
 	cr_expect_eq(p.senders[1].result, SPF_FAIL);
-	/* the one finding: the unlisted sender */
-	cr_expect(has_finding(&p.findings, "spf-sender-not-listed",
-	    SEV_WARNING));
-	cr_expect_eq(findings_count(&p.findings, "spf-sender-not-listed"), 1);
+	/* the unlisted senders, one finding each, the relay's fix both
+	 * addresses; the pool needs DKIM, not SPF */
+	cr_expect_eq(findings_count(&p.findings, "spf-sender-not-listed"), 2);
+	cr_expect_eq(findings_count(&p.findings, "spf-sender-own-domain"), 1);
+	for (size_t i = 0; i < p.findings.n; i++)
+		if (strcmp(p.findings.v[i].code, "spf-sender-not-listed") == 0 &&
+		    strstr(p.findings.v[i].message, "relay") != NULL)
+			cr_expect_str_eq(p.findings.v[i].fix,
+			    "ip4:198.19.25.10 ip4:198.19.25.11");
 	cr_expect_neq(findings_worst(&p.findings), SEV_ERROR);
 	dns_posture_free(&p);
 }
