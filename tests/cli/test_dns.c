@@ -53,24 +53,6 @@ static const char *const cert_names =
     "mx.nostarttls.example mx.advise.example mx.stsmiss.example "
     "mx-other.stsmiss.example";
 
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s;
-	long n;
-
-	cr_assert_not_null(f, "open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	s = xmalloc((size_t)n + 1);
-	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	return s;
-}
-
 static void
 run_ok(const char *cmd)
 {
@@ -94,7 +76,8 @@ write_text(const char *name, const char *text)
 static void
 rigs_start(void)
 {
-	char *hosts = slurp(ZONE ".hosts"), *records = slurp(ZONE ".records");
+	char *hosts = test_slurp(ZONE ".hosts", NULL);
+	char *records = test_slurp(ZONE ".records", NULL);
 	char cmd[4096], https[4096];
 	unsigned dns_port, https_port, smtp_port;
 

@@ -29,28 +29,11 @@
 static char *rig_dir;
 static char server[64];
 
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s;
-	long n;
-
-	cr_assert_not_null(f, "open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	s = xmalloc((size_t)n + 1);
-	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	return s;
-}
-
 static void
 rig_start(void)
 {
-	char *hosts = slurp(ZONE ".hosts"), *records = slurp(ZONE ".records");
+	char *hosts = test_slurp(ZONE ".hosts", NULL);
+	char *records = test_slurp(ZONE ".records", NULL);
 	struct err err;
 
 	rig_dir = test_tmpdir();
