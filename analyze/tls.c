@@ -718,6 +718,7 @@ verdict_tls(const struct verdict_tls_input *in,
 		    "for max_age)", live.live_mode, live.mode);
 	if (live.live_mode != NULL)
 		live.mode = live.live_mode;
+	out->mode = live.mode;
 	is_enough = tls_enough_data(in, th, out);
 	tls_counted(in, &out->counted_sessions, &failures);
 	g = tls_groups(in, &n);

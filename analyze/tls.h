@@ -112,6 +112,8 @@ struct verdict_tls_warning {
 struct verdict_tls_advice {
 	enum verdict_word verdict;	/* insufficient-data, stay, enforce,
 					 * done */
+	const char *mode;		/* the mode judged: live_mode when
+					 * read, else mode (borrowed) */
 	double failure_rate;		/* failures / sessions that count
 					 * (see verdict_tls); 0 without
 					 * sessions */

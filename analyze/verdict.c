@@ -886,11 +886,13 @@ build_live_record(const struct verdict_input *in, const char *p,
 	return is_whole;
 }
 
+static int rank_of(const char *p);
+
 static void
 next_record(const struct verdict_input *in, enum stage st,
     struct verdict_advice *out)
 {
-	const char *p = stage_p(st);
+	const char *p = stage_p(st), *live_p = NULL;
 	bool is_unchanged = true, want_t = false;
 	const char *pin_sp, *pin_np;
 
@@ -901,6 +903,18 @@ next_record(const struct verdict_input *in, enum stage st,
 	} else if (out->verdict == VERDICT_REJECT) {
 		p = "reject";
 		is_unchanged = false;
+	}
+	/* DNS already holds the step (reports lag a day or two): proposing
+	 * it again, t=y and all, could only soften what is published */
+	if (in->policy.live != NULL)
+		live_p = dmarc_txt_get(in->policy.live, "p");
+	if (!is_unchanged && live_p != NULL && rank_of(live_p) >= rank_of(p)) {
+		LINE(out, "DNS already publishes p=%s while the reports still "
+		    "show p=%s (they lag a day or two): nothing to change now; "
+		    "the next step is judged on reports under the new policy",
+		    live_p, stage_p(st));
+		is_unchanged = true;
+		want_t = false;
 	}
 	pin_sp = is_unchanged ? NULL : in->pin_sp;
 	pin_np = is_unchanged ? NULL : in->pin_np;

@@ -390,7 +390,7 @@ read_live(const struct query *q, struct analysis *a)
 		    &l->p, &err) == -1) {
 			log_warn("%s: the records in DNS are not read: %s",
 			    d->domain, err.msg);
-			break;
+			continue;
 		}
 		live_quota_done(&quota, &l->p);
 		if (!l->p.is_reached)

@@ -18,6 +18,7 @@
 #include "common/esc.h"
 #include "common/jsonw.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "common/xalloc.h"
 
 /* The published policy against the one the reports show receivers
@@ -68,16 +69,31 @@ findings_json(struct jsonw *w, const struct findings *f)
 static void
 dmarc_json(struct jsonw *w, const struct dns_posture *p)
 {
-	static const char *const tags[] = { "p", "sp", "np", "t", "pct",
-		"adkim", "aspf", "rua", "ruf", "fo", "psd" };
+	/* the tags, and whether their values are words (given in lower
+	 * case, as receivers read them: P=Reject is p=reject) */
+	static const struct {
+		const char *tag;
+		bool is_word;
+	} tags[] = {
+		{ "p", true }, { "sp", true }, { "np", true }, { "t", true },
+		{ "pct", false }, { "adkim", true }, { "aspf", true },
+		{ "rua", false }, { "ruf", false }, { "fo", false },
+		{ "psd", true },
+	};
 
 	jsonw_key(w, "dmarc", false);
 	jsonw_raw(w, "{");
 	jsonw_kv_str(w, "name", p->dmarc_at, true);
 	jsonw_kv_str(w, "record", p->dmarc_text, false);
-	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
-		jsonw_kv_str(w, tags[i], p->has_dmarc ?
-		    dmarc_txt_get(&p->dmarc, tags[i]) : NULL, false);
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		const char *v = p->has_dmarc ?
+		    dmarc_txt_get(&p->dmarc, tags[i].tag) : NULL;
+		char *word = v != NULL && tags[i].is_word ?
+		    str_lower(xstrdup(v)) : NULL;
+
+		jsonw_kv_str(w, tags[i].tag, word != NULL ? word : v, false);
+		free(word);
+	}
 	jsonw_raw(w, "}");
 }
 

@@ -172,7 +172,8 @@ domain_json(struct tls_out *o, const struct analysis_tls_domain *d,
 	jsonw_raw(&w, "{");
 	query_print_window(&o->q->w, TABLE_JSON, &w);
 	jsonw_kv_str(&w, "domain", d->domain, false);
-	jsonw_kv_str(&w, "mode", d->mode, false);
+	jsonw_kv_str(&w, "mode", adv->mode != NULL ? adv->mode : d->mode,
+	    false);
 	jsonw_kv_int(&w, "sessions", d->sessions, false, false);
 	jsonw_kv_int(&w, "failures", d->failures, false, false);
 	jsonw_kv_rate(&w, "failure_rate", adv->failure_rate);
@@ -241,7 +242,8 @@ domain_text(struct tls_out *o, const struct analysis_tls_domain *d,
 
 	(void)o;
 	esc_linef(stdout, "%s: %s (MTA-STS mode %s)", d->domain,
-	    verdict_name(adv->verdict), d->mode != NULL ? d->mode : "unknown");
+	    verdict_name(adv->verdict), adv->mode != NULL ? adv->mode :
+	    d->mode != NULL ? d->mode : "unknown");
 	esc_linef(stdout, "  sessions:    %lld over %d days from %d reporters, "
 	    "%lld failed (%s)", (long long)d->sessions, d->days, d->reporters,
 	    (long long)d->failures, query_pct_text(d->failures, d->sessions, p,

@@ -592,6 +592,38 @@ probe_mx(const struct dns_check_opts *o, struct dns_posture *p)
 	}
 }
 
+/* A host name DNS can be asked about: labels of letters, digits, '-'
+ * and '_' (1 to 63 each), no empty label, two labels at least, not an
+ * address. */
+static bool
+is_hostname(const char *name)
+{
+	size_t label = 0, labels = 1, n = strlen(name);
+	bool is_numeric = true;
+
+	if (n == 0 || n > 253 || name[0] == '.' || name[n - 1] == '.')
+		return false;
+	for (const char *p = name; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			labels++;
+			continue;
+		}
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && c != '-' && c != '_')
+			return false;
+		if (!(c >= '0' && c <= '9'))
+			is_numeric = false;
+		if (++label > 63)
+			return false;
+	}
+	return labels >= 2 && !is_numeric;
+}
+
 int
 dns_check(struct resolver *r, const char *domain,
     const struct dns_check_opts *o, struct dns_posture *out, struct err *err)
@@ -599,9 +631,9 @@ dns_check(struct resolver *r, const char *domain,
 	unsigned parts = o->parts != 0 ? o->parts : DNS_PART_ALL;
 
 	memset(out, 0, sizeof(*out));
-	if (domain == NULL || *domain == '\0' || strlen(domain) > 253)
-		return err_set(err, ERR_USAGE, "bad domain '%s'",
-		    domain != NULL ? domain : "");
+	if (domain == NULL || !is_hostname(domain))
+		return err_set(err, ERR_USAGE, "'%.253s' is not a domain name "
+		    "DNS can be asked about", domain != NULL ? domain : "");
 	out->domain = xstrdup(domain);
 	if (parts & DNS_PART_DMARC)
 		check_dmarc(r, out);

@@ -134,7 +134,10 @@ struct dns_posture {
 
 /*
  * Read and judge domain (lower-case, no trailing dot) into *out.  Every
- * outcome of DNS, HTTPS or SMTP is a finding; -1 only with ERR_USAGE.
+ * outcome of DNS, HTTPS or SMTP is a finding; -1 only with ERR_USAGE
+ * (domain is no host name: empty labels, labels over 63 characters,
+ * other characters than letters, digits, '-' and '_', one label only,
+ * an IPv4 address), before anything is asked.
  */
 int dns_check(struct resolver *r, const char *domain,
     const struct dns_check_opts *o, struct dns_posture *out,

@@ -36,7 +36,8 @@ struct cached {
 struct resolver {
 	ares_channel ch;
 	uint64_t deadline_ms;	/* monotonic: the end of the budget */
-	struct cached *cache;
+	struct cached **cache;	/* each answer allocated once: a caller
+				 * holds one while asking the next */
 	size_t n_cache, cap_cache;
 	size_t queries;
 	bool is_reached;
@@ -119,8 +120,9 @@ resolver_free(struct resolver *r)
 	if (r == NULL)
 		return;
 	for (size_t i = 0; i < r->n_cache; i++) {
-		free(r->cache[i].name);
-		answer_free(&r->cache[i].a);
+		free(r->cache[i]->name);
+		answer_free(&r->cache[i]->a);
+		free(r->cache[i]);
 	}
 	free(r->cache);
 	if (r->ch != NULL)
@@ -403,16 +405,13 @@ resolver_ask(struct resolver *r, const char *name, int type)
 	struct cached *c;
 
 	for (size_t i = 0; i < r->n_cache; i++)
-		if (r->cache[i].type == type &&
-		    strcasecmp(r->cache[i].name, name) == 0)
-			return &r->cache[i].a;
-	if (r->n_cache == r->cap_cache) {
-		r->cap_cache = r->cap_cache ? r->cap_cache * 2 : 16;
-		r->cache = xreallocarray(r->cache, r->cap_cache,
-		    sizeof(*r->cache));
-	}
-	c = &r->cache[r->n_cache++];
-	memset(c, 0, sizeof(*c));
+		if (r->cache[i]->type == type &&
+		    strcasecmp(r->cache[i]->name, name) == 0)
+			return &r->cache[i]->a;
+	r->cache = xgrow(r->cache, r->n_cache, &r->cap_cache,
+	    sizeof(*r->cache));
+	c = xcalloc(1, sizeof(*c));
+	r->cache[r->n_cache++] = c;
 	c->name = xstrdup(name);
 	c->type = type;
 	q.a = &c->a;

@@ -5,7 +5,7 @@
  * for the same include many times).
  *
  * A struct resolver serves one thread.  Answers are the resolver's: valid
- * until resolver_free().
+ * until resolver_free(), whatever is asked meanwhile.
  */
 #ifndef DMARC_DNS_RESOLVE_H
 #define DMARC_DNS_RESOLVE_H

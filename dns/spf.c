@@ -322,6 +322,18 @@ walk_term(struct walk *w, size_t node, const char *domain,
 	note_answer(w, a, target);
 }
 
+/* An ip4: or ip6: range so wide it is as good as +all: shorter than /8
+ * (16 million addresses and more) or /16 for IPv6. */
+static bool
+is_wide(const struct term *t)
+{
+	if (strcmp(t->name, "ip4") == 0)
+		return t->cidr4 >= 0 && t->cidr4 < 8;
+	if (strcmp(t->name, "ip6") == 0)
+		return t->cidr6 >= 0 && t->cidr6 < 16;
+	return false;
+}
+
 static bool
 is_on_stack(const struct walk *w, int depth, const char *domain)
 {
@@ -339,7 +351,7 @@ walk_domain(struct walk *w, const char *domain, const char *via, int depth,
 	const char *record;
 	char buf[4096], redirect[TERM_MAX] = "", *save = NULL;
 	size_t node;
-	int count;
+	int count, modifiers[2] = { 0, 0 };	/* exp=, redirect= */
 	bool has_all = false;
 
 	if (depth > WALK_DEPTH_MAX || w->t->n >= WALK_NODES_MAX)
@@ -393,6 +405,22 @@ walk_domain(struct walk *w, const char *domain, const char *via, int depth,
 		}
 		if (strcmp(t.name, "all") == 0)
 			has_all = true;
+		if (t.is_modifier && (strcmp(t.name, "redirect") == 0 ||
+		    strcmp(t.name, "exp") == 0) && ++modifiers[t.name[0] ==
+		    'r'] == 2)
+			findings_add(w->f, SEV_ERROR, "spf-syntax", NULL,
+			    "the SPF record of %s has %s= twice: a permanent "
+			    "error for every receiver (RFC 7208 6)", domain,
+			    t.name);
+		if (is_main && t.qualifier == '+' && is_wide(&t))
+			findings_add(w->f, SEV_ERROR, "spf-all-pass", NULL,
+			    "the SPF record of %s lets %s send: a range that "
+			    "wide lets almost every server of the Internet "
+			    "pass as %s; list your servers", domain, tok,
+			    domain);
+		if (is_main && t.is_modifier &&
+		    strcmp(t.name, "redirect") == 0)
+			w->t->has_redirect = 1;
 		walk_term(w, node, domain, &t, depth, is_main, redirect);
 	}
 	/* redirect= is ignored when the record has an all (RFC 7208 6.1) */
@@ -453,7 +481,7 @@ spf_walk(struct resolver *r, const char *domain, struct spf_tree *out,
 		findings_add(f, SEV_INFO, "spf-all-soft", NULL,
 		    "the SPF record of %s ends in ~all (softfail); -all is "
 		    "stricter, DMARC decides either way", domain);
-	else if (out->all[0] == '\0')
+	else if (out->all[0] == '\0' && !out->has_redirect)
 		findings_add(f, SEV_WARNING, "spf-no-all", NULL,
 		    "the SPF record of %s has no all and no redirect: other "
 		    "servers get neutral; end it in -all", domain);

@@ -35,6 +35,8 @@ struct spf_tree {
 	char all[8];		/* "-all", "~all", "?all", "+all" that ends
 				 * the evaluation, "" when none does */
 	int has_record;		/* the domain publishes one SPF record */
+	int has_redirect;	/* it, or a record it redirects to, has
+				 * redirect= */
 };
 
 /*

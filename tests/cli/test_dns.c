@@ -76,8 +76,9 @@ write_text(const char *name, const char *text)
 static void
 rigs_start(void)
 {
-	char *hosts = test_slurp(ZONE ".hosts", NULL);
-	char *records = test_slurp(ZONE ".records", NULL);
+	size_t len;
+	char *hosts = test_slurp(ZONE ".hosts", &len);
+	char *records = test_slurp(ZONE ".records", &len);
 	char cmd[4096], https[4096];
 	unsigned dns_port, https_port, smtp_port;
 

@@ -32,8 +32,9 @@ static char server[64];
 static void
 rig_start(void)
 {
-	char *hosts = test_slurp(ZONE ".hosts", NULL);
-	char *records = test_slurp(ZONE ".records", NULL);
+	size_t len;
+	char *hosts = test_slurp(ZONE ".hosts", &len);
+	char *records = test_slurp(ZONE ".records", &len);
 	struct err err;
 
 	rig_dir = test_tmpdir();
