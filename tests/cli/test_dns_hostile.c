@@ -57,6 +57,12 @@ static const struct {
 	    "mx: mx.stsext.example\nmax_age: 604800\n" },
 	{ "stsid33", "version: STSv1\nmode: testing\n"
 	    "mx: mx.stsid33.example\nmax_age: 604800\n" },
+	/* white space after the values, as editors leave it */
+	{ "ststrail", "version: STSv1 \nmode: enforce \n"
+	    "mx: mx.ststrail.example \nmax_age: 604800 \n" },
+	/* no line end after the last line */
+	{ "stsnoeol", "version: STSv1\nmode: enforce\n"
+	    "mx: mx.stsnoeol.example\nmax_age: 604800" },
 };
 #define N_STS (sizeof(sts) / sizeof(sts[0]))
 
@@ -155,7 +161,8 @@ hrigs_start(void)
 	snprintf(hconf, sizeof(hconf), "%s/hostile.conf", hdir);
 	snprintf(cmd, sizeof(cmd), "[analysis]\ndns_server = 127.0.0.1:%u\n"
 	    "dns_timeout = 1000\ntls_ca_file = %s/tls/ca.pem\n"
-	    "mta_sts_port = %u\ndkim_selectors = ed, sha, strict, UPPER\n",
+	    "mta_sts_port = %u\ndkim_selectors = ed, sha, strict, UPPER, "
+	    "spaced\n",
 	    dns_port, hdir, https_port);
 	hwrite("dkim.conf", cmd);
 	snprintf(hconf_dkim, sizeof(hconf_dkim), "%s/dkim.conf", hdir);
@@ -996,5 +1003,163 @@ Test(dns_hostile, advise_live_p_differs_from_reports)
 	cr_expect(strstr(rec, "p=reject") != NULL, "verdict %s: %s",
 	    hstr(j, "verdict"), rec);
 	json_decref(j);
+	test_db_drop(ci);
+}
+
+/* ------------------------------------------------------------------ */
+/* More records met in the wild                                         */
+
+/* URI schemes are case-insensitive (RFC 3986 3.1): MAILTO: to another
+ * organisation still needs its authorisation */
+Test(dns_hostile, dmarc_upper_case_mailto_scheme_is_checked)
+{
+	int st;
+	json_t *j = hdns_ok(hconf, "mailtoup.example", &st);
+	char *f = hfind(j);
+
+	cr_expect(hhas(j, "dmarc-report-unauthorized", "error"), "%s", f);
+	free(f);
+	json_decref(j);
+}
+
+/* ip4:0.0.0.0/0 lets every address of the Internet pass: it is +all
+ * under another name, and as dangerous */
+Test(dns_hostile, spf_ip4_whole_internet_is_like_all_pass)
+{
+	int st;
+	json_t *j = hdns_ok(hconf, "ip4all.example", &st);
+	char *f = hfind(j);
+
+	cr_expect(hhas_prefix(j, "spf-", "error"), "%s", f);
+	cr_expect_eq(st, 1, "%s", f);
+	free(f);
+	json_decref(j);
+}
+
+/* a Sender ID record (spf2.0/...) next to the SPF record is not a second
+ * SPF record */
+Test(dns_hostile, spf_sender_id_record_is_not_a_second_spf)
+{
+	int st;
+	json_t *j = hdns_ok(hconf, "senderid.example", &st);
+	char *f = hfind(j);
+
+	cr_expect_eq(st, 0, "%s", f);
+	cr_expect_not(hhas(j, "spf-multiple", NULL), "%s", f);
+	free(f);
+	json_decref(j);
+}
+
+/* k=RSA, an n= note, and a space inside p= where the strings were cut */
+Test(dns_hostile, dkim_key_with_spaces_and_notes)
+{
+	int st;
+	json_t *j = hdns_ok(hconf_dkim, "dkim.example", &st);
+	char *d = json_dumps(json_object_get(j, "dkim"), JSON_COMPACT);
+	const json_t *v;
+	size_t i;
+	bool seen = false;
+
+	json_array_foreach(json_object_get(j, "dkim"), i, v)
+		if (strcmp(hstr(v, "selector"), "spaced") == 0) {
+			cr_expect_eq(hint(v, "bits"), 2048, "%s", d);
+			seen = true;
+		}
+	cr_expect(seen, "%s", d);
+	free(d);
+	json_decref(j);
+}
+
+Test(dns_hostile, sts_policy_trailing_white_space_and_no_final_newline)
+{
+	static const char *const d[] = { "ststrail", "stsnoeol" };
+
+	for (size_t i = 0; i < 2; i++) {
+		int st;
+		char *f;
+		json_t *j = sts_of(d[i], &st, &f);
+		const json_t *m = json_object_get(j, "mta_sts");
+
+		cr_expect_str_eq(hstr(m, "fetch"), "ok", "%s: %s", d[i], f);
+		cr_expect_str_eq(hstr(m, "mode"), "enforce", "%s: %s", d[i], f);
+		cr_expect_eq(hint(m, "max_age"), 604800, "%s: %s", d[i], f);
+		cr_expect_not(hhas_prefix(j, "sts-", "error"), "%s: %s", d[i],
+		    f);
+		free(f);
+		json_decref(j);
+	}
+}
+
+/* A hosted-mail setup: five MX hosts with IPv4 and IPv6, SPF through
+ * the provider's nested includes.  Run under valgrind when it is there:
+ * the MX list must not be read from freed memory (the resolver's answer
+ * cache grows while the MX answer is still in use). */
+static void
+under_valgrind(const char *domain)
+{
+	char cmd[2048], *out, *err, *q = test_shq(HNO_DB);
+	int st;
+
+	if (test_run("command -v valgrind", &out, &err) != 0) {
+		free(out);
+		free(err);
+		free(q);
+		cr_skip_test("no valgrind");
+	}
+	free(out);
+	free(err);
+	snprintf(cmd, sizeof(cmd), "valgrind -q --error-exitcode=99 '%s' "
+	    "--db %s -c '%s' dns --format json --domain %s", DMARCCTL_BIN, q,
+	    hconf, domain);
+	free(q);
+	st = test_run(cmd, &out, &err);
+	cr_expect_neq(st, 99, "%s: memory errors: %s", domain, err);
+	cr_expect_eq(st, 0, "%s: exit %d: %s", domain, st, err);
+	free(out);
+	free(err);
+}
+
+Test(dns_hostile, hosted_mail_five_mx_no_use_after_free)
+{
+	under_valgrind("gws.example");
+}
+
+Test(dns_hostile, hosted_mail_five_mx_json)
+{
+	int st;
+	json_t *j = hdns_ok(hconf, "gws.example", &st);
+	char *f = hfind(j);
+	const json_t *mx = json_object_get(j, "mx");
+
+	cr_expect_eq(st, 0, "%s", f);
+	cr_assert_eq(json_array_size(mx), 5, "%s", f);
+	cr_expect_str_eq(hstr(json_array_get(mx, 0), "host"),
+	    "aspmx.l.gws-provider.example");
+	cr_expect_eq(json_array_size(json_object_get(json_array_get(mx, 4),
+	    "addresses")), 2);
+	free(f);
+	json_decref(j);
+}
+
+/* advise when DNS never answers: the reports alone, a warning, and an
+ * end well within 30 s */
+Test(dns_hostile, advise_with_silent_dns_falls_back_quickly)
+{
+	char *ci = hdb(), *out, *err;
+	double secs;
+	int st = hdm(ci, hconf_silent, "advise --format json --domain "
+	    "adv2.example", &out, &err, &secs);
+
+	cr_expect_eq(st, 0, "exit %d: %s", st, err);
+	cr_expect_lt(secs, 30.0, "%.1f s", secs);
+	cr_expect(strstr(out, "\"verdict\":\"quarantine\"") != NULL, "%s", out);
+	free(out);
+	free(err);
+	st = hdm(ci, hconf_silent, "tls --probe --format json --domain "
+	    "adv2.example", &out, &err, &secs);
+	cr_expect_lt(secs, 30.0, "tls --probe: %.1f s", secs);
+	cr_expect(st == 0 || st == 69, "tls --probe: exit %d: %s", st, err);
+	free(out);
+	free(err);
 	test_db_drop(ci);
 }
