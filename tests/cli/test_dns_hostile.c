@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -925,18 +926,18 @@ hreport(const char *path, const char *domain, const char *p, int k, int r)
 }
 
 /* 20 days of reports from three reporters, all saying p=none, for
- * adv2.example and adv3.example */
+ * adv2.example, adv3.example and adv4.example */
 static char *
 hdb(void)
 {
 	static const char *const domains[] = { "adv2.example",
-		"adv3.example" };
+		"adv3.example", "adv4.example" };
 	char *ci = test_db_migrated(), *rd = test_tmpdir(), path[600];
 	char args[700], *out, *err;
 
 	for (int k = 1; k <= 20; k++)
 		for (int r = 0; r < 3; r++)
-			for (size_t d = 0; d < 2; d++) {
+			for (size_t d = 0; d < 3; d++) {
 				snprintf(path, sizeof(path), "%s/d%zu-%d-%d.xml",
 				    rd, d, k, r);
 				hreport(path, domains[d], "none", k, r);
@@ -1161,5 +1162,73 @@ Test(dns_hostile, advise_with_silent_dns_falls_back_quickly)
 	cr_expect(st == 0 || st == 69, "tls --probe: exit %d: %s", st, err);
 	free(out);
 	free(err);
+	test_db_drop(ci);
+}
+
+/* Control characters served in TXT strings reach no terminal raw and
+ * keep the JSON valid. */
+Test(dns_hostile, control_characters_in_records_are_not_printed_raw)
+{
+	char *out, *err;
+	int st = hdm(HNO_DB, hconf, "dns --domain esc.example", &out, &err,
+	    NULL);
+	json_t *j;
+
+	cr_expect_eq(st, 1, "%s", err);
+	cr_expect_null(strchr(out, '\033'), "raw ESC in: %s", out);
+	cr_expect_null(strchr(out, '\007'), "raw BEL in: %s", out);
+	free(out);
+	free(err);
+	j = hdns_ok(hconf, "esc.example", &st);
+	cr_expect(hhas(j, "spf-syntax", "error"));
+	json_decref(j);
+}
+
+Test(dns_hostile, dmarc_record_behind_a_cname)
+{
+	int st;
+	json_t *j = hdns_ok(hconf, "cn.example", &st);
+	char *f = hfind(j);
+
+	cr_expect_eq(st, 0, "%s", f);
+	cr_expect_str_eq(hstr(json_object_get(j, "dmarc"), "p"), "quarantine",
+	    "%s", f);
+	free(f);
+	json_decref(j);
+}
+
+/* strstr without case */
+static const char *
+ci_strstr(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return hay;
+	return NULL;
+}
+
+/* live: V=DMARC1; P=None; RUA=...; FO=1.  The step is quarantine, with
+ * the one p tag, rua and fo kept. */
+Test(dns_hostile, advise_live_record_in_upper_case)
+{
+	char *ci = hdb();
+	json_t *j = hadvise(ci, "adv4.example");
+	const char *rec = hstr(j, "next_record");
+	const char *p1, *p2;
+
+	cr_expect_str_eq(hstr(j, "verdict"), "quarantine", "%s", rec);
+	cr_assert_not_null(rec);
+	cr_expect(strncasecmp(rec, "v=DMARC1; p=quarantine", 22) == 0, "%s",
+	    rec);
+	p1 = ci_strstr(rec, "; p=");
+	p2 = p1 != NULL ? ci_strstr(p1 + 1, "; p=") : NULL;
+	cr_expect_null(p2, "two p tags: %s", rec);
+	cr_expect_null(ci_strstr(rec, "p=None"), "%s", rec);
+	cr_expect(ci_strstr(rec, "rua=mailto:agg@adv4.example") != NULL, "%s",
+	    rec);
+	cr_expect(ci_strstr(rec, "fo=1") != NULL, "%s", rec);
+	json_decref(j);
 	test_db_drop(ci);
 }
