@@ -1339,3 +1339,45 @@ Test(dns_hostile, tls_live_enforce_with_crlf_policy_is_done)
 	json_decref(j);
 	test_db_drop(ci);
 }
+
+/* ------------------------------------------------------------------ */
+/* Domain names that are no domain names                                */
+
+/* A typo in --domain is a usage error (64), never "no DNS server
+ * answers" (69): the server is fine, and 69 sends the admin to look at
+ * the resolver.  (127.0.0.1 is debatable: an address is no mail
+ * domain.) */
+Test(dns_hostile, bad_domain_names_are_usage_errors)
+{
+	static const char *const names[] = {
+		"clean..example",
+		"clean.example/",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    ".example",		/* a label of 64 octets */
+		"127.0.0.1",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char args[300], *out, *err;
+		int st;
+
+		snprintf(args, sizeof(args), "dns --domain '%s'", names[i]);
+		st = hdm(HNO_DB, hconf, args, &out, &err, NULL);
+		cr_expect_eq(st, 64, "%s: exit %d: %s", names[i], st, err);
+		cr_expect_null(strstr(err, "no DNS server answers"), "%s: %s",
+		    names[i], err);
+		free(out);
+		free(err);
+	}
+}
+
+/* an internationalised domain is asked in its A-label form */
+Test(dns_hostile, idn_domain_is_asked_as_a_label)
+{
+	int st;
+	json_t *j = hdns_ok(hconf, "bücher.example", &st);
+
+	cr_expect_str_eq(hstr(j, "domain"), "xn--bcher-kva.example");
+	cr_expect_eq(st, 1);	/* it publishes nothing: dmarc-missing */
+	json_decref(j);
+}
