@@ -970,8 +970,10 @@ hadvise(const char *ci, const char *domain)
 }
 
 /* live: v=DMARC1; p=none; pct=50; t=y; rua=...; foo=bar; ri=3600; zz=1.
- * Taking the step to quarantine: pct and t go (the step is the whole
- * policy), every other tag stays where it was. */
+ * Taking the step to quarantine: pct goes (the step is the whole
+ * policy); t=y is the first step's testing mode (it softens nothing but
+ * p here, dmarcctl.1), kept where it was; every other tag stays where it
+ * was. */
 Test(dns_hostile, advise_keeps_unknown_tags_in_order)
 {
 	char *ci = hdb();
@@ -980,17 +982,16 @@ Test(dns_hostile, advise_keeps_unknown_tags_in_order)
 
 	cr_expect_str_eq(hstr(j, "verdict"), "quarantine", "%s", rec);
 	cr_assert_not_null(rec);
-	cr_expect_str_eq(rec, "v=DMARC1; p=quarantine; "
+	cr_expect_str_eq(rec, "v=DMARC1; p=quarantine; t=y; "
 	    "rua=mailto:agg@adv2.example; foo=bar; ri=3600; zz=1");
 	cr_expect_null(strstr(rec, "pct="), "%s", rec);
-	cr_expect_null(strstr(rec, "t=y"), "%s", rec);
 	json_decref(j);
 	test_db_drop(ci);
 }
 
 /* The reports still show p=none (receivers lag), DNS already says
- * p=quarantine: the step from here is reject, never back to quarantine
- * (debatable whether a live p beats the reports' p at once). */
+ * p=quarantine: nothing to change now (reject needs weeks of reports
+ * under quarantine), and never t=y added to what is in force. */
 Test(dns_hostile, advise_live_p_differs_from_reports)
 {
 	char *ci = hdb();
@@ -998,11 +999,10 @@ Test(dns_hostile, advise_live_p_differs_from_reports)
 	const char *rec = hstr(j, "next_record");
 
 	cr_assert_not_null(rec);
-	cr_expect_neq(strcmp(hstr(j, "verdict"), "quarantine"), 0,
-	    "proposes the policy already published: %s", rec);
+	cr_expect_str_eq(rec, "v=DMARC1; p=quarantine; "
+	    "rua=mailto:agg@adv3.example");
+	cr_expect_null(strstr(rec, "t=y"), "%s", rec);
 	cr_expect_null(strstr(rec, "p=none"), "%s", rec);
-	cr_expect(strstr(rec, "p=reject") != NULL, "verdict %s: %s",
-	    hstr(j, "verdict"), rec);
 	json_decref(j);
 	test_db_drop(ci);
 }
@@ -1391,7 +1391,8 @@ Test(dns_hostile, idn_domain_is_asked_as_a_label)
 /* An SPF tree of IPv6-only hosts: each a-term asks A, finds nothing, and
  * asks AAAA.  The A answer must not be read after the AAAA question has
  * grown the resolver's cache. */
+/* two void lookups (e. and gone.aaaa.example): at the limit, a warning */
 Test(dns_hostile, spf_ipv6_only_hosts_no_use_after_free)
 {
-	under_valgrind_status("aaaa.example", 1);
+	under_valgrind_status("aaaa.example", 0);
 }
