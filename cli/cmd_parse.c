@@ -146,7 +146,7 @@ cmd_parse(int argc, char **argv, const struct config *cfg)
 	};
 	struct parse_out o = { 0 };
 	struct report_sink sink = { &o, on_header, on_record, on_policy,
-		on_end, NULL, on_failure, NULL };
+		on_end, NULL, on_failure, NULL, NULL };
 	int ch, status = EXIT_OK;
 
 	while ((ch = getopt_long(argc, argv, "+rh", opts, NULL)) != -1) {

@@ -360,7 +360,7 @@ pipeline_init(struct pipeline *g, const struct config *cfg, bool is_dry)
 	g->cfg = cfg;
 	if (is_dry) {
 		g->sink = (struct report_sink){ g, NULL, NULL, NULL, dry_end,
-			NULL, on_failure, NULL };
+			NULL, on_failure, NULL, NULL };
 		return 0;
 	}
 	return open_store(g);

@@ -3,5 +3,10 @@
 const char *
 report_kind_name(enum report_kind kind)
 {
-	return kind == REPORT_TLSRPT ? "tlsrpt" : "dmarc";
+	static const char *const names[] = {
+		[REPORT_DMARC] = "dmarc", [REPORT_TLSRPT] = "tlsrpt",
+		[REPORT_FAILURE] = "failure",
+	};
+
+	return names[kind];
 }

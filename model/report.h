@@ -24,7 +24,7 @@
 
 #include "common/err.h"
 
-enum report_kind { REPORT_DMARC, REPORT_TLSRPT };
+enum report_kind { REPORT_DMARC, REPORT_TLSRPT, REPORT_FAILURE };
 
 /* Flavour notes a parser keeps per report (normalizations, repairs). */
 enum { REPORT_MAX_NOTES = 16 };
@@ -140,6 +140,56 @@ struct tls_policy {
 	size_t n_failures;
 };
 
+/* --- DMARC failure reports (RFC 6591 ARF auth-failure, RFC 9991) --- */
+
+/*
+ * One failure sample: a report of kind REPORT_FAILURE delivers exactly
+ * one, between on_header and on_end.  Its struct report holds org_name
+ * (the reporter: the domain of the report mail's From, or its
+ * Reporting-MTA), email (the report mail's From address: the reporter's,
+ * not a user's), domain (Reported-Domain, else the original's From
+ * domain), begin = end (Arrival-Date, else the report mail's Date) and
+ * report_id: a digest (hex SHA-256) of what identifies the sample
+ * whatever wraps it (reporter, the original's Message-ID, arrival,
+ * source IP, auth failure), so the same sample from two wrappings is
+ * stored once.
+ *
+ * Privacy: every address of the original is reduced to its domain here;
+ * the original's Message-ID only as its digest.  The original's headers
+ * and body are handed over as found (NULL when the report holds none):
+ * the store keeps them only as [failures] keep says.
+ */
+struct failure_sample {
+	const char *feedback_type;	/* "auth-failure" */
+	const char *auth_failure;	/* dkim, spf, dmarc, bodyhash,
+					 * signature, revoked; several
+					 * joined by "," */
+	const char *identity_alignment;	/* none, spf, dkim, "dkim,spf" */
+	const char *source_ip;		/* canonical text, NULL when bad or
+					 * absent */
+	int64_t arrival;		/* Unix seconds, -1 absent */
+	const char *reported_domain;
+	const char *header_from;	/* the domain of the original's From */
+	const char *mail_from;		/* Original-Mail-From, its domain */
+	const char *rcpt_to;		/* Original-Rcpt-To, its domain */
+	const char *dkim_domain;	/* DKIM-Domain (d=) */
+	const char *dkim_identity;	/* DKIM-Identity (i=), its domain */
+	const char *dkim_selector;	/* DKIM-Selector (s=) */
+	const char *spf_dns;		/* SPF-DNS */
+	const char *delivery_result;	/* delivered, spam, policy, reject,
+					 * other */
+	const char *message_id;		/* hex SHA-256 of the original's
+					 * Message-ID, NULL without one */
+	const char *format;		/* "arf" (RFC 6591/9991) or "text"
+					 * (a gateway's plain notice) */
+	const char *headers;		/* the original's header block as
+					 * found, NULL when none */
+	size_t headers_len;
+	const char *body;		/* the original's body, NULL when
+					 * none (text/rfc822-headers) */
+	size_t body_len;
+};
+
 /* --- the sink --- */
 
 struct report_sink {
@@ -164,9 +214,13 @@ struct report_sink {
 	 * failures for itself.
 	 */
 	void *failure_ctx;
+	/* a failure report's one sample; NULL: failure reports are input
+	 * that holds no report (the caller does not take them) */
+	int (*on_failure_sample)(void *ctx, const struct report *r,
+	    const struct failure_sample *f, struct err *err);
 };
 
-/* Canonical name of a kind: "dmarc" or "tlsrpt". */
+/* Canonical name of a kind: "dmarc", "tlsrpt" or "failure". */
 const char *report_kind_name(enum report_kind kind);
 
 #endif

@@ -270,7 +270,7 @@ Test(dmarc_xml, sink_failure_aborts_the_report)
 	struct report_limits lim;
 	unsigned n = 0;
 	struct report_sink sink = { &n, NULL, fail_second, NULL, NULL,
-		count_abort, NULL, NULL };
+		count_abort, NULL, NULL, NULL };
 	struct stream *s = NULL;
 	uint64_t used = 0;
 	struct report_env env = { &lim, &sink, "t", "", &used, 0 };

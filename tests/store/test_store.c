@@ -111,7 +111,7 @@ loader_init(struct loader *l, struct store *s)
 	l->s = s;
 	store_sink(s, &l->inner);
 	l->sink = (struct report_sink){ l, l_header, l_record, l_policy,
-		l_end, l_abort, l_failure, NULL };
+		l_end, l_abort, l_failure, NULL, NULL };
 }
 
 /* one unit, as cmd_ingest hands it over; is_archived: with its bytes */
