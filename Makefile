@@ -32,6 +32,7 @@ COMMON_SRC  = common/err.c common/buf.c common/log.c common/xalloc.c \
 MODEL_SRC   = model/report.c model/normalize.c model/orgdomain.c \
               model/align.c model/finding.c model/dnsrec.c
 PARSERS_SRC = parsers/report.c parsers/decomp.c parsers/xmlclean.c \
+              parsers/arf.c \
               parsers/dmarc_xml.c parsers/tlsrpt_json.c parsers/mail.c
 INGEST_SRC  = ingest/source.c ingest/source_imap.c
 STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \

@@ -15,8 +15,10 @@
 #include "cli/cmd.h"
 #include "cli/output.h"
 #include "common/buf.h"
+#include "common/jsonw.h"
 #include "common/log.h"
 #include "common/stream.h"
+#include "common/timefmt.h"
 
 struct parse_out {
 	bool want_records;
@@ -75,6 +77,68 @@ on_policy(void *ctx, const struct report *r, const struct tls_policy *p,
 	if (!o->want_records)
 		return 0;
 	if (output_tls_policy_json(&o->line, p, err) == -1)
+		return -1;
+	return spool_line(o, err);
+}
+
+/*
+ * A failure sample's fields; never the original's headers or body, which
+ * may hold a user's mail: only whether the report carried them.
+ */
+static int
+failure_json(struct buf *b, const struct failure_sample *f, struct err *err)
+{
+	const struct {
+		const char *key, *value;
+	} kv[] = {
+		{ "auth_failure", f->auth_failure },
+		{ "identity_alignment", f->identity_alignment },
+		{ "source_ip", f->source_ip },
+		{ "arrival", NULL },
+		{ "reported_domain", f->reported_domain },
+		{ "header_from", f->header_from },
+		{ "mail_from", f->mail_from },
+		{ "rcpt_to", f->rcpt_to },
+		{ "dkim_domain", f->dkim_domain },
+		{ "dkim_identity", f->dkim_identity },
+		{ "dkim_selector", f->dkim_selector },
+		{ "spf_dns", f->spf_dns },
+		{ "delivery_result", f->delivery_result },
+		{ "message_id", f->message_id },
+		{ "format", f->format },
+	};
+	struct jsonw w;
+	char ts[32];
+
+	jsonw_init(&w, b);
+	jsonw_raw(&w, "{\"record\":{");
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+		const char *v = kv[i].value;
+
+		if (strcmp(kv[i].key, "arrival") == 0 && f->arrival != -1) {
+			timefmt_iso(f->arrival, ts, sizeof(ts));
+			v = ts;
+		}
+		jsonw_kv_str(&w, kv[i].key, v, i == 0);
+	}
+	jsonw_key(&w, "has_headers", false);
+	jsonw_raw(&w, f->headers != NULL ? "true" : "false");
+	jsonw_key(&w, "has_body", false);
+	jsonw_raw(&w, f->body != NULL ? "true" : "false");
+	jsonw_raw(&w, "}}");
+	return jsonw_finish(&w, err);
+}
+
+static int
+on_sample(void *ctx, const struct report *r, const struct failure_sample *f,
+    struct err *err)
+{
+	struct parse_out *o = ctx;
+
+	(void)r;
+	if (!o->want_records)
+		return 0;
+	if (failure_json(&o->line, f, err) == -1)
 		return -1;
 	return spool_line(o, err);
 }
@@ -146,7 +210,7 @@ cmd_parse(int argc, char **argv, const struct config *cfg)
 	};
 	struct parse_out o = { 0 };
 	struct report_sink sink = { &o, on_header, on_record, on_policy,
-		on_end, NULL, on_failure, NULL, NULL };
+		on_end, NULL, on_failure, NULL, on_sample };
 	int ch, status = EXIT_OK;
 
 	while ((ch = getopt_long(argc, argv, "+rh", opts, NULL)) != -1) {

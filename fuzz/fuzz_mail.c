@@ -70,7 +70,7 @@ fuzz_walk(const uint8_t *data, size_t size, const struct report_limits *lim)
 {
 	struct walk_check c = { 0 };
 	struct mail_walker w = { &c, on_part, on_message_end,
-		on_message_error };
+		on_message_error, NULL };
 	struct stream *in = NULL;
 	struct err err;
 

@@ -151,20 +151,26 @@ has_param(struct mailmime_content *ct, const char *name, const char *value)
 	return false;
 }
 
-/* RFC 6591: multipart/report; report-type=feedback-report at the top. */
+/* RFC 6591: multipart/report; report-type=feedback-report */
+static bool
+is_report_body(struct mailmime *body)
+{
+	char type[MAIL_TYPE_MAX];
+
+	content_type_name(body->mm_content_type, type, sizeof(type));
+	return strcmp(type, "multipart/report") == 0 &&
+	    has_param(body->mm_content_type, "report-type", "feedback-report");
+}
+
+/* a feedback report at the top */
 static bool
 is_feedback_report(struct mailmime *root)
 {
 	struct mailmime *body = root;
-	char type[MAIL_TYPE_MAX];
 
 	if (root->mm_type == MAILMIME_MESSAGE)
 		body = root->mm_data.mm_message.mm_msg_mime;
-	if (body == NULL)
-		return false;
-	content_type_name(body->mm_content_type, type, sizeof(type));
-	return strcmp(type, "multipart/report") == 0 &&
-	    has_param(body->mm_content_type, "report-type", "feedback-report");
+	return body != NULL && is_report_body(body);
 }
 
 /* Decode RFC 2047 words and unfold; the result is malloc'd. */
@@ -339,6 +345,91 @@ check_composites(const char *p, size_t n, struct err *err)
 static int walk_mime(struct walk *wk, struct mailmime *m, unsigned depth,
     struct err *err);
 
+/* The raw text of the message holding m: its header block comes first. */
+static void
+enclosing_header(struct mailmime *m, const char **p, size_t *n)
+{
+	*p = NULL;
+	*n = 0;
+	for (; m != NULL; m = m->mm_parent)
+		if (m->mm_type == MAILMIME_MESSAGE && m->mm_body != NULL &&
+		    m->mm_body->dt_type == MAILMIME_DATA_TEXT) {
+			*p = m->mm_body->dt_data.dt_text.dt_data;
+			*n = m->mm_body->dt_data.dt_text.dt_length;
+			return;
+		}
+}
+
+/* One part of a feedback report, decoded (or NULL when it cannot be). */
+static char *
+feedback_part(struct mailmime *m, size_t *len)
+{
+	struct mailmime_single_fields sf;
+	char *data = NULL;
+
+	mailmime_single_fields_init(&sf, m->mm_mime_fields,
+	    m->mm_content_type);
+	if (leaf_decode(m, &sf, &data, len) == -1)
+		return NULL;
+	return data;
+}
+
+/*
+ * Hand a feedback report's pieces over as one: the fields, the original
+ * (a parsed message/rfc822 part is taken raw from its body) and the
+ * report mail's header block.  The first part of each kind counts.
+ */
+static int
+walk_feedback(struct walk *wk, struct mailmime *m, struct err *err)
+{
+	struct mail_feedback fb;
+	char type[MAIL_TYPE_MAX], loc[32] = "";
+	char *fields = NULL, *orig = NULL;
+	clistiter *it;
+	int ret = -1;
+
+	memset(&fb, 0, sizeof(fb));
+	enclosing_header(m, &fb.header, &fb.header_len);
+	for (it = clist_begin(m->mm_data.mm_multipart.mm_mp_list);
+	    it != NULL; it = clist_next(it)) {
+		struct mailmime *c = clist_content(it);
+
+		content_type_name(c->mm_content_type, type, sizeof(type));
+		if (c->mm_type == MAILMIME_MESSAGE && fb.original == NULL &&
+		    c->mm_body != NULL &&
+		    c->mm_body->dt_type == MAILMIME_DATA_TEXT) {
+			fb.original = c->mm_body->dt_data.dt_text.dt_data;
+			fb.original_len = c->mm_body->dt_data.dt_text.dt_length;
+		} else if (c->mm_type != MAILMIME_SINGLE) {
+			continue;
+		} else if (strcmp(type, "message/feedback-report") == 0 &&
+		    fields == NULL) {
+			fields = feedback_part(c, &fb.fields_len);
+			fb.fields = fields;
+		} else if ((strcmp(type, "message/rfc822") == 0 ||
+		    strcmp(type, "text/rfc822-headers") == 0) &&
+		    fb.original == NULL) {
+			orig = feedback_part(c, &fb.original_len);
+			fb.original = orig;
+			fb.is_headers_only = type[0] == 't';
+		}
+	}
+	if (wk->info.is_mbox)
+		snprintf(loc, sizeof(loc), "message %u", wk->info.index);
+	fb.location = loc;
+	if (wk->w->on_feedback(wk->w->ctx, &fb, err) == -1) {
+		wk->is_stopped = true;
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fields != NULL)
+		mmap_string_unref(fields);
+	if (orig != NULL)
+		mmap_string_unref(orig);
+	return ret;
+}
+
 /*
  * libetpan leaves a message/rfc822 part in base64 or quoted-printable
  * (against RFC 2046, but forwarders do it) as a leaf: decode it and walk
@@ -416,6 +507,7 @@ walk_leaf(struct walk *wk, struct mailmime *m, unsigned depth,
 	part.len = data != NULL ? len : 0;
 	part.content_type = type;
 	part.location = where;
+	enclosing_header(m, &part.header, &part.header_len);
 	wk->info.n_parts++;
 	if (wk->w->on_part != NULL &&
 	    wk->w->on_part(wk->w->ctx, &part, err) == -1) {
@@ -446,6 +538,9 @@ walk_mime(struct walk *wk, struct mailmime *m, unsigned depth,
 	case MAILMIME_MULTIPLE:
 		if (m->mm_data.mm_multipart.mm_mp_list == NULL)
 			return 0;
+		if (wk->w->on_feedback != NULL && is_report_body(m) &&
+		    walk_feedback(wk, m, err) == -1)
+			return -1;
 		for (it = clist_begin(m->mm_data.mm_multipart.mm_mp_list);
 		    it != NULL; it = clist_next(it))
 			if (walk_mime(wk, clist_content(it), depth + 1,

@@ -23,6 +23,30 @@ struct mail_part {
 	const char *filename;		/* from Content-Disposition or
 					 * Content-Type name=, or NULL */
 	const char *location;		/* "part 2 'x.zip'" for messages */
+	const char *header;		/* the raw header block (and what
+					 * follows: cut at the first empty
+					 * line) of the message holding the
+					 * part, or NULL (borrowed) */
+	size_t header_len;
+};
+
+/*
+ * A feedback report (RFC 6591: multipart/report;
+ * report-type=feedback-report), found at any depth.  All bytes are
+ * borrowed for the callback; a missing part is NULL.
+ */
+struct mail_feedback {
+	const char *header;		/* the report mail itself, as in
+					 * mail_part.header */
+	size_t header_len;
+	const char *fields;		/* message/feedback-report, decoded */
+	size_t fields_len;
+	const char *original;		/* message/rfc822 or
+					 * text/rfc822-headers, decoded */
+	size_t original_len;
+	bool is_headers_only;		/* the original is
+					 * text/rfc822-headers */
+	const char *location;		/* "message 3" in an mbox, or "" */
 };
 
 struct mail_info {
@@ -46,6 +70,10 @@ struct mail_walker {
 	 * the walk goes on with the next */
 	void (*on_message_error)(void *ctx, const struct mail_info *info,
 	    const struct err *why);
+	/* each feedback report, before its parts go to on_part; NULL: none
+	 * is handed over; -1 stops the walk */
+	int (*on_feedback)(void *ctx, const struct mail_feedback *fb,
+	    struct err *err);
 };
 
 /* True when the bytes look like an email or an mbox: an mbox "From "

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/str.h"
+#include "parsers/arf.h"
 #include "parsers/decomp.h"
 #include "parsers/dmarc_xml.h"
 #include "parsers/mail.h"
@@ -60,6 +61,8 @@ struct walk {
 	unsigned mail_depth;	/* messages inside messages being walked */
 	unsigned msg_reports;	/* stats at the start of the message */
 	unsigned msg_failures;
+	unsigned feedbacks;	/* feedback reports read, this input */
+	unsigned msg_feedbacks;	/* at the start of the message */
 };
 
 static int walk_stream(struct walk *w, struct stream *s, const char *loc,
@@ -244,6 +247,46 @@ message_label(char *out, size_t n, struct walk *w, const struct mail_info *i)
 	join(out, n, w->mail_location, i->is_mbox ? label : "");
 }
 
+/* a gateway's failure notice in plain text */
+static int
+walk_notice(struct walk *w, const struct mail_part *part, const char *loc)
+{
+	struct report_env env;
+	struct err why;
+
+	env_init(&env, w, loc, w->mail_nesting + 1);
+	if (arf_parse_text(part->data, part->len, part->header,
+	    part->header_len, &env, &why) == -1)
+		report_failure(w, loc, &why);
+	else
+		w->stats->reports++;
+	return 0;
+}
+
+/* a feedback report: a failure report, or another kind (an error) */
+static int
+mail_feedback(void *ctx, const struct mail_feedback *fb, struct err *err)
+{
+	struct walk *w = ctx;
+	struct arf_input in = { fb->header, fb->header_len, fb->fields,
+		fb->fields_len, fb->original, fb->original_len,
+		fb->is_headers_only };
+	struct report_env env;
+	struct err why;
+	char sub[600];
+
+	(void)err;
+	join(sub, sizeof(sub), w->mail_location, fb->location);
+	env_init(&env, w, sub, w->mail_nesting + 1);
+	w->feedbacks++;
+	w->stats->has_forensic = true;
+	if (arf_parse(&in, &env, &why) == -1)
+		report_failure(w, sub, &why);
+	else
+		w->stats->reports++;
+	return 0;
+}
+
 static int
 mail_part(void *ctx, const struct mail_part *part, struct err *err)
 {
@@ -252,6 +295,12 @@ mail_part(void *ctx, const struct mail_part *part, struct err *err)
 	char sub[600];
 
 	join(sub, sizeof(sub), w->mail_location, part->location);
+	/* a feedback report's own text says the same again: not read */
+	if (w->user->on_failure_sample != NULL &&
+	    w->feedbacks == w->msg_feedbacks &&
+	    strcmp(part->content_type, "text/plain") == 0 &&
+	    arf_text_sniff(part->data, part->len))
+		return walk_notice(w, part, sub);
 	stream_new_mem(&s, part->data, part->len, part->location);
 	w->why[0] = '\0';
 	w->is_why_archive = false;
@@ -273,7 +322,9 @@ mail_end(void *ctx, const struct mail_info *info, struct err *err)
 
 	(void)err;
 	message_label(where, sizeof(where), w, info);
-	if (info->is_forensic) {
+	if (info->is_forensic && w->feedbacks != w->msg_feedbacks) {
+		/* said by mail_feedback */
+	} else if (info->is_forensic) {
 		w->stats->has_forensic = true;
 		err_set(&why, ERR_PARSE, "a DMARC failure (forensic) report, "
 		    "not an aggregate report: not stored yet");
@@ -290,6 +341,7 @@ mail_end(void *ctx, const struct mail_info *info, struct err *err)
 	w->msg_why[0] = '\0';
 	w->msg_reports = w->stats->reports;
 	w->msg_failures = w->stats->failures;
+	w->msg_feedbacks = w->feedbacks;
 	return 0;
 }
 
@@ -304,18 +356,21 @@ mail_error(void *ctx, const struct mail_info *info, const struct err *e)
 	report_failure(w, where, &why);
 	w->msg_reports = w->stats->reports;
 	w->msg_failures = w->stats->failures;
+	w->msg_feedbacks = w->feedbacks;
 }
 
 static int
 walk_mail(struct walk *w, struct stream *s, const char *loc,
     unsigned nesting, struct err *err)
 {
-	struct mail_walker mw = { w, mail_part, mail_end, mail_error };
+	struct mail_walker mw = { w, mail_part, mail_end, mail_error,
+		w->user->on_failure_sample != NULL ? mail_feedback : NULL };
 	const char *saved_loc = w->mail_location;
 	unsigned saved_nesting = w->mail_nesting;
 	/* a message inside a message: the outer one's count goes on after */
 	unsigned saved_reports = w->msg_reports;
 	unsigned saved_failures = w->msg_failures;
+	unsigned saved_feedbacks = w->msg_feedbacks;
 	unsigned before = w->stats->reports + w->stats->failures;
 	int ret;
 
@@ -324,6 +379,7 @@ walk_mail(struct walk *w, struct stream *s, const char *loc,
 	w->mail_depth++;
 	w->msg_reports = w->stats->reports;
 	w->msg_failures = w->stats->failures;
+	w->msg_feedbacks = w->feedbacks;
 	ret = mail_walk(s, w->lim->max_message, &mw, err);
 	w->mail_depth--;
 	w->mail_location = saved_loc;
@@ -331,6 +387,7 @@ walk_mail(struct walk *w, struct stream *s, const char *loc,
 	if (w->mail_depth > 0) {
 		w->msg_reports = saved_reports;
 		w->msg_failures = saved_failures;
+		w->msg_feedbacks = saved_feedbacks;
 	}
 	if (ret == 0 && w->stats->reports + w->stats->failures == before)
 		set_why(w, "no report in the message");

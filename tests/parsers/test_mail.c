@@ -127,7 +127,7 @@ rec_release(struct rec *r)
 static int
 walk_stream(struct rec *r, struct stream *in, size_t max, struct err *err)
 {
-	struct mail_walker w = { r, rec_part, rec_end, rec_error };
+	struct mail_walker w = { r, rec_part, rec_end, rec_error, NULL };
 
 	return mail_walk(in, max, &w, err);
 }
