@@ -352,8 +352,14 @@ date_parse(const char *s)
 
 	if (s == NULL)
 		return -1;
-	if (strchr(p, ',') != NULL)
-		p = strchr(p, ',') + 1;
+	while (is_wsp(*p))
+		p++;
+	/* a day name comes first, with its comma */
+	if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z' &&
+	    (p = strchr(p, ',')) == NULL)
+		return -1;
+	if (*p == ',')
+		p++;
 	if (sscanf(p, " %2u %3s %4u %2u:%2u%n", &d, mon, &y, &hh, &mm,
 	    &n) != 5)
 		return -1;
