@@ -61,7 +61,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/parsers/test_dmarc_xml.c tests/parsers/test_tlsrpt_json.c \
               tests/parsers/test_mail.c tests/parsers/test_report.c \
               tests/parsers/test_hostile.c tests/parsers/test_corpus.c \
-              tests/parsers/test_repair.c \
+              tests/parsers/test_repair.c tests/parsers/test_arf.c \
               tests/store/test_rig.c tests/store/test_store.c \
               tests/store/test_keys.c tests/store/test_tls_rollup.c \
               tests/cli/test_parse.c tests/cli/test_ingest.c \

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/stream.h"
 #include "common/xalloc.h"
 #include "tests/test_util.h"
 
@@ -121,6 +122,75 @@ Test(corpus, every_file_as_the_manifest_says)
 			check_good(&rows[i], &c, "as is");
 		collect_release(&c);
 	}
+	free(rows);
+}
+
+struct samples {
+	unsigned n;
+	char domain[128];
+};
+
+static int
+count_sample(void *ctx, const struct report *r,
+    const struct failure_sample *f, struct err *err)
+{
+	struct samples *got = ctx;
+
+	(void)f;
+	(void)err;
+	got->n++;
+	snprintf(got->domain, sizeof(got->domain), "%s", r->domain);
+	return 0;
+}
+
+/*
+ * A forensic file is refused where aggregate reports are taken (the sink
+ * above has no on_failure_sample, as the store's today); one that takes
+ * failure reports gets exactly one, for the manifest's policy domain.
+ */
+Test(corpus, forensic_files_are_one_failure_report_where_taken)
+{
+	struct row *rows;
+	size_t n = load_manifest(&rows);
+	unsigned seen = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct report_limits lim;
+		struct report_sink sink;
+		struct report_stats st;
+		struct stream *s = NULL;
+		struct collect c;
+		struct err err;
+		struct samples got = { 0, "" };
+		char path[512];
+
+		if (strcmp(rows[i].kind, "forensic") != 0)
+			continue;
+		seen++;
+		snprintf(path, sizeof(path), "%s/%s", CORPUS, rows[i].file);
+		collect_init(&c);
+		collect_sink(&c, &sink);
+		sink.on_failure_sample = count_sample;
+		sink.failure_ctx = &c;
+		sink.ctx = &got;
+		sink.on_header = NULL;
+		sink.on_end = NULL;
+		sink.on_abort = NULL;
+		report_limits_default(&lim);
+		cr_assert_eq(stream_open_file(&s, path, &err), 0, "%s",
+		    err.msg);
+		cr_expect_eq(report_parse(s, rows[i].file, &lim, &sink, &st,
+		    &err), 0, "%s", err.msg);
+		stream_free(s);
+		cr_expect_eq(got.n, 1, "%s", rows[i].file);
+		cr_expect_str_eq(got.domain, rows[i].domain, "%s",
+		    rows[i].file);
+		cr_expect_eq(st.reports, 1, "%s", rows[i].file);
+		cr_expect_eq(c.failed, 0, "%s: %s", rows[i].file,
+		    buf_str(&c.failures));
+		collect_release(&c);
+	}
+	cr_expect_geq(seen, 1, "the manifest lists no forensic file");
 	free(rows);
 }
 
