@@ -181,6 +181,42 @@ list_has(const char *list, const char *tok)
 }
 
 /*
+ * A list of keywords in one order whatever the reporter's: the known ones
+ * first, as model/report.h lists them, then others as sent.
+ */
+static char *
+list_canon(struct arf *a, const char *list, struct err *err)
+{
+	static const char *const order[] = { "none", "dkim", "spf", "dmarc",
+		"bodyhash", "signature", "revoked" };
+	struct buf b;
+	char *out = NULL;
+	const char *p;
+
+	buf_init(&b, a->env->lim->max_text);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (list_has(list, order[i]) && buf_addf(&b, err, "%s%s",
+		    b.len ? "," : "", order[i]) == -1)
+			goto out;
+	for (p = list; *p != '\0'; p += *p == ',') {
+		size_t n = strcspn(p, ",");
+		bool is_known = false;
+
+		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+			is_known |= strlen(order[i]) == n &&
+			    strncmp(p, order[i], n) == 0;
+		if (!is_known && buf_addf(&b, err, "%s%.*s", b.len ? "," : "",
+		    (int)n, p) == -1)
+			goto out;
+		p += n;
+	}
+	out = arena_strdup(&a->a, buf_str(&b));
+out:
+	buf_release(&b);
+	return out;
+}
+
+/*
  * A list of keywords ("dkim, SPF" or several fields) as "dkim,spf":
  * trimmed, lower case, each once.  prev is what earlier fields gave.
  */
@@ -230,24 +266,24 @@ addr_spec(struct arf *a, const char *s)
 {
 	const char *lt = strrchr(s, '<'), *p = s, *e;
 
-	if (s == NULL)
-		return NULL;
 	if (lt != NULL) {
-		e = strchr(lt, '>');
 		p = lt + 1;
+		e = strchr(p, '>');
 		if (e == NULL)
 			e = p + strlen(p);
 	} else {
 		for (;;) {
-			p += strspn(p, " \t,;");
+			p += strspn(p, " \t,;)");
+			if (*p == '(') {	/* a comment */
+				p += strcspn(p, ")");
+				continue;
+			}
 			e = p + strcspn(p, " \t,;()");
 			if (e == p)
 				return NULL;
 			if (memchr(p, '@', (size_t)(e - p)) != NULL)
 				break;
-			p = *e == '(' ? e + strcspn(e, ")") : e;
-			if (*p == ')')
-				p++;
+			p = e;
 		}
 	}
 	while (p < e && is_wsp(*p))
@@ -523,10 +559,12 @@ fill_sample(struct arf *a, struct err *err)
 	if (a->f[F_AUTH] == NULL || a->f[F_AUTH][0] == '\0')
 		return err_set(err, ERR_PARSE, "the failure report has no "
 		    "Auth-Failure field");
-	s->auth_failure = a->f[F_AUTH];
+	if ((s->auth_failure = list_canon(a, a->f[F_AUTH], err)) == NULL)
+		return -1;
 	if (a->f[F_ALIGN] != NULL &&
-	    (s->identity_alignment = list_add(a, NULL, a->f[F_ALIGN],
-	    err)) == NULL)
+	    ((s->identity_alignment = list_add(a, NULL, a->f[F_ALIGN],
+	    err)) == NULL || (s->identity_alignment = list_canon(a,
+	    s->identity_alignment, err)) == NULL))
 		return -1;
 	if (a->f[F_IP] != NULL && norm_ip(a->f[F_IP], a->ip,
 	    sizeof(a->ip)) != 0)

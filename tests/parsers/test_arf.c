@@ -330,8 +330,8 @@ Test(arf, folded_mixed_case_fields)
 	cr_expect_str_eq(g.org, "reporter.example");
 	cr_expect_str_eq(g.domain, "shop.example");
 	cr_expect_eq(g.arrival, 1754204341);	/* 2025-08-03T06:59:01Z */
-	expect_s(&g, S_AUTH, "dkim,signature,spf");
-	expect_s(&g, S_ALIGN, "spf,dkim");
+	expect_s(&g, S_AUTH, "dkim,spf,signature");
+	expect_s(&g, S_ALIGN, "dkim,spf");
 	expect_s(&g, S_IP, NULL);
 	cr_expect(strstr(g.notes, "198.51.100.07") != NULL, "%s", g.notes);
 	expect_s(&g, S_MFROM, "bulk.shop.example");
@@ -496,7 +496,7 @@ Test(arf, a_different_sample_has_another_digest)
 	expect_one(&a);
 	expect_one(&b);
 	cr_expect_str_neq(a.report_id, b.report_id);
-	cr_expect_str_eq(b.s[S_AUTH], "dmarc,spf");
+	cr_expect_str_eq(b.s[S_AUTH], "spf,dmarc");
 	got_release(&a);
 	got_release(&b);
 	free(m1);
@@ -728,7 +728,7 @@ Test(arf, ten_thousand_auth_failures_stay_one_short_list)
 	m = arf_mail(TOP, buf_str(&f), "message/rfc822", ORIG);
 	parse_mem_lim(&g, m, strlen(m), &lim, true);
 	expect_one(&g);
-	expect_s(&g, S_AUTH, "dmarc,spf,dkim");
+	expect_s(&g, S_AUTH, "dkim,spf,dmarc");
 	got_release(&g);
 	free(m);
 	buf_release(&f);
@@ -845,4 +845,44 @@ Test(arf, cli_parse_refuses_an_abuse_report)
 	cr_expect(strstr(out, "\"kind\":\"failure\"") != NULL, "%s", out);
 	free(out);
 	free(err);
+}
+
+/* address forms of Original-Mail-From: only the domain stays */
+Test(arf, address_forms)
+{
+	static const struct {
+		const char *from;
+		const char *want;
+	} cases[] = {
+		{ "<bob@mail.example>", "mail.example" },
+		{ "bob@Mail.Example", "mail.example" },
+		{ "Bob <bob@mail.example>", "mail.example" },
+		{ "\"a@b.example\" <bob@mail.example>", "mail.example" },
+		{ "(comment) bob@mail.example", "mail.example" },
+		{ "bob@mail.example (Bob)", "mail.example" },
+		{ "\"bob smith\"@mail.example", "mail.example" },
+		{ "<bob@mail.example.>", "mail.example" },
+		{ "<>", NULL },
+		{ "", NULL },
+		{ "postmaster", NULL },
+		{ "<bob@[192.0.2.1]>", NULL },
+		{ "<bob@mail example>", NULL },
+		{ "<bob@>", NULL },
+		{ "@@@", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char fields[512];
+		char *m;
+		struct got g;
+
+		snprintf(fields, sizeof(fields), FIELDS
+		    "Original-Mail-From: %s\n", cases[i].from);
+		m = arf_mail(TOP, fields, "message/rfc822", ORIG);
+		parse_str(&g, m);
+		expect_one(&g);
+		expect_s(&g, S_MFROM, cases[i].want);
+		got_release(&g);
+		free(m);
+	}
 }
