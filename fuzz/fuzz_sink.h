@@ -79,7 +79,8 @@ fuzz_touch_report(struct fuzz_sink *f, const struct report *r)
 	const struct report_policy *p = &r->policy;
 	size_t s = 0;
 
-	if (r->kind != REPORT_DMARC && r->kind != REPORT_TLSRPT)
+	if (r->kind != REPORT_DMARC && r->kind != REPORT_TLSRPT &&
+	    r->kind != REPORT_FAILURE)
 		fuzz_die("bad report kind");
 	if (r->n_notes > REPORT_MAX_NOTES)
 		fuzz_die("n_notes past REPORT_MAX_NOTES");
@@ -203,6 +204,33 @@ fuzz_on_policy(void *ctx, const struct report *r, const struct tls_policy *p,
 	return 0;
 }
 
+/* a failure report's one sample: every string, the original's bytes */
+static inline int
+fuzz_on_failure_sample(void *ctx, const struct report *r,
+    const struct failure_sample *x, struct err *err)
+{
+	struct fuzz_sink *f = ctx;
+	const char *const s[] = { x->feedback_type, x->auth_failure,
+		x->identity_alignment, x->source_ip, x->reported_domain,
+		x->header_from, x->mail_from, x->rcpt_to, x->dkim_domain,
+		x->dkim_identity, x->dkim_selector, x->spf_dns,
+		x->delivery_result, x->message_id, x->format };
+
+	(void)err;
+	fuzz_in_report(f, r, REPORT_FAILURE);
+	if (f->rec_seen++ > 0)
+		fuzz_die("a second failure sample in one report");
+	fuzz_touch_report(f, r);
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		f->sum += fuzz_str(s[i]);
+	for (size_t i = 0; x->headers != NULL && i < x->headers_len; i++)
+		f->sum += (unsigned char)x->headers[i];
+	for (size_t i = 0; x->body != NULL && i < x->body_len; i++)
+		f->sum += (unsigned char)x->body[i];
+	f->sum += (size_t)x->arrival;
+	return 0;
+}
+
 static inline int
 fuzz_on_end(void *ctx, const struct report *r, struct err *err)
 {
@@ -254,6 +282,7 @@ fuzz_sink_init(struct report_sink *sink, struct fuzz_sink *f)
 	sink->on_end = fuzz_on_end;
 	sink->on_abort = fuzz_on_abort;
 	sink->on_failure = fuzz_on_failure;
+	sink->on_failure_sample = fuzz_on_failure_sample;
 }
 
 /*

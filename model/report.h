@@ -163,10 +163,13 @@ struct failure_sample {
 	const char *feedback_type;	/* "auth-failure" */
 	const char *auth_failure;	/* dkim, spf, dmarc, bodyhash,
 					 * signature, revoked; several
-					 * joined by "," */
-	const char *identity_alignment;	/* none, spf, dkim, "dkim,spf" */
+					 * joined by "," in that order
+					 * (others after, as sent) */
+	const char *identity_alignment;	/* none, spf, dkim, "dkim,spf";
+					 * NULL absent */
 	const char *source_ip;		/* canonical text, NULL when bad or
-					 * absent */
+					 * absent (bad: a note on the
+					 * report) */
 	int64_t arrival;		/* Unix seconds, -1 absent */
 	const char *reported_domain;
 	const char *header_from;	/* the domain of the original's From */
@@ -183,10 +186,12 @@ struct failure_sample {
 	const char *format;		/* "arf" (RFC 6591/9991) or "text"
 					 * (a gateway's plain notice) */
 	const char *headers;		/* the original's header block as
-					 * found, NULL when none */
+					 * found (without the empty line
+					 * after it), NULL when none */
 	size_t headers_len;
 	const char *body;		/* the original's body, NULL when
-					 * none (text/rfc822-headers) */
+					 * none (text/rfc822-headers, a
+					 * plain-text notice) */
 	size_t body_len;
 };
 
