@@ -1188,3 +1188,88 @@ Test(mail, raw_8bit_subject_becomes_utf8)
 	    "%s", r.ends[0].subject);
 	rec_release(&r);
 }
+
+/* what on_feedback handed over, copied */
+struct fb_rec {
+	unsigned n;
+	char header[64], fields[64], original[64], location[32];
+	size_t original_len;
+	bool is_headers_only;
+};
+
+static int
+fb_on_feedback(void *ctx, const struct mail_feedback *fb, struct err *err)
+{
+	struct fb_rec *f = ctx;
+
+	(void)err;
+	f->n++;
+	snprintf(f->header, sizeof(f->header), "%.*s",
+	    (int)(fb->header_len < 40 ? fb->header_len : 40),
+	    fb->header ? fb->header : "");
+	snprintf(f->fields, sizeof(f->fields), "%.*s",
+	    (int)(fb->fields_len < 27 ? fb->fields_len : 27),
+	    fb->fields ? fb->fields : "");
+	snprintf(f->original, sizeof(f->original), "%.*s",
+	    (int)(fb->original_len < 15 ? fb->original_len : 15),
+	    fb->original ? fb->original : "");
+	snprintf(f->location, sizeof(f->location), "%s", fb->location);
+	f->original_len = fb->original_len;
+	f->is_headers_only = fb->is_headers_only;
+	return 0;
+}
+
+Test(mail, feedback_report_pieces_are_handed_over)
+{
+	struct fb_rec f = { 0 };
+	struct mail_walker w = { &f, NULL, NULL, NULL, fb_on_feedback };
+	struct stream *in = NULL;
+	struct err err = { 0 };
+
+	cr_assert_eq(stream_open_file(&in, EMAIL("linkedin_forensic-arf-"
+	    "auth-failure-mbox-from-line.eml"), &err), 0, "%s", err.msg);
+	cr_assert_eq(mail_walk(in, MAX_MESSAGE, &w, &err), 0, "%s", err.msg);
+	stream_free(in);
+	cr_assert_eq(f.n, 1);
+	/* the report mail's own header block, after the mbox From line */
+	cr_expect_str_eq(f.header, "Received: from mailf-cd.linkedin.com ([1");
+	cr_expect_str_eq(f.fields, "Feedback-Type: auth-failure");
+	/* the original raw, its header block first */
+	cr_expect_str_eq(f.original, "Return-Path: <>");
+	cr_expect_gt(f.original_len, 2000);
+	cr_expect_not(f.is_headers_only);
+	cr_expect_str_eq(f.location, "message 1");
+}
+
+Test(mail, feedback_report_with_headers_only_and_base64_fields)
+{
+	static const char msg[] =
+	    "From: a@reporter.example\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=feedback-report;\n"
+	    " boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: message/feedback-report\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "RmVlZGJhY2stVHlwZTogYXV0aC1mYWlsdXJlCg==\n"
+	    "--b\n"
+	    "Content-Type: text/rfc822-headers\n"
+	    "\n"
+	    "From: x@y.example\n"
+	    "--b--\n";
+	struct fb_rec f = { 0 };
+	struct mail_walker w = { &f, NULL, NULL, NULL, fb_on_feedback };
+	struct stream *in = NULL;
+	struct err err = { 0 };
+
+	stream_new_mem(&in, msg, strlen(msg), "test message");
+	cr_assert_eq(mail_walk(in, MAX_MESSAGE, &w, &err), 0, "%s", err.msg);
+	stream_free(in);
+	cr_assert_eq(f.n, 1);
+	cr_expect_str_eq(f.fields, "Feedback-Type: auth-failure");
+	cr_expect_str_eq(f.original, "From: x@y.examp");
+	cr_expect(f.is_headers_only);
+	cr_expect_str_eq(f.location, "");
+}
