@@ -1,5 +1,6 @@
 /*
- * dmarcctl fetch: the reports mailbox of [imap] into the database.
+ * dmarcctl fetch: the reports mailboxes of [imap] and [imap.NAME] into the
+ * database.
  *
  * Each message goes through the pipeline (cli/pipeline.c) and is moved out
  * of the mailbox only after its reports are committed: to the archive
@@ -13,6 +14,13 @@
  * bad credentials, a certificate that does not verify); 75 when another run
  * holds the mailbox or the connection drops mid-run (what was committed
  * stays and was moved; the rest waits untouched for the next run).
+ *
+ * Accounts: [imap] alone, or [imap] (when it sets a user: "default") and
+ * each [imap.NAME] section, the unset keys of a section taken from [imap].
+ * Each account runs as the one account always did, with a database
+ * connection and lock of its own, one after the other; --watch gives each
+ * a process of its own, since an IDLE waits on one connection.  The exit
+ * status is the worst of the accounts' (severity()).
  */
 #include <assert.h>
 #include <errno.h>
