@@ -72,6 +72,7 @@ struct fetch {
 	/* what the run of this account did */
 	struct pipeline_counts counts;
 	int status;
+	bool has_run;		/* its mailbox was opened */
 };
 
 /* what --dry-run, --json and --watch ask of every account */
@@ -405,6 +406,7 @@ run_account(struct fetch *f, const struct config *cfg,
 	int status;
 
 	f->set.is_read_only = o->is_dry;
+	f->counts.is_dry = o->is_dry;
 	if (pipeline_init(&f->g, cfg, o->is_dry) == -1) {
 		f->status = EXIT_UNAVAILABLE;
 		return;
@@ -422,6 +424,7 @@ run_account(struct fetch *f, const struct config *cfg,
 		f->status = EXIT_UNAVAILABLE;
 		return;
 	}
+	f->has_run = true;
 	if (o->want_watch) {
 		watch(f, m);
 	} else {
@@ -459,6 +462,7 @@ on_stop_parent(int sig)
 struct outcome {
 	struct pipeline_counts counts;
 	int status;
+	bool has_run;
 };
 
 static pid_t
@@ -485,6 +489,7 @@ spawn_watcher(struct fetch *f, const struct config *cfg,
 		memset(&res, 0, sizeof(res));
 		res.counts = f->counts;
 		res.status = f->status;
+		res.has_run = f->has_run;
 		/* one write of less than PIPE_BUF bytes: whole or not at all */
 		if (write(p[1], &res, sizeof(res)) != (ssize_t)sizeof(res))
 			f->status = EXIT_SOFTWARE;
@@ -546,6 +551,7 @@ watch_all(struct fetch **fs, size_t n, const struct config *cfg,
 		if (read(fds[i], &res, sizeof(res)) == (ssize_t)sizeof(res)) {
 			fs[i]->counts = res.counts;
 			fs[i]->status = res.status;
+			fs[i]->has_run = res.has_run;
 		} else {
 			log_error("%sthe watcher ended without a word (%s %d)",
 			    fs[i]->who, WIFSIGNALED(st) ? "signal" : "status",
@@ -581,9 +587,18 @@ report(struct fetch **fs, size_t n, bool want_json)
 		pipeline_counts_add(&sum, &fs[i]->counts);
 	if (log_want_progress())
 		fputc('\n', stderr);
-	for (size_t i = 0; i < n; i++)
-		pipeline_text(&fs[i]->counts, true, fs[i]->name);
-	pipeline_text(&sum, true, n > 1 ? "all accounts" : NULL);
+	for (size_t i = 0; i < n; i++) {
+		char who[64];
+
+		snprintf(who, sizeof(who), "account %s", fs[i]->name);
+		if (fs[i]->has_run)
+			pipeline_text(&fs[i]->counts, true, who);
+		else if (log_get_level() >= LOG_NORMAL)
+			fprintf(stderr, "dmarcctl: %s: not fetched (exit %d)\n",
+			    who, fs[i]->status);
+	}
+	if (n > 1)
+		pipeline_text(&sum, true, "all accounts");
 	if (!want_json)
 		return;
 	putchar('{');

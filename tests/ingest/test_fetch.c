@@ -1123,6 +1123,9 @@ Test(fetch_accounts, failing_account_does_not_stop_the_others,
 	cr_expect(strstr(err, "login as") != NULL, "%s", err);
 	cr_expect(strstr(err, "wrong-pass") == NULL, "no password in: %s",
 	    err);
+	cr_expect(strstr(err, "account failures: not fetched (exit 69)") !=
+	    NULL, "%s", err);
+	cr_expect(strstr(err, "account tls: 1 inputs") != NULL, "%s", err);
 	s = account_summary(out, "failures", &st);
 	cr_expect_eq(st, 69, "%s", out);
 	cr_expect_eq(s.inputs, 0, "%s", out);
