@@ -63,7 +63,7 @@ on_stop(int sig)
 struct fetch {
 	const char *name;	/* the account: "default" for [imap] */
 	char section[48];	/* "[imap]" or "[imap.NAME]" */
-	char who[48];		/* "account NAME: " before its messages, or "" */
+	char who[48];		/* "account NAME: " before its messages */
 	struct pipeline g;
 	struct imap_settings set;
 	char password[MAX_PASSWORD];
@@ -80,7 +80,7 @@ struct run_opts {
 	bool is_dry;
 	bool want_json;
 	bool want_watch;
-	bool is_accounts;	/* [imap.NAME] sections: a summary per account */
+	bool is_accounts;	/* [imap.NAME] sections: summary per account */
 };
 
 /* the first line of password_file; warns when others can read it */
@@ -223,10 +223,11 @@ settings(struct fetch *f, const struct config *cfg,
 	effective(cfg, a, &c, &env);
 	tls = c.tls != NULL ? c.tls : "implicit";
 	if (c.host == NULL || c.user == NULL)
-		return err_set(err, ERR_USAGE, "fetch: set host and user in the "
-		    "%s section of the config file%s%s", a == NULL ? "[imap]" :
-		    "[imap] or the account's", cfg->path != NULL ? " " :
-		    " (none was read)", cfg->path != NULL ? cfg->path : "");
+		return err_set(err, ERR_USAGE, "fetch: set host and user in "
+		    "the %s section of the config file%s%s",
+		    a == NULL ? "[imap]" : "[imap] or the account's",
+		    cfg->path != NULL ? " " : " (none was read)",
+		    cfg->path != NULL ? cfg->path : "");
 	set->host = c.host;
 	set->user = c.user;
 	for (i = 0; i < n && strcmp(tls_modes[i].name, tls) != 0; i++)
@@ -331,8 +332,8 @@ watch(struct fetch *f, struct source *m)
 		if (m == NULL) {
 			if (source_open_ops(&m, &source_imap_ops, &f->set,
 			    &err) == -1) {
-				log_warn("%s%s; retrying in %u s", f->who, err.msg,
-				    backoff);
+				log_warn("%s%s; retrying in %u s", f->who,
+				    err.msg, backoff);
 				sleep_unless_stopped(backoff);
 				backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
 				    backoff * 2;
@@ -434,8 +435,8 @@ run_account(struct fetch *f, const struct config *cfg,
 	pipeline_counts(&f->g, &f->counts);
 	status = o->is_accounts ? pipeline_end(&f->g) : pipeline_finish(&f->g);
 	if (f->is_net_lost) {
-		log_error("%s%s; what was stored is kept, the rest stays in the "
-		    "mailbox for the next run", f->who, f->net_err.msg);
+		log_error("%s%s; what was stored is kept, the rest stays in "
+		    "the mailbox for the next run", f->who, f->net_err.msg);
 		if (status == EXIT_OK || status == EXIT_DATAERR)
 			status = EXIT_TEMPFAIL;
 	}
@@ -529,7 +530,8 @@ watch_all(struct fetch **fs, size_t n, const struct config *cfg,
 		    &fds[i]);
 
 		if (pid == -1) {
-			fs[i]->status = stop_requested ? EXIT_OK : EXIT_SOFTWARE;
+			fs[i]->status = stop_requested ? EXIT_OK :
+			    EXIT_SOFTWARE;
 			if (!stop_requested)
 				log_error("%scannot start a watcher: %s",
 				    fs[i]->who, strerror(errno));
