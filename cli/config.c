@@ -59,16 +59,16 @@ struct key {
 
 static const struct key keys[] = {
 	STR("", "database", database),
-	STR("imap", "host", imap_host),
-	STRN("imap", "port", imap_port, K_PORT),
-	STR("imap", "tls", imap_tls),
-	STR("imap", "user", imap_user),
-	STR("imap", "password_file", imap_password_file),
-	STR("imap", "ca_file", imap_ca_file),
-	STR("imap", "mailbox", imap_mailbox),
-	STR("imap", "archive", imap_archive),
-	STR("imap", "errors", imap_errors),
-	STRN("imap", "timeout", imap_timeout, K_SECONDS),
+	STR("imap", "host", imap.host),
+	STRN("imap", "port", imap.port, K_PORT),
+	STR("imap", "tls", imap.tls),
+	STR("imap", "user", imap.user),
+	STR("imap", "password_file", imap.password_file),
+	STR("imap", "ca_file", imap.ca_file),
+	STR("imap", "mailbox", imap.mailbox),
+	STR("imap", "archive", imap.archive),
+	STR("imap", "errors", imap.errors),
+	STRN("imap", "timeout", imap.timeout, K_SECONDS),
 	NUM(K_SIZE, "max_decompressed", max_decompressed, 1 * K, 64 * G),
 	NUM(K_COUNT, "max_records", max_records, 1, 1000000000),
 	NUM(K_SIZE, "max_message", max_message, 1 * K, 1 * G),
@@ -138,6 +138,26 @@ config_init(struct config *cfg)
 	cfg->thresholds = verdict_defaults();
 }
 
+/* an [imap] key's field in the account a rather than in [imap] */
+static char **
+account_field(struct config_imap *a, const struct key *k)
+{
+	size_t at = k->offset - offsetof(struct config, imap);
+
+	assert(strcmp(k->section, "imap") == 0 && is_string(k->type) &&
+	    at < sizeof(*a));
+	return (char **)((char *)a + at);
+}
+
+static void
+release_account(struct config_imap *a)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].section, "imap") == 0)
+			free(*account_field(a, &keys[i]));
+	free(a->name);
+}
+
 void
 config_release(struct config *cfg)
 {
@@ -151,6 +171,9 @@ config_release(struct config *cfg)
 		free(cfg->imap_password);
 	}
 	free(cfg->path);
+	for (size_t i = 0; i < cfg->n_imap_accounts; i++)
+		release_account(&cfg->imap_accounts[i]);
+	free(cfg->imap_accounts);
 	config_init(cfg);
 }
 
@@ -188,17 +211,17 @@ check_string_number(const struct key *k, const char *name, const char *value,
 	}
 }
 
+/* field: where the value goes; section: as the file names it */
 static int
-set_value(struct config *cfg, const struct key *k, const char *value,
-    struct err *err)
+set_value(void *field, const struct key *k, const char *section,
+    const char *value, struct err *err)
 {
-	void *field = (char *)cfg + k->offset;
-	char name[96];
+	char name[128];
 	uint64_t v = 0;
 	int64_t n;
 
-	snprintf(name, sizeof(name), "%s%s%s%s", *k->section ? "[" : "",
-	    k->section, *k->section ? "] " : "", k->name);
+	snprintf(name, sizeof(name), "%s%s%s%s", *section ? "[" : "",
+	    section, *section ? "] " : "", k->name);
 	switch (k->type) {
 	case K_RATE:
 		return opt_rate(name, value, field, err);
@@ -223,16 +246,57 @@ set_value(struct config *cfg, const struct key *k, const char *value,
 	}
 }
 
+/* the account of "imap.NAME", made on first use; NULL: a bad NAME */
+static struct config_imap *
+account(struct config *cfg, const char *name, struct err *err)
+{
+	size_t n = strlen(name);
+	struct config_imap *a;
+
+	if (n == 0 || n > CONFIG_ACCOUNT_MAX || strspn(name,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-_") != n) {
+		err_set(err, ERR_USAGE, "bad section name '[imap.%s]': the "
+		    "name of an account is 1 to %d letters, digits, '-' or "
+		    "'_'", name, CONFIG_ACCOUNT_MAX);
+		return NULL;
+	}
+	if (strcmp(name, "default") == 0) {
+		err_set(err, ERR_USAGE, "bad section name '[imap.default]': "
+		    "\"default\" is the account of [imap] itself");
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->n_imap_accounts; i++)
+		if (strcmp(cfg->imap_accounts[i].name, name) == 0)
+			return &cfg->imap_accounts[i];
+	cfg->imap_accounts = xrealloc(cfg->imap_accounts,
+	    (cfg->n_imap_accounts + 1) * sizeof(*cfg->imap_accounts));
+	a = &cfg->imap_accounts[cfg->n_imap_accounts++];
+	memset(a, 0, sizeof(*a));
+	a->name = xstrdup(name);
+	return a;
+}
+
 int
 config_set(struct config *cfg, const char *section, const char *key,
     const char *value, struct err *err)
 {
+	struct config_imap *a = NULL;
+	const char *table = section;
+
+	if (strncmp(section, "imap.", 5) == 0) {
+		a = account(cfg, section + 5, err);
+		if (a == NULL)
+			return -1;
+		table = "imap";
+	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const struct key *k = &keys[i];
 
-		if (strcmp(k->section, section) == 0 &&
-		    strcmp(k->name, key) == 0)
-			return set_value(cfg, k, value, err);
+		if (strcmp(k->section, table) != 0 || strcmp(k->name, key) != 0)
+			continue;
+		return set_value(a != NULL ? (void *)account_field(a, k) :
+		    (void *)((char *)cfg + k->offset), k, section, value, err);
 	}
 	return err_set(err, ERR_USAGE, "unknown setting '%s%s%s'", section,
 	    *section ? "." : "", key);
@@ -260,7 +324,12 @@ config_line(struct config *cfg, char *section, size_t seclen, char *s,
 		if (end == NULL || end[1] != '\0')
 			return err_set(err, ERR_USAGE, "bad section '%s'", s);
 		*end = '\0';
-		snprintf(section, seclen, "%s", str_trim(s + 1));
+		s = str_trim(s + 1);
+		/* an [imap.NAME] is an account even when it sets nothing */
+		if (strncmp(s, "imap.", 5) == 0 &&
+		    account(cfg, s + 5, err) == NULL)
+			return -1;
+		snprintf(section, seclen, "%s", s);
 		return 0;
 	}
 	eq = strchr(s, '=');

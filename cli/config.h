@@ -20,23 +20,37 @@
  */
 #define CONFIG_MAX_ARCHIVE ((uint64_t)500 << 20)
 
+/*
+ * One IMAP account: [imap] or an [imap.NAME] section.  NULL: not set (in a
+ * section: inherited from [imap]).  Kept as text; read by fetch.
+ */
+struct config_imap {
+	char *name;		/* NAME of [imap.NAME]; NULL for [imap] */
+	char *host;
+	char *port;
+	char *tls;
+	char *user;
+	char *password_file;
+	char *ca_file;
+	char *mailbox;
+	char *archive;
+	char *errors;
+	char *timeout;		/* seconds */
+};
+
+/* the longest NAME of [imap.NAME] */
+#define CONFIG_ACCOUNT_MAX 32
+
 struct config {
 	char *path;		/* the config file read, or NULL */
 	char *database;		/* libpq conninfo, or NULL for PG* defaults */
 	struct report_limits limits;
 	uint64_t max_archive;	/* [limits]: larger inputs are refused */
-	/* [imap] */
-	char *imap_host;
-	char *imap_port;
-	char *imap_tls;
-	char *imap_user;
-	char *imap_password_file;
-	char *imap_ca_file;
-	char *imap_mailbox;
-	char *imap_archive;
-	char *imap_errors;
-	char *imap_timeout;	/* seconds */
+	struct config_imap imap;	/* [imap] */
 	char *imap_password;	/* from $DMARCCTL_IMAP_PASSWORD only */
+	/* the [imap.NAME] sections, in the order of the file */
+	struct config_imap *imap_accounts;
+	size_t n_imap_accounts;
 	/* [analysis] */
 	char *dns_server;	/* "IP[:PORT]" for reverse DNS, NULL: system */
 	char *dns_timeout;	/* milliseconds per query */
@@ -65,7 +79,11 @@ void config_release(struct config *cfg);
 int config_load(struct config *cfg, const char *path, bool is_optional,
     struct err *err);
 
-/* Set one "section.key" (or "key" for the top section) from text. */
+/*
+ * Set one "section.key" (or "key" for the top section) from text.  A
+ * section "imap.NAME" is an account of its own (created on first use);
+ * a NAME other than letters, digits, '-' and '_' is ERR_USAGE.
+ */
 int config_set(struct config *cfg, const char *section, const char *key,
     const char *value, struct err *err);
 

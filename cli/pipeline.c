@@ -295,42 +295,86 @@ pipeline_drain(struct pipeline *g, struct source *src,
 	return source_flush(src, err);
 }
 
-static void
-summary(const struct pipeline *g)
+void
+pipeline_counts(const struct pipeline *g, struct pipeline_counts *out)
 {
-	unsigned new_reports = g->dry_reports, dups = 0;
-	uint64_t records = g->dry_records;
-
+	memset(out, 0, sizeof(*out));
+	out->inputs = g->inputs;
+	out->reports = g->reports;
+	out->new_reports = g->dry_reports;
+	out->failed = g->failed;
+	out->records = g->dry_records;
+	out->archived = g->archived;
+	out->rejected = g->rejected;
+	out->is_dry = g->store == NULL;
 	if (g->store != NULL) {
 		const struct store_stats *st = store_stats(g->store);
 
-		new_reports = st->reports_new;
-		dups = st->reports_duplicate;
-		records = st->records;
+		out->new_reports = st->reports_new;
+		out->duplicate = st->reports_duplicate;
+		out->records = st->records;
 	}
+}
+
+void
+pipeline_counts_add(struct pipeline_counts *sum,
+    const struct pipeline_counts *c)
+{
+	sum->inputs += c->inputs;
+	sum->reports += c->reports;
+	sum->new_reports += c->new_reports;
+	sum->duplicate += c->duplicate;
+	sum->failed += c->failed;
+	sum->records += c->records;
+	sum->archived += c->archived;
+	sum->rejected += c->rejected;
+	sum->is_dry = sum->is_dry || c->is_dry;
+}
+
+void
+pipeline_json_keys(const struct pipeline_counts *c, bool is_mailbox)
+{
+	printf("\"inputs\":%u,\"reports\":%u,\"new\":%u,"
+	    "\"duplicate\":%u,\"failed\":%u,\"records\":%llu",
+	    c->inputs, c->reports, c->new_reports, c->duplicate, c->failed,
+	    (unsigned long long)c->records);
+	if (is_mailbox)
+		printf(",\"archived\":%u,\"rejected\":%u", c->archived,
+		    c->rejected);
+}
+
+void
+pipeline_text(const struct pipeline_counts *c, bool is_mailbox,
+    const char *who)
+{
+	if (log_get_level() < LOG_NORMAL)
+		return;
+	fprintf(stderr, "dmarcctl: %s%s%u inputs, %u reports (%u new, %u "
+	    "duplicate%s), %u failed, %llu records stored",
+	    who != NULL ? who : "", who != NULL ? ": " : "",
+	    c->inputs, c->reports, c->new_reports, c->duplicate,
+	    c->is_dry ? ", dry run: nothing stored" : "",
+	    c->failed, (unsigned long long)c->records);
+	if (is_mailbox)
+		fprintf(stderr, "; %u messages moved to the archive, %u to "
+		    "errors", c->archived, c->rejected);
+	fputc('\n', stderr);
+}
+
+static void
+summary(const struct pipeline *g)
+{
+	struct pipeline_counts c;
+
+	pipeline_counts(g, &c);
 	if (log_want_progress())
 		fputc('\n', stderr);
 	if (g->want_json) {
-		printf("{\"inputs\":%u,\"reports\":%u,\"new\":%u,"
-		    "\"duplicate\":%u,\"failed\":%u,\"records\":%llu",
-		    g->inputs, g->reports, new_reports, dups, g->failed,
-		    (unsigned long long)records);
-		if (g->is_mailbox)
-			printf(",\"archived\":%u,\"rejected\":%u", g->archived,
-			    g->rejected);
+		putchar('{');
+		pipeline_json_keys(&c, g->is_mailbox);
 		printf("}\n");
 	}
-	if (log_get_level() < LOG_NORMAL)
-		return;
-	fprintf(stderr, "dmarcctl: %u inputs, %u reports (%u new, %u "
-	    "duplicate%s), %u failed, %llu records stored",
-	    g->inputs, g->reports, new_reports, dups,
-	    g->store == NULL ? ", dry run: nothing stored" : "",
-	    g->failed, (unsigned long long)records);
-	if (g->is_mailbox)
-		fprintf(stderr, "; %u messages moved to the archive, %u to "
-		    "errors", g->archived, g->rejected);
-	fputc('\n', stderr);
+	pipeline_text(&c, g->is_mailbox, NULL);
 }
 
 /* connect to a migrated database; the store's sink becomes inner */
@@ -370,9 +414,15 @@ pipeline_init(struct pipeline *g, const struct config *cfg, bool is_dry)
 int
 pipeline_finish(struct pipeline *g)
 {
+	summary(g);
+	return pipeline_end(g);
+}
+
+int
+pipeline_end(struct pipeline *g)
+{
 	int status = EXIT_OK;
 
-	summary(g);
 	if (g->is_db_lost) {
 		log_error("%s", g->db_err.msg);
 		/* a dropped connection is worth a retry; anything else is not

@@ -87,4 +87,33 @@ void pipeline_progress(struct pipeline *g);
 /* The summary (text on stderr, --json on stdout); the exit status. */
 int pipeline_finish(struct pipeline *g);
 
+/* What pipeline_finish does but the summary: the exit status; the store
+ * is closed. */
+int pipeline_end(struct pipeline *g);
+
+/* What a run did, as the summary tells it (fetch adds them up). */
+struct pipeline_counts {
+	unsigned inputs;
+	unsigned reports;
+	unsigned new_reports;
+	unsigned duplicate;
+	unsigned failed;
+	uint64_t records;
+	unsigned archived;	/* fetch: moved to the archive */
+	unsigned rejected;	/* fetch: moved to errors */
+	bool is_dry;
+};
+
+/* g's counts so far (before pipeline_end, which closes the store). */
+void pipeline_counts(const struct pipeline *g, struct pipeline_counts *out);
+void pipeline_counts_add(struct pipeline_counts *sum,
+    const struct pipeline_counts *c);
+
+/* The keys of the --json summary on stdout, without the braces. */
+void pipeline_json_keys(const struct pipeline_counts *c, bool is_mailbox);
+
+/* The text summary on stderr, after "who: " when who is not NULL. */
+void pipeline_text(const struct pipeline_counts *c, bool is_mailbox,
+    const char *who);
+
 #endif

@@ -56,6 +56,11 @@ _dmarcctl()
 		_dmarcctl_words "aligned partial third-party relay indirect unauthenticated"
 		return
 		;;
+	--account)
+		# default ([imap]) and the [imap.NAME] sections of the config
+		_dmarcctl_words "default $(_dmarcctl_accounts)"
+		return
+		;;
 	--days | --max-silence | --limit)
 		_dmarcctl_words "1 2 3 7 14 30 90"
 		return
@@ -92,7 +97,7 @@ _dmarcctl()
 	case $cmd in
 	parse) opts="--records --help" ;;
 	ingest) opts="--dry-run --json --help" ;;
-	fetch) opts="--dry-run --json --watch --insecure --help" ;;
+	fetch) opts="--account --dry-run --json --watch --insecure --help" ;;
 	reparse) opts="--help" ;;
 	db)
 		if ((cword == cmd_at + 1)); then
@@ -128,6 +133,21 @@ _dmarcctl()
 		_dmarcctl_files
 		;;
 	esac
+}
+
+# the NAMEs of the [imap.NAME] sections of the config file in use
+_dmarcctl_accounts()
+{
+	local i conf=${DMARCCTL_CONFIG:-/etc/dmarcctl/dmarcctl.conf}
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-c | --config) conf=${words[i + 1]} ;;
+		--config=*) conf=${words[i]#--config=} ;;
+		esac
+	done
+	[ -r "$conf" ] || return 0
+	sed -n 's/^[[:space:]]*\[[[:space:]]*imap\.\([A-Za-z0-9_-]*\)[[:space:]]*\].*/\1/p' \
+	    "$conf" 2>/dev/null
 }
 
 # the words of $1 that start with $cur

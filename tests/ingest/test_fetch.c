@@ -910,3 +910,377 @@ Test(fetch, poison_messages_never_stop_the_run, .timeout = 120)
 	poison_free(p, n);
 	box_free(&b);
 }
+
+/* --- several accounts: [imap] and [imap.NAME] sections --- */
+
+/* the user of the account tag, on the server and database of b */
+static struct box
+other_user(const struct box *b, const char *tag)
+{
+	struct box o = *b;
+
+	snprintf(o.user, sizeof(o.user), "%s-%d@example.test", tag,
+	    (int)getpid());
+	return o;
+}
+
+/*
+ * [imap] is the dmarc user's account and holds the defaults; [imap.tls]
+ * and [imap.failures] log in as users of their own with a password file
+ * (the environment's password is [imap]'s); tls has an archive of its own,
+ * failures inherits [imap]'s.  extra ends the file.
+ */
+static void
+write_accounts(const struct box *b, const char *failures_pw,
+    const char *extra)
+{
+	char text[8192], pw[700], bad[700];
+	struct box t = other_user(b, "tls"), f = other_user(b, "failures");
+
+	snprintf(pw, sizeof(pw), "%s/imap.pass", b->tmp);
+	test_write_file(pw, "secret\n", 7);
+	chmod(pw, 0600);
+	snprintf(bad, sizeof(bad), "%s/bad.pass", b->tmp);
+	test_write_file(bad, "wrong-pass\n", 11);
+	chmod(bad, 0600);
+	snprintf(text, sizeof(text), "database = %s\n[imap]\nhost = localhost\n"
+	    "port = %u\nuser = %s\nca_file = %s\ntimeout = 10\n"
+	    "archive = Archive/Reports\n\n[imap.tls]\nuser = %s\n"
+	    "password_file = %s\narchive = Archive/TLS\n\n[imap.failures]\n"
+	    "user = %s\npassword_file = %s\n%s", b->db, b->tlsport, b->user,
+	    b->ca, t.user, pw, f.user, failures_pw != NULL ? bad : pw,
+	    extra != NULL ? extra : "");
+	test_write_file(b->conf, text, strlen(text));
+}
+
+#define REPORTS "Archive.Reports"
+#define TLSARCHIVE "Archive.TLS"
+
+/* the object of account name in the "accounts" of a --json summary */
+static struct summary
+account_summary(const char *out, const char *name, long long *status)
+{
+	json_error_t je;
+	json_t *j = json_loads(out, 0, &je), *list, *a = NULL;
+	size_t i;
+	char *text;
+	struct summary s;
+
+	cr_assert_not_null(j, "not JSON: '%s': %s", out, je.text);
+	list = json_object_get(j, "accounts");
+	cr_assert(json_is_array(list), "no accounts in %s", out);
+	json_array_foreach(list, i, a)
+		if (strcmp(json_string_value(json_object_get(a, "account")),
+		    name) == 0)
+			break;
+	cr_assert_lt(i, json_array_size(list), "no account %s in %s", name,
+	    out);
+	*status = json_integer_value(json_object_get(a, "status"));
+	text = json_dumps(a, 0);
+	s = summary(text);
+	free(text);
+	json_decref(j);
+	return s;
+}
+
+static size_t
+n_accounts(const char *out)
+{
+	json_t *j = json_loads(out, 0, NULL);
+	size_t n;
+
+	cr_assert_not_null(j, "not JSON: '%s'", out);
+	n = json_array_size(json_object_get(j, "accounts"));
+	json_decref(j);
+	return n;
+}
+
+Test(fetch_accounts, one_run_drains_every_account, .timeout = 60)
+{
+	struct box b, t, f;
+	char *out, *err;
+	struct summary s;
+	long long st;
+	int rc;
+
+	box_new(&b, "dmarc", NULL);
+	t = other_user(&b, "tls");
+	f = other_user(&b, "failures");
+	write_accounts(&b, NULL, NULL);
+	deliver_reports(&b, "acct-d", 0, 2, false);
+	deliver_reports(&t, "acct-t", 0, 3, true);
+	deliver_reports(&f, "acct-f", 0, 1, false);
+	drop(&f, junk, sizeof(junk) - 1);
+
+	/* a dry run per account: counted, nothing moved */
+	rc = fetch(&b, "--dry-run --json", &out, &err);
+	cr_expect_eq(rc, 65, "%d: %s", rc, err);
+	s = account_summary(out, "tls", &st);
+	cr_expect_eq(s.reports, 3, "%s", out);
+	cr_expect_eq(in_folder(&t, NULL), 3);
+	cr_expect_eq(reports_in_db(&b), 0);
+	free(out);
+	free(err);
+
+	rc = fetch(&b, "--json", &out, &err);
+	cr_expect_eq(rc, 65, "the junk mail: %d: %s", rc, err);
+	cr_expect_eq(n_accounts(out), 3, "%s", out);
+	s = summary(out);
+	cr_expect_eq(s.inputs, 7, "totals: %s", out);
+	cr_expect_eq(s.fresh, 6, "%s", out);
+	cr_expect_eq(s.archived, 6, "%s", out);
+	cr_expect_eq(s.rejected, 1, "%s", out);
+	s = account_summary(out, "default", &st);
+	cr_expect_eq(s.inputs, 2, "%s", out);
+	cr_expect_eq(s.archived, 2, "%s", out);
+	cr_expect_eq(st, 0, "%s", out);
+	s = account_summary(out, "tls", &st);
+	cr_expect_eq(s.inputs, 3, "%s", out);
+	cr_expect_eq(s.fresh, 3, "%s", out);
+	cr_expect_eq(st, 0, "%s", out);
+	s = account_summary(out, "failures", &st);
+	cr_expect_eq(s.inputs, 2, "%s", out);
+	cr_expect_eq(s.archived, 1, "%s", out);
+	cr_expect_eq(s.rejected, 1, "%s", out);
+	cr_expect_eq(st, 65, "%s", out);
+	cr_expect(strstr(err, "tls: 3 inputs") != NULL, "%s", err);
+	/* each account's mail in its own archive; inherited where unset */
+	cr_expect_eq(in_folder(&b, NULL), 0);
+	cr_expect_eq(in_folder(&b, REPORTS), 2);
+	cr_expect_eq(in_folder(&t, NULL), 0);
+	cr_expect_eq(in_folder(&t, TLSARCHIVE), 3);
+	cr_expect_eq(in_folder(&t, REPORTS), 0);
+	cr_expect_eq(in_folder(&f, NULL), 0);
+	cr_expect_eq(in_folder(&f, REPORTS), 1);
+	cr_expect_eq(in_folder(&f, ERRORS), 1);
+	cr_expect_eq(reports_in_db(&b), 6);
+	free(out);
+	free(err);
+	box_free(&b);
+}
+
+Test(fetch_accounts, account_picks_one, .timeout = 60)
+{
+	struct box b, t, f;
+	char *out, *err;
+	struct summary s;
+	long long st;
+	int rc;
+
+	box_new(&b, "dmarc", NULL);
+	t = other_user(&b, "tls");
+	f = other_user(&b, "failures");
+	write_accounts(&b, NULL, NULL);
+	deliver_reports(&b, "pick-d", 0, 1, false);
+	deliver_reports(&t, "pick-t", 0, 2, false);
+	deliver_reports(&f, "pick-f", 0, 1, false);
+	rc = fetch(&b, "--account tls --json", &out, &err);
+	cr_expect_eq(rc, 0, "%d: %s", rc, err);
+	cr_expect_eq(n_accounts(out), 1, "%s", out);
+	s = account_summary(out, "tls", &st);
+	cr_expect_eq(s.archived, 2, "%s", out);
+	cr_expect_eq(in_folder(&t, TLSARCHIVE), 2);
+	cr_expect_eq(in_folder(&b, NULL), 1, "the others are untouched");
+	cr_expect_eq(in_folder(&f, NULL), 1, "the others are untouched");
+	cr_expect_eq(reports_in_db(&b), 2);
+	free(out);
+	free(err);
+	rc = fetch(&b, "--account default", &out, &err);
+	cr_expect_eq(rc, 0, "%d: %s", rc, err);
+	cr_expect_eq(in_folder(&b, REPORTS), 1);
+	cr_expect_eq(in_folder(&f, NULL), 1);
+	free(out);
+	free(err);
+	/* no such account: a usage error naming the ones there are */
+	rc = fetch(&b, "--account nosuch", &out, &err);
+	cr_expect_eq(rc, 64, "%d: %s", rc, err);
+	cr_expect(strstr(err, "nosuch") != NULL, "%s", err);
+	cr_expect(strstr(err, "default, tls, failures") != NULL, "%s", err);
+	free(out);
+	free(err);
+	box_free(&b);
+}
+
+Test(fetch_accounts, failing_account_does_not_stop_the_others,
+    .timeout = 60)
+{
+	struct box b, t, f;
+	char *out, *err;
+	struct summary s;
+	long long st;
+	int rc;
+
+	box_new(&b, "dmarc", NULL);
+	t = other_user(&b, "tls");
+	f = other_user(&b, "failures");
+	write_accounts(&b, "wrong", NULL);
+	deliver_reports(&b, "fail-d", 0, 1, false);
+	deliver_reports(&t, "fail-t", 0, 1, false);
+	deliver_reports(&f, "fail-f", 0, 2, false);
+	rc = fetch(&b, "--json", &out, &err);
+	cr_expect_eq(rc, 69, "the worst account: %d: %s", rc, err);
+	cr_expect(strstr(err, "account failures: ") != NULL, "%s", err);
+	cr_expect(strstr(err, "login as") != NULL, "%s", err);
+	cr_expect(strstr(err, "wrong-pass") == NULL, "no password in: %s",
+	    err);
+	cr_expect(strstr(err, "account failures: not fetched (exit 69)") !=
+	    NULL, "%s", err);
+	cr_expect(strstr(err, "account tls: 1 inputs") != NULL, "%s", err);
+	s = account_summary(out, "failures", &st);
+	cr_expect_eq(st, 69, "%s", out);
+	cr_expect_eq(s.inputs, 0, "%s", out);
+	s = summary(out);
+	cr_expect_eq(s.archived, 2, "%s", out);
+	cr_expect_eq(in_folder(&b, REPORTS), 1);
+	cr_expect_eq(in_folder(&t, TLSARCHIVE), 1);
+	cr_expect_eq(in_folder(&f, NULL), 2, "nothing moved");
+	cr_expect_eq(reports_in_db(&b), 2);
+	free(out);
+	free(err);
+	/* a server that is down is as bad: 69 as well, the others fetched */
+	write_accounts(&b, NULL, "port = 1\n");
+	deliver_reports(&b, "fail-d", 1, 1, false);
+	rc = fetch(&b, "", &out, &err);
+	cr_expect_eq(rc, 69, "%d: %s", rc, err);
+	cr_expect(strstr(err, "account failures: cannot connect") != NULL,
+	    "%s", err);
+	cr_expect_eq(in_folder(&b, REPORTS), 2);
+	free(out);
+	free(err);
+	box_free(&b);
+}
+
+/* dmarcctl -c CONF fetch with a config file of text; 64 expected */
+static void
+expect_config_error(struct box *b, const char *text, const char *want)
+{
+	char *out, *err;
+	int rc;
+
+	test_write_file(b->conf, text, strlen(text));
+	rc = fetch(b, "", &out, &err);
+	cr_expect_eq(rc, 64, "%s: %d: %s", text, rc, err);
+	cr_expect(strstr(err, b->conf) != NULL, "names the file: %s", err);
+	cr_expect(strstr(err, want) != NULL, "'%s' in: %s", want, err);
+	free(out);
+	free(err);
+}
+
+Test(fetch_accounts, sections_are_checked, .timeout = 60)
+{
+	struct box b;
+	char *out, *err;
+	int rc;
+
+	box_new(&b, "sect", NULL);
+	expect_config_error(&b, "[imap]\nhost = localhost\n[imap.a b]\n"
+	    "user = x\n", "line 3: bad section name '[imap.a b]'");
+	expect_config_error(&b, "[imap.]\n", "line 1: bad section name");
+	expect_config_error(&b, "[imap.default]\n", "line 1: bad section "
+	    "name '[imap.default]'");
+	expect_config_error(&b, "[imap]\nhost = localhost\n\n[imap.tls]\n"
+	    "user = x\nfolder = y\n", "line 6: unknown setting "
+	    "'imap.tls.folder'");
+	expect_config_error(&b, "[imap.tls]\nport = 99999\n", "line 2: "
+	    "[imap.tls] port");
+	/* two accounts on one mailbox */
+	write_accounts(&b, NULL, "\n[imap.again]\n");
+	rc = fetch(&b, "", &out, &err);
+	cr_expect_eq(rc, 64, "%d: %s", rc, err);
+	cr_expect(strstr(err, "[imap] and [imap.again] both fetch") != NULL,
+	    "%s", err);
+	free(out);
+	free(err);
+	box_free(&b);
+}
+
+/* [imap] keys are the defaults of the sections; [imap] without a user is
+ * no account itself, and its password is its own */
+Test(fetch_accounts, sections_inherit_from_imap, .timeout = 60)
+{
+	struct box b, t;
+	char text[4096], *out, *err;
+	struct summary s;
+	long long st;
+	int rc;
+
+	box_new(&b, "inherit", NULL);
+	t = other_user(&b, "inherit-tls");
+	deliver_reports(&t, "inh", 0, 1, false);
+	deliver_reports(&b, "inh-other", 0, 1, false);
+	/* everything but user from [imap]; the same user's other mailbox
+	 * gets the password of the environment */
+	snprintf(text, sizeof(text), "database = %s\n[imap]\nhost = localhost"
+	    "\nport = %u\nca_file = %s\ntimeout = 10\nmailbox = INBOX\n"
+	    "errors = Archive/Bad\n[imap.tls]\nuser = %s\n", b.db, b.tlsport,
+	    b.ca, t.user);
+	test_write_file(b.conf, text, strlen(text));
+	rc = fetch(&t, "--json", &out, &err);
+	cr_expect_eq(rc, 64, "no password for tls: %d: %s", rc, err);
+	cr_expect(strstr(err, "no IMAP password for [imap.tls]") != NULL,
+	    "%s", err);
+	free(out);
+	free(err);
+	snprintf(text, sizeof(text), "database = %s\n[imap]\nhost = localhost"
+	    "\nport = %u\nca_file = %s\ntimeout = 10\nerrors = Archive/Bad\n"
+	    "[imap.tls]\nuser = %s\npassword_file = %s/pw\n", b.db,
+	    b.tlsport, b.ca, t.user, b.tmp);
+	test_write_file(b.conf, text, strlen(text));
+	snprintf(text, sizeof(text), "%s/pw", b.tmp);
+	test_write_file(text, "secret\n", 7);
+	chmod(text, 0600);
+	drop(&t, junk, sizeof(junk) - 1);
+	rc = fetch(&t, "--json", &out, &err);
+	cr_expect_eq(rc, 65, "%d: %s", rc, err);
+	cr_expect_eq(n_accounts(out), 1, "[imap] sets no user: %s", out);
+	s = account_summary(out, "tls", &st);
+	cr_expect_eq(s.archived, 1, "%s", out);
+	cr_expect_eq(in_folder(&t, ARCHIVE), 1, "the default archive");
+	cr_expect_eq(in_folder(&t, "Archive.Bad"), 1, "[imap]'s errors");
+	cr_expect_eq(in_folder(&b, NULL), 1, "not an account");
+	free(out);
+	free(err);
+	box_free(&b);
+}
+
+Test(fetch_accounts, watch_sees_mail_of_every_account, .timeout = 120)
+{
+	struct box b, t;
+	struct bg g;
+	char text[4096], pw[700], *err;
+	int rc;
+
+	box_new(&b, "watch-a", NULL);
+	t = other_user(&b, "watch-b");
+	snprintf(pw, sizeof(pw), "%s/pw", b.tmp);
+	test_write_file(pw, "secret\n", 7);
+	chmod(pw, 0600);
+	snprintf(text, sizeof(text), "database = %s\n[imap]\nhost = localhost"
+	    "\nport = %u\nuser = %s\nca_file = %s\ntimeout = 10\n"
+	    "[imap.second]\nuser = %s\npassword_file = %s\n", b.db, b.tlsport,
+	    b.user, b.ca, t.user, pw);
+	test_write_file(b.conf, text, strlen(text));
+	deliver_reports(&b, "wa", 0, 1, false);
+	deliver_reports(&t, "wb", 0, 1, false);
+	bg_start(&g, &b, "--watch", 1);
+	cr_assert(db_reaches(&b, "SELECT count(*) FROM reports", 2, 20),
+	    "the waiting mail was not stored");
+	/* new mail for the second account while both idle */
+	deliver_reports(&t, "wb", 1, 1, true);
+	cr_assert(db_reaches(&b, "SELECT count(*) FROM reports", 3, 20),
+	    "mail of the second account was not stored");
+	deliver_reports(&b, "wa", 1, 1, true);
+	cr_assert(db_reaches(&b, "SELECT count(*) FROM reports", 4, 20),
+	    "mail of the first account was not stored");
+	kill(g.pid, SIGTERM);
+	rc = bg_wait(&g, 20);
+	err = bg_text(g.err);
+	cr_expect_eq(rc, 0, "%d: %s", rc, err);
+	cr_expect(strstr(err, "second: 2 inputs") != NULL, "%s", err);
+	free(err);
+	cr_expect_eq(in_folder(&b, NULL), 0);
+	cr_expect_eq(in_folder(&t, NULL), 0);
+	cr_expect_eq(in_folder(&b, ARCHIVE), 2);
+	cr_expect_eq(in_folder(&t, ARCHIVE), 2);
+	box_free(&b);
+}
