@@ -37,6 +37,11 @@ struct config {
 	char *imap_errors;
 	char *imap_timeout;	/* seconds */
 	char *imap_password;	/* from $DMARCCTL_IMAP_PASSWORD only */
+	/* [failures] */
+	char *failures_keep;	/* metadata | headers | full, NULL:
+				 * metadata */
+	char *failures_retention;	/* days a sample is kept, NULL:
+					 * forever */
 	/* [analysis] */
 	char *dns_server;	/* "IP[:PORT]" for reverse DNS, NULL: system */
 	char *dns_timeout;	/* milliseconds per query */

@@ -30,7 +30,7 @@ static const struct command {
 	  "store the reports of the IMAP mailbox of [imap], then move them" },
 	{ "reparse", cmd_reparse, "reparse",
 	  "rebuild every stored row from the archived originals" },
-	{ "db", cmd_db, "db migrate|status",
+	{ "db", cmd_db, "db migrate|status|prune --older-than DAYS",
 	  "apply / list the schema migrations" },
 	{ "reports", cmd_reports, "reports [WINDOW] [--format F]",
 	  "list the stored reports" },

@@ -96,7 +96,7 @@ _dmarcctl()
 	reparse) opts="--help" ;;
 	db)
 		if ((cword == cmd_at + 1)); then
-			_dmarcctl_words "migrate status --help"
+			_dmarcctl_words "migrate status prune --help"
 		fi
 		return
 		;;
