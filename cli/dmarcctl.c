@@ -50,6 +50,8 @@ static const struct command {
 	  "TLS-RPT per domain and MX; ready for MTA-STS enforce?" },
 	{ "check", cmd_check, "check [--domain D] [--max-silence DAYS]",
 	  "for monitoring: exit 1 when reports stop or mail starts failing" },
+	{ "failures", cmd_failures, "failures [WINDOW] [--domain D] [--format F]",
+	  "failure report samples per sender: what failed, and how" },
 	{ "dns", cmd_dns, "dns [--domain D] [--probe] [--format F]",
 	  "what each domain really publishes, checked: DMARC, SPF, DKIM, "
 	  "MTA-STS, TLS-RPT, MX" },

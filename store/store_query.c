@@ -414,14 +414,17 @@ int
 store_failures(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err)
 {
-	return query_span(s, "SELECT domain, host(source_ip), count(*), "
-	    "min(arrival_at), max(arrival_at), string_agg(DISTINCT "
-	    "auth_failure, ','), string_agg(DISTINCT dkim_selector, ','), "
-	    "string_agg(DISTINCT dkim_domain, ','), string_agg(DISTINCT "
-	    "header_from, ','), string_agg(DISTINCT delivery_result, ',') FROM "
-	    "failure_samples WHERE arrival_at >= $1 AND arrival_at < $2 AND "
-	    "($3::text IS NULL OR domain = $3) GROUP BY domain, source_ip "
-	    "ORDER BY domain, 3 DESC, 2", 3, span, fn, ctx, err);
+	return query_span(s, "SELECT domain, host(source_ip) AS source_ip, "
+	    "count(*) AS samples, min(arrival_at) AS first, max(arrival_at) "
+	    "AS last, string_agg(DISTINCT auth_failure, ',') AS "
+	    "auth_failures, string_agg(DISTINCT dkim_selector, ',') AS "
+	    "dkim_selectors, string_agg(DISTINCT dkim_domain, ',') AS "
+	    "dkim_domains, string_agg(DISTINCT header_from, ',') AS "
+	    "from_domains, string_agg(DISTINCT delivery_result, ',') AS "
+	    "delivery_results FROM failure_samples WHERE arrival_at >= $1 AND "
+	    "arrival_at < $2 AND ($3::text IS NULL OR domain = $3) GROUP BY "
+	    "domain, source_ip ORDER BY domain, 3 DESC, 2", 3, span, fn, ctx,
+	    err);
 }
 
 int
