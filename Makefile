@@ -48,7 +48,7 @@ CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c cli/analysis_tls.c \
               cli/query.c cli/cmd_summary.c cli/cmd_sources.c \
               cli/cmd_advise.c cli/cmd_tls.c cli/cmd_check.c \
-              cli/live.c cli/cmd_dns.c
+              cli/live.c cli/cmd_dns.c cli/cmd_failures.c
 MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \

@@ -35,5 +35,6 @@ int cmd_advise(int argc, char **argv, const struct config *cfg);
 int cmd_tls(int argc, char **argv, const struct config *cfg);
 int cmd_check(int argc, char **argv, const struct config *cfg);
 int cmd_dns(int argc, char **argv, const struct config *cfg);
+int cmd_failures(int argc, char **argv, const struct config *cfg);
 
 #endif

@@ -1,12 +1,66 @@
 /*
  * dmarcctl db migrate | status: the schema, versioned in sql/.
+ * dmarcctl db prune --older-than DAYS [--dry-run]: failure report
+ * samples past their time.
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cmd.h"
+#include "cli/opt.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "store/store.h"
+
+#define DB_USAGE "usage: dmarcctl db migrate|status|prune --older-than " \
+	"DAYS [--dry-run]\n"
+
+/*
+ * Delete the failure samples that arrived more than days ago (their
+ * reports with them): what [failures] retention keeps, on demand.
+ */
+static int
+prune(struct store *s, long days, bool is_dry, struct err *err)
+{
+	char before[32];
+	long long n;
+
+	timefmt_iso((int64_t)time(NULL) - (int64_t)days * 86400, before,
+	    sizeof(before));
+	if (store_prune_failures(s, before, is_dry, &n, err) == -1)
+		return -1;
+	if (is_dry)
+		printf("%lld failure report%s arrived before %s: would be "
+		    "deleted\n", n, n == 1 ? "" : "s", before);
+	else
+		log_notice("deleted %lld failure report%s that arrived before "
+		    "%s", n, n == 1 ? "" : "s", before);
+	return 0;
+}
+
+/* "prune --older-than DAYS [--dry-run]": 0 and the values, or -1 */
+static int
+prune_args(int argc, char **argv, long *days, bool *is_dry, struct err *err)
+{
+	*days = -1;
+	*is_dry = false;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0)
+			*is_dry = true;
+		else if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc) {
+			if (opt_long("--older-than", argv[++i], 1, 36500, days,
+			    err) == -1)
+				return -1;
+		} else
+			return err_set(err, ERR_USAGE, "db prune: unexpected "
+			    "'%s'", argv[i]);
+	}
+	if (*days < 0)
+		return err_set(err, ERR_USAGE, "db prune: --older-than DAYS "
+		    "is required");
+	return 0;
+}
 
 static int
 print_status(void *ctx, int version, const char *name, const char *at,
@@ -34,22 +88,35 @@ cmd_db(int argc, char **argv, const struct config *cfg)
 	struct err err;
 	unsigned applied;
 	int status = EXIT_OK;
+	long days = 0;
+	bool is_dry = false, is_prune = argc >= 2 &&
+	    strcmp(argv[1], "prune") == 0;
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0)) {
-		printf("usage: dmarcctl db migrate|status\n");
+		printf(DB_USAGE);
 		return EXIT_OK;
 	}
-	if (argc != 2 || (strcmp(argv[1], "migrate") != 0 &&
-	    strcmp(argv[1], "status") != 0)) {
-		fprintf(stderr, "usage: dmarcctl db migrate|status\n");
+	if (is_prune && prune_args(argc, argv, &days, &is_dry, &err) == -1) {
+		log_error("%s", err.msg);
+		fprintf(stderr, DB_USAGE);
 		return EXIT_USAGE;
 	}
-	if (store_open(&s, cfg->database, &err) == -1) {
+	if (!is_prune && (argc != 2 || (strcmp(argv[1], "migrate") != 0 &&
+	    strcmp(argv[1], "status") != 0))) {
+		fprintf(stderr, DB_USAGE);
+		return EXIT_USAGE;
+	}
+	if (store_open(&s, cfg->database, &err) == -1 ||
+	    (is_prune && store_check_schema(s, &err) == -1)) {
 		log_error("%s", err.msg);
+		store_free(s);
 		return EXIT_UNAVAILABLE;
 	}
-	if (strcmp(argv[1], "status") == 0) {
+	if (is_prune) {
+		if (prune(s, days, is_dry, &err) == -1)
+			goto fail;
+	} else if (strcmp(argv[1], "status") == 0) {
 		if (store_status(s, print_status, NULL, &err) == -1)
 			goto fail;
 	} else {

@@ -86,6 +86,8 @@ static const struct key keys[] = {
 	STRN("analysis", "dns_timeout", dns_timeout, K_MS),
 	STR("analysis", "authorized", authorized),
 	STR("analysis", "dkim_selectors", dkim_selectors),
+	STR("failures", "keep", failures_keep),
+	STR("failures", "retention", failures_retention),
 	STRN("analysis", "dns_budget", dns_budget, K_SECONDS),
 	STR("analysis", "tls_ca_file", tls_ca_file),
 	STRN("analysis", "mta_sts_port", mta_sts_port, K_PORT),

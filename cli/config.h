@@ -51,6 +51,11 @@ struct config {
 	/* the [imap.NAME] sections, in the order of the file */
 	struct config_imap *imap_accounts;
 	size_t n_imap_accounts;
+	/* [failures] */
+	char *failures_keep;	/* metadata | headers | full, NULL:
+				 * metadata */
+	char *failures_retention;	/* days a sample is kept, NULL:
+					 * forever */
 	/* [analysis] */
 	char *dns_server;	/* "IP[:PORT]" for reverse DNS, NULL: system */
 	char *dns_timeout;	/* milliseconds per query */

@@ -30,7 +30,7 @@ static const struct command {
 	  "store the reports of the IMAP mailboxes of [imap], then move them" },
 	{ "reparse", cmd_reparse, "reparse",
 	  "rebuild every stored row from the archived originals" },
-	{ "db", cmd_db, "db migrate|status",
+	{ "db", cmd_db, "db migrate|status|prune --older-than DAYS",
 	  "apply / list the schema migrations" },
 	{ "reports", cmd_reports, "reports [WINDOW] [--format F]",
 	  "list the stored reports" },
@@ -50,6 +50,8 @@ static const struct command {
 	  "TLS-RPT per domain and MX; ready for MTA-STS enforce?" },
 	{ "check", cmd_check, "check [--domain D] [--max-silence DAYS]",
 	  "for monitoring: exit 1 when reports stop or mail starts failing" },
+	{ "failures", cmd_failures, "failures [WINDOW] [--domain D] [--format F]",
+	  "failure report samples per sender: what failed, and how" },
 	{ "dns", cmd_dns, "dns [--domain D] [--probe] [--format F]",
 	  "what each domain really publishes, checked: DMARC, SPF, DKIM, "
 	  "MTA-STS, TLS-RPT, MX" },

@@ -3,11 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
 #include "common/log.h"
 #include "common/sha256.h"
+#include "common/str.h"
+#include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "parsers/decomp.h"
 #include "store/store.h"
@@ -59,6 +62,15 @@ dry_end(void *ctx, const struct report *r, struct err *err)
 	(void)err;
 	g->dry_reports++;
 	g->dry_records += r->records;
+	return 0;
+}
+
+/* a failure report's sample, in a dry run: counted by dry_end */
+static int
+dry_sample(void *ctx, const struct report *r, const struct failure_sample *f,
+    struct err *err)
+{
+	(void)ctx, (void)r, (void)f, (void)err;
 	return 0;
 }
 
@@ -377,6 +389,32 @@ summary(const struct pipeline *g)
 	pipeline_text(&c, g->is_mailbox, NULL);
 }
 
+/* [failures] keep: what a failure report's sample keeps */
+static int
+set_failure_keep(struct pipeline *g, struct err *err)
+{
+	static const struct {
+		const char *word;
+		enum failure_keep keep;
+	} words[] = {
+		{ "metadata", KEEP_METADATA }, { "headers", KEEP_HEADERS },
+		{ "full", KEEP_FULL },
+	};
+	const char *v = g->cfg->failures_keep;
+
+	if (v == NULL) {
+		store_set_failure_keep(g->store, KEEP_METADATA);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(v, words[i].word) == 0) {
+			store_set_failure_keep(g->store, words[i].keep);
+			return 0;
+		}
+	return err_set(err, ERR_USAGE, "[failures] keep: '%s' is not "
+	    "metadata, headers or full", v);
+}
+
 /* connect to a migrated database; the store's sink becomes inner */
 static int
 open_store(struct pipeline *g)
@@ -385,6 +423,12 @@ open_store(struct pipeline *g)
 
 	if (store_open(&g->store, g->cfg->database, &err) == -1 ||
 	    store_check_schema(g->store, &err) == -1) {
+		log_error("%s", err.msg);
+		store_free(g->store);
+		g->store = NULL;
+		return -1;
+	}
+	if (set_failure_keep(g, &err) == -1) {
 		log_error("%s", err.msg);
 		store_free(g->store);
 		g->store = NULL;
@@ -404,10 +448,35 @@ pipeline_init(struct pipeline *g, const struct config *cfg, bool is_dry)
 	g->cfg = cfg;
 	if (is_dry) {
 		g->sink = (struct report_sink){ g, NULL, NULL, NULL, dry_end,
-			NULL, on_failure, NULL, NULL };
+			NULL, on_failure, NULL, dry_sample };
 		return 0;
 	}
 	return open_store(g);
+}
+
+/* [failures] retention: samples past it go after each run (a failure is
+ * said and changes nothing else: the reports are stored) */
+static void
+prune_failures(struct pipeline *g)
+{
+	char before[32];
+	long days;
+	long long n;
+	struct err err;
+
+	if (g->cfg->failures_retention == NULL)
+		return;
+	if (str_to_long(g->cfg->failures_retention, 1, 36500, &days,
+	    "[failures] retention", &err) == -1 ||
+	    (timefmt_iso((int64_t)time(NULL) - (int64_t)days * 86400, before,
+	    sizeof(before)), store_prune_failures(g->store, before, false, &n,
+	    &err)) == -1) {
+		log_warn("%s", err.msg);
+		return;
+	}
+	if (n > 0)
+		log_info("deleted %lld failure report%s older than %ld days "
+		    "([failures] retention)", n, n == 1 ? "" : "s", days);
 }
 
 /* the summary, and the exit status of the run */
@@ -423,6 +492,8 @@ pipeline_end(struct pipeline *g)
 {
 	int status = EXIT_OK;
 
+	if (!g->is_db_lost && g->store != NULL)
+		prune_failures(g);
 	if (g->is_db_lost) {
 		log_error("%s", g->db_err.msg);
 		/* a dropped connection is worth a retry; anything else is not

@@ -17,7 +17,7 @@ _dmarcctl()
 	fi
 
 	local commands="parse ingest fetch reparse db reports errors summary
-		sources advise tls check dns help"
+		sources advise tls check dns failures help"
 	local global_opts="--db -c --config -q --quiet -v --verbose -h --help"
 	local window_opts="--days --since --until"
 
@@ -101,7 +101,7 @@ _dmarcctl()
 	reparse) opts="--help" ;;
 	db)
 		if ((cword == cmd_at + 1)); then
-			_dmarcctl_words "migrate status --help"
+			_dmarcctl_words "migrate status prune --help"
 		fi
 		return
 		;;
@@ -113,6 +113,7 @@ _dmarcctl()
 		opts="$window_opts --domain --class --limit --addresses --no-dns --format --help" ;;
 	tls) opts="$window_opts --domain --no-dns --probe --format --help" ;;
 	dns) opts="$window_opts --domain --probe --format --help" ;;
+	failures) opts="$window_opts --domain --no-dns --format --help" ;;
 	check) opts="--domain --max-silence --help" ;;
 	help)
 		if ((cword == cmd_at + 1)); then

@@ -96,6 +96,24 @@ struct store_unit {
 void store_set_unit(struct store *s, const struct store_unit *u);
 
 /*
+ * What a failure report keeps ([failures] keep): metadata only (the
+ * default: no local part, subject or body anywhere, and the original is
+ * not archived), the original's header block too, or everything (its
+ * body, and the original mail archived like any input).
+ */
+enum failure_keep { KEEP_METADATA, KEEP_HEADERS, KEEP_FULL };
+
+void store_set_failure_keep(struct store *s, enum failure_keep keep);
+
+/*
+ * Delete the failure reports whose sample arrived before the given time
+ * (ISO 8601), with their samples; with is_dry nothing is deleted.  *out
+ * is how many there are.  ERR_DB on failure.
+ */
+int store_prune_failures(struct store *s, const char *before, bool is_dry,
+    long long *out, struct err *err);
+
+/*
  * Archive a unit too large to hold, from a stream of the bytes to store
  * (u->data is NULL; sha256, size, encoding and source are set), in a
  * transaction of its own, sent in chunks: memory stays flat.  *out_id is
@@ -340,6 +358,13 @@ int store_subdomains(struct store *s, const struct store_span *span,
  * (lower-case), selector, whether any of its results passed; by domain,
  * at most 64 a domain (the most frequent). */
 int store_dkim_selectors(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err);
+
+/* Per domain and source address, the failure samples that arrived in the
+ * span (times): domain, source_ip, samples, first, last, the failure
+ * types, DKIM selectors, DKIM domains, From domains and delivery results
+ * (each distinct, comma-joined); by domain, most samples first. */
+int store_failures(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
 
 /* Per domain and reporter over domain_daily days, reporters whose

@@ -339,7 +339,8 @@ insert_report(struct store *s, const struct report *r, const char *begin,
 	params[17] = r->version;
 	params[18] = r->xmlns;
 	params[19] = r->generator;
-	params[20] = s->raw_id != 0 ? raw : NULL;
+	params[20] = s->raw_id != 0 && (r->kind != REPORT_FAILURE ||
+	    s->failure_keep == KEEP_FULL) ? raw : NULL;
 	params[21] = r->location;
 	/* the whole domain, when the keyed column holds a part of it */
 	params[22] = r->domain != NULL && strcmp(s->domain, r->domain) != 0 ?
@@ -448,6 +449,14 @@ on_header(void *ctx, const struct report *r, struct err *err)
 		goto fail;
 	if (is_dup) {
 		s->is_skip = true;	/* a rerun: skip the work */
+		return 0;
+	}
+	/* a failure report's original is a user's mail: archived only
+	 * when everything is to be kept */
+	if (r->kind == REPORT_FAILURE) {
+		if ((s->failure_keep == KEEP_FULL && store_raw(s, err) == -1) ||
+		    insert_report(s, r, begin, end, err) == -1)
+			goto fail;
 		return 0;
 	}
 	if (store_raw(s, err) == -1 ||
@@ -722,7 +731,8 @@ on_end(void *ctx, const struct report *r, struct err *err)
 		s->stats.reports_duplicate++;
 		return 0;
 	}
-	if (store_end_copy(s, err) == -1)
+	/* a failure report copies nothing: its sample is one row */
+	if (r->kind != REPORT_FAILURE && store_end_copy(s, err) == -1)
 		goto fail;
 	for (int i = 0; i < SP_COUNT; i++)
 		if (store_copy_spool(s, (enum spool)i, err) == -1)
@@ -749,6 +759,66 @@ fail:
 	return -1;
 }
 
+/*
+ * The one sample of a failure report: its metadata always, the
+ * original's headers and body only as [failures] keep allows.  The
+ * content hash covers what is kept whatever the level, so the same sample
+ * is the same report at any level.
+ */
+static int
+on_failure_sample(void *ctx, const struct report *r,
+    const struct failure_sample *f, struct err *err)
+{
+	struct store *s = ctx;
+	char id[32], arrival[32];
+	const char *params[19];
+	int lens[19] = { 0 }, formats[19] = { 0 };
+	const char *fields[] = { f->auth_failure, f->identity_alignment,
+		f->source_ip, f->reported_domain, f->header_from, f->mail_from,
+		f->rcpt_to, f->dkim_domain, f->dkim_identity,
+		f->dkim_selector, f->spf_dns, f->delivery_result,
+		f->message_id, f->format };
+	struct sha256 h;
+	unsigned char d[32];
+	bool has_headers = s->failure_keep >= KEEP_HEADERS &&
+	    f->headers != NULL;
+	bool has_body = s->failure_keep == KEEP_FULL && f->body != NULL;
+
+	if (s->is_skip)
+		return 0;
+	sha256_init(&h);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		key_len(&h, fields[i] != NULL ? strlen(fields[i]) + 1 : 0);
+		if (fields[i] != NULL)
+			sha256_add(&h, fields[i], strlen(fields[i]));
+	}
+	sha256_done(&h, d);
+	content_add(s->content, d);
+	snprintf(id, sizeof(id), "%lld", s->report);
+	timefmt_iso(f->arrival >= 0 ? f->arrival : r->begin, arrival,
+	    sizeof(arrival));
+	params[0] = s->domain;
+	params[1] = id;
+	params[2] = arrival;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		params[3 + i] = fields[i];
+	params[17] = has_headers ? f->headers : NULL;
+	lens[17] = has_headers ? (int)f->headers_len : 0;
+	formats[17] = 1;
+	params[18] = has_body ? f->body : NULL;
+	lens[18] = has_body ? (int)f->body_len : 0;
+	formats[18] = 1;
+	if (params[16] == NULL)
+		params[16] = "arf";
+	return store_q_bin(s, NULL, err, "INSERT INTO failure_samples "
+	    "(domain, report, arrival_at, auth_failure, identity_alignment, "
+	    "source_ip, reported_domain, header_from, mail_from, rcpt_to, "
+	    "dkim_domain, dkim_identity, dkim_selector, spf_dns, "
+	    "delivery_result, message_id, format, headers, body) VALUES ($1, "
+	    "$2, $3, $4, $5, $6::inet, $7, $8, $9, $10, $11, $12, $13, $14, "
+	    "$15, $16, $17, $18, $19)", 19, params, lens, formats);
+}
+
 static void
 on_abort(void *ctx, const struct report *r)
 {
@@ -766,6 +836,13 @@ store_sink(struct store *s, struct report_sink *out)
 	out->on_tls_policy = on_tls_policy;
 	out->on_end = on_end;
 	out->on_abort = on_abort;
+	out->on_failure_sample = on_failure_sample;
+}
+
+void
+store_set_failure_keep(struct store *s, enum failure_keep keep)
+{
+	s->failure_keep = keep;
 }
 
 const struct store_stats *

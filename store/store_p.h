@@ -52,6 +52,7 @@ struct store {
 	struct store_unit unit;
 	char *unit_source;
 	long long raw_id;	/* 0: not stored (yet) */
+	enum failure_keep failure_keep;	/* what failure samples keep */
 
 	/* the report being loaded */
 	bool in_batch;		/* one transaction, savepoints inside */

@@ -411,6 +411,43 @@ store_dkim_selectors(struct store *s, const struct store_span *span,
 }
 
 int
+store_failures(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err)
+{
+	return query_span(s, "SELECT domain, host(source_ip) AS source_ip, "
+	    "count(*) AS samples, min(arrival_at) AS first, max(arrival_at) "
+	    "AS last, string_agg(DISTINCT auth_failure, ',') AS "
+	    "auth_failures, string_agg(DISTINCT dkim_selector, ',') AS "
+	    "dkim_selectors, string_agg(DISTINCT dkim_domain, ',') AS "
+	    "dkim_domains, string_agg(DISTINCT header_from, ',') AS "
+	    "from_domains, string_agg(DISTINCT delivery_result, ',') AS "
+	    "delivery_results FROM failure_samples WHERE arrival_at >= $1 AND "
+	    "arrival_at < $2 AND ($3::text IS NULL OR domain = $3) GROUP BY "
+	    "domain, source_ip ORDER BY domain, 3 DESC, 2", 3, span, fn, ctx,
+	    err);
+}
+
+int
+store_prune_failures(struct store *s, const char *before, bool is_dry,
+    long long *out, struct err *err)
+{
+	const char *params[1] = { before };
+	PGresult *res = NULL;
+
+	/* the samples go with their reports (one transaction) */
+	if (store_q(s, &res, err, is_dry ? "SELECT count(*) FROM "
+	    "failure_samples WHERE arrival_at < $1" : "WITH f AS (DELETE FROM "
+	    "failure_samples WHERE arrival_at < $1 RETURNING domain, report), "
+	    "r AS (DELETE FROM reports x USING f WHERE x.domain = f.domain AND "
+	    "x.id = f.report AND x.kind = 'failure' RETURNING 1) SELECT "
+	    "count(*) FROM r", 1, params) == -1)
+		return -1;
+	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+int
 store_reporters_overruled(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err)
 {
