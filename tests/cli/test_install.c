@@ -131,7 +131,7 @@ Test(install, installs_and_uninstalls_every_file)
 	    "db \"\"); COMP_CWORD=2; _dmarcctl; echo \"${COMPREPLY[*]}\"' - "
 	    "'%s/usr/share/bash-completion/completions/dmarcctl'", dir), 0,
 	    "%s", err);
-	cr_expect_str_eq(out, "migrate status --help\n");
+	cr_expect_str_eq(out, "migrate status prune --help\n");
 	drop(out, err);
 
 	cr_assert_eq(run_make("uninstall", dir, &out, &err), 0, "%s%s", out,
