@@ -39,7 +39,8 @@ STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
               store/store_load.c store/store_rollup.c store/store_query.c \
               store/store_reparse.c
 ANALYZE_SRC = analyze/rdns.c analyze/sender.c analyze/verdict.c \
-              analyze/operator.c analyze/tls.c analyze/text.c
+              analyze/operator.c analyze/tls.c analyze/text.c \
+              analyze/failure.c
 DNS_SRC     = dns/resolve.c dns/spf.c dns/check.c dns/https.c dns/probe.c
 SQL_SRC     = $(sort $(wildcard sql/[0-9]*.sql))
 CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
@@ -74,7 +75,8 @@ TESTS_SRC   = tests/test_util.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_rdns.c tests/analyze/test_sender.c \
               tests/analyze/test_verdict.c tests/analyze/test_operator.c \
-              tests/analyze/test_tls.c tests/dns/test_check.c \
+              tests/analyze/test_tls.c tests/analyze/test_failure.c \
+              tests/dns/test_check.c \
               tests/dns/tls_rig.c tests/dns/test_https.c \
               tests/dns/test_probe.c \
               tests/cli/test_analyze.c \

@@ -569,6 +569,110 @@ find_nonexistent(struct store *s, const struct config *cfg,
 	return 0;
 }
 
+/* --- failure reports: evidence beside the verdicts --- */
+
+/* the domain of the analysis a sample reported for name belongs to: name
+ * itself, or the nearest domain above it */
+static struct analysis_domain *
+failure_domain(struct analysis *a, const char *name)
+{
+	struct analysis_domain *d;
+
+	while ((d = find_domain(a, name)) == NULL) {
+		const char *dot = strchr(name, '.');
+
+		if (dot == NULL || strchr(dot + 1, '.') == NULL)
+			return NULL;
+		name = dot + 1;
+	}
+	return d;
+}
+
+static int
+failure_row(void *ctx, size_t ncols, const char *const *names,
+    const char *const *v, struct err *err)
+{
+	struct analysis *a = ctx;
+	struct analysis_domain *d;
+	struct analysis_failures *f;
+
+	(void)ncols, (void)names, (void)err;
+	if (v[0] == NULL || v[1] == NULL ||
+	    (d = failure_domain(a, v[0])) == NULL)
+		return 0;
+	/* rows come by domain and address: the same address is the last
+	 * one, but for a subdomain's samples, which may come later */
+	f = d->n_failures > 0 ? &d->failures[d->n_failures - 1] : NULL;
+	if (f == NULL || strcmp(f->ip, v[1]) != 0) {
+		d->failures = xgrow(d->failures, d->n_failures,
+		    &d->failures_cap, sizeof(*d->failures));
+		f = &d->failures[d->n_failures++];
+		memset(f, 0, sizeof(*f));
+		f->ip = xstrdup(v[1]);
+	}
+	failure_evidence_add(&f->ev, v[2], v[3], v[4], num(v[5]));
+	return 0;
+}
+
+static int
+cmp_failures(const void *pa, const void *pb)
+{
+	return strcmp(((const struct analysis_failures *)pa)->ip,
+	    ((const struct analysis_failures *)pb)->ip);
+}
+
+/* by IP, each address once */
+static void
+sort_failures(struct analysis_domain *d)
+{
+	size_t n = 0;
+
+	qsort(d->failures, d->n_failures, sizeof(*d->failures),
+	    cmp_failures);
+	for (size_t i = 0; i < d->n_failures; i++) {
+		if (n > 0 && strcmp(d->failures[n - 1].ip,
+		    d->failures[i].ip) == 0) {
+			failure_evidence_merge(&d->failures[n - 1].ev,
+			    &d->failures[i].ev);
+			free(d->failures[i].ip);
+			continue;
+		}
+		d->failures[n++] = d->failures[i];
+	}
+	d->n_failures = n;
+}
+
+/* add the evidence of ip to *out */
+static void
+add_address(const struct analysis_domain *d, const char *ip,
+    struct failure_evidence *out)
+{
+	struct analysis_failures key = { (char *)ip, { 0 } };
+	const struct analysis_failures *f = ip == NULL || d->n_failures == 0 ?
+	    NULL : bsearch(&key, d->failures, d->n_failures,
+	    sizeof(*d->failures), cmp_failures);
+
+	if (f != NULL)
+		failure_evidence_merge(out, &f->ev);
+}
+
+void
+analysis_address_failures(const struct analysis_domain *d, const char *ip,
+    struct failure_evidence *out)
+{
+	memset(out, 0, sizeof(*out));
+	add_address(d, ip, out);
+}
+
+void
+analysis_sender_failures(const struct analysis_domain *d,
+    const struct sender *snd, struct failure_evidence *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t m = 0; snd != NULL && m < snd->n_members; m++)
+		add_address(d, d->stats[snd->members[m]].ip, out);
+}
+
 /* --- loading --- */
 
 /* the senders of each population, as its gate reads them */
@@ -655,10 +759,13 @@ analysis_load(struct store *s, const struct config *cfg,
 	    (opt->want_dns && name_sources(s, cfg, out, err) == -1))
 		goto fail;
 	if (store_reporters_overruled(s, &days, overruled_row, out,
-	    err) == -1)
+	    err) == -1 ||
+	    store_failure_evidence(s, &times, failure_row, out, err) == -1)
 		goto fail;
-	for (size_t d = 0; d < out->n_domains; d++)
+	for (size_t d = 0; d < out->n_domains; d++) {
 		judge_domain(&out->domains[d], out->window_days, cfg);
+		sort_failures(&out->domains[d]);
+	}
 	subdomains_release(&nx);
 	return 0;
 fail:
@@ -718,6 +825,9 @@ analysis_release(struct analysis *a)
 		for (size_t i = 0; i < dom->n_reporters_overruled; i++)
 			free(dom->reporters_overruled[i].org_name);
 		free(dom->reporters_overruled);
+		for (size_t i = 0; i < dom->n_failures; i++)
+			free(dom->failures[i].ip);
+		free(dom->failures);
 		sender_set_free(&dom->senders);
 		free(dom->sources);
 		free(dom->by_ip);

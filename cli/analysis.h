@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "analyze/failure.h"
 #include "analyze/sender.h"
 #include "analyze/verdict.h"
 #include "cli/config.h"
@@ -34,6 +35,12 @@ struct analysis_reporter {
 	int64_t overruled;		/* it said fail, its results pass */
 	int64_t unproved;		/* it said pass, its results do not */
 	int64_t messages;		/* all it reported */
+};
+
+/* what the failure reports of one sending address say */
+struct analysis_failures {
+	char *ip;
+	struct failure_evidence ev;
 };
 
 /* the senders of one population, as its gate judges them */
@@ -62,6 +69,11 @@ struct analysis_domain {
 					 * strings) */
 	struct sender_set senders;	/* grouped and judged */
 	struct analysis_gate gates[POP_COUNT];
+	/* the failure reports (ruf) of the window per sending address,
+	 * by IP (strcmp); a sample reported for a subdomain counts for
+	 * the policy domain above it */
+	struct analysis_failures *failures;
+	size_t n_failures, failures_cap;
 	struct analysis_reporter *reporters_overruled;	/* most first */
 	size_t n_reporters_overruled;
 	/* advise with DNS (cli/live.h), borrowed from the caller: the
@@ -103,6 +115,14 @@ const struct analysis_domain *analysis_find(const struct analysis *a,
 /* The source of d with that IP, or NULL (O(log n)). */
 const struct analysis_source *analysis_find_source(
     const struct analysis_domain *d, const char *ip);
+
+/* What the failure reports of the window say about snd (a sender of d):
+ * the sum over its addresses, into *out (zeroed first). */
+void analysis_sender_failures(const struct analysis_domain *d,
+    const struct sender *snd, struct failure_evidence *out);
+/* The same for one address of d. */
+void analysis_address_failures(const struct analysis_domain *d,
+    const char *ip, struct failure_evidence *out);
 
 /* The verdict of each gate of one domain (verdict_advise_gates), out[]
  * released with verdict_advice_free. */

@@ -88,6 +88,7 @@ blockers_json(struct jsonw *w, const struct analysis_domain *d,
 		const struct verdict_blocker *bl = &adv->blockers[i];
 		const struct sender *snd = blocker_sender(d, g, bl);
 		const char *main = main_address(d, snd);
+		struct failure_evidence ev;
 
 		jsonw_raw(w, i > 0 ? ",{" : "{");
 		jsonw_kv_str(w, "sender", bl->source, true);
@@ -108,6 +109,9 @@ blockers_json(struct jsonw *w, const struct analysis_domain *d,
 		jsonw_kv_str(w, "rule", snd != NULL ? snd->rule : NULL, false);
 		jsonw_kv_str(w, "problem", bl->problem, false);
 		jsonw_kv_str(w, "fix", bl->fix, false);
+		analysis_sender_failures(d, snd, &ev);
+		jsonw_key(w, "failure_reports", false);
+		query_failures_json(w, &ev);
 		jsonw_raw(w, "}");
 	}
 	jsonw_raw(w, "]");
@@ -265,6 +269,17 @@ blockers_text(const struct analysis_domain *d, enum population g,
 	if (ret == 0)
 		ret = table_print(t, TABLE_TEXT, "blockers", stdout, err);
 	table_free(t);
+	/* why they fail, as the failure reports say */
+	for (size_t i = 0; i < adv->n_blockers && ret == 0; i++) {
+		const struct verdict_blocker *bl = &adv->blockers[i];
+		struct failure_evidence ev;
+		char text[512];
+
+		analysis_sender_failures(d, blocker_sender(d, g, bl), &ev);
+		failure_evidence_text(&ev, text, sizeof(text));
+		if (*text != '\0')
+			esc_linef(stdout, "    %s: %s", bl->source, text);
+	}
 	return ret;
 }
 

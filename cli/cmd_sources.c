@@ -19,7 +19,8 @@ typedef int (*sources_render_fn)(const struct query *q,
     const struct analysis *a, struct err *err);
 
 static const char *const sender_numbers[] = { "addresses", "messages",
-	"dmarc_pass", "dkim_aligned", "spf_aligned", "days", NULL };
+	"dmarc_pass", "dkim_aligned", "spf_aligned", "days", "failure_reports",
+	NULL };
 
 static bool
 is_shown(const struct query *q, const struct sender *snd)
@@ -64,11 +65,12 @@ spf_domain(const struct analysis_domain *d, const struct source_stats *st)
 
 /* --- table: text and csv --- */
 
-enum { COLS = 14 };
+enum { COLS = 15 };
 
 static const char *const names[COLS] = { "domain", "sender", "name",
 	"class", "rule", "population", "addresses", "messages", "dmarc_pass",
-	"dkim_aligned", "spf_aligned", "days", "dkim_domain", "spf_domain" };
+	"dkim_aligned", "spf_aligned", "days", "dkim_domain", "spf_domain",
+	"failure_reports" };
 
 /* one row: a sender, or (is_address) one of its addresses */
 static int
@@ -78,6 +80,7 @@ add_row(struct table *t, bool is_text, const struct analysis_domain *d,
 {
 	char cell[COLS][64], label[300];
 	const char *row[COLS];
+	struct failure_evidence ev;
 
 	if (is_address)
 		snprintf(label, sizeof(label), "  %s", *st->ip != '\0' ?
@@ -104,6 +107,13 @@ add_row(struct table *t, bool is_text, const struct analysis_domain *d,
 		row[c] = cell[c];
 	row[12] = dkim_domain(d, st);
 	row[13] = spf_domain(d, st);
+	/* a sender's samples; its addresses' under it */
+	if (is_address)
+		analysis_address_failures(d, st->ip, &ev);
+	else
+		analysis_sender_failures(d, snd, &ev);
+	snprintf(cell[14], 64, "%lld", (long long)ev.samples);
+	row[14] = cell[14];
 	return table_add_row(t, COLS, names, row, err);
 }
 
@@ -190,6 +200,7 @@ sender_json(struct jsonw *w, const struct analysis_domain *d,
     const struct sender *snd, bool is_first)
 {
 	const struct source_stats *st = &snd->st;
+	struct failure_evidence ev;
 
 	jsonw_raw(w, is_first ? "{" : ",{");
 	jsonw_kv_str(w, "sender", snd->key, true);
@@ -208,6 +219,9 @@ sender_json(struct jsonw *w, const struct analysis_domain *d,
 	jsonw_kv_int(w, "n_addresses", (int64_t)snd->n_members, false, false);
 	jsonw_kv_str(w, "dkim_domain", dkim_domain(d, st), false);
 	jsonw_kv_str(w, "spf_domain", spf_domain(d, st), false);
+	analysis_sender_failures(d, snd, &ev);
+	jsonw_key(w, "failure_reports", false);
+	query_failures_json(w, &ev);
 	jsonw_key(w, "addresses", false);
 	jsonw_raw(w, "[");
 	for (size_t m = 0; m < snd->n_members; m++)

@@ -229,6 +229,43 @@ query_policy_json(struct jsonw *w, const struct dmarc_policy *p)
 	jsonw_raw(w, "}");
 }
 
+void
+query_failures_json(struct jsonw *w, const struct failure_evidence *e)
+{
+	char text[512];
+	bool is_first = true;
+
+	if (e->samples <= 0) {
+		jsonw_raw(w, "null");
+		return;
+	}
+	jsonw_raw(w, "{");
+	jsonw_kv_int(w, "samples", e->samples, false, true);
+	jsonw_key(w, "types", false);
+	jsonw_raw(w, "{");
+	for (size_t t = 0; t < FT_COUNT; t++)
+		if (e->by_type[t] > 0) {
+			jsonw_kv_int(w, failure_type_name(t), e->by_type[t],
+			    false, is_first);
+			is_first = false;
+		}
+	jsonw_raw(w, "}");
+	jsonw_key(w, "dkim_keys", false);
+	jsonw_raw(w, "[");
+	for (size_t i = 0; i < e->n_keys; i++) {
+		jsonw_raw(w, i > 0 ? ",{" : "{");
+		jsonw_kv_str(w, "selector", e->keys[i].selector, true);
+		jsonw_kv_str(w, "domain", *e->keys[i].domain != '\0' ?
+		    e->keys[i].domain : NULL, false);
+		jsonw_kv_int(w, "samples", e->keys[i].samples, false, false);
+		jsonw_raw(w, "}");
+	}
+	jsonw_raw(w, "]");
+	failure_evidence_text(e, text, sizeof(text));
+	jsonw_kv_str(w, "text", text, false);
+	jsonw_raw(w, "}");
+}
+
 typedef void (*window_print_fn)(const struct window *w, struct jsonw *jw);
 
 static void

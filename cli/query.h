@@ -86,6 +86,10 @@ const char *query_policy_text(const struct dmarc_policy *p, char *out,
     size_t size);
 /* the policy as a JSON object */
 void query_policy_json(struct jsonw *w, const struct dmarc_policy *p);
+/* What failure reports say (sources, advise): {"samples":N,"types":
+ * {"bodyhash":N,...},"dkim_keys":[{"selector":..,"domain":..,"samples":
+ * N}],"text":"..."}, or null without a sample. */
+void query_failures_json(struct jsonw *w, const struct failure_evidence *e);
 
 /*
  * Say which window an answer covers, the one way every query command

@@ -367,6 +367,14 @@ int store_dkim_selectors(struct store *s, const struct store_span *span,
 int store_failures(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err);
 
+/* Per domain, sending address, failure types and DKIM key, the failure
+ * samples that arrived in the span (times): domain, source_ip,
+ * auth_failure, dkim_selector, dkim_domain, samples; samples without an
+ * address are left out (they name no sender); span->domain takes its
+ * subdomains too.  By domain and address. */
+int store_failure_evidence(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err);
+
 /* Per domain and reporter over domain_daily days, reporters whose
  * verdicts their own auth_results contradict: domain, org_name, the
  * messages it failed although they prove an aligned pass, all its

@@ -560,3 +560,15 @@ store_tls_failures(struct store *s, const struct store_span *span,
 	    "(domain, is_tlsa, mx, result_type) ORDER BY f.domain, f.sessions "
 	    "DESC, f.mx, f.result_type, f.is_tlsa", 4, span, fn, ctx, err);
 }
+
+int
+store_failure_evidence(struct store *s, const struct store_span *span,
+    store_row_fn fn, void *ctx, struct err *err)
+{
+	return query_span(s, "SELECT domain, host(source_ip), auth_failure, "
+	    "dkim_selector, dkim_domain, count(*) FROM failure_samples WHERE "
+	    "arrival_at >= $1 AND arrival_at < $2 AND ($3::text IS NULL OR "
+	    "domain = $3 OR right(domain, length($3) + 1) = '.' || $3) AND "
+	    "source_ip IS NOT NULL GROUP BY 1, 2, 3, 4, 5 "
+	    "ORDER BY 1, 2", 3, span, fn, ctx, err);
+}

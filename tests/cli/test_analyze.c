@@ -2996,3 +2996,127 @@ Test(analyze_gates, full_quarantine_does_not_tighten_unready_subdomains)
 	}
 	test_db_drop(ci);
 }
+
+/* --- failure reports beside the verdicts --- */
+
+/* one ARF auth-failure report for domain, arrived days_back days ago */
+static void
+write_arf(const char *dir, int no, const char *domain, const char *ip,
+    const char *failure, const char *selector, int days_back, int64_t now)
+{
+	char path[1024], date[64], *text;
+	time_t t = (time_t)(now - (int64_t)days_back * 86400);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	text = xmalloc(8192);
+	snprintf(text, 8192, "From: ruf@reporter.example\r\n"
+	    "To: dmarc-failures@%s\r\n"
+	    "Subject: DMARC failure report %d\r\n"
+	    "Date: %s\r\n"
+	    "Message-ID: <ruf-%d@reporter.example>\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; report-type=feedback-report; "
+	    "boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\nA failure report.\r\n"
+	    "--b\r\nContent-Type: message/feedback-report\r\n\r\n"
+	    "Feedback-Type: auth-failure\r\nVersion: 1\r\n"
+	    "Source-IP: %s\r\nArrival-Date: %s\r\n"
+	    "Reported-Domain: %s\r\nAuth-Failure: %s\r\n"
+	    "%s%s%s"
+	    "\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+	    "From: someone@%s\r\nTo: friend@elsewhere.example\r\n"
+	    "Subject: sample %d\r\nMessage-ID: <orig-%d@%s>\r\n"
+	    "Date: %s\r\n\r\n--b--\r\n", domain, no, date, no, ip, date,
+	    domain, failure, selector != NULL ? "DKIM-Domain: " ESP_DKIM
+	    "\r\nDKIM-Selector: " : "", selector != NULL ? selector : "",
+	    selector != NULL ? "\r\n" : "", domain, no, no, domain, date);
+	snprintf(path, sizeof(path), "%s/ruf-%d.eml", dir, no);
+	test_write_file(path, text, strlen(text));
+	free(text);
+}
+
+Test(analyze_cli, failure_reports_are_evidence_beside_a_blocker)
+{
+	const struct scenario *sc[] = { &with_esp };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now), *dir = test_tmpdir(), *out, *err;
+	char args[1024], sub[256];
+	json_t *adv, *b, *fr, *types, *keys, *srcs, *s, *d;
+	size_t i;
+	int n_esp = 0;
+
+	/* the ESP: 3 body hash failures (two of them also SPF), one more
+	 * reported for a subdomain; a stranger's; one too old */
+	write_arf(dir, 1, with_esp.domain, ESP_IP, "bodyhash", "s1", 2, now);
+	write_arf(dir, 2, with_esp.domain, ESP_IP, "bodyhash,spf", "s1", 3,
+	    now);
+	write_arf(dir, 3, with_esp.domain, ESP_IP, "spf, bodyhash", "s2", 4,
+	    now);
+	snprintf(sub, sizeof(sub), "news.%s", with_esp.domain);
+	write_arf(dir, 4, sub, ESP_IP, "dmarc", NULL, 5, now);
+	write_arf(dir, 5, with_esp.domain, "203.0.113.250", "spf", NULL, 2,
+	    now);
+	write_arf(dir, 6, with_esp.domain, ESP_IP, "signature", "s1", 60,
+	    now);
+	ingest_dir(ci, dir, 6);
+
+	adv = advise(ci, with_esp.domain, NULL);
+	expect_verdict(adv, "stay");
+	b = find_by(jarr(adv, "blockers"), "source", ESP_IP);
+	cr_assert_not_null(b);
+	fr = json_object_get(b, "failure_reports");
+	cr_assert(json_is_object(fr), "no failure_reports on the blocker");
+	cr_expect_eq(jint(fr, "samples"), 4);
+	types = json_object_get(fr, "types");
+	cr_expect_eq(jint(types, "bodyhash"), 3);
+	cr_expect_eq(jint(types, "spf"), 2);
+	cr_expect_eq(jint(types, "dmarc"), 1);
+	cr_expect_null(json_object_get(types, "signature"));
+	keys = json_object_get(fr, "dkim_keys");
+	cr_assert_eq(json_array_size(keys), 2);
+	cr_expect_str_eq(jstr(json_array_get(keys, 0), "selector"), "s1");
+	cr_expect_str_eq(jstr(json_array_get(keys, 0), "domain"), ESP_DKIM);
+	cr_expect_eq(jint(json_array_get(keys, 0), "samples"), 2);
+	cr_expect(starts(jstr(fr, "text"), "4 failure reports: DKIM body "
+	    "hash did not verify"), "%s", jstr(fr, "text"));
+	json_decref(adv);
+
+	/* the text shows it under the blockers */
+	snprintf(args, sizeof(args), "advise --no-dns --domain %s",
+	    with_esp.domain);
+	cr_assert_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	cr_expect(strstr(out, "    esp-relay.net: 4 failure reports: DKIM body "
+	    "hash did not verify (3), SPF failed (2), "
+	    "not aligned with the From domain (1); DKIM key s=s1 d="
+	    ESP_DKIM ", s=s2 d=" ESP_DKIM) != NULL, "%s", out);
+	free(out);
+	free(err);
+
+	/* sources: the sender's samples, none for the others */
+	srcs = run_json(ci, "sources --format json --no-dns");
+	d = json_array_get(json_object_get(srcs, "domains"), 0);
+	json_array_foreach(json_object_get(d, "senders"), i, s) {
+		json_t *f = json_object_get(s, "failure_reports");
+		json_t *a0 = json_array_get(json_object_get(s, "addresses"), 0);
+
+		if (strcmp(jstr(a0, "source"), ESP_IP) == 0) {
+			cr_expect_eq(jint(f, "samples"), 4);
+			n_esp++;
+		} else {
+			cr_expect(json_is_null(f), "%s", jstr(a0, "source"));
+		}
+	}
+	cr_expect_eq(n_esp, 1);
+	json_decref(srcs);
+	snprintf(args, sizeof(args), "sources --format csv --no-dns --domain "
+	    "%s", with_esp.domain);
+	cr_assert_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	cr_expect(strstr(out, ",failure_reports\n") != NULL, "%s", out);
+	cr_expect(strstr(out, ",4\n") != NULL, "%s", out);
+	free(out);
+	free(err);
+	remove_dir(dir);
+	test_db_drop(ci);
+}
