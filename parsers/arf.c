@@ -1,6 +1,7 @@
 #include "parsers/arf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -153,11 +154,16 @@ too_long:
 	    "bytes", name, lim->max_text);
 }
 
-/* the value just read, trimmed, as an arena string */
+/* the value just read, trimmed, as an arena string of valid UTF-8 (a
+ * stray 8-bit byte read as Latin-1): every field may reach the database */
 static char *
 field_value(struct arf *a)
 {
-	return arena_strdup(&a->a, str_trim(a->val.data));
+	char *u = str_to_utf8(str_trim(a->val.data));
+	char *v = arena_strdup(&a->a, u);
+
+	free(u);
+	return v;
 }
 
 static char *
@@ -243,8 +249,8 @@ list_add(struct arf *a, const char *prev, const char *s, struct err *err)
 			    tok) == -1)
 				goto out;
 		} else if (n > 0) {
-			err_set(err, ERR_PARSE, "keyword '%.40s...' is too "
-			    "long", p);
+			err_set(err, ERR_PARSE, "keyword '%.*s...' is too "
+			    "long", STR_CUT(p, 40));
 			goto out;
 		}
 		p += n;
@@ -304,6 +310,23 @@ is_domain(const char *d)
 	for (; *d != '\0'; d++)
 		if (!(*d >= 'a' && *d <= 'z') && !(*d >= '0' && *d <= '9') &&
 		    *d != '-' && *d != '.' && *d != '_')
+			return false;
+	return true;
+}
+
+/* A DKIM selector (RFC 6376 3.1): dot-separated labels of a host name's
+ * characters, as long as a domain name at most. */
+static bool
+is_selector(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253 || *s == '.' || s[n - 1] == '.')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && *s != '-' && *s != '.' &&
+		    *s != '_')
 			return false;
 	return true;
 }
@@ -428,7 +451,9 @@ read_fields(struct arf *a, struct fields *it, struct err *err)
 		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 			enum slot k = known[i].slot;
 
-			if (strcmp(name, known[i].name) != 0)
+			/* an empty field is no field: a later one counts */
+			if (strcmp(name, known[i].name) != 0 ||
+			    *str_trim(a->val.data) == '\0')
 				continue;
 			if (k == F_AUTH) {
 				a->f[k] = list_add(a, a->f[k],
@@ -570,16 +595,16 @@ fill_sample(struct arf *a, struct err *err)
 	    sizeof(a->ip)) != 0)
 		s->source_ip = a->ip;
 	else if (a->f[F_IP] != NULL)
-		report_note(&a->r, &a->a, "source ip '%.60s' is not an "
-		    "address", a->f[F_IP]);
+		report_note(&a->r, &a->a, "source ip '%.*s' is not an "
+		    "address", STR_CUT(a->f[F_IP], 60));
 	if (a->f[F_ARRIVAL] != NULL &&
 	    (s->arrival = date_parse(a->f[F_ARRIVAL])) == -1)
-		report_note(&a->r, &a->a, "arrival date '%.60s' is not an "
-		    "RFC 5322 date", a->f[F_ARRIVAL]);
+		report_note(&a->r, &a->a, "arrival date '%.*s' is not an "
+		    "RFC 5322 date", STR_CUT(a->f[F_ARRIVAL], 60));
 	s->reported_domain = lower_dup(a, a->f[F_DOMAIN]);
 	if (s->reported_domain != NULL && !is_domain(s->reported_domain))
-		return err_set(err, ERR_PARSE, "reported domain '%.60s' is no "
-		    "domain name", a->f[F_DOMAIN]);
+		return err_set(err, ERR_PARSE, "reported domain '%.*s' is no "
+		    "domain name", STR_CUT(a->f[F_DOMAIN], 60));
 	s->header_from = addr_domain(a, a->orig_from);
 	s->mail_from = addr_domain(a, a->f[F_MAIL_FROM]);
 	s->rcpt_to = addr_domain(a, a->f[F_RCPT_TO]);
@@ -588,6 +613,11 @@ fill_sample(struct arf *a, struct err *err)
 		s->dkim_domain = NULL;
 	s->dkim_identity = addr_domain(a, a->f[F_DKIM_ID]);
 	s->dkim_selector = a->f[F_DKIM_SEL];
+	if (s->dkim_selector != NULL && !is_selector(s->dkim_selector)) {
+		report_note(&a->r, &a->a, "DKIM selector '%.*s' is not a "
+		    "selector", STR_CUT(s->dkim_selector, 60));
+		s->dkim_selector = NULL;
+	}
 	s->spf_dns = a->f[F_SPF_DNS];
 	s->delivery_result = lower_dup(a, a->f[F_DELIVERY]);
 	if (msgid != NULL && *msgid != '\0') {
@@ -682,7 +712,8 @@ check_type(const struct arf *a, struct err *err)
 		    "Feedback-Type field");
 	if (strcasecmp(a->f[F_TYPE], "auth-failure") != 0)
 		return err_set(err, ERR_PARSE, "a feedback report of type "
-		    "'%.40s', not a DMARC failure report", a->f[F_TYPE]);
+		    "'%.*s', not a DMARC failure report", STR_CUT(a->f[F_TYPE],
+		    40));
 	return 0;
 }
 
@@ -779,8 +810,8 @@ arf_parse_text(const char *p, size_t n, const char *header,
 	/* a notice is taken only when it reads without doubt */
 	if (a.s.source_ip == NULL || a.s.reported_domain == NULL) {
 		err_set(err, ERR_PARSE, "a failure notice in plain text that "
-		    "does not read reliably (Source-IP '%.60s')",
-		    a.f[F_IP] ? a.f[F_IP] : "");
+		    "does not read reliably (Source-IP '%.*s')",
+		    STR_CUT(a.f[F_IP] ? a.f[F_IP] : "", 60));
 		goto out;
 	}
 	if (fill_report(&a, err) == -1)

@@ -603,7 +603,7 @@ Test(arf, arrival_dates)
 Test(arf, a_bad_source_ip_is_a_note)
 {
 	const char *const ips[] = { "999.1.1.1", "192.0.2", "::g",
-		"192.0.2.1/24", "" };
+		"192.0.2.1/24" };
 
 	for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
 		char fields[256];
@@ -622,6 +622,41 @@ Test(arf, a_bad_source_ip_is_a_note)
 		got_release(&g);
 		free(m);
 	}
+}
+
+Test(arf, an_empty_field_is_no_field)
+{
+	char *m = arf_mail(TOP, "Feedback-Type: auth-failure\nAuth-Failure: "
+	    "dmarc\nReported-Domain:\nReported-Domain: sender.example\n"
+	    "Source-IP: \nSource-IP: 192.0.2.7\nDKIM-Selector:\n",
+	    "message/rfc822", ORIG);
+	struct got g;
+
+	parse_str(&g, m);
+	expect_one(&g);
+	expect_s(&g, S_IP, "192.0.2.7");
+	expect_s(&g, S_DOMAIN, "sender.example");
+	cr_expect_str_eq(g.notes, "");
+	got_release(&g);
+	free(m);
+}
+
+Test(arf, a_bad_selector_or_8bit_text_is_a_note_never_a_refusal)
+{
+	char *m = arf_mail(TOP, "Feedback-Type: auth-failure\nAuth-Failure: "
+	    "dkim\nReported-Domain: sender.example\nSource-IP: 192.0.2.7\n"
+	    "DKIM-Selector: sel\xff\nSPF-DNS: txt : sender.example : "
+	    "v=spf1 \xe9\n", "message/rfc822", ORIG);
+	struct got g;
+
+	parse_str(&g, m);
+	expect_one(&g);
+	expect_s(&g, S_DSEL, NULL);
+	cr_expect(strstr(g.notes, "DKIM selector 'sel\xc3\xbf' is not a "
+	    "selector") != NULL, "%s", g.notes);
+	expect_s(&g, S_SPF, "txt : sender.example : v=spf1 \xc3\xa9");
+	got_release(&g);
+	free(m);
 }
 
 static void
