@@ -1,9 +1,10 @@
 /*
  * dmarcctl failures end to end: the failure report fixtures of
  * tests/fixtures/failure ingested into a fresh database, then listed as
- * text, JSON and CSV, over windows and domains, on an empty database and
- * without one, and with the sender and class of a source the analysis
- * knows from aggregate reports.
+ * text, JSON (per domain, sender and address, as sources shapes it) and
+ * CSV, over windows and domains, on an empty database and without one,
+ * and with the sender and class of a source the analysis knows from
+ * aggregate reports.
  */
 #include <criterion/criterion.h>
 
@@ -56,9 +57,9 @@ sample_db(void)
 	return ci;
 }
 
-/* `failures ARGS --format json`: the document, its "failures" array */
+/* `failures ARGS --format json`: the document, its "domains" array */
 static json_t *
-failures_json(const char *ci, const char *args, json_t **rows)
+failures_json(const char *ci, const char *args, json_t **domains)
 {
 	char cmd[512], *out, *err;
 	json_error_t je;
@@ -68,8 +69,8 @@ failures_json(const char *ci, const char *args, json_t **rows)
 	cr_assert_eq(dm(ci, cmd, &out, &err), 0, "%s", err);
 	doc = json_loads(out, 0, &je);
 	cr_assert_not_null(doc, "%s: %s", je.text, out);
-	*rows = json_object_get(doc, "failures");
-	cr_assert(json_is_array(*rows), "%s", out);
+	*domains = json_object_get(doc, "domains");
+	cr_assert(json_is_array(*domains), "%s", out);
 	free(out);
 	free(err);
 	return doc;
@@ -85,52 +86,115 @@ str(json_t *o, const char *key)
 	return json_string_value(v);
 }
 
-/* the row of domain and source_ip (NULL: none) */
-static json_t *
-row_of(json_t *rows, const char *domain, const char *ip)
+static long long
+num(json_t *o, const char *key)
 {
-	json_t *r;
-	size_t i;
+	json_t *v = json_object_get(o, key);
 
-	json_array_foreach(rows, i, r) {
-		const char *s = str(r, "source_ip");
+	cr_assert(json_is_integer(v), "%s: not a number", key);
+	return json_integer_value(v);
+}
 
-		if (strcmp(str(r, "domain"), domain) == 0 && (ip == NULL ?
-		    s == NULL : s != NULL && strcmp(s, ip) == 0))
-			return r;
+/* the array of strings at key, joined by commas (static) */
+static const char *
+joined(json_t *o, const char *key)
+{
+	static char out[512];
+	json_t *a = json_object_get(o, key), *v;
+	size_t i, n = 0;
+
+	cr_assert(json_is_array(a), "%s: not an array", key);
+	out[0] = '\0';
+	json_array_foreach(a, i, v) {
+		cr_assert(json_is_string(v), "%s: not strings", key);
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s",
+		    i > 0 ? "," : "", json_string_value(v));
+		cr_assert_lt(n, sizeof(out));
 	}
-	cr_assert_fail("no row for %s %s", domain, ip ? ip : "-");
+	return out;
+}
+
+/* the addresses of every sender of every domain */
+static size_t
+n_addresses(json_t *domains)
+{
+	json_t *d, *s;
+	size_t i, j, n = 0;
+
+	json_array_foreach(domains, i, d)
+		json_array_foreach(json_object_get(d, "senders"), j, s)
+			n += json_array_size(json_object_get(s, "addresses"));
+	return n;
+}
+
+/* the address ip (NULL: none) of domain, and its sender in *sender */
+static json_t *
+addr_of(json_t *domains, const char *domain, const char *ip,
+    json_t **sender)
+{
+	json_t *d, *s, *a;
+	size_t i, j, k;
+
+	json_array_foreach(domains, i, d) {
+		if (strcmp(str(d, "domain"), domain) != 0)
+			continue;
+		json_array_foreach(json_object_get(d, "senders"), j, s) {
+			json_array_foreach(json_object_get(s, "addresses"), k,
+			    a) {
+				const char *v = str(a, "source");
+
+				if (ip == NULL ? v != NULL : v == NULL ||
+				    strcmp(v, ip) != 0)
+					continue;
+				*sender = s;
+				return a;
+			}
+		}
+	}
+	cr_assert_fail("no address %s of %s", ip ? ip : "-", domain);
 	return NULL;
 }
 
-Test(failures_cmd, json_lists_each_source_with_its_failures)
+Test(failures_cmd, json_lists_senders_with_their_addresses)
 {
 	char *ci = sample_db();
-	json_t *rows, *doc = failures_json(ci, ALL, &rows), *r;
+	json_t *domains, *doc = failures_json(ci, ALL, &domains), *a, *s;
 
 	cr_expect_str_eq(str(doc, "since"), "2000-01-01T00:00:00Z");
 	cr_expect_str_eq(str(doc, "until"), "2030-01-01T00:00:00Z");
+	cr_expect_eq(num(doc, "days"), 10958);
+	cr_expect_eq(json_array_size(domains), 4);
 	/* the two RFC 6591 samples come from one address */
-	cr_expect_eq(json_array_size(rows), 5);
-	r = row_of(rows, "example.net", "192.0.2.1");
-	cr_expect_eq(json_integer_value(json_object_get(r, "samples")), 2);
-	cr_expect_str_eq(str(r, "auth_failures"), "bodyhash,spf");
-	cr_expect_str_eq(str(r, "dkim_selectors"), "news");
-	cr_expect_str_eq(str(r, "dkim_domains"), "example.net");
-	cr_expect_str_eq(str(r, "delivery_results"), "reject");
-	r = row_of(rows, "sender.example", "2001:db8::25");
-	cr_expect_str_eq(str(r, "auth_failures"), "dmarc");
-	cr_expect_str_eq(str(r, "dkim_selectors"), "s2026");
-	cr_expect_str_eq(str(r, "dkim_domains"), "vendor.example");
-	cr_expect_str_eq(str(r, "from_domains"), "sender.example");
-	/* no aggregate reports: the analysis knows no sender */
-	cr_expect_null(str(r, "sender"));
-	cr_expect_null(str(r, "class"));
-	/* a Source-IP that is no address: the sample is listed all the same */
-	r = row_of(rows, "shop.example", NULL);
-	cr_expect_str_eq(str(r, "auth_failures"), "dkim,spf,signature");
-	r = row_of(rows, "sender.example", "192.0.2.77");
-	cr_expect_str_eq(str(r, "delivery_results"), "spam");
+	cr_expect_eq(n_addresses(domains), 5);
+	a = addr_of(domains, "example.net", "192.0.2.1", &s);
+	cr_expect_eq(num(a, "samples"), 2);
+	cr_expect_str_eq(str(a, "first"), "2005-03-08T18:00:00Z");
+	cr_expect_str_eq(str(a, "last"), "2005-03-08T18:00:00Z");
+	cr_expect_str_eq(joined(a, "auth_failures"), "bodyhash,spf");
+	cr_expect_str_eq(joined(a, "dkim_selectors"), "news");
+	cr_expect_str_eq(joined(a, "dkim_domains"), "example.net");
+	cr_expect_str_eq(joined(a, "from_domains"), "example.net");
+	cr_expect_str_eq(joined(a, "delivery_results"), "reject");
+	/* no aggregate reports: the address is its own sender, unjudged */
+	cr_expect_str_eq(str(s, "sender"), "192.0.2.1");
+	cr_expect_null(str(s, "name"));
+	cr_expect_null(str(s, "class"));
+	cr_expect_eq(num(s, "samples"), 2);
+	cr_expect_str_eq(joined(s, "auth_failures"), "bodyhash,spf");
+	a = addr_of(domains, "sender.example", "2001:db8::25", &s);
+	cr_expect_str_eq(joined(a, "auth_failures"), "dmarc");
+	cr_expect_str_eq(joined(a, "dkim_selectors"), "s2026");
+	cr_expect_str_eq(joined(a, "dkim_domains"), "vendor.example");
+	cr_expect_str_eq(joined(a, "from_domains"), "sender.example");
+	cr_expect_str_eq(str(s, "sender"), "2001:db8::25");
+	/* a Source-IP that is no address: listed all the same, each type
+	 * of a sample's Auth-Failure on its own */
+	a = addr_of(domains, "shop.example", NULL, &s);
+	cr_expect_null(str(s, "sender"));
+	cr_expect_str_eq(joined(a, "auth_failures"), "dkim,spf,signature");
+	cr_expect_str_eq(joined(a, "delivery_results"), "");
+	a = addr_of(domains, "sender.example", "192.0.2.77", &s);
+	cr_expect_str_eq(joined(a, "delivery_results"), "spam");
 	json_decref(doc);
 	test_db_drop(ci);
 }
@@ -152,8 +216,8 @@ Test(failures_cmd, text_and_csv_show_the_same_rows)
 	cr_expect(strncmp(out, "domain,source_ip,sender,class,samples,first,"
 	    "last,auth_failures,dkim_selectors,dkim_domains,from_domains,"
 	    "delivery_results\n", 103) == 0, "%s", out);
-	cr_expect(strstr(out, "\nexample.net,192.0.2.1,,,2,") != NULL, "%s",
-	    out);
+	cr_expect(strstr(out, "\nexample.net,192.0.2.1,,,2,"
+	    "2005-03-08T18:00:00Z,2005-03-08T18:00:00Z,") != NULL, "%s", out);
 	cr_expect(strstr(out, ",\"bodyhash,spf\",news,") != NULL, "%s", out);
 	for (const char *p = out; *p != '\0'; p++)
 		lines += *p == '\n';
@@ -166,27 +230,28 @@ Test(failures_cmd, text_and_csv_show_the_same_rows)
 Test(failures_cmd, window_and_domain_filter)
 {
 	char *ci = sample_db();
-	json_t *rows, *doc;
+	json_t *domains, *doc, *s;
 
 	/* by arrival: 2025 holds the gateway's notice and the hostile one */
 	doc = failures_json(ci, "--since 2025-01-01 --until 2026-01-01 "
-	    "--no-dns", &rows);
-	cr_expect_eq(json_array_size(rows), 2);
-	row_of(rows, "sender.example", "192.0.2.77");
-	row_of(rows, "shop.example", NULL);
+	    "--no-dns", &domains);
+	cr_expect_eq(n_addresses(domains), 2);
+	addr_of(domains, "sender.example", "192.0.2.77", &s);
+	addr_of(domains, "shop.example", NULL, &s);
 	json_decref(doc);
 	/* until is exclusive: the RFC 9991 sample arrived 2026-05-18 */
 	doc = failures_json(ci, "--since 2026-05-01 --until 2026-05-18 "
-	    "--no-dns", &rows);
-	cr_expect_eq(json_array_size(rows), 0);
+	    "--no-dns", &domains);
+	cr_expect_eq(json_array_size(domains), 0);
 	json_decref(doc);
-	doc = failures_json(ci, ALL " --domain sender.example", &rows);
-	cr_expect_eq(json_array_size(rows), 2);
-	row_of(rows, "sender.example", "192.0.2.77");
-	row_of(rows, "sender.example", "2001:db8::25");
+	doc = failures_json(ci, ALL " --domain sender.example", &domains);
+	cr_expect_eq(json_array_size(domains), 1);
+	cr_expect_eq(n_addresses(domains), 2);
+	addr_of(domains, "sender.example", "192.0.2.77", &s);
+	addr_of(domains, "sender.example", "2001:db8::25", &s);
 	json_decref(doc);
-	doc = failures_json(ci, ALL " --domain other.example", &rows);
-	cr_expect_eq(json_array_size(rows), 0);
+	doc = failures_json(ci, ALL " --domain other.example", &domains);
+	cr_expect_eq(json_array_size(domains), 0);
 	json_decref(doc);
 	test_db_drop(ci);
 }
@@ -194,9 +259,9 @@ Test(failures_cmd, window_and_domain_filter)
 Test(failures_cmd, empty_database_and_no_database)
 {
 	char *ci = test_db_migrated(), *out, *err;
-	json_t *rows, *doc = failures_json(ci, ALL, &rows);
+	json_t *domains, *doc = failures_json(ci, ALL, &domains);
 
-	cr_expect_eq(json_array_size(rows), 0);
+	cr_expect_eq(json_array_size(domains), 0);
 	json_decref(doc);
 	cr_expect_eq(dm(ci, "failures " ALL " --format csv", &out, &err), 0,
 	    "%s", err);
@@ -245,7 +310,7 @@ Test(failures_cmd, sender_and_class_are_the_analysis_ones)
 	char *ci = sample_db(), *dir = test_tmpdir(), *out, *err;
 	const char *win = "--since 2026-05-01 --until 2026-06-01 --no-dns";
 	char path[1024], cmd[1200];
-	json_t *rows, *doc, *r, *src, *snd;
+	json_t *domains, *doc, *s, *src, *snd;
 	json_error_t je;
 
 	snprintf(path, sizeof(path), "%s/agg.xml", dir);
@@ -254,10 +319,10 @@ Test(failures_cmd, sender_and_class_are_the_analysis_ones)
 	cr_assert_eq(dm(ci, cmd, &out, &err), 0, "%s", err);
 	free(out);
 	free(err);
-	doc = failures_json(ci, win, &rows);
-	r = row_of(rows, "sender.example", "2001:db8::25");
-	cr_assert_not_null(str(r, "sender"));
-	cr_assert_not_null(str(r, "class"));
+	doc = failures_json(ci, win, &domains);
+	addr_of(domains, "sender.example", "2001:db8::25", &s);
+	cr_assert_not_null(str(s, "sender"));
+	cr_assert_not_null(str(s, "class"));
 	/* the same sender and class as sources gives the address */
 	snprintf(cmd, sizeof(cmd), "sources %s --format json", win);
 	cr_assert_eq(dm(ci, cmd, &out, &err), 0, "%s", err);
@@ -266,9 +331,11 @@ Test(failures_cmd, sender_and_class_are_the_analysis_ones)
 	snd = json_array_get(json_object_get(json_array_get(
 	    json_object_get(src, "domains"), 0), "senders"), 0);
 	cr_assert_not_null(snd, "%s", out);
-	cr_expect_str_eq(str(r, "sender"), str(snd, "name"));
-	cr_expect_str_eq(str(r, "class"), str(snd, "class"));
-	cr_expect_str_eq(str(r, "class"), "third-party", "%s", out);
+	cr_expect_str_eq(str(s, "sender"), str(snd, "sender"));
+	cr_expect_str_eq(str(s, "name"), str(snd, "name"));
+	cr_expect_str_eq(str(s, "class"), str(snd, "class"));
+	cr_expect_str_eq(str(s, "class"), "third-party", "%s", out);
+	cr_expect_eq(num(s, "samples"), 1);
 	free(out);
 	free(err);
 	json_decref(src);
