@@ -72,6 +72,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_window.c \
               tests/cli/test_dmarcctl.c \
               tests/cli/test_reparse.c \
+              tests/cli/test_failures_cmd.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_rdns.c tests/analyze/test_sender.c \
               tests/analyze/test_verdict.c tests/analyze/test_operator.c \

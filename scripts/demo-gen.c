@@ -1,18 +1,19 @@
 /*
  * demo-gen: write the reports mailbox of a fictional domain, for demos.
  *
- *	demo-gen [-s SEED] [-d DAYS] [-t NOW_UNIX] -o MAILDIR
+ *	demo-gen [-s SEED] [-d DAYS] [-t NOW_UNIX] -o MAILDIR [-T TLS_MAILDIR]
  *
  * Writes a Maildir (MAILDIR/{cur,new,tmp}, one email per file in new/)
  * holding what the rua= address of acme-widgets.example receives for the
  * DAYS full UTC days (default 21) that end at NOW (default: the current
  * time; NOW is truncated to the UTC day).  Each day's reports arrive a few
  * hours after the day ends, so the last day's emails are dated just after
- * NOW.  Files are named <delivery time>.M<n>P1.demo and carry the
- * delivery time as their mtime; new/ must be empty.  Same SEED, DAYS and
- * NOW give byte-identical files with the same names.  stdout gets a
- * summary: emails written, and reports, records and messages per
- * reporter, for checking a parser against.
+ * NOW.  With -T, the TLS reports go to tls-reports@acme-widgets.example,
+ * a second Maildir, instead.  Files are named <delivery time>.M<n>P1.demo
+ * and carry the delivery time as their mtime; new/ must be empty.  Same
+ * SEED, DAYS and NOW give byte-identical files with the same names.
+ * stdout gets a summary: emails written, and reports, records and
+ * messages per reporter, for checking a parser against.
  *
  * The story the data tells, for the policy advisor:
  *
@@ -63,9 +64,13 @@
  *   certificate-expired.  So MTA-STS stays in testing until mx2 has a
  *   new certificate.
  * - Exactly one duplicate (a Google report delivered a second time, via
- *   mx2, same report_id), one DMARC failure (forensic) report and one
- *   human "hello" message: a store keeps the report once, and a parser
- *   refuses the other two, saying why.
+ *   mx2, same report_id): a store keeps the report once.
+ * - Four DMARC failure (forensic, RFC 6591 ARF) reports, from two mailbox
+ *   providers (ruf=): two about mail through the outbound gateway whose
+ *   footer broke our DKIM signature (Auth-Failure: bodyhash, s=mail2024,
+ *   its original's headers only), two about spoofed invoices (DMARC fails
+ *   with SPF failing for the spoofer's own domain, the whole original).
+ * - One human "hello" message: no report, refused by a parser saying why.
  *
  * Standalone on purpose (libc and zlib only; the zip writer is our own),
  * like bench/gen.c, whose splitmix64 PRNG it uses.
@@ -92,10 +97,12 @@
 enum { EX_USAGE_ = 64, EX_IO_ = 74 };
 enum { DAY = 86400, MAX_DAYS = 366, DEFAULT_DAYS = 21, MX2_BAD_DAYS = 5 };
 enum { IP_LEN = 48, NAME_LEN = 64, MAX_SPOOFERS = 400, MAX_WS_IPS = 16 };
+enum { N_RUF = 4 };	/* failure reports: ruf_plan */
 
 #define DOMAIN		"acme-widgets.example"
 #define SUBDOMAIN	"mail.acme-widgets.example"
 #define RUA		"dmarc@acme-widgets.example"
+#define TLS_RUA		"tls-reports@acme-widgets.example"
 
 /*
  * One independent stream per (day, purpose): changing how much one report
@@ -1578,6 +1585,7 @@ struct mail {
 	const char *mx;			/* "mx1" or "mx2" */
 	const char *return_path;	/* bare address */
 	const char *from, *to, *subject;
+	const char *rcpt;		/* the mailbox; NULL: RUA */
 	char message_id[NAME_LEN * 2];
 	char relay_host[NAME_LEN * 2], relay_ip[IP_LEN], queue_id[16];
 	const char *extra;		/* more header lines, or NULL */
@@ -1603,6 +1611,7 @@ static void
 mail_headers(struct buf *b, const struct mail *m)
 {
 	const char *rp_domain = strchr(m->return_path, '@');
+	const char *rcpt = m->rcpt != NULL ? m->rcpt : RUA;
 	char date[64], delivered[64];
 
 	assert(rp_domain != NULL);
@@ -1618,8 +1627,8 @@ mail_headers(struct buf *b, const struct mail *m)
 	    "\tdkim=pass header.d=%s; spf=pass smtp.mailfrom=%s\n"
 	    "MIME-Version: 1.0\n"
 	    "Date: %s\n",
-	    m->return_path, RUA, m->relay_host, m->relay_host, m->relay_ip,
-	    m->mx, DOMAIN, m->queue_id, RUA, delivered, m->mx, DOMAIN,
+	    m->return_path, rcpt, m->relay_host, m->relay_host, m->relay_ip,
+	    m->mx, DOMAIN, m->queue_id, rcpt, delivered, m->mx, DOMAIN,
 	    rp_domain, rp_domain, date);
 	if (m->extra != NULL)
 		buf_str(b, m->extra);
@@ -1732,10 +1741,10 @@ struct tally {
 
 struct gen {
 	uint64_t seed;
-	uint32_t days, dup_day, forensic_day, hello_day;
+	uint32_t days, dup_day, hello_day, failure_day[N_RUF];
 	int64_t now;
-	const char *maildir;
-	uint32_t n_emails, n_forensic, n_other;
+	const char *maildir, *tls_maildir;	/* tls_maildir NULL: maildir */
+	uint32_t n_emails, n_failure, n_other;
 	struct tally dmarc[N_REPORTERS], tls[N_TLS_REPORTERS], dup;
 	uint64_t src_messages[N_SOURCES], src_pass[N_SOURCES];
 	struct buf doc, packed, mail;
@@ -1745,7 +1754,7 @@ struct gen {
 
 /* Deliver into tmp/, then move to new/: the Maildir protocol. */
 static int
-maildir_put(struct gen *g, int64_t t, const struct buf *msg)
+maildir_put(struct gen *g, const char *dir, int64_t t, const struct buf *msg)
 {
 	char name[64], tmp[4200], dst[4200];
 	struct timespec ts[2];
@@ -1755,8 +1764,8 @@ maildir_put(struct gen *g, int64_t t, const struct buf *msg)
 
 	fmt_to(name, sizeof(name), "%" PRId64 ".M%" PRIu32 "P1.demo", t,
 	    g->n_emails + 1);
-	fmt_to(tmp, sizeof(tmp), "%s/tmp/%s", g->maildir, name);
-	fmt_to(dst, sizeof(dst), "%s/new/%s", g->maildir, name);
+	fmt_to(tmp, sizeof(tmp), "%s/tmp/%s", dir, name);
+	fmt_to(dst, sizeof(dst), "%s/new/%s", dir, name);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd == -1)
 		goto fail;
@@ -1935,7 +1944,7 @@ emit_dmarc(struct gen *g, const struct day *d, uint32_t r)
 	ctype = pack_report(rep, &m, &g->doc, &g->packed, name, sizeof(name));
 	dmarc_mail(&rng, rep, &m, &ml, &mt);
 	mail_with_report(&g->mail, &ml, mt.text, ctype, name, &g->packed);
-	if (maildir_put(g, ml.delivered, &g->mail) == -1)
+	if (maildir_put(g, g->maildir, ml.delivered, &g->mail) == -1)
 		return -1;
 	tally_dmarc(g, &g->dmarc[r], &m, false);
 	if (r != R_GOOGLE || d->index != g->dup_day)
@@ -1946,7 +1955,7 @@ emit_dmarc(struct gen *g, const struct day *d, uint32_t r)
 	ml.delivered += rng_range(&rng, 300, 900);
 	mail_relay(&rng, &ml, rep->relay_pre, rep->relay_post, rep->relay_net);
 	mail_with_report(&g->mail, &ml, mt.text, ctype, name, &g->packed);
-	if (maildir_put(g, ml.delivered, &g->mail) == -1)
+	if (maildir_put(g, g->maildir, ml.delivered, &g->mail) == -1)
 		return -1;
 	tally_dmarc(g, &g->dup, &m, true);
 	return 0;
@@ -2050,9 +2059,12 @@ emit_tls(struct gen *g, const struct day *d, uint32_t ti)
 	fmt_to(extra, sizeof(extra), "TLS-Report-Domain: %s\n"
 	    "TLS-Report-Submitter: %s\n", DOMAIN, t->submitter);
 	ml.extra = extra;
+	if (g->tls_maildir != NULL)	/* rua=mailto:tls-reports@ */
+		ml.to = ml.rcpt = TLS_RUA;
 	mail_with_report(&g->mail, &ml, mt.text, "application/tlsrpt+gzip",
 	    gzname, &g->packed);
-	if (maildir_put(g, ml.delivered, &g->mail) == -1)
+	if (maildir_put(g, g->tls_maildir != NULL ? g->tls_maildir :
+	    g->maildir, ml.delivered, &g->mail) == -1)
 		return -1;
 	g->tls[ti].reports++;
 	g->tls[ti].records += m.records;
@@ -2060,81 +2072,192 @@ emit_tls(struct gen *g, const struct day *d, uint32_t ti)
 	return 0;
 }
 
-/* ---- the two emails that are not aggregate reports ---- */
+/* ---- failure (ruf) reports, and the one email that is no report ---- */
 
-#define RUF_FROM	"noreply-dmarc@feedback.kabelmail.example"
+/* A mailbox provider that sends failure reports (ARF, RFC 6591). */
+struct ruf_reporter {
+	const char *from;		/* its report address */
+	const char *mx, *agent;		/* its MX, its User-Agent */
+	const char *relay_pre, *relay_post, *relay_net;
+	const char *rcpt;		/* its user the sampled mail was for */
+};
 
+static const struct ruf_reporter ruf_reporters[] = {
+	{ "noreply-dmarc@feedback.kabelmail.example", "mx.kabelmail.example",
+	  "kabelmail-dmarc/2.1", "mout", ".kabelmail.example", "198.18.7",
+	  "k.meyer@kabelmail.example" },
+	{ "dmarc-failures@reports.postfach-nord.example",
+	  "mx01.postfach-nord.example", "OpenDMARC-Filter/1.4.2", "relay",
+	  ".postfach-nord.example", "198.18.9",
+	  "jens.hansen@postfach-nord.example" },
+};
+
+/*
+ * The samples: a spoofer of the day whose own envelope domain fails SPF
+ * (DMARC fails, nothing aligned), and our outbound gateway, whose footer
+ * breaks our DKIM signature's body hash.  On the day at days * num / den.
+ */
+enum ruf_kind { RUF_SPOOF, RUF_RELAY };
+static const struct {
+	enum ruf_kind kind;
+	size_t reporter;
+	uint32_t num, den;
+} ruf_plan[N_RUF] = {
+	{ RUF_RELAY, 1, 1, 3 },
+	{ RUF_SPOOF, 0, 2, 3 },
+	{ RUF_SPOOF, 1, 5, 6 },
+	{ RUF_RELAY, 0, 9, 10 },
+};
+
+/* the ARF fields every sample has */
 static void
-forensic_body(struct buf *b, const struct mail *ml, const struct spoofer *s,
-    int64_t arrival)
+ruf_fields(struct buf *b, const struct ruf_reporter *rr, const char *from,
+    const char *ip, const char *date)
+{
+	buf_addf(b, "Content-Type: message/feedback-report\n\n"
+	    "Feedback-Type: auth-failure\nUser-Agent: %s\nVersion: 1\n"
+	    "Original-Mail-From: <%s>\nOriginal-Rcpt-To: <%s>\n"
+	    "Arrival-Date: %s\nReporting-MTA: dns; %s\nSource-IP: %s\n"
+	    "Reported-Domain: %s\n", rr->agent, from, rr->rcpt, date, rr->mx,
+	    ip, DOMAIN);
+}
+
+/* A spoofed invoice: DMARC fails, SPF fails for the spoofer's domain. */
+static void
+ruf_spoof(struct buf *b, const struct mail *ml, const struct ruf_reporter *rr,
+    const struct spoofer *s, int64_t arrival)
 {
 	const char *env = s->env_domain[0] ? s->env_domain : DOMAIN;
-	char date[64];
+	char date[64], from[NAME_LEN * 2];
 
 	fmt_mail_date(date, sizeof(date), arrival);
+	fmt_to(from, sizeof(from), "billing@%s", env);
 	buf_addf(b, "--%s\nContent-Type: text/plain; charset=\"US-ASCII\"\n"
 	    "Content-Transfer-Encoding: 7bit\n\n"
 	    "This is an authentication failure report for an email message "
-	    "received\nfrom IP %s on %s.\n\n", ml->boundary, s->ip, date);
-	buf_addf(b, "--%s\nContent-Type: message/feedback-report\n\n"
-	    "Feedback-Type: auth-failure\nUser-Agent: kabelmail-dmarc/2.1\n"
-	    "Version: 1\nOriginal-Mail-From: <billing@%s>\n"
-	    "Original-Rcpt-To: <k.meyer@kabelmail.example>\n"
-	    "Arrival-Date: %s\nSource-IP: %s\n"
-	    "Authentication-Results: mx.kabelmail.example; dmarc=fail "
-	    "(p=none dis=none)\n header.from=%s; spf=%s smtp.mailfrom=%s; "
-	    "dkim=%s%s\nDelivery-Result: delivered\nAuth-Failure: dmarc\n"
-	    "Reported-Domain: %s\n\n", ml->boundary, env, date, s->ip, DOMAIN,
+	    "received\nfrom IP %s on %s.\n\n--%s\n", ml->boundary, s->ip, date,
+	    ml->boundary);
+	ruf_fields(b, rr, from, s->ip, date);
+	buf_addf(b, "Authentication-Results: %s; dmarc=fail (p=none dis=none)"
+	    "\n header.from=%s; spf=%s smtp.mailfrom=%s; dkim=%s%s\n"
+	    "Identity-Alignment: none\nAuth-Failure: dmarc\n", rr->mx, DOMAIN,
 	    s->env_domain[0] ? "fail" : "softfail", env,
-	    s->dkim_domain[0] ? "fail header.d=" : "none",
-	    s->dkim_domain, DOMAIN);
-	buf_addf(b, "--%s\nContent-Type: message/rfc822\n"
-	    "Content-Disposition: inline\n\n"
-	    "Received: from [%s] by mx.kabelmail.example with ESMTP;\n\t%s\n"
+	    s->dkim_domain[0] ? "fail header.d=" : "none", s->dkim_domain);
+	if (s->dkim_domain[0])
+		buf_addf(b, "DKIM-Domain: %s\nDKIM-Selector: %s\n",
+		    s->dkim_domain, s->selector);
+	buf_addf(b, "Delivery-Result: delivered\n\n--%s\n"
+	    "Content-Type: message/rfc822\nContent-Disposition: inline\n\n"
+	    "Received: from [%s] by %s with ESMTP;\n\t%s\n"
 	    "From: \"Acme Widgets Billing\" <billing@%s>\n"
-	    "To: <k.meyer@kabelmail.example>\n"
-	    "Subject: Your invoice 48213 is overdue\nDate: %s\n"
+	    "To: <%s>\nSubject: Your invoice 48213 is overdue\nDate: %s\n"
 	    "Message-ID: <%08" PRIx32 ".%" PRId64 "@%s>\n"
 	    "MIME-Version: 1.0\nContent-Type: text/plain\n\n"
 	    "Please pay the overdue invoice today to avoid suspension.\n"
-	    "\n--%s--\n",
-	    ml->boundary, s->ip, date, DOMAIN, date,
-	    (uint32_t)arrival * 2654435761u, arrival, DOMAIN, ml->boundary);
+	    "\n--%s--\n", ml->boundary, s->ip, rr->mx, date, DOMAIN,
+	    rr->rcpt, date, (uint32_t)arrival * 2654435761u, arrival, env,
+	    ml->boundary);
 }
 
-/* A DMARC failure (forensic, RFC 6591) report about one spoofed message. */
-static int
-emit_forensic(struct gen *g, const struct day *d)
+/* Our quote, through the outbound gateway: its footer broke the body
+ * hash of our signature.  The original's headers only. */
+static void
+ruf_relay(struct buf *b, uint64_t *rng, const struct mail *ml,
+    const struct ruf_reporter *rr, int64_t arrival)
 {
-	uint64_t rng = rng_for(g->seed, d->index, 48);
-	const struct spoofer *s = &d->spoofer[rng_below(&rng,
-	    (uint32_t)d->n_spoofers)];
+	const char *ip = relay_ip[rng_below(rng, N_RELAY_IPS)];
+	uint32_t bounce = (uint32_t)rng_next(rng), quote = rng_range(rng,
+	    1000, 9999);
+	char date[64], from[NAME_LEN * 2];
+
+	fmt_mail_date(date, sizeof(date), arrival);
+	fmt_to(from, sizeof(from), "bounce+%08" PRIx32 "@bounce." RELAY_DOMAIN,
+	    bounce);
+	buf_addf(b, "--%s\nContent-Type: text/plain; charset=\"US-ASCII\"\n\n"
+	    "A message claiming to be from %s failed authentication.\n"
+	    "Its DKIM signature did not verify: the body hash does not "
+	    "match.\n\n--%s\n", ml->boundary, DOMAIN, ml->boundary);
+	ruf_fields(b, rr, from, ip, date);
+	buf_addf(b, "Authentication-Results: %s;\n dkim=fail (body hash did "
+	    "not verify) header.d=%s header.s=mail2024\n header.i=@%s; "
+	    "spf=pass smtp.mailfrom=bounce.%s;\n dmarc=fail (p=none dis=none) "
+	    "header.from=%s\nAuth-Failure: bodyhash\nDKIM-Domain: %s\n"
+	    "DKIM-Identity: @%s\nDKIM-Selector: mail2024\n"
+	    "Identity-Alignment: none\nDelivery-Result: delivered\n\n",
+	    rr->mx, DOMAIN, DOMAIN, RELAY_DOMAIN, DOMAIN, DOMAIN, DOMAIN);
+	buf_addf(b, "--%s\nContent-Type: text/rfc822-headers\n\n"
+	    "Received: from out%d.%s (out%d.%s [%s])\n\tby %s with ESMTPS; %s\n"
+	    "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=%s;\n"
+	    "\ts=mail2024; t=%" PRId64 "; h=from:to:subject:date:message-id;\n"
+	    "\tbh=%08" PRIx32 "%08" PRIx32 "qX2vZb1L8wR0mYt5Kc=;\n"
+	    "\tb=Jm3%08" PRIx32 "Rk9aT0pWq2h7Lx1cVnE4sYdG8uF6bNzQ=\n"
+	    "From: \"Acme Widgets Sales\" <sales@%s>\nTo: <%s>\n"
+	    "Subject: Your quote Q-%u\nDate: %s\n"
+	    "Message-ID: <quote-%u.%" PRId64 "@%s>\n\n--%s--\n",
+	    ml->boundary, ip[strlen(ip) - 1] - '0' + 1, RELAY_DOMAIN,
+	    ip[strlen(ip) - 1] - '0' + 1, RELAY_DOMAIN, ip, rr->mx, date,
+	    DOMAIN, arrival - 40, (uint32_t)rng_next(rng),
+	    (uint32_t)rng_next(rng), (uint32_t)rng_next(rng), DOMAIN,
+	    rr->rcpt, quote, date, quote, arrival, DOMAIN, ml->boundary);
+}
+
+/* a spoofer of the day, one with SPF fail when there is one */
+static const struct spoofer *
+ruf_spoofer(uint64_t *rng, const struct day *d)
+{
+	size_t start = rng_below(rng, (uint32_t)d->n_spoofers);
+
+	for (size_t i = 0; i < d->n_spoofers; i++) {
+		const struct spoofer *s =
+		    &d->spoofer[(start + i) % d->n_spoofers];
+
+		if (s->env_domain[0])
+			return s;
+	}
+	return &d->spoofer[start];
+}
+
+/* A DMARC failure (forensic, RFC 6591) report about one message. */
+static int
+emit_failure(struct gen *g, const struct day *d, size_t k)
+{
+	const struct ruf_reporter *rr = &ruf_reporters[ruf_plan[k].reporter];
+	uint64_t rng = rng_for(g->seed, d->index, 56 + (uint32_t)k);
 	int64_t arrival = d->begin + rng_range(&rng, 8 * 3600, 20 * 3600);
-	char subject[128];
+	const struct spoofer *s = NULL;
+	char subject[128], from[128];
 	struct mail ml;
 
+	if (ruf_plan[k].kind == RUF_SPOOF)
+		s = ruf_spoofer(&rng, d);
 	memset(&ml, 0, sizeof(ml));
 	ml.date = arrival + rng_range(&rng, 30, 600);
 	ml.delivered = ml.date + rng_range(&rng, 2, 30);
 	ml.mx = "mx1";
-	ml.return_path = RUF_FROM;
-	ml.from = "DMARC Failure Reports <" RUF_FROM ">";
+	ml.return_path = rr->from;
+	fmt_to(from, sizeof(from), "DMARC Failure Reports <%s>", rr->from);
+	ml.from = from;
 	ml.to = RUA;
 	fmt_to(subject, sizeof(subject), "DMARC Failure Report for %s "
-	    "Mail-From: IP:%s", DOMAIN, s->ip);
+	    "Mail-From: IP:%s", DOMAIN, s != NULL ? s->ip : "gateway");
+	if (s == NULL)
+		fmt_to(subject, sizeof(subject), "Authentication failure "
+		    "report for %s", DOMAIN);
 	ml.subject = subject;
-	fmt_to(ml.message_id, sizeof(ml.message_id),
-	    "<ruf.%08" PRIx32 "@feedback.kabelmail.example>",
-	    (uint32_t)rng_next(&rng));
-	mail_relay(&rng, &ml, "mout", ".kabelmail.example", "198.18.7");
+	fmt_to(ml.message_id, sizeof(ml.message_id), "<ruf.%08" PRIx32 "@%s>",
+	    (uint32_t)rng_next(&rng), strchr(rr->from, '@') + 1);
+	mail_relay(&rng, &ml, rr->relay_pre, rr->relay_post, rr->relay_net);
 	ml.ctype = "multipart/report; report-type=feedback-report";
 	make_boundary(&rng, ml.boundary, sizeof(ml.boundary), false);
 	buf_clear(&g->mail);
 	mail_headers(&g->mail, &ml);
-	forensic_body(&g->mail, &ml, s, arrival);
-	if (maildir_put(g, ml.delivered, &g->mail) == -1)
+	if (s != NULL)
+		ruf_spoof(&g->mail, &ml, rr, s, arrival);
+	else
+		ruf_relay(&g->mail, &rng, &ml, rr, arrival);
+	if (maildir_put(g, g->maildir, ml.delivered, &g->mail) == -1)
 		return -1;
-	g->n_forensic++;
+	g->n_failure++;
 	return 0;
 }
 
@@ -2162,7 +2285,7 @@ emit_hello(struct gen *g, const struct day *d)
 	buf_str(&g->mail, "Hi,\n\nis this the mailbox our DMARC reports go "
 	    "to? IT asked me to check\nthat it receives mail. Nothing to do "
 	    "here, you can delete this.\n\nThanks,\nDana\n");
-	if (maildir_put(g, ml.delivered, &g->mail) == -1)
+	if (maildir_put(g, g->maildir, ml.delivered, &g->mail) == -1)
 		return -1;
 	g->n_other++;
 	return 0;
@@ -2232,9 +2355,9 @@ print_summary(const struct gen *g)
 	print_tally("total, as a parser reads them", "", &sum);
 	printf("(TLS-RPT: records are policies, messages are sessions)\n\n");
 	printf("emails: %" PRIu32 " = %" PRIu32 " report emails + %" PRIu32
-	    " duplicate delivery + %" PRIu32 " failure (forensic) report + %"
+	    " duplicate delivery + %" PRIu32 " failure (forensic) reports + %"
 	    PRIu32 " non-report message\n", g->n_emails,
-	    sum.reports - g->dup.reports, g->dup.reports, g->n_forensic,
+	    sum.reports - g->dup.reports, g->dup.reports, g->n_failure,
 	    g->n_other);
 	print_sources(g);
 }
@@ -2245,7 +2368,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: demo-gen [-s SEED] [-d DAYS] [-t NOW_UNIX] "
-	    "-o MAILDIR\n");
+	    "-o MAILDIR [-T TLS_MAILDIR]\n");
 	exit(EX_USAGE_);
 }
 
@@ -2275,7 +2398,7 @@ parse_args(int argc, char **argv, struct gen *g)
 
 	g->seed = 1;
 	g->days = DEFAULT_DAYS;
-	while ((c = getopt(argc, argv, "s:d:t:o:")) != -1) {
+	while ((c = getopt(argc, argv, "s:d:t:o:T:")) != -1) {
 		switch (c) {
 		case 's':
 			g->seed = parse_u64(optarg, 0, UINT64_MAX, "seed");
@@ -2292,6 +2415,9 @@ parse_args(int argc, char **argv, struct gen *g)
 		case 'o':
 			g->maildir = optarg;
 			break;
+		case 'T':
+			g->tls_maildir = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -2302,7 +2428,8 @@ parse_args(int argc, char **argv, struct gen *g)
 		g->now = (int64_t)time(NULL);
 	g->now -= g->now % DAY;
 	g->dup_day = g->days / 2;
-	g->forensic_day = g->days * 2 / 3;
+	for (size_t k = 0; k < N_RUF; k++)
+		g->failure_day[k] = g->days * ruf_plan[k].num / ruf_plan[k].den;
 	g->hello_day = g->days > 1 ? 1 : 0;
 }
 
@@ -2321,8 +2448,9 @@ generate(struct gen *g)
 		for (r = 0; r < N_TLS_REPORTERS; r++)
 			if (emit_tls(g, d, r) == -1)
 				return -1;
-		if (i == g->forensic_day && emit_forensic(g, d) == -1)
-			return -1;
+		for (size_t k = 0; k < N_RUF; k++)
+			if (i == g->failure_day[k] && emit_failure(g, d, k) == -1)
+				return -1;
 		if (i == g->hello_day && emit_hello(g, d) == -1)
 			return -1;
 	}
@@ -2336,7 +2464,8 @@ main(int argc, char **argv)
 	int ret = EX_IO_;
 
 	parse_args(argc, argv, &g);
-	if (maildir_create(g.maildir) == -1 || generate(&g) == -1)
+	if (maildir_create(g.maildir) == -1 || (g.tls_maildir != NULL &&
+	    maildir_create(g.tls_maildir) == -1) || generate(&g) == -1)
 		goto out;
 	print_summary(&g);
 	if (fflush(stdout) == EOF || ferror(stdout)) {

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # make demo: dmarcctl's main job on a private database.  A reports mailbox
-# for the fictional domain acme-widgets.example (the last 14 days, as
-# Google, Yahoo, Microsoft and GMX would send it, three weeks of it) is
-# generated and delivered to a private IMAP server (Dovecot on loopback,
-# for the length of the demo), fetched as cron would, and analyzed, with
+# for the fictional domain acme-widgets.example (aggregate reports as
+# Google, Yahoo, Microsoft and GMX would send them, and a few failure
+# reports, three weeks of it) and a second mailbox for its TLS reports
+# are generated and delivered to a private IMAP server (Dovecot on
+# loopback, for the length of the demo), fetched as cron would (both
+# accounts), and analyzed, with
 # the sending sources named by a private DNS server (dnsmasq on loopback).
 # Run it twice: the second run stores nothing new.
 set -eu
 cd "$(dirname "$0")/.."
 bin=./build/dmarcctl
 maildir=.demo/maildir
+tlsdir=.demo/maildir-tls
 
 imap=$(mktemp -d /tmp/dmarcctl-demo-imap.XXXXXX)
 dns=$(mktemp -d /tmp/dmarcctl-demo-dns.XXXXXX)
@@ -34,34 +37,45 @@ export DMARCCTL_DB
 "$bin" db migrate
 echo
 
-echo "== a reports mailbox for acme-widgets.example, the last 21 days"
-rm -rf "$maildir"
-./build/demo-gen -d 21 -o "$maildir"
+echo "== the report mailboxes of acme-widgets.example, the last 21 days"
+rm -rf "$maildir" "$tlsdir"
+./build/demo-gen -d 21 -o "$maildir" -T "$tlsdir"
 echo
 
-echo "== delivered to dmarc-reports@acme-widgets.example on a private Dovecot"
+echo "== delivered to dmarc-reports@ and tls-reports@ on a private Dovecot"
 port=$(scripts/free-port.sh)
 tlsport=$(scripts/free-port.sh)
 scripts/imap-rig.sh start "$imap" "$port" "$tlsport" >/dev/null
 user=dmarc-reports@acme-widgets.example
+tlsuser=tls-reports@acme-widgets.example
 box=$(scripts/imap-rig.sh maildir "$imap" "$user")
-mkdir -p "$box/cur" "$box/tmp"
+tlsbox=$(scripts/imap-rig.sh maildir "$imap" "$tlsuser")
+mkdir -p "$box/cur" "$box/tmp" "$tlsbox/cur" "$tlsbox/tmp"
 cp -r "$maildir/new" "$box/"
+cp -r "$tlsdir/new" "$tlsbox/"
 [ "$(id -u)" != 0 ] || chown -R nobody: "$imap/mail"
-printf '[imap]\nhost = localhost\nport = %s\ntls = implicit\nuser = %s\nca_file = %s\n' \
-    "$tlsport" "$user" "$imap/cert.pem" >.demo/dmarcctl.conf
-echo "$(count "$box/new") messages in INBOX; config: .demo/dmarcctl.conf"
+# two accounts: [imap.tls] inherits host, port, tls, ca_file and the
+# password file (Dovecot's test passdb has one password for everybody)
+(umask 077 && echo secret >.demo/imap.pass)
+printf '[imap]\nhost = localhost\nport = %s\ntls = implicit\nuser = %s\npassword_file = .demo/imap.pass\nca_file = %s\n\n[imap.tls]\nuser = %s\n\n[failures]\nkeep = metadata\nretention = 180\n\n' \
+    "$tlsport" "$user" "$imap/cert.pem" "$tlsuser" >.demo/dmarcctl.conf
+echo "$(count "$box/new") messages for $user," \
+    "$(count "$tlsbox/new") for $tlsuser; config: .demo/dmarcctl.conf"
 echo
 
-echo "== dmarcctl fetch (what cron runs)"
-DMARCCTL_IMAP_PASSWORD=secret "$bin" -c .demo/dmarcctl.conf fetch 2>&1 |
+echo "== dmarcctl fetch (what cron runs: each account in turn)"
+"$bin" -c .demo/dmarcctl.conf fetch 2>&1 |
     sed 's|imaps://[^ ]*;UID=|message |'
-echo "(a failure report and a message that holds no report are refused and"
-echo " moved to Archive/Invalid; the database keeps them with their"
-echo " originals: dmarcctl errors)"
-echo "INBOX: $(count "$box/new" "$box/cur") messages left," \
-    "Archive/DMARC: $(count "$box/.Archive.DMARC/new" "$box/.Archive.DMARC/cur")," \
-    "Archive/Invalid: $(count "$box/.Archive.Invalid/new" "$box/.Archive.Invalid/cur")"
+echo "(the failure reports are stored, metadata only: [failures] keep;"
+echo " a message that holds no report is refused and moved to"
+echo " Archive/Invalid; the database keeps it with its original:"
+echo " dmarcctl errors)"
+for u in "$user" "$tlsuser"; do
+	b=$(scripts/imap-rig.sh maildir "$imap" "$u")
+	echo "$u: INBOX: $(count "$b/new" "$b/cur") left," \
+	    "Archive/DMARC: $(count "$b/.Archive.DMARC/new" "$b/.Archive.DMARC/cur")," \
+	    "Archive/Invalid: $(count "$b/.Archive.Invalid/new" "$b/.Archive.Invalid/cur")"
+done
 echo
 
 echo "== dmarcctl reports --days 2"
@@ -132,6 +146,9 @@ tail -n 2 "$dns/sources"
 echo
 echo "== dmarcctl advise (p=none -> quarantine?)"
 q advise
+echo "== dmarcctl failures (failure reports, each source with its sender)"
+q failures
+echo
 echo "== dmarcctl dns (what acme-widgets.example really publishes)"
 q dns
 echo "The database stays in .demo/pg: try DMARCCTL_DB='$DMARCCTL_DB' $bin advise"
