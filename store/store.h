@@ -97,9 +97,10 @@ void store_set_unit(struct store *s, const struct store_unit *u);
 
 /*
  * What a failure report keeps ([failures] keep): metadata only (the
- * default: no local part, subject or body anywhere, and the original is
- * not archived), the original's header block too, or everything (its
- * body, and the original mail archived like any input).
+ * default: no local part, subject or body anywhere, not even the
+ * reporter's own address, and the original is not archived), the
+ * original's header block too, or everything (its body, and the original
+ * mail archived like any input).
  */
 enum failure_keep { KEEP_METADATA, KEEP_HEADERS, KEEP_FULL };
 

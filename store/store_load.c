@@ -325,7 +325,10 @@ insert_report(struct store *s, const struct report *r, const char *begin,
 	params[3] = r->report_id;
 	params[4] = begin;
 	params[5] = end;
-	params[6] = r->email;
+	/* a failure report's reporter is its org_name under metadata: no
+	 * address with a local part is kept at that level, not even its */
+	params[6] = r->kind == REPORT_FAILURE &&
+	    s->failure_keep == KEEP_METADATA ? NULL : r->email;
 	params[7] = r->extra_contact_info;
 	params[8] = p->p;
 	params[9] = p->sp;
