@@ -302,3 +302,258 @@ Test(failure_store, an_abuse_report_is_an_error_not_a_sample)
 	free(err);
 	test_db_drop(ci);
 }
+
+/* --- privacy: what each keep level lets reach the tables --- */
+
+/* conninfo whose bytea values print as text: words stay searchable */
+static char *
+escape_conninfo(const char *ci)
+{
+	size_t n = strlen(ci) + 64;
+	char *s = xmalloc(n);
+
+	snprintf(s, n, "%s options='-c bytea_output=escape'", ci);
+	return s;
+}
+
+static int
+add_name(void *ctx, size_t ncols, const char *const *names,
+    const char *const *values, struct err *err)
+{
+	struct buf *b = ctx;
+
+	(void)ncols, (void)names;
+	return buf_addf(b, err, "%s\n", values[0]);
+}
+
+/* every row of every table of the database as text, lowercased */
+static char *
+dump_all(const char *ci)
+{
+	char *eci = escape_conninfo(ci), *tables, *out;
+	struct store *s = NULL;
+	struct buf names, all;
+	struct err err;
+
+	buf_init(&names, 1u << 20);
+	buf_init(&all, 256u << 20);
+	cr_assert_eq(store_open(&s, eci, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_select(s, "SELECT quote_ident(n.nspname) || '.' "
+	    "|| quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON "
+	    "n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'm') AND "
+	    "n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' ORDER "
+	    "BY 1", 0, NULL, add_name, &names, &err), 0, "%s", err.msg);
+	store_free(s);
+	tables = names.data;
+	cr_assert(strstr(tables, "failure_samples") != NULL, "%s", tables);
+	for (char *t = tables, *nl; (nl = strchr(t, '\n')) != NULL;
+	    t = nl + 1) {
+		char sql[512], *v;
+
+		*nl = '\0';
+		/* names from the catalog, quoted by the server */
+		snprintf(sql, sizeof(sql), "SELECT coalesce(string_agg(t::text, "
+		    "E'\\n'), '') FROM %s t", t);
+		v = test_db_value(eci, sql);
+		cr_assert_eq(buf_addf(&all, &err, "== %s\n%s\n", t, v), 0);
+		free(v);
+	}
+	for (size_t i = 0; i < all.len; i++)
+		all.data[i] = (char)tolower((unsigned char)all.data[i]);
+	out = xstrdup(buf_str(&all));
+	buf_release(&names);
+	buf_release(&all);
+	free(eci);
+	return out;
+}
+
+/* where needle (any case) is in the dump: the table and the text near */
+static bool
+has(const char *dump, const char *needle, char *where, size_t size)
+{
+	char low[256];
+	const char *at, *table;
+	size_t n = strlen(needle);
+
+	cr_assert_lt(n, sizeof(low));
+	for (size_t i = 0; i <= n; i++)
+		low[i] = (char)tolower((unsigned char)needle[i]);
+	at = strstr(dump, low);
+	if (at == NULL)
+		return false;
+	for (table = at; table > dump && strncmp(table, "== ", 3) != 0;
+	    table--)
+		;
+	snprintf(where, size, "%.*s ... %.60s", (int)strcspn(table, "\n"),
+	    table, at > dump + 30 ? at - 30 : dump);
+	return true;
+}
+
+/* "local@" of every address in the failure fixtures */
+static size_t
+fixture_locals(char ***out)
+{
+	char **v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_SAMPLES; i++) {
+		char path[512], *text;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%s.eml", FAILURE, samples[i]);
+		text = test_slurp(path, &len);
+		for (char *at = text; (at = strchr(at, '@')) != NULL; at++) {
+			char *p = at;
+
+			while (p > text && (isalnum((unsigned char)p[-1]) ||
+			    strchr("._%+-", p[-1]) != NULL))
+				p--;
+			if (p == at || !isalnum((unsigned char)at[1]))
+				continue;
+			v = xreallocarray(v, n + 1, sizeof(*v));
+			v[n] = xmalloc((size_t)(at - p) + 2);
+			memcpy(v[n], p, (size_t)(at - p) + 1);
+			v[n][at - p + 1] = '\0';
+			n++;
+		}
+		free(text);
+	}
+	*out = v;
+	return n;
+}
+
+/* local parts without the @, subjects and body text of the fixtures:
+ * none may be stored under metadata */
+static const char *const private_words[] = {
+	/* local parts, as a field might keep them */
+	"mallory", "victim", "billing", "alice", "bounces+a1b2",
+	"newsletter", "finance", "recipient", "ruf-noreply", "arf-daemon",
+	"postmaster", "dmarc-noreply", "failure-reports", "dmarc-failures",
+	"dkim-reports", "spf-reports",
+	/* the originals' subjects */
+	"your invoice", "monthly news", "lunch", "subject line, could be",
+	"thread topic",
+	/* the originals' bodies, and the reports' human text */
+	"invoice is attached", "shall we meet", "alternative", "html text",
+	"this line is the human text", "it was quarantined",
+	"authentication failure report for an email",
+};
+
+/* the level's config file in dir, "" for the default */
+static char *
+keep_config(const char *dir, const char *level)
+{
+	char text[128];
+
+	if (*level == '\0')
+		return config(dir, "default.conf", "# nothing set\n");
+	snprintf(text, sizeof(text), "[failures]\nkeep = %s\n", level);
+	return config(dir, level, text);
+}
+
+/* ingest every sample with the level; the dump of the database */
+static char *
+ingest_with(const char *ci, const char *dir, const char *level)
+{
+	char *conf = keep_config(dir, level), args[1024], *out, *err, *d;
+
+	snprintf(args, sizeof(args), "-c %s ingest " ALL_SAMPLES, conf);
+	cr_expect_eq(dm(ci, args, &out, &err), 0, "%s: %s", level, err);
+	free(out);
+	free(err);
+	free(conf);
+	d = dump_all(ci);
+	cr_assert_eq(count(ci, "SELECT count(*) FROM failure_samples"),
+	    N_SAMPLES);
+	return d;
+}
+
+Test(failure_store, metadata_keeps_no_local_part_subject_or_body)
+{
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), **locals;
+	char where[256];
+	size_t n = fixture_locals(&locals);
+	/* the default and the level named: the same */
+	const char *const levels[] = { "", "metadata" };
+
+	cr_assert_geq(n, 20, "only %zu addresses in the fixtures", n);
+	for (size_t l = 0; l < 2; l++) {
+		char *d = ingest_with(ci, dir, levels[l]);
+
+		for (size_t i = 0; i < n; i++)
+			cr_expect(!has(d, locals[i], where, sizeof(where)),
+			    "'%s' (%s) is stored: %s", locals[i], levels[l],
+			    where);
+		for (size_t i = 0; i < sizeof(private_words) /
+		    sizeof(private_words[0]); i++)
+			cr_expect(!has(d, private_words[i], where,
+			    sizeof(where)), "'%s' (%s) is stored: %s",
+			    private_words[i], levels[l], where);
+		/* the domains are: the test would find a leak */
+		cr_expect(has(d, "mailer.vendor.example", where,
+		    sizeof(where)));
+		cr_expect(has(d, "sel-2025", where, sizeof(where)));
+		cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 0);
+		cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples "
+		    "WHERE headers IS NOT NULL OR body IS NOT NULL"), 0);
+		free(d);
+		test_db_drop(ci);
+		ci = test_db_migrated();
+	}
+	for (size_t i = 0; i < n; i++)
+		free(locals[i]);
+	free(locals);
+	free(dir);
+	test_db_drop(ci);
+}
+
+Test(failure_store, headers_keeps_the_header_block_and_no_body)
+{
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *d;
+	char where[256];
+	static const char *const bodies[] = { "invoice is attached",
+		"shall we meet", "html text" };
+
+	d = ingest_with(ci, dir, "headers");
+	/* every sample with an original: all but the plain-text notice */
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
+	    "headers IS NOT NULL"), N_SAMPLES - 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
+	    "body IS NOT NULL"), 0);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
+	    "position(E'\\nSubject: Your invoice\\n' IN convert_from(headers, "
+	    "'UTF8')) > 0 AND position('billing@sender.example' IN "
+	    "convert_from(headers, 'UTF8')) > 0"), 1);
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+		cr_expect(!has(d, bodies[i], where, sizeof(where)),
+		    "'%s' is stored: %s", bodies[i], where);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 0);
+	free(d);
+	free(dir);
+	test_db_drop(ci);
+}
+
+Test(failure_store, full_keeps_the_body_and_the_original)
+{
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *d;
+	char where[256];
+
+	d = ingest_with(ci, dir, "full");
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
+	    "headers IS NOT NULL"), N_SAMPLES - 1);
+	/* the samples whose original came whole (message/rfc822) */
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
+	    "body IS NOT NULL"), 3);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
+	    "convert_from(body, 'UTF8') LIKE '%Shall we meet at noon?%'"), 1);
+	cr_expect(has(d, "invoice is attached", where, sizeof(where)));
+	/* each original archived and named by its report */
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), N_SAMPLES);
+	cr_expect_eq(count(ci, "SELECT count(DISTINCT raw_id) FROM reports "
+	    "WHERE kind = 'failure'"), N_SAMPLES);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM reports WHERE email IS "
+	    "NOT NULL"), N_SAMPLES);
+	free(d);
+	free(dir);
+	test_db_drop(ci);
+}
