@@ -557,3 +557,145 @@ Test(failure_store, full_keeps_the_body_and_the_original)
 	free(dir);
 	test_db_drop(ci);
 }
+
+/* --- exactly once --- */
+
+/* text with the first from replaced by to (from must be in it) */
+static char *
+replaced(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	size_t n = strlen(text) - strlen(from) + strlen(to) + 1;
+	char *s = xmalloc(n);
+
+	cr_assert_not_null(at, "'%s' not found", from);
+	snprintf(s, n, "%.*s%s%s", (int)(at - text), text, to,
+	    at + strlen(from));
+	return s;
+}
+
+/* the file at dir/name holding text (its directories made) */
+static void
+put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	test_write_file(path, text, strlen(text));
+}
+
+/* `[-c CONF] ingest --json ARGS` run in dir: no failure, new and
+ * duplicate as said */
+static void
+ingest_in(const char *dir, const char *ci, const char *conf, const char *args,
+    long long new_, long long dup)
+{
+	char cmd[1024], *out, *err;
+
+	snprintf(cmd, sizeof(cmd), "%s%s ingest --json %s", conf ? "-c " : "",
+	    conf ? conf : "", args);
+	cr_expect_eq(test_dmarcctl(dir, ci, cmd, &out, &err), 0, "%s: %s",
+	    args, err);
+	cr_expect_eq(summary_key(out, "failed"), 0, "%s: %s", args, err);
+	cr_expect_eq(summary_key(out, "new"), new_, "%s: %s", args, out);
+	cr_expect_eq(summary_key(out, "duplicate"), dup, "%s: %s", args, out);
+	free(out);
+	free(err);
+}
+
+Test(failure_store, one_sample_in_any_wrapping_is_stored_once)
+{
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *text, *mbox;
+	char *resent, *tmp, *full, *before, *after;
+	size_t len, n;
+
+	text = test_slurp(FAILURE "/rfc9991_dmarc-failure-alignment.eml",
+	    &len);
+	put(dir, "a.eml", text);
+	/* as the one mail of an mbox */
+	n = 2 * len + 512;
+	mbox = xmalloc(n);
+	snprintf(mbox, n, "From MAILER-DAEMON Mon May 18 07:20:01 2026\n%s",
+	    text);
+	put(dir, "box.mbox", mbox);
+	/* delivered to a Maildir */
+	put(dir, "md/new/1779088502.M1P1.host", text);
+	put(dir, "md/cur/.keep", "");
+	put(dir, "md/tmp/.keep", "");
+	/* sent again: another Message-ID and Date outside, a Received */
+	tmp = replaced(text, "Message-ID: <ruf-7731.20260518091502@"
+	    "mx.receiver.example>", "Message-ID: <again-1@mx.receiver.example>");
+	resent = replaced(tmp, "Date: Mon, 18 May 2026 09:15:02 +0200",
+	    "Date: Tue, 19 May 2026 11:00:00 +0200");
+	free(tmp);
+	tmp = resent;
+	n = strlen(tmp) + 256;
+	resent = xmalloc(n);
+	snprintf(resent, n, "Received: from mx.receiver.example by "
+	    "mx.sender.example; Tue, 19 May 2026 11:00:01 +0200\n%s", tmp);
+	free(tmp);
+	put(dir, "resent.eml", resent);
+	/* the same bytes twice in one run: stored once */
+	ingest_in(dir, ci, NULL, "a.eml a.eml", 1, 1);
+	before = test_db_value(ci, "SELECT string_agg(f::text, ',') FROM "
+	    "failure_samples f");
+	ingest_in(dir, ci, NULL, "box.mbox", 0, 1);
+	ingest_in(dir, ci, NULL, "md", 0, 1);
+	ingest_in(dir, ci, NULL, "resent.eml", 0, 1);
+	/* a second run over all of them stores nothing new */
+	ingest_in(dir, ci, NULL, "a.eml box.mbox md resent.eml", 0, 4);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM reports"), 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 1);
+	after = test_db_value(ci, "SELECT string_agg(f::text, ',') FROM "
+	    "failure_samples f");
+	cr_expect_str_eq(after, before);
+	/* nor does a wider keep level: what is kept is no part of it */
+	full = config(dir, "full.conf", "[failures]\nkeep = full\n");
+	ingest_in(dir, ci, full, "resent.eml", 0, 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 0);
+	free(full);
+	free(before);
+	free(after);
+	free(resent);
+	free(mbox);
+	free(text);
+	free(dir);
+	test_db_drop(ci);
+}
+
+/* a failure report among aggregate reports: each stored */
+Test(failure_store, a_mixed_mbox_stores_each_report)
+{
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *mbox, *xml;
+	char *mail, *arf, *out, *err;
+	size_t len, xlen, mlen, n;
+	char cmd[256];
+
+	xml = test_slurp(FIXTURES "/corpus/aggregate/"
+	    "google_np-reject-single-record.xml", &xlen);
+	mail = test_email(xml, xlen, "application/xml", "r.xml", &mlen);
+	arf = test_slurp(FAILURE "/rfc6591_spf-failure-rfc822.eml", &len);
+	n = mlen + len + 256;
+	mbox = xmalloc(n);
+	snprintf(mbox, n, "From MAILER-DAEMON Mon May 18 07:20:00 2026\n%s\n"
+	    "From MAILER-DAEMON Mon May 18 07:20:01 2026\n%s", arf, mail);
+	put(dir, "mixed.mbox", mbox);
+	snprintf(cmd, sizeof(cmd), "ingest --json mixed.mbox");
+	cr_expect_eq(test_dmarcctl(dir, ci, cmd, &out, &err), 0, "%s", err);
+	cr_expect_eq(summary_key(out, "new"), 2, "%s", out);
+	cr_expect_eq(summary_key(out, "failed"), 0, "%s", out);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM reports WHERE kind = "
+	    "'failure'"), 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM reports WHERE kind = "
+	    "'dmarc'"), 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM records"), 1);
+	free(out);
+	free(err);
+	free(mbox);
+	free(mail);
+	free(arf);
+	free(xml);
+	free(dir);
+	test_db_drop(ci);
+}
