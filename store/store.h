@@ -108,8 +108,9 @@ void store_set_failure_keep(struct store *s, enum failure_keep keep);
 
 /*
  * Delete the failure reports whose sample arrived before the given time
- * (ISO 8601), with their samples; with is_dry nothing is deleted.  *out
- * is how many there are.  ERR_DB on failure.
+ * (ISO 8601), with their samples and the originals archived for them
+ * that nothing else names; with is_dry nothing is deleted.  *out is how
+ * many reports there are.  ERR_DB on failure.
  */
 int store_prune_failures(struct store *s, const char *before, bool is_dry,
     long long *out, struct err *err);
