@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -696,6 +697,213 @@ Test(failure_store, a_mixed_mbox_stores_each_report)
 	free(mail);
 	free(arf);
 	free(xml);
+	free(dir);
+	test_db_drop(ci);
+}
+
+/* --- [failures] settings --- */
+
+Test(failure_store, a_bad_failures_setting_is_exit_64_naming_the_key)
+{
+	static const struct {
+		const char *text, *says;
+	} bad[] = {
+		{ "[failures]\nkeep = everything\n", "[failures] keep "
+		  "'everything': expected metadata, headers or full" },
+		{ "[failures]\nkeep = Metadata\n", "[failures] keep" },
+		{ "[failures]\nkeep = metadata,headers\n", "[failures] keep" },
+		{ "[failures]\nretention = 0\n", "[failures] retention '0': "
+		  "expected a whole number from 1 to 36500" },
+		{ "[failures]\nretention = -3\n", "[failures] retention" },
+		{ "[failures]\nretention = 30d\n", "[failures] retention" },
+		{ "[failures]\nretention = 36501\n", "[failures] retention" },
+		{ "[failures]\nkept = full\n", "unknown setting "
+		  "'failures.kept'" },
+	};
+	char *ci = test_db_migrated(), *dir = test_tmpdir();
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char name[32], args[1024], *conf, *out, *err;
+
+		snprintf(name, sizeof(name), "bad%zu.conf", i);
+		conf = config(dir, name, bad[i].text);
+		/* at load: before any command, even one that stores nothing */
+		snprintf(args, sizeof(args), "-c %s ingest " ALL_SAMPLES, conf);
+		cr_expect_eq(dm(ci, args, &out, &err), 64, "%s", bad[i].text);
+		cr_expect_eq(lines(err), 1, "%s", err);
+		cr_expect(strstr(err, bad[i].says) != NULL && strstr(err,
+		    "line 2") != NULL && strncmp(err, "dmarcctl: ", 10) == 0,
+		    "%s", err);
+		cr_expect_str_eq(out, "");
+		free(out);
+		free(err);
+		snprintf(args, sizeof(args), "-c %s reports", conf);
+		cr_expect_eq(dm_quiet(ci, args), 64, "%s", bad[i].text);
+		free(conf);
+	}
+	cr_expect_eq(count(ci, "SELECT count(*) FROM reports"), 0);
+	free(dir);
+	test_db_drop(ci);
+}
+
+/* --- db prune and retention --- */
+
+/* days from now back to 2020-06-01: the samples of 2005 and 2019 are
+ * older, those of 2025 and 2026 younger (whatever the clock says) */
+static long
+days_to_2020(void)
+{
+	return (long)((time(NULL) - 1590969600) / 86400);
+}
+
+/* the corpus' aggregate report of 2018 and TLS report of 2020 */
+#define OLD_REPORTS "../corpus/aggregate/accurateplastics_empty-orgname.xml " \
+	"../corpus/tlsrpt/google_certificate-host-mismatch-weekly.json"
+
+static char *
+report_kinds(const char *ci)
+{
+	return test_db_value(ci, "SELECT string_agg(kind || '=' || n, ' ' "
+	    "ORDER BY kind) FROM (SELECT kind, count(*) AS n FROM reports "
+	    "GROUP BY kind) k");
+}
+
+Test(failure_store, db_prune_deletes_only_old_failure_reports)
+{
+	char *ci = test_db_migrated(), *out, *err, *kinds, *before, args[256];
+	long days = days_to_2020();
+
+	cr_assert_eq(dm_quiet(ci, "ingest " ALL_SAMPLES " " OLD_REPORTS), 0);
+	kinds = report_kinds(ci);
+	cr_expect_str_eq(kinds, "dmarc=1 failure=6 tlsrpt=1");
+	free(kinds);
+	before = test_db_value(ci, "SELECT md5(string_agg(x::text, ',' ORDER "
+	    "BY x::text)) FROM (SELECT r::text FROM reports r UNION ALL "
+	    "SELECT f::text FROM failure_samples f) x");
+
+	/* the dry run counts, deletes nothing */
+	snprintf(args, sizeof(args), "db prune --older-than %ld --dry-run",
+	    days);
+	cr_expect_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	cr_expect(strncmp(out, "3 failure reports arrived before ", 33) == 0 &&
+	    strstr(out, ": would be deleted\n") != NULL && lines(out) == 1,
+	    "%s", out);
+	cr_expect_str_eq(err, "");
+	free(out);
+	free(err);
+	kinds = test_db_value(ci, "SELECT md5(string_agg(x::text, ',' ORDER "
+	    "BY x::text)) FROM (SELECT r::text FROM reports r UNION ALL "
+	    "SELECT f::text FROM failure_samples f) x");
+	cr_expect_str_eq(kinds, before, "the dry run changed the tables");
+	free(kinds);
+	free(before);
+
+	/* then deletes the three, their samples with them; data: none */
+	snprintf(args, sizeof(args), "db prune --older-than %ld", days);
+	cr_expect_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	cr_expect_str_eq(out, "");
+	free(out);
+	free(err);
+	kinds = report_kinds(ci);
+	cr_expect_str_eq(kinds, "dmarc=1 failure=3 tlsrpt=1");
+	free(kinds);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 3);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
+	    "arrival_at < '2020-06-01'"), 0);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples f WHERE "
+	    "NOT EXISTS (SELECT 1 FROM reports r WHERE r.domain = f.domain "
+	    "AND r.id = f.report)"), 0);
+	/* the aggregate and TLS reports keep their records and originals */
+	cr_expect_eq(count(ci, "SELECT count(*) FROM records"), 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM tls_policies"), 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 2);
+	/* again: nothing left to delete */
+	cr_expect_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 3);
+	test_db_drop(ci);
+}
+
+Test(failure_store, db_prune_takes_the_originals_kept_in_full)
+{
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *conf, args[1024];
+
+	conf = config(dir, "full.conf", "[failures]\nkeep = full\n");
+	snprintf(args, sizeof(args), "-c %s ingest " ALL_SAMPLES " "
+	    OLD_REPORTS, conf);
+	cr_assert_eq(dm_quiet(ci, args), 0);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 8);
+	snprintf(args, sizeof(args), "db prune --older-than %ld",
+	    days_to_2020());
+	cr_expect_eq(dm_quiet(ci, args), 0);
+	/* the three pruned reports' originals are gone, the others kept */
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 5);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs w WHERE NOT "
+	    "EXISTS (SELECT 1 FROM reports r WHERE r.raw_id = w.id)"), 0);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs WHERE source "
+	    "LIKE '%rfc6591%' OR source LIKE '%linkedin%'"), 0);
+	free(conf);
+	free(dir);
+	test_db_drop(ci);
+}
+
+Test(failure_store, db_prune_refuses_a_bad_number_of_days)
+{
+	static const char *const bad[] = {
+		"db prune", "db prune --older-than", "db prune --older-than 0",
+		"db prune --older-than -1", "db prune --older-than x",
+		"db prune --older-than 7d", "db prune --older-than 36501",
+		"db prune --older-than 30 --dry", "db prune 30",
+	};
+	char *ci = test_db_migrated(), *out, *err;
+
+	cr_assert_eq(dm_quiet(ci, "ingest " ALL_SAMPLES), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_expect_eq(dm(ci, bad[i], &out, &err), 64, "%s: %s", bad[i],
+		    err);
+		cr_expect(strncmp(err, "dmarcctl: ", 10) == 0 ||
+		    strncmp(err, "usage: ", 7) == 0, "%s: %s", bad[i], err);
+		cr_expect(strstr(err, "usage: dmarcctl db") != NULL, "%s: %s",
+		    bad[i], err);
+		cr_expect_str_eq(out, "", "%s", bad[i]);
+		free(out);
+		free(err);
+	}
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"),
+	    N_SAMPLES);
+	test_db_drop(ci);
+}
+
+Test(failure_store, retention_prunes_after_an_ingest_run)
+{
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *conf, *out, *err;
+	char text[128], args[1024];
+
+	snprintf(text, sizeof(text), "[failures]\nretention = %ld\n",
+	    days_to_2020());
+	conf = config(dir, "retention.conf", text);
+	snprintf(args, sizeof(args), "-c %s ingest --json " ALL_SAMPLES " "
+	    OLD_REPORTS, conf);
+	cr_expect_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	/* stored, then pruned at the end of the run */
+	cr_expect_eq(summary_key(out, "new"), 8, "%s", out);
+	free(out);
+	free(err);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 3);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM reports WHERE kind = "
+	    "'failure'"), 3);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM reports WHERE kind <> "
+	    "'failure'"), 2);
+	/* a dry run prunes nothing */
+	snprintf(text, sizeof(text), "[failures]\nretention = 1\n");
+	free(conf);
+	conf = config(dir, "one-day.conf", text);
+	snprintf(args, sizeof(args), "-c %s ingest --dry-run " ALL_SAMPLES,
+	    conf);
+	cr_expect_eq(dm_quiet(ci, args), 0);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 3);
+	free(conf);
 	free(dir);
 	test_db_drop(ci);
 }
