@@ -907,3 +907,90 @@ Test(failure_store, retention_prunes_after_an_ingest_run)
 	free(dir);
 	test_db_drop(ci);
 }
+
+/* --- one input's error, never an outage --- */
+
+/* the rfc9991 sample with one field's line replaced */
+static void
+put_variant(const char *dir, const char *name, const char *from,
+    const char *to)
+{
+	size_t len;
+	char *text = test_slurp(FAILURE "/rfc9991_dmarc-failure-alignment.eml",
+	    &len), *v = replaced(text, from, to);
+
+	put(dir, name, v);
+	free(v);
+	free(text);
+}
+
+Test(failure_store, a_sample_the_database_refuses_is_one_inputs_error)
+{
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *out, *err;
+	char *big = xmalloc(200000), *line, *mail, *xml, *bad, *mbox;
+	size_t xlen, mlen, blen, n;
+
+	/* bytes that are no UTF-8: the server refuses the text */
+	put_variant(dir, "selector.eml", "DKIM-Selector: s2026",
+	    "DKIM-Selector: s\xff\xfe" "2026");
+	put_variant(dir, "result.eml", "Delivery-Result: reject",
+	    "Delivery-Result: \xff\xff");
+	/* a selector past the field limit */
+	memset(big, 's', 199999);
+	big[199999] = '\0';
+	n = strlen(big) + 32;
+	line = xmalloc(n);
+	snprintf(line, n, "DKIM-Selector: %s", big);
+	put_variant(dir, "huge.eml", "DKIM-Selector: s2026", line);
+	/* an address that is none: a note, the sample stored without it */
+	put_variant(dir, "ip.eml", "Source-IP: 2001:DB8:0:0::25",
+	    "Source-IP: 300.1.2.3");
+	/* a refused one in an mbox before an aggregate report */
+	xml = test_slurp(FIXTURES "/corpus/aggregate/"
+	    "google_np-reject-single-record.xml", &xlen);
+	mail = test_email(xml, xlen, "application/xml", "r.xml", &mlen);
+	bad = test_slurp(FAILURE "/rfc6591_spf-failure-rfc822.eml", &blen);
+	free(line);
+	line = replaced(bad, "Delivery-Result: reject",
+	    "Delivery-Result: \xc3\x28");
+	n = mlen + blen + 256;
+	mbox = xmalloc(n);
+	snprintf(mbox, n, "From MAILER-DAEMON Mon May 18 07:20:00 2026\n%s\n"
+	    "From MAILER-DAEMON Mon May 18 07:20:01 2026\n%s", line, mail);
+	put(dir, "mixed.mbox", mbox);
+	put(dir, "good.eml", bad);
+
+	cr_expect_eq(test_dmarcctl(dir, ci, "ingest --json selector.eml "
+	    "result.eml huge.eml ip.eml mixed.mbox good.eml", &out, &err), 65,
+	    "%s", err);
+	/* never a database outage: each named, the others stored */
+	cr_expect(strstr(err, "selector.eml: refused by the database") !=
+	    NULL, "%s", err);
+	cr_expect(strstr(err, "result.eml: refused by the database") != NULL,
+	    "%s", err);
+	cr_expect(strstr(err, "huge.eml: ") != NULL, "%s", err);
+	cr_expect(strstr(err, "mixed.mbox: ") != NULL, "%s", err);
+	cr_expect_eq(summary_key(out, "failed"), 4, "%s", out);
+	cr_expect_eq(summary_key(out, "new"), 3, "%s", out);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM ingest_errors"), 4);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM reports WHERE kind = "
+	    "'dmarc'"), 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
+	    "delivery_result = 'reject' AND mail_from = 'example.net'"), 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
+	    "source_ip IS NULL AND dkim_selector = 's2026'"), 1);
+	/* whole or not at all */
+	cr_expect_eq(count(ci, "SELECT count(*) FROM reports WHERE kind = "
+	    "'failure'"), count(ci, "SELECT count(*) FROM failure_samples"));
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 2);
+	free(out);
+	free(err);
+	free(mbox);
+	free(line);
+	free(bad);
+	free(mail);
+	free(xml);
+	free(big);
+	free(dir);
+	test_db_drop(ci);
+}
