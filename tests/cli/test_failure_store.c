@@ -994,3 +994,75 @@ Test(failure_store, a_sample_the_database_refuses_is_one_inputs_error)
 	free(dir);
 	test_db_drop(ci);
 }
+
+/* --- a user's mail in the archive --- */
+
+/*
+ * An input that holds a failure report holds a user's mail: under keep =
+ * metadata it is not archived, also when an aggregate report came before
+ * it in the same mbox, or when it is too large to be read in memory (it
+ * is archived before it is parsed).
+ */
+Test(failure_store, an_input_with_a_failure_report_is_not_archived)
+{
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *mbox, *xml;
+	char *mail, *arf, *big, *out, *err;
+	size_t len, xlen, mlen, n;
+
+	xml = test_slurp(FIXTURES "/corpus/aggregate/"
+	    "google_np-reject-single-record.xml", &xlen);
+	mail = test_email(xml, xlen, "application/xml", "r.xml", &mlen);
+	arf = test_slurp(FAILURE "/rfc6591_spf-failure-rfc822.eml", &len);
+	n = mlen + len + 256;
+	mbox = xmalloc(n);
+	snprintf(mbox, n, "From MAILER-DAEMON Mon May 18 07:20:00 2026\n%s\n"
+	    "From MAILER-DAEMON Mon May 18 07:20:01 2026\n%s", mail, arf);
+	put(dir, "mixed.mbox", mbox);
+	/* the sample's original with 2 MiB of body: past what is held */
+	n = len + (2u << 20) + 64;
+	big = xmalloc(n);
+	{
+		char *tail = strstr(arf, "Shall we meet at noon?\n");
+		size_t k = (size_t)(tail - arf);
+
+		cr_assert_not_null(tail);
+		memcpy(big, arf, k);
+		for (size_t i = 0; i < (2u << 20) / 64; i++)
+			memcpy(big + k + i * 64, "Shall we meet at noon? "
+			    "The whole text of a long mail, line by line.\n", 64);
+		k += (2u << 20);
+		snprintf(big + k, n - k, "%s", tail);
+	}
+	{
+		char *v = replaced(big, "Arrival-Date: Thu, 8 Mar 2005 14:00:00",
+		    "Arrival-Date: Thu, 8 Mar 2005 15:00:00");
+
+		put(dir, "big.eml", v);
+		free(v);
+	}
+	cr_expect_eq(test_dmarcctl(dir, ci, "ingest --json mixed.mbox big.eml",
+	    &out, &err), 0, "%s", err);
+	cr_expect_eq(summary_key(out, "new"), 3, "%s", out);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 2);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM reports WHERE kind = "
+	    "'dmarc'"), 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 0);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM reports WHERE raw_id IS "
+	    "NOT NULL"), 0);
+	free(out);
+	free(err);
+	/* again: nothing new, still nothing archived */
+	cr_expect_eq(test_dmarcctl(dir, ci, "ingest --json mixed.mbox big.eml",
+	    &out, &err), 0, "%s", err);
+	cr_expect_eq(summary_key(out, "duplicate"), 3, "%s", out);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 0);
+	free(out);
+	free(err);
+	free(big);
+	free(mbox);
+	free(mail);
+	free(arf);
+	free(xml);
+	free(dir);
+	test_db_drop(ci);
+}
