@@ -353,8 +353,8 @@ dump_all(const char *ci)
 
 		*nl = '\0';
 		/* names from the catalog, quoted by the server */
-		snprintf(sql, sizeof(sql), "SELECT coalesce(string_agg(t::text, "
-		    "E'\\n'), '') FROM %s t", t);
+		snprintf(sql, sizeof(sql), "SELECT coalesce(string_agg("
+		    "t::text, E'\\n'), '') FROM %s t", t);
 		v = test_db_value(eci, sql);
 		cr_assert_eq(buf_addf(&all, &err, "== %s\n%s\n", t, v), 0);
 		free(v);
@@ -625,7 +625,8 @@ Test(failure_store, one_sample_in_any_wrapping_is_stored_once)
 	put(dir, "md/tmp/.keep", "");
 	/* sent again: another Message-ID and Date outside, a Received */
 	tmp = replaced(text, "Message-ID: <ruf-7731.20260518091502@"
-	    "mx.receiver.example>", "Message-ID: <again-1@mx.receiver.example>");
+	    "mx.receiver.example>",
+	    "Message-ID: <again-1@mx.receiver.example>");
 	resent = replaced(tmp, "Date: Mon, 18 May 2026 09:15:02 +0200",
 	    "Date: Tue, 19 May 2026 11:00:00 +0200");
 	free(tmp);
@@ -1028,14 +1029,14 @@ Test(failure_store, an_input_with_a_failure_report_is_not_archived)
 		cr_assert_not_null(tail);
 		memcpy(big, arf, k);
 		for (size_t i = 0; i < (2u << 20) / 64; i++)
-			memcpy(big + k + i * 64, "Shall we meet at noon? "
-			    "The whole text of a long mail, line by line.\n", 64);
+			memcpy(big + k + i * 64, "Shall we meet at noon? The "
+			    "whole text of a long mail, in lines.\n", 64);
 		k += (2u << 20);
 		snprintf(big + k, n - k, "%s", tail);
 	}
 	{
-		char *v = replaced(big, "Arrival-Date: Thu, 8 Mar 2005 14:00:00",
-		    "Arrival-Date: Thu, 8 Mar 2005 15:00:00");
+		char *v = replaced(big, "Arrival-Date: Thu, 8 Mar 2005 "
+		    "14:00:00", "Arrival-Date: Thu, 8 Mar 2005 15:00:00");
 
 		put(dir, "big.eml", v);
 		free(v);

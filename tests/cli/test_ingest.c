@@ -96,7 +96,7 @@ manifest(struct mrow **out)
 /* what a whole-corpus run must say */
 struct totals {
 	long long inputs, reports, failed;
-	long long records;			/* records + policies + samples */
+	long long records;		/* records + policies + samples */
 	long long dmarc_records, dmarc_messages;
 	long long tls_records, tls_messages;
 	long long failure_reports;		/* one sample each */
