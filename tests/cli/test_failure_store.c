@@ -607,7 +607,7 @@ ingest_in(const char *dir, const char *ci, const char *conf, const char *args,
 Test(failure_store, one_sample_in_any_wrapping_is_stored_once)
 {
 	char *ci = test_db_migrated(), *dir = test_tmpdir(), *text, *mbox;
-	char *resent, *tmp, *full, *before, *after;
+	char *resent, *tmp, *full, *fwd, *before, *after;
 	size_t len, n;
 
 	text = test_slurp(FAILURE "/rfc9991_dmarc-failure-alignment.eml",
@@ -637,6 +637,17 @@ Test(failure_store, one_sample_in_any_wrapping_is_stored_once)
 	    "mx.sender.example; Tue, 19 May 2026 11:00:01 +0200\n%s", tmp);
 	free(tmp);
 	put(dir, "resent.eml", resent);
+	/* forwarded whole, as an attachment of someone else's mail */
+	n = len + 512;
+	fwd = xmalloc(n);
+	snprintf(fwd, n, "From: Postmaster <postmaster@sender.example>\n"
+	    "To: dmarc@sender.example\nSubject: Fwd: DMARC failure report\n"
+	    "Date: Tue, 19 May 2026 08:00:00 +0000\nMessage-ID: "
+	    "<fwd-1@sender.example>\nMIME-Version: 1.0\nContent-Type: "
+	    "multipart/mixed; boundary=\"fw\"\n\n--fw\nContent-Type: "
+	    "text/plain\n\nForwarded.\n\n--fw\nContent-Type: message/rfc822"
+	    "\n\n%s\n--fw--\n", text);
+	put(dir, "fwd.eml", fwd);
 	/* the same bytes twice in one run: stored once */
 	ingest_in(dir, ci, NULL, "a.eml a.eml", 1, 1);
 	before = test_db_value(ci, "SELECT string_agg(f::text, ',') FROM "
@@ -644,8 +655,9 @@ Test(failure_store, one_sample_in_any_wrapping_is_stored_once)
 	ingest_in(dir, ci, NULL, "box.mbox", 0, 1);
 	ingest_in(dir, ci, NULL, "md", 0, 1);
 	ingest_in(dir, ci, NULL, "resent.eml", 0, 1);
+	ingest_in(dir, ci, NULL, "fwd.eml", 0, 1);
 	/* a second run over all of them stores nothing new */
-	ingest_in(dir, ci, NULL, "a.eml box.mbox md resent.eml", 0, 4);
+	ingest_in(dir, ci, NULL, "a.eml box.mbox md resent.eml fwd.eml", 0, 5);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM reports"), 1);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 1);
 	after = test_db_value(ci, "SELECT string_agg(f::text, ',') FROM "
@@ -658,6 +670,7 @@ Test(failure_store, one_sample_in_any_wrapping_is_stored_once)
 	free(full);
 	free(before);
 	free(after);
+	free(fwd);
 	free(resent);
 	free(mbox);
 	free(text);
