@@ -66,6 +66,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/store/test_rig.c tests/store/test_store.c \
               tests/store/test_keys.c tests/store/test_tls_rollup.c \
               tests/cli/test_parse.c tests/cli/test_ingest.c \
+              tests/cli/test_failure_store.c \
               tests/cli/test_refused.c \
               tests/cli/test_ingest_text.c \
               tests/cli/test_opt.c tests/cli/test_hardening.c \

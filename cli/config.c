@@ -15,7 +15,8 @@
 #include "common/str.h"
 #include "common/xalloc.h"
 
-enum key_type { K_STR, K_SIZE, K_COUNT, K_RATE, K_PORT, K_SECONDS, K_MS };
+enum key_type { K_STR, K_SIZE, K_COUNT, K_RATE, K_PORT, K_SECONDS, K_MS,
+	K_DAYS, K_KEEP };
 
 /*
  * Every setting that is a number has a range: a limit set far past what
@@ -86,8 +87,8 @@ static const struct key keys[] = {
 	STRN("analysis", "dns_timeout", dns_timeout, K_MS),
 	STR("analysis", "authorized", authorized),
 	STR("analysis", "dkim_selectors", dkim_selectors),
-	STR("failures", "keep", failures_keep),
-	STR("failures", "retention", failures_retention),
+	STRN("failures", "keep", failures_keep, K_KEEP),
+	STRN("failures", "retention", failures_retention, K_DAYS),
 	STRN("analysis", "dns_budget", dns_budget, K_SECONDS),
 	STR("analysis", "tls_ca_file", tls_ca_file),
 	STRN("analysis", "mta_sts_port", mta_sts_port, K_PORT),
@@ -128,7 +129,7 @@ static bool
 is_string(enum key_type type)
 {
 	return type == K_STR || type == K_PORT || type == K_SECONDS ||
-	    type == K_MS;
+	    type == K_MS || type == K_DAYS || type == K_KEEP;
 }
 
 void
@@ -194,7 +195,7 @@ store_number(void *field, size_t width, uint64_t v)
 	}
 }
 
-/* the range of a string that is read as a number later */
+/* the range of a string that is read as a number (or a word) later */
 static int
 check_string_number(const struct key *k, const char *name, const char *value,
     struct err *err)
@@ -208,6 +209,15 @@ check_string_number(const struct key *k, const char *name, const char *value,
 		return opt_long(name, value, 1, 3600, &v, err);
 	case K_MS:
 		return opt_long(name, value, 1, 60000, &v, err);
+	case K_DAYS:
+		return opt_long(name, value, 1, 36500, &v, err);
+	case K_KEEP:
+		/* read again when the store opens (cli/pipeline.c) */
+		if (strcmp(value, "metadata") == 0 ||
+		    strcmp(value, "headers") == 0 || strcmp(value, "full") == 0)
+			return 0;
+		return err_set(err, ERR_USAGE, "%s '%.40s': expected metadata, "
+		    "headers or full", name, value);
 	default:
 		return 0;
 	}

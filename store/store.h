@@ -97,9 +97,10 @@ void store_set_unit(struct store *s, const struct store_unit *u);
 
 /*
  * What a failure report keeps ([failures] keep): metadata only (the
- * default: no local part, subject or body anywhere, and the original is
- * not archived), the original's header block too, or everything (its
- * body, and the original mail archived like any input).
+ * default: no local part, subject or body anywhere, not even the
+ * reporter's own address, and the original is not archived), the
+ * original's header block too, or everything (its body, and the original
+ * mail archived like any input).
  */
 enum failure_keep { KEEP_METADATA, KEEP_HEADERS, KEEP_FULL };
 
@@ -107,8 +108,9 @@ void store_set_failure_keep(struct store *s, enum failure_keep keep);
 
 /*
  * Delete the failure reports whose sample arrived before the given time
- * (ISO 8601), with their samples; with is_dry nothing is deleted.  *out
- * is how many there are.  ERR_DB on failure.
+ * (ISO 8601), with their samples and the originals archived for them
+ * that nothing else names; with is_dry nothing is deleted.  *out is how
+ * many reports there are.  ERR_DB on failure.
  */
 int store_prune_failures(struct store *s, const char *before, bool is_dry,
     long long *out, struct err *err);

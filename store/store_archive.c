@@ -15,6 +15,7 @@ store_set_unit(struct store *s, const struct store_unit *u)
 	s->unit_source = xstrdup(u->source ? u->source : "");
 	s->unit.source = s->unit_source;
 	s->raw_id = u->archived_id;
+	s->is_unit_private = false;
 }
 
 /* store the unit's bytes once (inside the caller's transaction) */
@@ -27,7 +28,7 @@ store_raw(struct store *s, struct err *err)
 	int lens[5] = { 32, 0, (int)s->unit.len, 0, 0 };
 	int formats[5] = { 1, 0, 1, 0, 0 };
 
-	if (s->raw_id != 0 || s->unit.data == NULL)
+	if (s->raw_id != 0 || s->unit.data == NULL || s->is_unit_private)
 		return 0;
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)s->unit.size);
 	/* a concurrent loader may insert the same bytes: then read its row,

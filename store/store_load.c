@@ -325,7 +325,10 @@ insert_report(struct store *s, const struct report *r, const char *begin,
 	params[3] = r->report_id;
 	params[4] = begin;
 	params[5] = end;
-	params[6] = r->email;
+	/* a failure report's reporter is its org_name under metadata: no
+	 * address with a local part is kept at that level, not even its */
+	params[6] = r->kind == REPORT_FAILURE &&
+	    s->failure_keep == KEEP_METADATA ? NULL : r->email;
 	params[7] = r->extra_contact_info;
 	params[8] = p->p;
 	params[9] = p->sp;
@@ -423,6 +426,40 @@ store_ensure_stage(struct store *s, struct err *err)
 	return 0;
 }
 
+/*
+ * A unit that holds a failure report holds a user's mail: unless keep =
+ * full, it leaves the archive, also when it was archived before it was
+ * parsed (too large to hold) or for a report before this one (an mbox);
+ * those reports lose their original, and nothing of the unit is archived
+ * after (no later report, no error).
+ */
+static int
+unarchive_unit(struct store *s, struct err *err)
+{
+	char raw[32];
+	const char *params[1] = { raw };
+
+	/* reparse reads the archive, in a batch: it leaves it as it is */
+	if (s->in_batch)
+		return 0;
+	s->is_unit_private = true;
+	if (s->raw_id == 0)
+		return 0;
+	snprintf(raw, sizeof(raw), "%lld", s->raw_id);
+	if (store_tx_begin(s, err) == -1)
+		return -1;
+	if (store_q(s, NULL, err, "WITH r AS (UPDATE reports SET raw_id = "
+	    "NULL WHERE raw_id = $1), e AS (UPDATE ingest_errors SET raw_id = "
+	    "NULL WHERE raw_id = $1) DELETE FROM raw_inputs WHERE id = $1", 1,
+	    params) == -1 || store_tx_commit(s, err) == -1) {
+		store_rollback(s);
+		return -1;
+	}
+	s->unit.archived_id = 0;
+	s->raw_id = 0;
+	return 0;
+}
+
 static int
 on_header(void *ctx, const struct report *r, struct err *err)
 {
@@ -440,6 +477,9 @@ on_header(void *ctx, const struct report *r, struct err *err)
 	s->rec_no = 0;
 	memset(s->day_counts, 0, sizeof(s->day_counts));
 	memset(s->content, 0, sizeof(s->content));
+	if (r->kind == REPORT_FAILURE && s->failure_keep != KEEP_FULL &&
+	    unarchive_unit(s, err) == -1)
+		return -1;
 	if ((r->kind == REPORT_DMARC && store_ensure_stage(s, err) == -1) ||
 	    ensure_partitions(s, r->begin, err) == -1 ||
 	    store_spool_reset(s, err) == -1 || store_tx_begin(s, err) == -1)

@@ -52,6 +52,8 @@ struct store {
 	struct store_unit unit;
 	char *unit_source;
 	long long raw_id;	/* 0: not stored (yet) */
+	bool is_unit_private;	/* holds a failure report kept without its
+				 * original: never archived */
 	enum failure_keep failure_keep;	/* what failure samples keep */
 
 	/* the report being loaded */

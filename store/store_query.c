@@ -434,13 +434,19 @@ store_prune_failures(struct store *s, const char *before, bool is_dry,
 	const char *params[1] = { before };
 	PGresult *res = NULL;
 
-	/* the samples go with their reports (one transaction) */
+	/* the samples go with their reports (one statement), and so do the
+	 * originals that keep = full archived, unless another report or an
+	 * error still names them: a user's mail outlives no retention */
 	if (store_q(s, &res, err, is_dry ? "SELECT count(*) FROM "
 	    "failure_samples WHERE arrival_at < $1" : "WITH f AS (DELETE FROM "
 	    "failure_samples WHERE arrival_at < $1 RETURNING domain, report), "
 	    "r AS (DELETE FROM reports x USING f WHERE x.domain = f.domain AND "
-	    "x.id = f.report AND x.kind = 'failure' RETURNING 1) SELECT "
-	    "count(*) FROM r", 1, params) == -1)
+	    "x.id = f.report AND x.kind = 'failure' RETURNING x.raw_id), "
+	    "w AS (DELETE FROM raw_inputs w WHERE w.id IN (SELECT raw_id FROM "
+	    "r) AND NOT EXISTS (SELECT 1 FROM reports o WHERE o.raw_id = w.id "
+	    "AND (o.domain, o.id) NOT IN (SELECT domain, report FROM f)) AND "
+	    "NOT EXISTS (SELECT 1 FROM ingest_errors e WHERE e.raw_id = w.id)) "
+	    "SELECT count(*) FROM r", 1, params) == -1)
 		return -1;
 	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);

@@ -667,6 +667,101 @@ Test(fetch, refused_report_goes_to_errors, .timeout = 60)
 	box_free(&b);
 }
 
+/* a failure fixture, with from replaced by to when from is not NULL */
+static char *
+failure_mail(const char *name, const char *from, const char *to, size_t *len)
+{
+	char path[512], *text, *at, *out;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/failure/%s", FIXTURES, name);
+	text = test_slurp(path, len);
+	if (from == NULL)
+		return text;
+	at = strstr(text, from);
+	cr_assert_not_null(at, "%s: '%s'", name, from);
+	n = *len - strlen(from) + strlen(to) + 1;
+	out = xmalloc(n);
+	snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to,
+	    at + strlen(from));
+	*len = n - 1;
+	free(text);
+	return out;
+}
+
+/*
+ * Failure reports from the mailbox: stored once, moved to the archive
+ * folder, their mail not archived in the database (keep = metadata); one
+ * the database refuses goes to the errors folder, without its original.
+ */
+Test(fetch, failure_reports_are_stored_and_moved, .timeout = 60)
+{
+	static const struct {
+		const char *name, *from, *to;
+	} mails[] = {
+		{ "rfc9991_dmarc-failure-alignment.eml", NULL, NULL },
+		{ "rfc6591_spf-failure-rfc822.eml", NULL, NULL },
+		/* the first again, sent anew */
+		{ "rfc9991_dmarc-failure-alignment.eml", "Message-ID: "
+		  "<ruf-7731.20260518091502@mx.receiver.example>",
+		  "Message-ID: <again@mx.receiver.example>" },
+		/* a selector that is no UTF-8: refused by the database */
+		{ "rfc6591_dkim-failure-rfc822-headers.eml",
+		  "DKIM-Selector: news", "DKIM-Selector: n\xffws" },
+	};
+	struct box b;
+	char *out, *err;
+	struct summary s;
+	int rc;
+
+	box_new(&b, "ruf", NULL);
+	deliver_reports(&b, "agg", 0, 2, false);
+	for (size_t i = 0; i < sizeof(mails) / sizeof(mails[0]); i++) {
+		size_t len;
+		char *m = failure_mail(mails[i].name, mails[i].from,
+		    mails[i].to, &len);
+
+		append(&b, m, len);
+		free(m);
+	}
+	rc = fetch(&b, "--json", &out, &err);
+	cr_expect_eq(rc, 65, "%d: %s", rc, err);
+	cr_expect(strstr(err, "refused by the database: invalid byte "
+	    "sequence") != NULL, "%s", err);
+	s = summary(out);
+	cr_expect_eq(s.inputs, 6, "%s", out);
+	cr_expect_eq(s.fresh, 4, "%s", out);
+	cr_expect_eq(s.duplicate, 1, "%s", out);
+	cr_expect_eq(s.failed, 1, "%s", out);
+	cr_expect_eq(s.archived, 5, "%s", out);
+	cr_expect_eq(s.rejected, 1, "%s", out);
+	free(out);
+	free(err);
+	cr_expect_eq(in_folder(&b, NULL), 0);
+	cr_expect_eq(in_folder(&b, ARCHIVE), 5);
+	cr_expect_eq(in_folder(&b, ERRORS), 1);
+	cr_expect_eq(test_db_count(b.db, "SELECT count(*) FROM reports WHERE "
+	    "kind = 'failure'"), 2);
+	cr_expect_eq(test_db_count(b.db, "SELECT count(*) FROM "
+	    "failure_samples WHERE (reported_domain, dkim_selector) IN "
+	    "(('sender.example', 's2026'))"), 1);
+	cr_expect_eq(test_db_count(b.db, "SELECT count(*) FROM "
+	    "failure_samples"), 2);
+	/* only the aggregate reports' mails are archived; the refused
+	 * failure report is recorded without its mail */
+	cr_expect_eq(test_db_count(b.db, "SELECT count(*) FROM raw_inputs"),
+	    2);
+	cr_expect_eq(test_db_count(b.db, "SELECT count(*) FROM ingest_errors "
+	    "WHERE raw_id IS NULL AND cause LIKE '%refused by the "
+	    "database%'"), 1);
+	rc = fetch(&b, "--json", &out, &err);
+	cr_expect_eq(rc, 0, "%d: %s", rc, err);
+	cr_expect_eq(summary(out).inputs, 0, "%s", out);
+	free(out);
+	free(err);
+	box_free(&b);
+}
+
 Test(fetch, without_move_falls_back_to_copy_and_expunge, .timeout = 60)
 {
 	struct box b;
