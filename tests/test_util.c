@@ -574,6 +574,35 @@ test_db_value(const char *conninfo, const char *sql)
 	return v.value;
 }
 
+void
+test_db_exec(const char *conninfo, const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	char state[8], msg[512];
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		pq_error(msg, sizeof(msg), PQerrorMessage(c));
+		PQfinish(c);
+		cr_assert_fail("cannot connect: %s", msg);
+	}
+	db_exec(c, sql, state, sizeof(state), msg, sizeof(msg));
+	PQfinish(c);
+	if (*state != '\0')
+		cr_assert_fail("%s: %s", sql, msg);
+}
+
+void
+test_db_refuse_poisoned(const char *conninfo)
+{
+	test_db_exec(conninfo, "CREATE FUNCTION test_refuse_poisoned() "
+	    "RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+	    "NEW.dkim_selector = 'poisoned' OR NEW.delivery_result = "
+	    "'poisoned' THEN RAISE EXCEPTION 'value refused' USING ERRCODE = "
+	    "'23514'; END IF; RETURN NEW; END $$; CREATE TRIGGER "
+	    "test_refuse_poisoned BEFORE INSERT ON failure_samples FOR EACH "
+	    "ROW EXECUTE FUNCTION test_refuse_poisoned()");
+}
+
 long long
 test_db_count(const char *conninfo, const char *sql)
 {

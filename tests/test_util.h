@@ -126,6 +126,14 @@ void test_write_file(const char *path, const void *data, size_t len);
  * same as a number (a NULL is 0).
  */
 char *test_db_value(const char *conninfo, const char *sql);
+/* Run statements (DDL too) on conninfo; a failure fails the test. */
+void test_db_exec(const char *conninfo, const char *sql);
+/*
+ * Make the database on conninfo refuse, as a constraint would, a failure
+ * sample whose DKIM selector or delivery result is "poisoned": the way
+ * to test that a value the server refuses is one input's error.
+ */
+void test_db_refuse_poisoned(const char *conninfo);
 long long test_db_count(const char *conninfo, const char *sql);
 
 #endif

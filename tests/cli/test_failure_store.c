@@ -944,11 +944,16 @@ Test(failure_store, a_sample_the_database_refuses_is_one_inputs_error)
 	char *big = xmalloc(200000), *line, *mail, *xml, *bad, *mbox;
 	size_t xlen, mlen, blen, n;
 
-	/* bytes that are no UTF-8: the server refuses the text */
+	/* values the server refuses (a constraint of the user's) */
+	test_db_refuse_poisoned(ci);
 	put_variant(dir, "selector.eml", "DKIM-Selector: s2026",
-	    "DKIM-Selector: s\xff\xfe" "2026");
+	    "DKIM-Selector: poisoned");
 	put_variant(dir, "result.eml", "Delivery-Result: reject",
-	    "Delivery-Result: \xff\xff");
+	    "Delivery-Result: poisoned");
+	/* bytes that are no UTF-8: read as Latin-1, a selector that is none
+	 * a note; never a refusal */
+	put_variant(dir, "latin1.eml", "DKIM-Selector: s2026",
+	    "DKIM-Selector: s\xff\xfe" "2026");
 	/* a selector past the field limit */
 	memset(big, 's', 199999);
 	big[199999] = '\0';
@@ -966,7 +971,7 @@ Test(failure_store, a_sample_the_database_refuses_is_one_inputs_error)
 	bad = test_slurp(FAILURE "/rfc6591_spf-failure-rfc822.eml", &blen);
 	free(line);
 	line = replaced(bad, "Delivery-Result: reject",
-	    "Delivery-Result: \xc3\x28");
+	    "Delivery-Result: poisoned");
 	n = mlen + blen + 256;
 	mbox = xmalloc(n);
 	snprintf(mbox, n, "From MAILER-DAEMON Mon May 18 07:20:00 2026\n%s\n"
@@ -975,8 +980,8 @@ Test(failure_store, a_sample_the_database_refuses_is_one_inputs_error)
 	put(dir, "good.eml", bad);
 
 	cr_expect_eq(test_dmarcctl(dir, ci, "ingest --json selector.eml "
-	    "result.eml huge.eml ip.eml mixed.mbox good.eml", &out, &err), 65,
-	    "%s", err);
+	    "result.eml latin1.eml huge.eml ip.eml mixed.mbox good.eml", &out,
+	    &err), 65, "%s", err);
 	/* never a database outage: each named, the others stored */
 	cr_expect(strstr(err, "selector.eml: refused by the database") !=
 	    NULL, "%s", err);
@@ -984,9 +989,15 @@ Test(failure_store, a_sample_the_database_refuses_is_one_inputs_error)
 	    "%s", err);
 	cr_expect(strstr(err, "huge.eml: ") != NULL, "%s", err);
 	cr_expect(strstr(err, "mixed.mbox: ") != NULL, "%s", err);
+	cr_expect(strstr(err, "latin1.eml") == NULL, "%s", err);
 	cr_expect_eq(summary_key(out, "failed"), 4, "%s", out);
-	cr_expect_eq(summary_key(out, "new"), 3, "%s", out);
+	cr_expect_eq(summary_key(out, "new"), 4, "%s", out);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM ingest_errors"), 4);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples f JOIN "
+	    "reports r ON r.domain = f.domain AND r.id = f.report WHERE "
+	    "f.dkim_selector IS NULL AND array_to_string(r.notes, ' ') LIKE "
+	    "'%DKIM selector ''s\xc3\xbf\xc3\xbe" "2026'' is not a selector%'"),
+	    1);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM reports WHERE kind = "
 	    "'dmarc'"), 1);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
@@ -996,7 +1007,7 @@ Test(failure_store, a_sample_the_database_refuses_is_one_inputs_error)
 	/* whole or not at all */
 	cr_expect_eq(count(ci, "SELECT count(*) FROM reports WHERE kind = "
 	    "'failure'"), count(ci, "SELECT count(*) FROM failure_samples"));
-	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 2);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 3);
 	free(out);
 	free(err);
 	free(mbox);

@@ -705,9 +705,9 @@ Test(fetch, failure_reports_are_stored_and_moved, .timeout = 60)
 		{ "rfc9991_dmarc-failure-alignment.eml", "Message-ID: "
 		  "<ruf-7731.20260518091502@mx.receiver.example>",
 		  "Message-ID: <again@mx.receiver.example>" },
-		/* a selector that is no UTF-8: refused by the database */
+		/* a selector the database refuses */
 		{ "rfc6591_dkim-failure-rfc822-headers.eml",
-		  "DKIM-Selector: news", "DKIM-Selector: n\xffws" },
+		  "DKIM-Selector: news", "DKIM-Selector: poisoned" },
 	};
 	struct box b;
 	char *out, *err;
@@ -715,6 +715,7 @@ Test(fetch, failure_reports_are_stored_and_moved, .timeout = 60)
 	int rc;
 
 	box_new(&b, "ruf", NULL);
+	test_db_refuse_poisoned(b.db);
 	deliver_reports(&b, "agg", 0, 2, false);
 	for (size_t i = 0; i < sizeof(mails) / sizeof(mails[0]); i++) {
 		size_t len;
@@ -726,8 +727,8 @@ Test(fetch, failure_reports_are_stored_and_moved, .timeout = 60)
 	}
 	rc = fetch(&b, "--json", &out, &err);
 	cr_expect_eq(rc, 65, "%d: %s", rc, err);
-	cr_expect(strstr(err, "refused by the database: invalid byte "
-	    "sequence") != NULL, "%s", err);
+	cr_expect(strstr(err, "refused by the database: value refused") !=
+	    NULL, "%s", err);
 	s = summary(out);
 	cr_expect_eq(s.inputs, 6, "%s", out);
 	cr_expect_eq(s.fresh, 4, "%s", out);
