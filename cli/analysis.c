@@ -627,6 +627,8 @@ sort_failures(struct analysis_domain *d)
 {
 	size_t n = 0;
 
+	if (d->n_failures == 0)
+		return;
 	qsort(d->failures, d->n_failures, sizeof(*d->failures),
 	    cmp_failures);
 	for (size_t i = 0; i < d->n_failures; i++) {
