@@ -30,10 +30,11 @@ publicsuffix dnsmasq-base man-db groff-base libidn2-dev \
 libcurl4-gnutls-dev nginx"
 # Citus's own configure would want libcurl4-openssl-dev: it is left out
 # (Citus is built --without-libcurl), because it replaces
-# libcurl4-gnutls-dev and removes libetpan-dev with it.
+# libcurl4-gnutls-dev and removes libetpan-dev with it.  No package pulls in
+# libkrb5-dev, yet PostgreSQL's server headers include gssapi/gssapi.h.
 if [ "$set_name" = citus ]; then
 	PKGS="build-essential postgresql-15 postgresql-server-dev-15 \
-liblz4-dev libzstd-dev"
+libkrb5-dev liblz4-dev libzstd-dev"
 fi
 make_hint="run 'make deps' first (as root it installs them)"
 [ "$set_name" != citus ] ||
