@@ -95,7 +95,9 @@ cmd_build() {
 	mkdir -p "$(dirname "$build")"
 	t0=$(date +%s)
 	# a build that stopped half way starts over
+	what="installed from the tree built before ($build)"
 	if [ ! -f "$build/.built" ]; then
+		what="built and installed"
 		rm -rf "$build"
 		mkdir -p "$build"
 		tar -xzf "$tarball" -C "$build"
@@ -121,8 +123,7 @@ cmd_build() {
 	fi
 	installed || die "make install ran, but no Citus $VERSION in" \
 	    "$("$pg_config" --pkglibdir)"
-	echo "citus-rig: Citus $VERSION built and installed in" \
-	    "$(($(date +%s) - t0)) s" >&2
+	echo "citus-rig: Citus $VERSION $what in $(($(date +%s) - t0)) s" >&2
 }
 
 # Remove "static inline bool\nhave_createdb_privilege(void)\n{...}" (the
