@@ -92,7 +92,7 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/operators.o
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
 TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps demo demo-stop check check-asan check-senders bench fuzz fuzz-build clean help install uninstall
+.PHONY: all deps demo demo-stop check check-asan check-senders citus-rig-check bench fuzz fuzz-build clean help install uninstall
 
 all: $(B)/dmarcctl dmarcctl
 
@@ -162,6 +162,11 @@ SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-
 check-asan:
 	$(MAKE) B=build/asan CFLAGS='$(SAN)' LDFLAGS='$(SAN)' \
 	    TEST_ENV='ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1' check
+
+# The Citus test cluster alone (scripts/citus-rig.sh; builds Citus into
+# PostgreSQL 15 the first time, as root).
+citus-rig-check:
+	tests/citus-rig-check.sh
 
 demo: deps all $(B)/demo-gen
 	@scripts/demo.sh
@@ -273,6 +278,7 @@ help:
 	@echo 'make demo-stop  stop the demo database (data stays in .demo/pg)'
 	@echo 'make check    run every test (check-asan: under ASan+UBSan)'
 	@echo 'make check-senders  the sender-model scenarios alone'
+	@echo 'make citus-rig-check  start and check the Citus test cluster'
 	@echo 'make bench    speed and memory against xmllint --stream and zcat'
 	@echo 'make fuzz     run each libFuzzer harness for FUZZ_SECONDS'
 	@echo 'make install  install under PREFIX (/usr/local), staged in DESTDIR; uninstall'

@@ -3,7 +3,23 @@
 # when they are missing. As root it runs apt-get; otherwise it prints the
 # exact command to run.  With --check it installs nothing: it says what is
 # missing and fails (make check runs it so).
+#
+#   deps.sh [--check]          what dmarcctl needs
+#   deps.sh [--check] citus    what building Citus for the scale-out tests
+#                              needs (scripts/citus-rig.sh build runs it)
 set -eu
+
+check=
+set_name=
+for a in "$@"; do
+	case "$a" in
+	--check) check=1 ;;
+	citus) set_name=citus ;;
+	*)
+		echo "usage: deps.sh [--check] [citus]" >&2
+		exit 64 ;;
+	esac
+done
 
 PKGS="build-essential pkg-config libxml2-dev zlib1g-dev libzip-dev \
 libjansson-dev libpq-dev libetpan-dev libgnutls28-dev nettle-dev \
@@ -12,6 +28,17 @@ libxml2-utils clang libclang-rt-14-dev postgresql-15 postgresql-client-15 \
 dovecot-core dovecot-imapd openssl libdpkg-perl libc-ares-dev libpsl-dev \
 publicsuffix dnsmasq-base man-db groff-base libidn2-dev \
 libcurl4-gnutls-dev nginx"
+# Citus's own configure would want libcurl4-openssl-dev: it is left out
+# (Citus is built --without-libcurl), because it replaces
+# libcurl4-gnutls-dev and removes libetpan-dev with it.  No package pulls in
+# libkrb5-dev, yet PostgreSQL's server headers include gssapi/gssapi.h.
+if [ "$set_name" = citus ]; then
+	PKGS="build-essential postgresql-15 postgresql-server-dev-15 \
+libkrb5-dev liblz4-dev libzstd-dev"
+fi
+make_hint="run 'make deps' first (as root it installs them)"
+[ "$set_name" != citus ] ||
+    make_hint="run 'scripts/deps.sh citus' first (as root it installs them)"
 
 missing=""
 for p in $PKGS; do
@@ -23,9 +50,9 @@ for p in $PKGS; do
 done
 [ -z "$missing" ] && exit 0
 
-if [ "${1:-}" = --check ]; then
+if [ -n "$check" ]; then
 	echo "dmarcctl: missing packages:$missing" >&2
-	echo "dmarcctl: run 'make deps' first (as root it installs them)" >&2
+	echo "dmarcctl: $make_hint" >&2
 	exit 1
 fi
 

@@ -22,6 +22,9 @@
 #   PG_RIG_SOCKDIR  socket directory when not DIR (a socket path may be at
 #                   most 107 bytes)
 #   PG_RIG_STOP     shutdown mode for stop: fast (default) or immediate
+#   PG_RIG_OPTIONS  more server options for start, after the rig's own
+#                   (a later -c wins): e.g. "-c listen_addresses=127.0.0.1
+#                   -c shared_preload_libraries=citus" (scripts/citus-rig.sh)
 set -eu
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -195,8 +198,8 @@ cmd_start() {
 	fi
 	if ! as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
 	    -w -t 30 -o "-c listen_addresses='' -p $port -k '$sockdir' \
-	    -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-	    start >/dev/null 2>"$dir/pg_ctl.err"; then
+	    -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+	    ${PG_RIG_OPTIONS:-}" start >/dev/null 2>"$dir/pg_ctl.err"; then
 		sed 's/^/pg-rig: /' "$dir/pg_ctl.err" >&2
 		log_tail "$dir/server.log"
 		die "cannot start the cluster in $dir"
