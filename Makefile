@@ -191,6 +191,7 @@ bench: deps all
 	@bench/run.sh $(B)
 	@[ "$${BENCH_FETCH:-1}" = 0 ] || bench/fetch.sh $(B)
 	@[ "$${BENCH_ANALYZE:-1}" = 0 ] || bench/analyze.sh $(B)
+	@[ "$${BENCH_CITUS:-1}" = 0 ] || bench/citus.sh $(B)
 
 $(B)/bench/gen: bench/gen.c
 	@mkdir -p $(@D)

@@ -23,7 +23,9 @@
 # BENCH_LOADERS (parallel ingest processes, default 2),
 # BENCH_ANALYZE_RECORDS (records in all, default 10000000: a smaller
 # number makes a quick trial, not the benchmark), BENCH_KEEP (1: leave the
-# cluster running and print how to reach it), PGBIN, CC.
+# cluster running and print how to reach it), BENCH_RIG (pg: one
+# PostgreSQL, the default; citus: a Citus coordinator with two workers,
+# scripts/citus-rig.sh, with Citus built and installed), PGBIN, CC.
 set -eu
 
 usage() {
@@ -41,7 +43,13 @@ GEN=$B/bench/gen
 MEASURE=$B/bench/measure
 DMARCCTL=$B/dmarcctl
 DATA=$B/bench-data/analyze
-PG_RIG=scripts/pg-rig.sh
+RIG=${BENCH_RIG:-pg}
+case "$RIG" in
+pg) PG_RIG=scripts/pg-rig.sh; RIG_NAME="one PostgreSQL" ;;
+citus) PG_RIG=scripts/citus-rig.sh
+    RIG_NAME="Citus: coordinator + 2 workers" ;;
+*) echo "bench: BENCH_RIG is pg or citus" >&2; exit 64 ;;
+esac
 SEED=20260201
 DOMAIN=bench.example
 POOL=10000
@@ -216,9 +224,13 @@ n_reports=$(wc -l <"$TMP/plan")
 
 PGW=$(mktemp -d /tmp/dmarcctl-bench-analyze.XXXXXX)
 chmod 755 "$PGW"
-say "starting a PostgreSQL cluster in $PGW"
-CONN=$("$PG_RIG" start "$PGW/pg" "$(scripts/free-port.sh)") ||
-    die "cannot start the bench cluster"
+say "starting a cluster ($RIG_NAME) in $PGW"
+if [ "$RIG" = citus ]; then
+	CONN=$("$PG_RIG" start "$PGW/pg") || die "cannot start the bench cluster"
+else
+	CONN=$("$PG_RIG" start "$PGW/pg" "$(scripts/free-port.sh)") ||
+	    die "cannot start the bench cluster"
+fi
 DB="$CONN dbname=bench"
 
 sql() {
@@ -287,11 +299,22 @@ vac=$("$MEASURE" psql -X -q -v ON_ERROR_STOP=1 -d "$DB" \
 psql -X -q -v ON_ERROR_STOP=1 -d "$CONN" \
     -c "ALTER SYSTEM SET autovacuum = off" -c "SELECT pg_reload_conf()" \
     >/dev/null || die "cannot configure the bench cluster"
-stats=$(sql -At -F ' ' -c "SELECT pg_database_size(current_database()),
-    (SELECT count(*) FROM source_daily),
+# sizes: a distributed table's are its shards' on the workers
+if [ "$RIG" = citus ]; then
+	size_sql="pg_database_size(current_database()) +
+	    coalesce((SELECT sum(citus_total_relation_size(logicalrelid))
+	    FROM pg_dist_partition WHERE partmethod = 'h'), 0),
+	    CASE WHEN EXISTS (SELECT 1 FROM pg_dist_partition WHERE
+	    logicalrelid = 'source_daily'::regclass) THEN
+	    citus_total_relation_size('source_daily') ELSE
+	    pg_total_relation_size('source_daily') END"
+else
+	size_sql="pg_database_size(current_database()),
+	    pg_total_relation_size('source_daily')"
+fi
+stats=$(sql -At -F ' ' -c "SELECT (SELECT count(*) FROM source_daily),
     (SELECT count(DISTINCT source) FROM source_daily),
-    (SELECT count(*) FROM domain_daily),
-    pg_total_relation_size('source_daily')")
+    (SELECT count(*) FROM domain_daily), $size_sql")
 
 # ---- the queries ----
 
@@ -389,7 +412,8 @@ query "sources --days 14" 14 sources --days 14
 
 awk -F '\t' -v records="$RECORDS" -v reports="$n_reports" \
     -v loaders="$LOADERS" -v load="$load" -v vac="$vac" -v stats="$stats" \
-    -v max_ms="$MAX_MS" -v runs="$RUNS" -v pool="$POOL" '
+    -v max_ms="$MAX_MS" -v runs="$RUNS" -v pool="$POOL" \
+    -v rig="$RIG_NAME" '
 function mb(kb) { return kb / 1024 }
 function verdict(ok) { return ok ? "PASS" : "FAIL" }
 BEGIN {
@@ -397,6 +421,7 @@ BEGIN {
 	split(vac, v, " ")
 	split(stats, s, " ")
 	print ""
+	print "on " rig
 	printf "%-30s %9s %10s %10s %7s\n", "analyzer database", "records",
 	    "seconds", "records/s", "rss_MB"
 	printf "%-30s %9d %10.1f %10.0f %7.1f\n", "ingest (" loaders \
@@ -406,7 +431,7 @@ BEGIN {
 	    "-"
 	printf "database %.2f GB; source_daily %d rows (%.0f MB), %d " \
 	    "distinct sources (pool %d); domain_daily %d rows\n",
-	    s[1] / 1073741824, s[2], s[5] / 1048576, s[3], pool, s[4]
+	    s[4] / 1073741824, s[1], s[5] / 1048576, s[2], pool, s[3]
 	print ""
 	printf "%-30s %9s %10s %9s %11s %11s\n",
 	    "query (--no-dns, best of " runs ")", "best_ms", "rss_MB",
