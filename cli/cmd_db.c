@@ -1,5 +1,6 @@
 /*
- * dmarcctl db migrate | status: the schema, versioned in sql/.
+ * dmarcctl db migrate | status: the schema, versioned in sql/, and on
+ * Citus its distribution.
  * dmarcctl db prune --older-than DAYS [--dry-run]: failure report
  * samples past their time.
  */
@@ -71,6 +72,27 @@ print_status(void *ctx, int version, const char *name, const char *at,
 	return 0;
 }
 
+/* the first line of db status: where the tables live */
+static int
+print_mode(struct store *s, struct err *err)
+{
+	struct store_mode m;
+
+	if (store_mode(s, &m, err) == -1)
+		return -1;
+	if (!m.is_citus)
+		printf("mode: single node\n");
+	else if (m.undistributed == 0)
+		printf("mode: distributed (Citus, %u worker%s)\n", m.workers,
+		    m.workers == 1 ? "" : "s");
+	else
+		printf("mode: distributed (Citus, %u worker%s; %u table%s not "
+		    "yet distributed: run dmarcctl db migrate)\n", m.workers,
+		    m.workers == 1 ? "" : "s", m.undistributed,
+		    m.undistributed == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 count_pending(void *ctx, int version, const char *name, const char *at,
     struct err *err)
@@ -117,17 +139,22 @@ cmd_db(int argc, char **argv, const struct config *cfg)
 		if (prune(s, days, is_dry, &err) == -1)
 			goto fail;
 	} else if (strcmp(argv[1], "status") == 0) {
-		if (store_status(s, print_status, NULL, &err) == -1)
+		if (print_mode(s, &err) == -1 ||
+		    store_status(s, print_status, NULL, &err) == -1)
 			goto fail;
 	} else {
 		size_t pending = 0;
+		struct store_mode m;
 
 		/* nothing to apply: done without writing, so that a
 		 * read-only server (a standby, default_transaction_read_only)
 		 * that is up to date is not an error */
-		if (store_status(s, count_pending, &pending, &err) == -1)
+		if (store_status(s, count_pending, &pending, &err) == -1 ||
+		    store_mode(s, &m, &err) == -1)
 			goto fail;
-		if (pending == 0) {
+		/* a database moved onto Citus (pg_dump) is up to date but
+		 * not yet distributed */
+		if (pending == 0 && m.undistributed == 0) {
 			log_info("the database is up to date");
 			store_free(s);
 			return EXIT_OK;
@@ -138,7 +165,10 @@ cmd_db(int argc, char **argv, const struct config *cfg)
 		if (applied > 0)
 			log_notice("applied %u migration%s", applied,
 			    applied == 1 ? "" : "s");
-		else
+		if (m.is_citus)
+			log_notice("the tables are distributed over %u Citus "
+			    "worker%s", m.workers, m.workers == 1 ? "" : "s");
+		else if (applied == 0)
 			log_info("the database is up to date");
 	}
 	store_free(s);

@@ -60,6 +60,22 @@ bool store_is_connected(const struct store *s);
  * *applied counts them.  Safe to run concurrently and from cron. */
 int store_migrate(struct store *s, unsigned *applied, struct err *err);
 
+/*
+ * Where the tables live: one PostgreSQL, or a Citus cluster (the
+ * extension citus exists in the database).  On Citus, store_migrate also
+ * distributes every table with a domain column by domain, co-located with
+ * reports, and makes the other tables (raw_inputs, ingest_errors,
+ * rdns_cache) reference tables: sql/014_citus.sql says why, table by table.
+ */
+struct store_mode {
+	bool is_citus;
+	unsigned workers;	/* active worker nodes (Citus) */
+	unsigned undistributed;	/* tables store_migrate has yet to spread */
+};
+
+/* *out: the mode of the database.  ERR_DB. */
+int store_mode(struct store *s, struct store_mode *out, struct err *err);
+
 /* Each known migration and when it was applied ("" when it was not). */
 typedef int (*store_status_fn)(void *ctx, int version, const char *name,
     const char *applied_at, struct err *err);

@@ -63,6 +63,12 @@ store_migrate(struct store *s, unsigned *applied, struct err *err)
 	for (size_t i = 0; i < n_migrations; i++)
 		if (migrate_one(s, &migrations[i], applied, err) == -1)
 			goto out;
+	/* on Citus, spread what is not yet spread (sql/014_citus.sql);
+	 * nothing on plain PostgreSQL */
+	if (store_exec(s, "SELECT dmarcctl_distribute()", err) == -1) {
+		err_wrap(err, "cannot distribute the tables");
+		goto out;
+	}
 	ret = 0;
 out:
 	PQclear(PQexec(s->conn,
@@ -102,6 +108,41 @@ store_status(struct store *s, store_status_fn fn, void *ctx, struct err *err)
 out:
 	PQclear(res);
 	return ret;
+}
+
+int
+store_mode(struct store *s, struct store_mode *out, struct err *err)
+{
+	PGresult *res = NULL;
+	struct store_mode m = { 0 };
+	bool has_fn;
+
+	/* the workers Citus knows and uses; the tables dmarcctl_distribute
+	 * would still spread, when it exists (a database not yet migrated) */
+	if (store_q(s, &res, err, "SELECT EXISTS (SELECT FROM pg_extension "
+	    "WHERE extname = 'citus'), to_regprocedure("
+	    "'dmarcctl_distribute(boolean)') IS NOT NULL", 0, NULL) == -1)
+		return -1;
+	m.is_citus = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	has_fn = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+	if (m.is_citus) {
+		if (store_q(s, &res, err, "SELECT count(*) FROM "
+		    "citus_get_active_worker_nodes()", 0, NULL) == -1)
+			return -1;
+		m.workers = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
+	if (m.is_citus && has_fn) {
+		if (store_q(s, &res, err, "SELECT dmarcctl_distribute(true)",
+		    0, NULL) == -1)
+			return -1;
+		m.undistributed = (unsigned)strtoul(PQgetvalue(res, 0, 0),
+		    NULL, 10);
+		PQclear(res);
+	}
+	*out = m;
+	return 0;
 }
 
 static int
