@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/migrations.h"
 
@@ -45,6 +46,39 @@ fail:
 	return -1;
 }
 
+/*
+ * On Citus, spread what is not yet spread (sql/014_citus.sql); nothing on
+ * plain PostgreSQL.  Roles belong to the cluster, and Citus makes the
+ * Grafana role again on every worker with each table it distributes: two
+ * databases of one cluster doing it at the same moment collide ("tuple
+ * concurrently updated").  The distribution is one transaction, so it is
+ * tried again, a little later.
+ */
+static int
+distribute(struct store *s, struct err *err)
+{
+	for (int tries = 1;; tries++) {
+		PGresult *res = PQexec(s->conn, "SELECT dmarcctl_distribute()");
+		const char *msg = PQresultErrorField(res,
+		    PG_DIAG_MESSAGE_PRIMARY);
+		bool is_race = msg != NULL &&
+		    strstr(msg, "tuple concurrently updated") != NULL;
+
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			PQclear(res);
+			return 0;
+		}
+		if (!is_race || tries == 10) {
+			store_db_error(s, err, "cannot distribute the tables",
+			    res);
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+		nanosleep(&(struct timespec){ 0, 50000000L * tries }, NULL);
+	}
+}
+
 int
 store_migrate(struct store *s, unsigned *applied, struct err *err)
 {
@@ -63,12 +97,8 @@ store_migrate(struct store *s, unsigned *applied, struct err *err)
 	for (size_t i = 0; i < n_migrations; i++)
 		if (migrate_one(s, &migrations[i], applied, err) == -1)
 			goto out;
-	/* on Citus, spread what is not yet spread (sql/014_citus.sql);
-	 * nothing on plain PostgreSQL */
-	if (store_exec(s, "SELECT dmarcctl_distribute()", err) == -1) {
-		err_wrap(err, "cannot distribute the tables");
+	if (distribute(s, err) == -1)
 		goto out;
-	}
 	ret = 0;
 out:
 	PQclear(PQexec(s->conn,

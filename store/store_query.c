@@ -214,8 +214,8 @@ store_rdns_save(struct store *s, const struct store_rdns *rows, size_t n,
 	    "make_interval(secs => u.ttl) FROM unnest($1::text[], "
 	    "$2::text[], $3::text[], $4::int[]) AS u(ip, name, status, "
 	    "ttl) ON CONFLICT (ip) DO UPDATE SET name = EXCLUDED.name, "
-	    "status = EXCLUDED.status, resolved_at = now(), expires_at "
-	    "= EXCLUDED.expires_at", 4, rdns_cell };
+	    "status = EXCLUDED.status, resolved_at = EXCLUDED.resolved_at, "
+	    "expires_at = EXCLUDED.expires_at", 4, rdns_cell };
 
 	return save_rows(s, &sv, rows, n, err);
 }
@@ -243,9 +243,9 @@ store_save_classes(struct store *s, const struct store_class *rows,
 	    "u(domain, source, class, sender) ORDER BY 1, 2 ON CONFLICT "
 	    "(domain, source) DO UPDATE SET class = EXCLUDED.class, sender = "
 	    "EXCLUDED.sender, judged_at = CASE WHEN c.class IS DISTINCT FROM "
-	    "EXCLUDED.class THEN now() ELSE c.judged_at END WHERE c.class IS "
-	    "DISTINCT FROM EXCLUDED.class OR c.sender IS DISTINCT FROM "
-	    "EXCLUDED.sender", 4, class_cell };
+	    "EXCLUDED.class THEN EXCLUDED.judged_at ELSE c.judged_at END WHERE "
+	    "c.class IS DISTINCT FROM EXCLUDED.class OR c.sender IS DISTINCT "
+	    "FROM EXCLUDED.sender", 4, class_cell };
 
 	return save_rows(s, &sv, rows, n, err);
 }
@@ -277,7 +277,7 @@ store_save_verdicts(struct store *s, const struct store_verdict *rows,
 	    "next_record, rate) ORDER BY 1 ON CONFLICT (domain) DO UPDATE SET "
 	    "verdict = EXCLUDED.verdict, policy = EXCLUDED.policy, "
 	    "next_record = EXCLUDED.next_record, legitimate_pass_rate = "
-	    "EXCLUDED.legitimate_pass_rate, judged_at = now()", 5,
+	    "EXCLUDED.legitimate_pass_rate, judged_at = EXCLUDED.judged_at", 5,
 	    verdict_cell };
 
 	return save_rows(s, &sv, rows, n, err);
