@@ -108,7 +108,7 @@ cmd_db(int argc, char **argv, const struct config *cfg)
 {
 	struct store *s = NULL;
 	struct err err;
-	unsigned applied;
+	unsigned applied, spread;
 	int status = EXIT_OK;
 	long days = 0;
 	bool is_dry = false, is_prune = argc >= 2 &&
@@ -159,16 +159,17 @@ cmd_db(int argc, char **argv, const struct config *cfg)
 			store_free(s);
 			return EXIT_OK;
 		}
-		if (store_migrate(s, &applied, &err) == -1)
+		if (store_migrate(s, &applied, &spread, &err) == -1)
 			goto fail;
 		/* silent when there was nothing to do: cron-friendly */
 		if (applied > 0)
 			log_notice("applied %u migration%s", applied,
 			    applied == 1 ? "" : "s");
-		if (m.is_citus)
-			log_notice("the tables are distributed over %u Citus "
-			    "worker%s", m.workers, m.workers == 1 ? "" : "s");
-		else if (applied == 0)
+		if (spread > 0)
+			log_notice("distributed %u table%s over %u Citus "
+			    "worker%s", spread, spread == 1 ? "" : "s",
+			    m.workers, m.workers == 1 ? "" : "s");
+		if (applied == 0 && spread == 0)
 			log_info("the database is up to date");
 	}
 	store_free(s);

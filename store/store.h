@@ -57,8 +57,11 @@ void store_free(struct store *s);
 bool store_is_connected(const struct store *s);
 
 /* Apply the migrations not yet applied, each in its own transaction;
- * *applied counts them.  Safe to run concurrently and from cron. */
-int store_migrate(struct store *s, unsigned *applied, struct err *err);
+ * *applied counts them.  On Citus, then distribute the tables not yet
+ * distributed (store_mode), in one transaction; *distributed (unless
+ * NULL) counts them.  Safe to run concurrently and from cron. */
+int store_migrate(struct store *s, unsigned *applied, unsigned *distributed,
+    struct err *err);
 
 /*
  * Where the tables live: one PostgreSQL, or a Citus cluster (the

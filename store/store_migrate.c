@@ -55,7 +55,7 @@ fail:
  * tried again, a little later.
  */
 static int
-distribute(struct store *s, struct err *err)
+distribute(struct store *s, unsigned *out, struct err *err)
 {
 	for (int tries = 1;; tries++) {
 		PGresult *res = PQexec(s->conn, "SELECT dmarcctl_distribute()");
@@ -65,6 +65,8 @@ distribute(struct store *s, struct err *err)
 		    strstr(msg, "tuple concurrently updated") != NULL;
 
 		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			*out = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL,
+			    10);
 			PQclear(res);
 			return 0;
 		}
@@ -80,8 +82,10 @@ distribute(struct store *s, struct err *err)
 }
 
 int
-store_migrate(struct store *s, unsigned *applied, struct err *err)
+store_migrate(struct store *s, unsigned *applied, unsigned *distributed,
+    struct err *err)
 {
+	unsigned n_spread = 0;
 	int ret = -1;
 
 	*applied = 0;
@@ -97,8 +101,10 @@ store_migrate(struct store *s, unsigned *applied, struct err *err)
 	for (size_t i = 0; i < n_migrations; i++)
 		if (migrate_one(s, &migrations[i], applied, err) == -1)
 			goto out;
-	if (distribute(s, err) == -1)
+	if (distribute(s, &n_spread, err) == -1)
 		goto out;
+	if (distributed != NULL)
+		*distributed = n_spread;
 	ret = 0;
 out:
 	PQclear(PQexec(s->conn,
