@@ -1208,7 +1208,8 @@ Test(cli_ingest, a_database_not_migrated_is_exit_69)
 	/* and nothing was created */
 	cr_expect_eq(count(ci, "SELECT count(*) FROM pg_class c JOIN "
 	    "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
-	    "'public'"), 0);
+	    "'public' AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid "
+	    "= c.oid AND d.deptype = 'e')"), 0);
 	test_db_drop(ci);
 }
 
