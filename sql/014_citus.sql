@@ -29,7 +29,26 @@
 --   dmarcctl_migrations: an ordinary table of the coordinator, where
 --       `db migrate` runs; the workers never read it.
 -- Distributing a table makes its views again, without their grants: the
--- Grafana role is given its views back (sql/006_grafana.sql).
+-- Grafana role is given its views back (sql/006_grafana.sql, and below).
+-- The views Citus cannot run as they are, in a form it can, with the
+-- same columns (their comments and grants stay):
+--   grafana_domains skips through the rollups' keys with a recursive
+--       query, one index probe per domain; Citus runs recursive queries
+--       only within one domain.  On Citus each worker lists the domains
+--       of its shards (the distinct values of the distribution column),
+--       all workers at once.
+CREATE FUNCTION dmarcctl_citus_views() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	CREATE OR REPLACE VIEW grafana_domains AS
+	SELECT domain FROM (
+		SELECT domain COLLATE "C" AS domain FROM domain_daily
+		UNION
+		SELECT domain COLLATE "C" FROM tls_daily
+	) AS u
+	ORDER BY domain;
+END $$;
+
 CREATE FUNCTION dmarcctl_distribute(is_dry boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -112,6 +131,7 @@ BEGIN
 		FOREACH ddl IN ARRAY coalesce(fk_add, '{}') LOOP
 			EXECUTE ddl;
 		END LOOP;
+		PERFORM dmarcctl_citus_views();
 	END IF;
 	IF n > 0 AND NOT is_dry AND EXISTS (SELECT FROM pg_roles
 	    WHERE rolname = 'dmarcctl_grafana') THEN
@@ -123,3 +143,53 @@ COMMENT ON FUNCTION dmarcctl_distribute(boolean) IS
     'On Citus: distribute the tables not yet distributed (by domain, '
     'co-located with reports) or made reference tables; how many '
     '(is_dry: only count them)';
+
+-- The Grafana role on Citus.  A query on a view runs on the workers as
+-- the user who asked, against the shards of the tables beneath it, and
+-- Citus checks that user's rights there (citusdata/citus#1683): the
+-- rights to the views alone read nothing.  So on Citus the role may also
+-- read the columns of the tables that the grafana_* views read, and only
+-- those: never raw_inputs, a failure sample's headers or body, or a
+-- reporter's contact address.  And Citus reaches the workers as that
+-- user: Grafana must log in as a role of its own (README: Scaling out);
+-- SET ROLE dmarcctl_grafana, a role without login, cannot read there.
+-- On plain PostgreSQL the role reads the views and nothing else, as
+-- before.
+CREATE OR REPLACE FUNCTION dmarcctl_grafana_grant() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	v regclass;
+	r record;
+BEGIN
+	EXECUTE format('GRANT USAGE ON SCHEMA %I TO dmarcctl_grafana',
+	    current_schema());
+	EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I '
+	    'FROM dmarcctl_grafana', current_schema());
+	FOR v IN SELECT c.oid::regclass FROM pg_class c
+	    WHERE c.relkind = 'v' AND c.relname LIKE 'grafana\_%'
+	    AND c.relnamespace = current_schema()::regnamespace LOOP
+		EXECUTE format('GRANT SELECT ON %s TO dmarcctl_grafana', v);
+	END LOOP;
+	IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+		RETURN;
+	END IF;
+	FOR r IN SELECT t.oid::regclass AS tab,
+	    string_agg(DISTINCT quote_ident(a.attname), ', ') AS cols
+	    FROM pg_class c
+	    JOIN pg_rewrite w ON w.ev_class = c.oid
+	    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass
+	        AND d.objid = w.oid AND d.refclassid = 'pg_class'::regclass
+	        AND d.refobjsubid > 0
+	    JOIN pg_class t ON t.oid = d.refobjid AND t.relkind IN ('r', 'p')
+	    JOIN pg_attribute a ON a.attrelid = t.oid
+	        AND a.attnum = d.refobjsubid
+	    WHERE c.relkind = 'v' AND c.relname LIKE 'grafana\_%'
+	    AND c.relnamespace = current_schema()::regnamespace
+	    GROUP BY t.oid LOOP
+		EXECUTE format('GRANT SELECT (%s) ON %s TO dmarcctl_grafana',
+		    r.cols, r.tab);
+	END LOOP;
+END $$;
+COMMENT ON FUNCTION dmarcctl_grafana_grant() IS
+    'Let dmarcctl_grafana read the grafana_* views and nothing else (on '
+    'Citus: and the columns they read)';
