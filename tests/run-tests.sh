@@ -18,6 +18,8 @@
 # coordinator and two workers; Citus must be installed: citus-rig.sh build)
 # and exports its coordinator: each test database the tests create is
 # made on every node, with the extension, and `db migrate` distributes it.
+# It also starts one plain PostgreSQL beside it (scripts/pg-rig.sh) and
+# exports TEST_PG_SINGLE_CONNINFO, for the tests that compare the two.
 set -euo pipefail
 
 if [ $# -eq 0 ]; then
@@ -54,6 +56,10 @@ cleanup() {
 	fi
 	if [ -n "$work" ] && [ -d "$work" ]; then
 		"$imap_rig" destroy "$work/imap" || ok=1
+		if [ -d "$work/single" ] && ! "$here/scripts/pg-rig.sh" destroy \
+		    "$work/single"; then
+			ok=1
+		fi
 		if "$rig" destroy "$work/pg"; then
 			rm -rf "$work"
 		else
@@ -81,6 +87,15 @@ if ! conninfo=$("$rig" start "$work/pg" $port); then
 	exit 1
 fi
 export TEST_PG_CONNINFO=$conninfo TEST_PG_DIR=$work/pg
+if [ "${TEST_PG_RIG:-pg}" = citus ]; then
+	if ! single=$("$here/scripts/pg-rig.sh" start "$work/single" \
+	    $((20000 + RANDOM % 40000))); then
+		echo "run-tests: cannot start the single-node cluster" \
+		    "beside Citus" >&2
+		exit 1
+	fi
+	export TEST_PG_SINGLE_CONNINFO=$single
+fi
 ms=$((($(date +%s%N) - t0) / 1000000))
 printf 'run-tests: test cluster up in %d.%d s: %s\n' $((ms / 1000)) \
     $((ms % 1000 / 100)) "$TEST_PG_CONNINFO" >&2
