@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
+#include "common/buf.h"
 #include "common/xalloc.h"
 #include "tests/test_util.h"
 
@@ -124,4 +127,54 @@ Test(citus, same_inputs_same_outputs_as_one_node, .timeout = 600)
 	free(dir);
 	drop_on(admin, single);
 	test_db_drop(citus);
+}
+
+/* the lines of EXPLAIN sql with one text parameter, as libpq sends it */
+static char *
+explain(const char *ci, const char *sql, const char *param)
+{
+	PGconn *c = PQconnectdb(ci);
+	PGresult *r;
+	struct buf b;
+	struct err e;
+	char *out;
+
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	r = PQexecParams(c, sql, 1, NULL, &param, NULL, NULL, 0);
+	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s",
+	    PQerrorMessage(c));
+	buf_init(&b, 1u << 20);
+	for (int i = 0; i < PQntuples(r); i++)
+		cr_assert_eq(buf_addf(&b, &e, "%s\n", PQgetvalue(r, i, 0)), 0);
+	PQclear(r);
+	PQfinish(c);
+	out = xstrdup(buf_str(&b));
+	buf_release(&b);
+	return out;
+}
+
+/*
+ * A query of one domain goes to the one shard group that holds it: one
+ * task on one worker.  The rollup query of the analysis (store_domain_days)
+ * as the store sends it, its domain a parameter that may be NULL.
+ */
+Test(citus, one_domain_is_one_task)
+{
+	static const char q[] = "EXPLAIN SELECT domain, sum(messages), "
+	    "count(DISTINCT day) FROM domain_daily WHERE day >= '2000-01-01' "
+	    "AND day < '2100-01-01' AND ($1::text IS NULL OR domain = $1) "
+	    "GROUP BY domain ORDER BY domain";
+	char *ci, *plan;
+
+	if (getenv("TEST_PG_SINGLE_CONNINFO") == NULL)
+		cr_skip_test("not on Citus: make check-citus runs this");
+	ci = test_db_migrated();
+	plan = explain(ci, q, "example.com");
+	cr_expect(strstr(plan, "Task Count: 1\n") != NULL, "%s", plan);
+	free(plan);
+	/* every domain: every shard, each aggregating its own domains */
+	plan = explain(ci, q, NULL);
+	cr_expect(strstr(plan, "Task Count: 1\n") == NULL, "%s", plan);
+	free(plan);
+	test_db_drop(ci);
 }
