@@ -18,8 +18,8 @@
 --       foreign keys (a distributed table may only reference a reference
 --       table), reparse and prune keep their joins, and a report's
 --       transaction stays atomic with its original.  The price is one copy
---       of the archive per node; it is the originals once, gzip'd, a small
---       fraction of the records derived from them.  Distributing it by its
+--       of the archive (the originals, gzip'd) per node, and every archive
+--       write goes to every node.  Distributing it by its
 --       own key would drop those foreign keys and turn every join into a
 --       repartition; keeping it on the coordinator alone (a Citus local
 --       table) is refused by the foreign keys of the distributed tables.
@@ -28,8 +28,9 @@
 --       the sources view).
 --   dmarcctl_migrations: an ordinary table of the coordinator, where
 --       `db migrate` runs; the workers never read it.
--- Distributing a table makes its views again, without their grants: the
--- Grafana role is given its views back (sql/006_grafana.sql, and below).
+-- Citus may make a table's views again when it distributes it, without
+-- their grants: the Grafana role is given its views back after every
+-- distribution (sql/006_grafana.sql, and below).
 -- The views Citus cannot run as they are, in a form it can, with the
 -- same columns (their comments and grants stay):
 --   grafana_domains skips through the rollups' keys with a recursive
