@@ -73,7 +73,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_window.c \
               tests/cli/test_dmarcctl.c \
               tests/cli/test_reparse.c \
-              tests/cli/test_failures_cmd.c \
+              tests/cli/test_failures_cmd.c tests/cli/test_citus.c \
               tests/ingest/test_fetch.c \
               tests/analyze/test_rdns.c tests/analyze/test_sender.c \
               tests/analyze/test_verdict.c tests/analyze/test_operator.c \
@@ -92,7 +92,7 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/operators.o
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
 TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps demo demo-stop check check-asan check-senders citus-rig-check bench fuzz fuzz-build clean help install uninstall
+.PHONY: all deps demo demo-stop check check-asan check-senders check-citus citus-rig-check bench fuzz fuzz-build clean help install uninstall
 
 all: $(B)/dmarcctl dmarcctl
 
@@ -162,6 +162,21 @@ SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-
 check-asan:
 	$(MAKE) B=build/asan CFLAGS='$(SAN)' LDFLAGS='$(SAN)' \
 	    TEST_ENV='ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1' check
+
+# The store, ingest, fetch and analysis tests on a Citus cluster (a
+# coordinator and two workers, scripts/citus-rig.sh; builds Citus the
+# first time), and the same inputs compared with one PostgreSQL.
+CITUS_SUITES = store store_keys store_tls_rollup cli_ingest cli_ingest_text \
+	failure_store failures_cmd refused reparse hardening fetch \
+	fetch_accounts analyze_cli analyze_gates analyze_reporters \
+	analyze_small check sources_cli window_cli failure_evidence rdns tls \
+	grafana citus
+check-citus:
+	scripts/citus-rig.sh build
+	$(MAKE) $(B)/dmarcctl $(B)/demo-gen $(B)/smtp-tls-server $(B)/tests/run
+	TEST_PG_RIG=citus $(TEST_ENV) tests/run-tests.sh $(B)/tests/run \
+	    --filter '@($(subst $(eval) ,|,$(strip $(CITUS_SUITES))))/*' \
+	    $(TEST_ARGS)
 
 # The Citus test cluster alone (scripts/citus-rig.sh; builds Citus into
 # PostgreSQL 15 the first time, as root).
@@ -279,6 +294,7 @@ help:
 	@echo 'make demo-stop  stop the demo database (data stays in .demo/pg)'
 	@echo 'make check    run every test (check-asan: under ASan+UBSan)'
 	@echo 'make check-senders  the sender-model scenarios alone'
+	@echo 'make check-citus      the store, ingest and analysis tests on Citus'
 	@echo 'make citus-rig-check  start and check the Citus test cluster'
 	@echo 'make bench    speed and memory against xmllint --stream and zcat'
 	@echo 'make fuzz     run each libFuzzer harness for FUZZ_SECONDS'

@@ -1,5 +1,6 @@
 /*
- * dmarcctl db migrate | status: the schema, versioned in sql/.
+ * dmarcctl db migrate | status: the schema, versioned in sql/, and on
+ * Citus its distribution.
  * dmarcctl db prune --older-than DAYS [--dry-run]: failure report
  * samples past their time.
  */
@@ -71,6 +72,27 @@ print_status(void *ctx, int version, const char *name, const char *at,
 	return 0;
 }
 
+/* the first line of db status: where the tables live */
+static int
+print_mode(struct store *s, struct err *err)
+{
+	struct store_mode m;
+
+	if (store_mode(s, &m, err) == -1)
+		return -1;
+	if (!m.is_citus)
+		printf("mode: single node\n");
+	else if (m.undistributed == 0)
+		printf("mode: distributed (Citus, %u worker%s)\n", m.workers,
+		    m.workers == 1 ? "" : "s");
+	else
+		printf("mode: distributed (Citus, %u worker%s; %u table%s not "
+		    "yet distributed: run dmarcctl db migrate)\n", m.workers,
+		    m.workers == 1 ? "" : "s", m.undistributed,
+		    m.undistributed == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 count_pending(void *ctx, int version, const char *name, const char *at,
     struct err *err)
@@ -86,7 +108,7 @@ cmd_db(int argc, char **argv, const struct config *cfg)
 {
 	struct store *s = NULL;
 	struct err err;
-	unsigned applied;
+	unsigned applied, spread;
 	int status = EXIT_OK;
 	long days = 0;
 	bool is_dry = false, is_prune = argc >= 2 &&
@@ -117,28 +139,37 @@ cmd_db(int argc, char **argv, const struct config *cfg)
 		if (prune(s, days, is_dry, &err) == -1)
 			goto fail;
 	} else if (strcmp(argv[1], "status") == 0) {
-		if (store_status(s, print_status, NULL, &err) == -1)
+		if (print_mode(s, &err) == -1 ||
+		    store_status(s, print_status, NULL, &err) == -1)
 			goto fail;
 	} else {
 		size_t pending = 0;
+		struct store_mode m;
 
 		/* nothing to apply: done without writing, so that a
 		 * read-only server (a standby, default_transaction_read_only)
 		 * that is up to date is not an error */
-		if (store_status(s, count_pending, &pending, &err) == -1)
+		if (store_status(s, count_pending, &pending, &err) == -1 ||
+		    store_mode(s, &m, &err) == -1)
 			goto fail;
-		if (pending == 0) {
+		/* a database moved onto Citus (pg_dump) is up to date but
+		 * not yet distributed */
+		if (pending == 0 && m.undistributed == 0) {
 			log_info("the database is up to date");
 			store_free(s);
 			return EXIT_OK;
 		}
-		if (store_migrate(s, &applied, &err) == -1)
+		if (store_migrate(s, &applied, &spread, &err) == -1)
 			goto fail;
 		/* silent when there was nothing to do: cron-friendly */
 		if (applied > 0)
 			log_notice("applied %u migration%s", applied,
 			    applied == 1 ? "" : "s");
-		else
+		if (spread > 0)
+			log_notice("distributed %u table%s over %u Citus "
+			    "worker%s", spread, spread == 1 ? "" : "s",
+			    m.workers, m.workers == 1 ? "" : "s");
+		if (applied == 0 && spread == 0)
 			log_info("the database is up to date");
 	}
 	store_free(s);

@@ -72,7 +72,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	if (store_open(&db, ci, &err) == -1 ||
-	    store_migrate(db, &applied, &err) == -1) {
+	    store_migrate(db, &applied, NULL, &err) == -1) {
 		fprintf(stderr, "fuzz_store: %s\n", err.msg);
 		exit(1);
 	}

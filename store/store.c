@@ -328,9 +328,13 @@ store_open(struct store **out, const char *conninfo, struct err *err)
 	}
 	PQsetNoticeProcessor(s->conn, keep_notice, s);
 	buf_init(&s->row, 64u << 20);
-	/* times are UTC throughout; keep the server's notices off stderr */
+	/* times are UTC throughout; keep the server's notices off stderr.
+	 * On Citus, reports refer to raw_inputs, a reference table: a
+	 * transaction that writes both must reach each node over one
+	 * connection, or Citus refuses the second write; the setting is a
+	 * harmless placeholder on plain PostgreSQL. */
 	if (store_exec(s, "SET TIME ZONE 'UTC'; SET client_min_messages = "
-	    "warning",
+	    "warning; SET citus.multi_shard_modify_mode = 'sequential'",
 	    err) == -1) {
 		store_free(s);
 		return -1;

@@ -57,8 +57,27 @@ void store_free(struct store *s);
 bool store_is_connected(const struct store *s);
 
 /* Apply the migrations not yet applied, each in its own transaction;
- * *applied counts them.  Safe to run concurrently and from cron. */
-int store_migrate(struct store *s, unsigned *applied, struct err *err);
+ * *applied counts them.  On Citus, then distribute the tables not yet
+ * distributed (store_mode), in one transaction; *distributed (unless
+ * NULL) counts them.  Safe to run concurrently and from cron. */
+int store_migrate(struct store *s, unsigned *applied, unsigned *distributed,
+    struct err *err);
+
+/*
+ * Where the tables live: one PostgreSQL, or a Citus cluster (the
+ * extension citus exists in the database).  On Citus, store_migrate also
+ * distributes every table with a domain column by domain, co-located with
+ * reports, and makes the other tables (raw_inputs, ingest_errors,
+ * rdns_cache) reference tables: sql/014_citus.sql says why, table by table.
+ */
+struct store_mode {
+	bool is_citus;
+	unsigned workers;	/* active worker nodes (Citus) */
+	unsigned undistributed;	/* tables store_migrate has yet to spread */
+};
+
+/* *out: the mode of the database.  ERR_DB. */
+int store_mode(struct store *s, struct store_mode *out, struct err *err);
 
 /* Each known migration and when it was applied ("" when it was not). */
 typedef int (*store_status_fn)(void *ctx, int version, const char *name,

@@ -75,7 +75,7 @@ error_row(struct store *s, const char *source, const char *code,
 	/* a rerun over the same input says it again: keep one row */
 	if (store_q(s, NULL, err, "INSERT INTO ingest_errors (source, code, "
 	    "cause, raw_id) VALUES ($1, $2, $3, $4) ON CONFLICT (md5(source), "
-	    "md5(location), md5(cause)) DO UPDATE SET at = now(), raw_id = "
+	    "md5(location), md5(cause)) DO UPDATE SET at = EXCLUDED.at, raw_id = "
 	    "EXCLUDED.raw_id", 4,
 	    params) == -1 || store_tx_commit(s, err) == -1)
 		goto fail;

@@ -376,15 +376,43 @@ store_start_copy(struct store *s, const char *sql, struct err *err)
 	return 0;
 }
 
+/*
+ * Sending failed: the server refused the COPY before its end (Citus
+ * passes rows on to the workers as they come, and a worker's refusal
+ * ends the COPY at once), or the connection is gone.  The refusal is a
+ * result waiting to be read, with its SQLSTATE: a refused value is
+ * ERR_REFUSED here too.
+ */
+static int
+copy_failed(struct store *s, struct err *err)
+{
+	PGresult *res;
+	bool has_error = false;
+
+	s->in_copy = false;
+	while (PQstatus(s->conn) == CONNECTION_OK &&
+	    (res = PQgetResult(s->conn)) != NULL) {
+		if (PQresultStatus(res) == PGRES_COPY_IN)
+			PQputCopyEnd(s->conn, "report aborted");
+		else if (PQresultStatus(res) == PGRES_FATAL_ERROR &&
+		    !has_error) {
+			store_db_error(s, err, "COPY failed", res);
+			has_error = true;
+		}
+		PQclear(res);
+	}
+	return has_error ? -1 : store_db_error(s, err, "COPY failed", NULL);
+}
+
 int
 store_end_copy(struct store *s, struct err *err)
 {
 	PGresult *res;
 	int ret = 0;
 
-	s->in_copy = false;
 	if (PQputCopyEnd(s->conn, NULL) != 1)
-		return store_db_error(s, err, "COPY failed", NULL);
+		return copy_failed(s, err);
+	s->in_copy = false;
 	while ((res = PQgetResult(s->conn)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && ret == 0)
 			ret = store_db_error(s, err, "COPY failed", res);
@@ -397,7 +425,7 @@ int
 store_put_copy(struct store *s, const char *data, size_t len, struct err *err)
 {
 	if (PQputCopyData(s->conn, data, (int)len) != 1)
-		return store_db_error(s, err, "COPY failed", NULL);
+		return copy_failed(s, err);
 	return 0;
 }
 

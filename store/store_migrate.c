@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/migrations.h"
 
@@ -45,9 +46,46 @@ fail:
 	return -1;
 }
 
-int
-store_migrate(struct store *s, unsigned *applied, struct err *err)
+/*
+ * On Citus, spread what is not yet spread (sql/014_citus.sql); nothing on
+ * plain PostgreSQL.  Roles belong to the cluster, and Citus makes the
+ * Grafana role again on every worker with each table it distributes: two
+ * databases of one cluster doing it at the same moment collide ("tuple
+ * concurrently updated").  The distribution is one transaction, so it is
+ * tried again, a little later.
+ */
+static int
+distribute(struct store *s, unsigned *out, struct err *err)
 {
+	for (int tries = 1;; tries++) {
+		PGresult *res = PQexec(s->conn, "SELECT dmarcctl_distribute()");
+		const char *msg = PQresultErrorField(res,
+		    PG_DIAG_MESSAGE_PRIMARY);
+		bool is_race = msg != NULL &&
+		    strstr(msg, "tuple concurrently updated") != NULL;
+
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			*out = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL,
+			    10);
+			PQclear(res);
+			return 0;
+		}
+		if (!is_race || tries == 10) {
+			store_db_error(s, err, "cannot distribute the tables",
+			    res);
+			PQclear(res);
+			return -1;
+		}
+		PQclear(res);
+		nanosleep(&(struct timespec){ 0, 50000000L * tries }, NULL);
+	}
+}
+
+int
+store_migrate(struct store *s, unsigned *applied, unsigned *distributed,
+    struct err *err)
+{
+	unsigned n_spread = 0;
 	int ret = -1;
 
 	*applied = 0;
@@ -63,6 +101,10 @@ store_migrate(struct store *s, unsigned *applied, struct err *err)
 	for (size_t i = 0; i < n_migrations; i++)
 		if (migrate_one(s, &migrations[i], applied, err) == -1)
 			goto out;
+	if (distribute(s, &n_spread, err) == -1)
+		goto out;
+	if (distributed != NULL)
+		*distributed = n_spread;
 	ret = 0;
 out:
 	PQclear(PQexec(s->conn,
@@ -102,6 +144,41 @@ store_status(struct store *s, store_status_fn fn, void *ctx, struct err *err)
 out:
 	PQclear(res);
 	return ret;
+}
+
+int
+store_mode(struct store *s, struct store_mode *out, struct err *err)
+{
+	PGresult *res = NULL;
+	struct store_mode m = { 0 };
+	bool has_fn;
+
+	/* the workers Citus knows and uses; the tables dmarcctl_distribute
+	 * would still spread, when it exists (a database not yet migrated) */
+	if (store_q(s, &res, err, "SELECT EXISTS (SELECT FROM pg_extension "
+	    "WHERE extname = 'citus'), to_regprocedure("
+	    "'dmarcctl_distribute(boolean)') IS NOT NULL", 0, NULL) == -1)
+		return -1;
+	m.is_citus = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	has_fn = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+	if (m.is_citus) {
+		if (store_q(s, &res, err, "SELECT count(*) FROM "
+		    "citus_get_active_worker_nodes()", 0, NULL) == -1)
+			return -1;
+		m.workers = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
+	if (m.is_citus && has_fn) {
+		if (store_q(s, &res, err, "SELECT dmarcctl_distribute(true)",
+		    0, NULL) == -1)
+			return -1;
+		m.undistributed = (unsigned)strtoul(PQgetvalue(res, 0, 0),
+		    NULL, 10);
+		PQclear(res);
+	}
+	*out = m;
+	return 0;
 }
 
 static int

@@ -214,8 +214,8 @@ store_rdns_save(struct store *s, const struct store_rdns *rows, size_t n,
 	    "make_interval(secs => u.ttl) FROM unnest($1::text[], "
 	    "$2::text[], $3::text[], $4::int[]) AS u(ip, name, status, "
 	    "ttl) ON CONFLICT (ip) DO UPDATE SET name = EXCLUDED.name, "
-	    "status = EXCLUDED.status, resolved_at = now(), expires_at "
-	    "= EXCLUDED.expires_at", 4, rdns_cell };
+	    "status = EXCLUDED.status, resolved_at = EXCLUDED.resolved_at, "
+	    "expires_at = EXCLUDED.expires_at", 4, rdns_cell };
 
 	return save_rows(s, &sv, rows, n, err);
 }
@@ -243,9 +243,9 @@ store_save_classes(struct store *s, const struct store_class *rows,
 	    "u(domain, source, class, sender) ORDER BY 1, 2 ON CONFLICT "
 	    "(domain, source) DO UPDATE SET class = EXCLUDED.class, sender = "
 	    "EXCLUDED.sender, judged_at = CASE WHEN c.class IS DISTINCT FROM "
-	    "EXCLUDED.class THEN now() ELSE c.judged_at END WHERE c.class IS "
-	    "DISTINCT FROM EXCLUDED.class OR c.sender IS DISTINCT FROM "
-	    "EXCLUDED.sender", 4, class_cell };
+	    "EXCLUDED.class THEN EXCLUDED.judged_at ELSE c.judged_at END WHERE "
+	    "c.class IS DISTINCT FROM EXCLUDED.class OR c.sender IS DISTINCT "
+	    "FROM EXCLUDED.sender", 4, class_cell };
 
 	return save_rows(s, &sv, rows, n, err);
 }
@@ -277,7 +277,7 @@ store_save_verdicts(struct store *s, const struct store_verdict *rows,
 	    "next_record, rate) ORDER BY 1 ON CONFLICT (domain) DO UPDATE SET "
 	    "verdict = EXCLUDED.verdict, policy = EXCLUDED.policy, "
 	    "next_record = EXCLUDED.next_record, legitimate_pass_rate = "
-	    "EXCLUDED.legitimate_pass_rate, judged_at = now()", 5,
+	    "EXCLUDED.legitimate_pass_rate, judged_at = EXCLUDED.judged_at", 5,
 	    verdict_cell };
 
 	return save_rows(s, &sv, rows, n, err);
@@ -427,6 +427,33 @@ store_failures(struct store *s, const struct store_span *span,
 	    err);
 }
 
+/*
+ * The originals among ids (a bigint[] literal) that no report or error
+ * names any more go; Citus deletes from a reference table (raw_inputs)
+ * only with other reference tables in the statement, so the ids still
+ * named are found first.
+ */
+static int
+prune_originals(struct store *s, const char *ids, struct err *err)
+{
+	const char *params[1] = { ids };
+	PGresult *res = NULL;
+	const char *p2[1];
+	int ret;
+
+	if (store_q(s, &res, err, "SELECT coalesce(array_agg(u.id), '{}') "
+	    "FROM unnest($1::bigint[]) AS u(id) WHERE u.id NOT IN (SELECT "
+	    "raw_id FROM reports WHERE raw_id = ANY ($1::bigint[])) AND u.id "
+	    "NOT IN (SELECT raw_id FROM ingest_errors WHERE raw_id = ANY "
+	    "($1::bigint[]))", 1, params) == -1)
+		return -1;
+	p2[0] = PQgetvalue(res, 0, 0);
+	ret = store_q(s, NULL, err, "DELETE FROM raw_inputs WHERE id = ANY "
+	    "($1::bigint[])", 1, p2);
+	PQclear(res);
+	return ret;
+}
+
 int
 store_prune_failures(struct store *s, const char *before, bool is_dry,
     long long *out, struct err *err)
@@ -434,20 +461,32 @@ store_prune_failures(struct store *s, const char *before, bool is_dry,
 	const char *params[1] = { before };
 	PGresult *res = NULL;
 
-	/* the samples go with their reports (one statement), and so do the
-	 * originals that keep = full archived, unless another report or an
-	 * error still names them: a user's mail outlives no retention */
-	if (store_q(s, &res, err, is_dry ? "SELECT count(*) FROM "
-	    "failure_samples WHERE arrival_at < $1" : "WITH f AS (DELETE FROM "
-	    "failure_samples WHERE arrival_at < $1 RETURNING domain, report), "
-	    "r AS (DELETE FROM reports x USING f WHERE x.domain = f.domain AND "
-	    "x.id = f.report AND x.kind = 'failure' RETURNING x.raw_id), "
-	    "w AS (DELETE FROM raw_inputs w WHERE w.id IN (SELECT raw_id FROM "
-	    "r) AND NOT EXISTS (SELECT 1 FROM reports o WHERE o.raw_id = w.id "
-	    "AND (o.domain, o.id) NOT IN (SELECT domain, report FROM f)) AND "
-	    "NOT EXISTS (SELECT 1 FROM ingest_errors e WHERE e.raw_id = w.id)) "
-	    "SELECT count(*) FROM r", 1, params) == -1)
+	if (is_dry) {
+		if (store_q(s, &res, err, "SELECT count(*) FROM "
+		    "failure_samples WHERE arrival_at < $1", 1, params) == -1)
+			return -1;
+		*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+		return 0;
+	}
+	/* the samples go with their reports, and so do the originals that
+	 * keep = full archived, unless another report or an error still
+	 * names them: a user's mail outlives no retention.  One
+	 * transaction. */
+	if (store_exec(s, "BEGIN", err) == -1)
 		return -1;
+	if (store_q(s, &res, err, "WITH f AS (DELETE FROM failure_samples "
+	    "WHERE arrival_at < $1 RETURNING domain, report), r AS (DELETE "
+	    "FROM reports x USING f WHERE x.domain = f.domain AND x.id = "
+	    "f.report AND x.kind = 'failure' RETURNING x.raw_id) SELECT "
+	    "count(*), coalesce(array_agg(DISTINCT raw_id) FILTER (WHERE "
+	    "raw_id IS NOT NULL), '{}') FROM r", 1, params) == -1 ||
+	    prune_originals(s, PQgetvalue(res, 0, 1), err) == -1 ||
+	    store_exec(s, "COMMIT", err) == -1) {
+		PQclear(res);
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+		return -1;
+	}
 	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return 0;

@@ -13,6 +13,13 @@
 # removes the dir, also when the tests fail or the run is interrupted.  The
 # exit status is the command's.  A server that cannot start fails the run:
 # store and IMAP tests never skip.
+#
+# TEST_PG_RIG=citus starts a Citus cluster instead (scripts/citus-rig.sh: a
+# coordinator and two workers; Citus must be installed: citus-rig.sh build)
+# and exports its coordinator: each test database the tests create is
+# made on every node, with the extension, and `db migrate` distributes it.
+# It also starts one plain PostgreSQL beside it (scripts/pg-rig.sh) and
+# exports TEST_PG_SINGLE_CONNINFO, for the tests that compare the two.
 set -euo pipefail
 
 if [ $# -eq 0 ]; then
@@ -20,7 +27,14 @@ if [ $# -eq 0 ]; then
 	exit 64
 fi
 here=$(cd "$(dirname "$0")/.." && pwd)
-rig=$here/scripts/pg-rig.sh
+case ${TEST_PG_RIG:-pg} in
+pg) rig=$here/scripts/pg-rig.sh ;;
+citus) rig=$here/scripts/citus-rig.sh ;;
+*)
+	echo "run-tests: TEST_PG_RIG is pg or citus, not $TEST_PG_RIG" >&2
+	exit 64
+	;;
+esac
 imap_rig=$here/scripts/imap-rig.sh
 
 work=
@@ -42,6 +56,10 @@ cleanup() {
 	fi
 	if [ -n "$work" ] && [ -d "$work" ]; then
 		"$imap_rig" destroy "$work/imap" || ok=1
+		if [ -d "$work/single" ] && ! "$here/scripts/pg-rig.sh" destroy \
+		    "$work/single"; then
+			ok=1
+		fi
 		if "$rig" destroy "$work/pg"; then
 			rm -rf "$work"
 		else
@@ -60,13 +78,24 @@ trap 'exit 129' HUP
 work=$(mktemp -d /tmp/dmarcctl-pg.XXXXXX)
 chmod 755 "$work"	# the server runs as postgres when we are root
 port=$((20000 + RANDOM % 40000))	# socket only: it only names the socket
+# Citus's nodes talk over loopback TCP: free ports of its own choosing
+[ "${TEST_PG_RIG:-pg}" = pg ] || port=
 t0=$(date +%s%N)
-if ! conninfo=$("$rig" start "$work/pg" "$port"); then
+if ! conninfo=$("$rig" start "$work/pg" $port); then
 	echo "run-tests: cannot start the test PostgreSQL cluster;" \
 	    "the store tests need it" >&2
 	exit 1
 fi
 export TEST_PG_CONNINFO=$conninfo TEST_PG_DIR=$work/pg
+if [ "${TEST_PG_RIG:-pg}" = citus ]; then
+	if ! single=$("$here/scripts/pg-rig.sh" start "$work/single" \
+	    $((20000 + RANDOM % 40000))); then
+		echo "run-tests: cannot start the single-node cluster" \
+		    "beside Citus" >&2
+		exit 1
+	fi
+	export TEST_PG_SINGLE_CONNINFO=$single
+fi
 ms=$((($(date +%s%N) - t0) / 1000000))
 printf 'run-tests: test cluster up in %d.%d s: %s\n' $((ms / 1000)) \
     $((ms % 1000 / 100)) "$TEST_PG_CONNINFO" >&2

@@ -133,6 +133,16 @@ void test_db_exec(const char *conninfo, const char *sql);
  * sample whose DKIM selector or delivery result is "poisoned": the way
  * to test that a value the server refuses is one input's error.
  */
+/*
+ * Before a CREATE TRIGGER on the tables: Citus refuses triggers on
+ * distributed tables unless told that they are safe (these are: they only
+ * refuse a row); a placeholder setting on plain PostgreSQL.
+ */
+/* Whether the database is on a Citus cluster (TEST_PG_RIG=citus). */
+bool test_db_is_citus(const char *conninfo);
+
+#define TEST_UNSAFE_TRIGGERS "SET citus.enable_unsafe_triggers = on; "
+
 void test_db_refuse_poisoned(const char *conninfo);
 long long test_db_count(const char *conninfo, const char *sql);
 

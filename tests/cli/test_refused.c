@@ -215,6 +215,7 @@ Test(refused, an_input_too_large_to_archive_is_listed_and_skipped)
  * in the COPY, the rollup at the end), each with another SQLSTATE class.
  */
 static const char *const poison_sql[] = {
+	TEST_UNSAFE_TRIGGERS,
 	"CREATE FUNCTION t_refuse_report() RETURNS trigger LANGUAGE plpgsql "
 	"AS $$ BEGIN IF NEW.report_id = 'poison-header' THEN RAISE EXCEPTION "
 	"'report % refused', NEW.report_id USING ERRCODE = '23514'; END IF; "
@@ -243,8 +244,14 @@ add_poison_triggers(const char *ci)
 
 	cr_assert_eq(store_open(&s, ci, &err), 0, "%s", err.msg);
 	for (size_t i = 0; i < sizeof(poison_sql) / sizeof(poison_sql[0]); i++)
-		cr_assert_eq(store_select(s, poison_sql[i], 0, NULL, NULL, NULL,
-		    &err), 0, "%s: %s", poison_sql[i], err.msg);
+		/* on Citus a worker's refusal inside a COPY comes back
+		 * without its SQLSTATE (XX000): not a refusal dmarcctl can
+		 * tell from a failing cluster, so no record is refused */
+		if (!test_db_is_citus(ci) ||
+		    strstr(poison_sql[i], "ON records") == NULL)
+			cr_assert_eq(store_select(s, poison_sql[i], 0, NULL,
+			    NULL, NULL, &err), 0, "%s: %s", poison_sql[i],
+			    err.msg);
 	store_free(s);
 }
 
@@ -314,6 +321,8 @@ Test(refused, poison_between_valid_reports_never_stops_ingest,
 	};
 	size_t n_poisons = sizeof(poisons) / sizeof(poisons[0]);
 	char *ci = test_db_migrated(), *dir = test_tmpdir(), *out, *err, *v;
+	/* no record is refused on Citus (add_poison_triggers) */
+	bool is_citus = test_db_is_citus(ci);
 	char name[64], id[64], args[1900], sql[512], conf[600];
 	char *etc = test_tmpdir();
 	long long refused, errors, reports;
@@ -367,15 +376,15 @@ Test(refused, poison_between_valid_reports_never_stops_ingest,
 	refused = test_db_count(ci, "SELECT count(*) FROM ingest_errors WHERE "
 	    "code = 'refused'");
 	reports = test_db_count(ci, "SELECT count(*) FROM reports");
-	cr_expect_geq(refused, 3);
+	cr_expect_geq(refused, is_citus ? 2 : 3);
 	cr_expect_eq(summary_value(out, "failed"), refused, "%s", out);
 	cr_expect_eq(summary_value(out, "new"), reports, "%s", out);
 	cr_expect_eq(summary_value(out, "inputs"),
 	    2 * N_VALID_DAYS + 2 + (long long)n_poisons, "%s", out);
 	/* stderr: one line per refusal, escaped, no SQL */
-	cr_expect(strstr(err, "d3_poison-copy.xml: refused by the database: "
-	    "count\\x0a\\x1b[31m4242 refused [SQLSTATE 22003]") != NULL,
-	    "%s", err);
+	cr_expect(is_citus || strstr(err, "d3_poison-copy.xml: "
+	    "refused by the database: count\\x0a\\x1b[31m4242 refused "
+	    "[SQLSTATE 22003]") != NULL, "%s", err);
 	cr_expect(strchr(err, 0x1b) == NULL, "%s", err);
 	cr_expect(strstr(err, "INSERT") == NULL && strstr(err, "SELECT") ==
 	    NULL, "%s", err);
@@ -406,7 +415,8 @@ Test(refused, poison_between_valid_reports_never_stops_ingest,
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM reports r "
 		    "JOIN raw_inputs w ON w.id = r.raw_id WHERE w.sha256 = "
 		    "decode('%s', 'hex')", poisons[i].sha);
-		if (poisons[i].is_refused)
+		if (poisons[i].is_refused && !(is_citus &&
+		    strstr(poisons[i].file, "copy") != NULL))
 			cr_expect_eq(listed, 1, "%s is not listed",
 			    poisons[i].file);
 		else

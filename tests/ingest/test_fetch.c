@@ -618,6 +618,7 @@ Test(fetch, oversized_message_goes_to_errors, .timeout = 60)
 Test(fetch, refused_report_goes_to_errors, .timeout = 60)
 {
 	static const char *const sql[] = {
+		TEST_UNSAFE_TRIGGERS,
 		"CREATE FUNCTION t_refuse() RETURNS trigger LANGUAGE plpgsql AS "
 		"$$ BEGIN IF NEW.report_id = 'bad-1' THEN RAISE EXCEPTION "
 		"'value out of range' USING ERRCODE = '22003'; END IF; "

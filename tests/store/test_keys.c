@@ -100,7 +100,7 @@ open_migrated(char **ci)
 
 	*ci = test_db_new();
 	cr_assert_eq(store_open(&s, *ci, &err), 0, "%s", err.msg);
-	cr_assert_eq(store_migrate(s, &applied, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_migrate(s, &applied, NULL, &err), 0, "%s", err.msg);
 	return s;
 }
 
@@ -385,7 +385,7 @@ Test(store_keys, rows_stored_before_keys_stay_unique)
 	    "WHEN r THEN (SELECT id FROM raw_inputs) END FROM (VALUES "
 	    "('\\x01'::bytea, true), ('\\x02', false)) t (h, r)");
 	cr_assert_eq(store_open(&s, ci, &err), 0, "%s", err.msg);
-	cr_assert_eq(store_migrate(s, &applied, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_migrate(s, &applied, NULL, &err), 0, "%s", err.msg);
 	cr_expect_eq(applied, n_migrations - 6);
 	cr_expect_eq(test_db_count(ci, "SELECT count(DISTINCT report_key) "
 	    "FROM reports WHERE report_key IS NOT NULL"), 2);

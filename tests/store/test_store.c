@@ -167,7 +167,7 @@ open_migrated(char **ci)
 
 	*ci = test_db_new();
 	cr_assert_eq(store_open(&s, *ci, &err), 0, "%s", err.msg);
-	cr_assert_eq(store_migrate(s, &applied, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_migrate(s, &applied, NULL, &err), 0, "%s", err.msg);
 	cr_assert_gt(applied, 0);
 	return s;
 }
@@ -231,13 +231,13 @@ Test(store, migrate_applies_each_migration_once)
 	cr_expect_eq(err.code, ERR_DB);
 	cr_expect(strstr(err.msg, "run dmarcctl db migrate") != NULL, "%s",
 	    err.msg);
-	cr_assert_eq(store_migrate(s, &applied, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_migrate(s, &applied, NULL, &err), 0, "%s", err.msg);
 	cr_expect_gt(applied, 0);
 	cr_expect_eq(store_check_schema(s, &err), 0, "%s", err.msg);
 	cr_assert_eq(store_status(s, status_row, &listed, &err), 0, "%s",
 	    err.msg);
 	cr_expect_eq(listed, applied);
-	cr_assert_eq(store_migrate(s, &applied, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_migrate(s, &applied, NULL, &err), 0, "%s", err.msg);
 	cr_expect_eq(applied, 0, "a second migrate applied %u", applied);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM dmarcctl_migrations"),
 	    listed);

@@ -95,7 +95,7 @@ Test(store_tls_rollup, failures_stored_before_get_their_policy_type)
 	    "('example.org', '2026-04-01', 'Google', 'starttls-not-supported', "
 	    "'mx2.example.org', 4)");
 	cr_assert_eq(store_open(&s, ci, &err), 0, "%s", err.msg);
-	cr_assert_eq(store_migrate(s, &applied, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_migrate(s, &applied, NULL, &err), 0, "%s", err.msg);
 	v = rows(ci);
 	cr_expect_str_eq(v, "2026-04-01 Google ? starttls-not-supported "
 	    "mx2.example.org 4, 2026-05-01 Google sts certificate-expired "
@@ -132,7 +132,7 @@ Test(store_tls_rollup, a_row_the_reports_do_not_account_for_stays_whole)
 	    "result_type, mx, sessions) VALUES ('example.org', '2026-05-01', "
 	    "'Google', 'certificate-expired', 'mx1.example.org', 9)");
 	cr_assert_eq(store_open(&s, ci, &err), 0, "%s", err.msg);
-	cr_assert_eq(store_migrate(s, &applied, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_migrate(s, &applied, NULL, &err), 0, "%s", err.msg);
 	v = rows(ci);
 	cr_expect_str_eq(v, "2026-05-01 Google ? certificate-expired "
 	    "mx1.example.org 9");
