@@ -129,6 +129,73 @@ Test(citus, same_inputs_same_outputs_as_one_node, .timeout = 600)
 	test_db_drop(citus);
 }
 
+/* a conninfo's database as PostgreSQL's tools take it (-d accepts a
+ * conninfo) */
+static void
+tool(const char *name, const char *args, const char *ci)
+{
+	const char *bin = getenv("PGBIN");
+	char *q = test_shq(ci), cmd[4096], *out, *err;
+
+	snprintf(cmd, sizeof(cmd), "%s/%s %s -d %s",
+	    bin != NULL ? bin : "/usr/lib/postgresql/15/bin", name, args, q);
+	cr_assert_eq(test_run(cmd, &out, &err), 0, "%s: %s", cmd, err);
+	free(out);
+	free(err);
+	free(q);
+}
+
+Test(citus, a_database_moved_in_with_pg_dump_is_distributed_by_migrate,
+    .timeout = 600)
+{
+	const char *admin = getenv("TEST_PG_SINGLE_CONNINFO");
+	char *citus, *single, *dir, *out, args[1024];
+	int rc;
+
+	if (admin == NULL || *admin == '\0')
+		cr_skip_test("no single node beside the cluster: make "
+		    "check-citus runs this");
+	single = db_on(admin);
+	out = run(CORPUS, single, "ingest --json " CORPUS_FILES, &rc);
+	free(out);
+	/* README's way: dump, restore into the coordinator, migrate */
+	dir = test_tmpdir();
+	snprintf(args, sizeof(args), "-Fc -f %s/db.dump", dir);
+	tool("pg_dump", args, single);
+	citus = test_db_new();
+	cr_assert(test_db_is_citus(citus));
+	snprintf(args, sizeof(args), "--no-owner --no-privileges %s/db.dump",
+	    dir);
+	tool("pg_restore", args, citus);
+	out = run(NULL, citus, "db status", &rc);
+	cr_expect_eq(rc, 0);
+	cr_expect(strstr(out, "not yet distributed: run dmarcctl db "
+	    "migrate") != NULL, "%s", out);
+	free(out);
+	out = run(NULL, citus, "db migrate", &rc);
+	cr_expect_eq(rc, 0);
+	free(out);
+	out = run(NULL, citus, "db status", &rc);
+	cr_expect(strncmp(out, "mode: distributed (Citus, 2 workers)\n",
+	    37) == 0, "%s", out);
+	free(out);
+	/* the same answers, and the reports known: all duplicates */
+	expect_same(NULL, single, citus, "summary --no-dns --format json "
+	    SPAN);
+	expect_same(NULL, single, citus, "sources --no-dns --format json "
+	    SPAN);
+	expect_same(NULL, single, citus, "advise --no-dns --format json "
+	    SPAN);
+	expect_same(NULL, single, citus, "tls --no-dns --format json " SPAN);
+	expect_same(NULL, single, citus, "failures --format json " SPAN);
+	expect_same(CORPUS, single, citus, "ingest --json " CORPUS_FILES);
+	snprintf(args, sizeof(args), "rm -rf %s", dir);
+	cr_expect_eq(system(args), 0);
+	free(dir);
+	drop_on(admin, single);
+	test_db_drop(citus);
+}
+
 /* the lines of EXPLAIN sql with one text parameter, as libpq sends it */
 static char *
 explain(const char *ci, const char *sql, const char *param)
