@@ -74,6 +74,21 @@ expect_same(const char *dir, const char *single, const char *citus,
 	free(b);
 }
 
+/* the analysis of every domain on both: the same */
+static void
+expect_same_answers(const char *single, const char *citus)
+{
+	static const char *const queries[] = { "summary", "sources",
+		"advise", "tls" };
+	char args[256];
+
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		snprintf(args, sizeof(args), "%s --no-dns --format json "
+		    SPAN, queries[i]);
+		expect_same(NULL, single, citus, args);
+	}
+}
+
 Test(citus, same_inputs_same_outputs_as_one_node, .timeout = 600)
 {
 	const char *admin = getenv("TEST_PG_SINGLE_CONNINFO");
@@ -106,13 +121,7 @@ Test(citus, same_inputs_same_outputs_as_one_node, .timeout = 600)
 	expect_same(CORPUS, single, citus, "ingest --json " CORPUS_FILES);
 	expect_same(NULL, single, citus, args);
 
-	expect_same(NULL, single, citus, "summary --no-dns --format json "
-	    SPAN);
-	expect_same(NULL, single, citus, "sources --no-dns --format json "
-	    SPAN);
-	expect_same(NULL, single, citus, "advise --no-dns --format json "
-	    SPAN);
-	expect_same(NULL, single, citus, "tls --no-dns --format json " SPAN);
+	expect_same_answers(single, citus);
 	/* and for one domain (one shard group on the cluster) */
 	expect_same(NULL, single, citus, "summary --no-dns --format json "
 	    "--domain acme-widgets.example " SPAN);
@@ -180,13 +189,7 @@ Test(citus, a_database_moved_in_with_pg_dump_is_distributed_by_migrate,
 	    37) == 0, "%s", out);
 	free(out);
 	/* the same answers, and the reports known: all duplicates */
-	expect_same(NULL, single, citus, "summary --no-dns --format json "
-	    SPAN);
-	expect_same(NULL, single, citus, "sources --no-dns --format json "
-	    SPAN);
-	expect_same(NULL, single, citus, "advise --no-dns --format json "
-	    SPAN);
-	expect_same(NULL, single, citus, "tls --no-dns --format json " SPAN);
+	expect_same_answers(single, citus);
 	expect_same(NULL, single, citus, "failures --format json " SPAN);
 	expect_same(CORPUS, single, citus, "ingest --json " CORPUS_FILES);
 	snprintf(args, sizeof(args), "rm -rf %s", dir);
