@@ -212,6 +212,10 @@ $(B)/bench/gen: bench/gen.c
 	@mkdir -p $(@D)
 	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L -I. $(WARN) -o $@ $< -lz
 
+$(B)/bench/gen-small: bench/gen-small.c
+	@mkdir -p $(@D)
+	$(CC) -std=c17 -O2 -D_POSIX_C_SOURCE=200809L -I. $(WARN) -o $@ $< -lz
+
 # libFuzzer harnesses: clang with -fsanitize=fuzzer,address,undefined.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 30
