@@ -202,8 +202,9 @@ demo-stop:
 	@scripts/demo-db.sh stop
 
 bench: deps all
-	$(MAKE) $(B)/bench/gen
+	$(MAKE) $(B)/bench/gen $(B)/bench/gen-small
 	@bench/run.sh $(B)
+	@[ "$${BENCH_SMALL:-1}" = 0 ] || bench/small.sh $(B)
 	@[ "$${BENCH_FETCH:-1}" = 0 ] || bench/fetch.sh $(B)
 	@[ "$${BENCH_ANALYZE:-1}" = 0 ] || bench/analyze.sh $(B)
 	@[ "$${BENCH_CITUS:-1}" = 0 ] || bench/citus.sh $(B)
