@@ -199,6 +199,12 @@ struct failure_sample {
 
 struct report_sink {
 	void *ctx;
+	/*
+	 * The report's header: 0 to go on, -1 on error, 1 when the sink
+	 * knows the report already (the same bytes were stored): a parser
+	 * may then stop reading it and go straight to on_end, and one that
+	 * reads on delivers what the sink ignores.
+	 */
 	int (*on_header)(void *ctx, const struct report *r, struct err *err);
 	int (*on_dmarc_record)(void *ctx, const struct report *r,
 	    const struct dmarc_record *rec, struct err *err);

@@ -108,11 +108,19 @@ struct frame {
 	enum field field;
 };
 
+/* where the reading of a document stands */
+enum px_status {
+	STATUS_GOING = 0,
+	STATUS_FAILED,		/* err set */
+	STATUS_OTHER,		/* XML, but not a DMARC report */
+	STATUS_KNOWN,		/* the sink knows the report: stop reading */
+};
+
 struct px {
 	const struct report_env *env;
 	xmlParserCtxtPtr ctxt;
 	struct err *err;
-	int status;		/* 0 going, -1 failed (err set), 1 not DMARC */
+	enum px_status status;
 
 	struct frame *stack;
 	unsigned depth;
@@ -148,9 +156,9 @@ fail(struct px *x, enum err_code code, const char *fmt, ...)
 
 	char msg[sizeof(x->err->msg)];
 
-	if (x->status != 0)
+	if (x->status != STATUS_GOING)
 		return -1;
-	x->status = -1;
+	x->status = STATUS_FAILED;
 	/* the arguments may point into x->err itself: format aside first */
 	va_start(ap, fmt);
 	str_vformat(msg, sizeof(msg), fmt, ap);
@@ -416,6 +424,7 @@ send_header(struct px *x)
 {
 	const struct report_sink *sink = x->env->sink;
 	struct report *r = &x->r;
+	int rc;
 
 	if (x->is_header_sent)
 		return 0;
@@ -436,9 +445,15 @@ send_header(struct px *x)
 		report_note(&x->r, &x->report_arena, "no org_name");
 	r->domain = r->policy.domain;
 	x->is_header_sent = true;
-	if (sink->on_header != NULL && sink->on_header(sink->ctx, r,
-	    x->err) == -1)
+	rc = sink->on_header != NULL ? sink->on_header(sink->ctx, r, x->err) :
+	    0;
+	if (rc == -1)
 		return fail(x, x->err->code, "%s", x->err->msg);
+	/* known already: the rest of the document changes nothing */
+	if (rc == 1) {
+		x->status = STATUS_KNOWN;
+		xmlStopParser(x->ctxt);
+	}
 	return 0;
 }
 
@@ -663,7 +678,7 @@ sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 
 	(void)prefix, (void)nb_ns, (void)ns, (void)nb_attr, (void)nb_def;
 	(void)attrs;
-	if (x->status != 0)
+	if (x->status != STATUS_GOING)
 		return;
 	if (x->depth >= x->env->lim->max_depth) {
 		fail(x, ERR_LIMIT, "elements nested deeper than %u",
@@ -672,7 +687,7 @@ sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	}
 	if (x->depth == 0) {
 		if (strcmp(name, "feedback") != 0) {
-			x->status = 1;	/* XML, but not a DMARC report */
+			x->status = STATUS_OTHER;
 			xmlStopParser(x->ctxt);
 			return;
 		}
@@ -699,7 +714,7 @@ sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	struct px *x = ctx;
 
 	(void)localname, (void)prefix, (void)uri;
-	if (x->status != 0 || x->depth == 0)
+	if (x->status != STATUS_GOING || x->depth == 0)
 		return;
 	x->depth--;
 	leave(x, &x->stack[x->depth]);
@@ -711,7 +726,7 @@ sax_text(void *ctx, const xmlChar *ch, int len)
 	struct px *x = ctx;
 	enum ctx top;
 
-	if (x->status != 0 || x->depth == 0)
+	if (x->status != STATUS_GOING || x->depth == 0)
 		return;
 	top = x->stack[x->depth - 1].ctx;
 	if (top != C_LEAF && top != C_REASON)
@@ -844,15 +859,15 @@ feed(struct px *x, struct stream *in, unsigned char *chunk)
 	if (got > 4)
 		xmlParseChunk(x->ctxt, (const char *)chunk + 4, (int)(got - 4),
 		    0);
-	while (x->status == 0 && got > 0) {
+	while (x->status == STATUS_GOING && got > 0) {
 		got = stream_read(in, chunk, XML_CHUNK, x->err);
 		if (got == -1)
 			return fail(x, x->err->code, "%s", x->err->msg);
 		xmlParseChunk(x->ctxt, (const char *)chunk, (int)got,
 		    got == 0);
 	}
-	if (x->status != 0)
-		return x->status == 1 ? 0 : -1;
+	if (x->status != STATUS_GOING)
+		return x->status == STATUS_FAILED ? -1 : 0;
 	if (x->depth == 0 && !x->is_header_sent && x->r.records == 0 &&
 	    x->stack[0].ctx != C_FEEDBACK)
 		return err_set(x->err, ERR_PARSE, "no XML element found");
@@ -887,7 +902,7 @@ dmarc_xml_parse(struct stream *in, const struct report_env *env,
 	}
 	if (feed(&x, clean, chunk) == -1)
 		goto out;
-	if (x.status == 1) {
+	if (x.status == STATUS_OTHER) {
 		ret = 0;
 		goto out;
 	}

@@ -517,7 +517,7 @@ on_header(void *ctx, const struct report *r, struct err *err)
 		goto fail;
 	if (is_dup) {
 		s->is_skip = true;	/* a rerun: skip the work */
-		return 0;
+		return 1;
 	}
 	/* a failure report's original is a user's mail: archived only
 	 * when everything is to be kept */

@@ -285,6 +285,70 @@ Test(dmarc_xml, sink_failure_aborts_the_report)
 	stream_free(s);
 }
 
+/* a sink that knows every report: counts what it is handed */
+struct known {
+	unsigned headers, records, ends, aborts;
+};
+
+static int
+known_header(void *ctx, const struct report *r, struct err *err)
+{
+	(void)r, (void)err;
+	((struct known *)ctx)->headers++;
+	return 1;
+}
+
+static int
+known_record(void *ctx, const struct report *r,
+    const struct dmarc_record *rec, struct err *err)
+{
+	(void)r, (void)rec, (void)err;
+	((struct known *)ctx)->records++;
+	return 0;
+}
+
+static int
+known_end(void *ctx, const struct report *r, struct err *err)
+{
+	(void)r, (void)err;
+	((struct known *)ctx)->ends++;
+	return 0;
+}
+
+static void
+known_abort(void *ctx, const struct report *r)
+{
+	(void)r;
+	((struct known *)ctx)->aborts++;
+}
+
+Test(dmarc_xml, a_known_report_is_not_read_past_its_header)
+{
+	/* what follows the first record would fail the report if read:
+	 * the sink knows it, so the parser stops and ends it whole */
+	const char *x = "<feedback>" META POLICY
+	    "<record><row><source_ip>192.0.2.1</source_ip><count>1</count>"
+	    "</row></record><record><row><source_ip>192.0.2.2</source_ip>"
+	    "<count>-5</count></row></record><unclosed>";
+	struct report_limits lim;
+	struct known k = { 0 };
+	struct report_sink sink = { &k, known_header, known_record, NULL,
+		known_end, known_abort, NULL, NULL, NULL };
+	struct stream *s = NULL;
+	uint64_t used = 0;
+	struct report_env env = { &lim, &sink, "t", "", &used, 0 };
+	struct err err;
+
+	report_limits_default(&lim);
+	stream_new_mem(&s, x, strlen(x), "t");
+	cr_expect_eq(dmarc_xml_parse(s, &env, &err), 1, "%s", err.msg);
+	cr_expect_eq(k.headers, 1);
+	cr_expect_eq(k.records, 0);
+	cr_expect_eq(k.ends, 1);
+	cr_expect_eq(k.aborts, 0);
+	stream_free(s);
+}
+
 Test(dmarc_xml, encodings_and_bad_bytes_are_repaired)
 {
 	static const struct {
