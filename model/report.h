@@ -206,6 +206,8 @@ struct report_sink {
 	 * reads on delivers what the sink ignores.
 	 */
 	int (*on_header)(void *ctx, const struct report *r, struct err *err);
+	/* a record, or a TLS policy: 0, -1, or 1 like on_header (the sink
+	 * learnt after some records that it knows the report) */
 	int (*on_dmarc_record)(void *ctx, const struct report *r,
 	    const struct dmarc_record *rec, struct err *err);
 	int (*on_tls_policy)(void *ctx, const struct report *r,

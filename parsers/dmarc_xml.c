@@ -502,6 +502,7 @@ end_record(struct px *x)
 	const struct report_sink *sink = x->env->sink;
 	struct dmarc_record *rec = &x->rec;
 	char label[32];
+	int rc;
 
 	if (!x->has_count) {
 		fail(x, ERR_PARSE, "%s has no <count>",
@@ -521,13 +522,19 @@ end_record(struct px *x)
 	rec->reasons = x->reasons;
 	rec->dkim_results = x->dkims;
 	rec->spf_results = x->spfs;
-	if (sink->on_dmarc_record != NULL &&
-	    sink->on_dmarc_record(sink->ctx, &x->r, rec, x->err) == -1) {
+	rc = sink->on_dmarc_record != NULL ?
+	    sink->on_dmarc_record(sink->ctx, &x->r, rec, x->err) : 0;
+	if (rc == -1) {
 		fail(x, x->err->code, "%s", x->err->msg);
 		return;
 	}
 	x->r.records++;
 	x->r.messages += (uint64_t)rec->count;
+	/* known already (told after some records): read no further */
+	if (rc == 1) {
+		x->status = STATUS_KNOWN;
+		xmlStopParser(x->ctxt);
+	}
 }
 
 static void

@@ -584,12 +584,12 @@ deliver_policy(struct tparse *p, const json_t *item, size_t i,
 		    "overflow the report total", i);
 		goto out;
 	}
-	if (sink->on_tls_policy != NULL &&
-	    sink->on_tls_policy(sink->ctx, &p->r, &pol, err) == -1)
+	ret = sink->on_tls_policy != NULL ?
+	    sink->on_tls_policy(sink->ctx, &p->r, &pol, err) : 0;
+	if (ret == -1)
 		goto out;
 	p->r.records++;
 	p->r.messages += sessions;
-	ret = 0;
 out:
 	pol_arrays_free(&a);
 	return ret;
@@ -600,14 +600,17 @@ deliver(struct tparse *p, const json_t *pols, struct err *err)
 {
 	const struct report_sink *sink = p->env->sink;
 	size_t i;
+	int rc;
 
 	p->has_header = true;
-	if (sink->on_header != NULL &&
-	    sink->on_header(sink->ctx, &p->r, err) == -1)
+	rc = sink->on_header != NULL ? sink->on_header(sink->ctx, &p->r, err) :
+	    0;
+	/* 1: the sink knows the report already, the policies change
+	 * nothing */
+	for (i = 0; rc == 0 && i < json_array_size(pols); i++)
+		rc = deliver_policy(p, json_array_get(pols, i), i, err);
+	if (rc == -1)
 		return -1;
-	for (i = 0; i < json_array_size(pols); i++)
-		if (deliver_policy(p, json_array_get(pols, i), i, err) == -1)
-			return -1;
 	if (sink->on_end != NULL && sink->on_end(sink->ctx, &p->r, err) == -1)
 		return -1;
 	return 0;
