@@ -37,7 +37,7 @@ PARSERS_SRC = parsers/report.c parsers/decomp.c parsers/xmlclean.c \
 INGEST_SRC  = ingest/source.c ingest/source_imap.c
 STORE_SRC   = store/store.c store/store_migrate.c store/store_archive.c \
               store/store_load.c store/store_rollup.c store/store_query.c \
-              store/store_reparse.c
+              store/store_reparse.c store/store_queue.c
 ANALYZE_SRC = analyze/rdns.c analyze/sender.c analyze/verdict.c \
               analyze/operator.c analyze/tls.c analyze/text.c \
               analyze/failure.c
@@ -67,7 +67,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/store/test_keys.c tests/store/test_tls_rollup.c \
               tests/cli/test_parse.c tests/cli/test_ingest.c \
               tests/cli/test_failure_store.c \
-              tests/cli/test_refused.c \
+              tests/cli/test_refused.c tests/cli/test_queue.c \
               tests/cli/test_ingest_text.c \
               tests/cli/test_opt.c tests/cli/test_hardening.c \
               tests/cli/test_window.c \

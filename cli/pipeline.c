@@ -53,6 +53,26 @@ pipeline_failure(struct pipeline *g, const struct err *why)
 	}
 }
 
+/* a queued report the database refused, its unit current again */
+static void
+on_refused(void *ctx, const struct err *why)
+{
+	pipeline_failure(ctx, why);
+}
+
+/* what the store queued, written (a database failure stops the run) */
+static void
+flush(struct pipeline *g)
+{
+	struct err err;
+
+	if (g->store == NULL || g->is_db_lost ||
+	    store_flush(g->store, &err) == 0)
+		return;
+	g->db_err = err;
+	g->is_db_lost = true;
+}
+
 /* --dry-run: count what would be stored */
 static int
 dry_end(void *ctx, const struct report *r, struct err *err)
@@ -231,6 +251,7 @@ pipeline_unit(struct pipeline *g, struct stream *in, const char *name)
 	size_t len;
 	bool is_whole;
 	enum unit_fate fate = UNIT_REJECTED;
+	unsigned refused;
 	struct err err;
 
 	pipeline_begin_unit(g, name);
@@ -257,7 +278,13 @@ pipeline_unit(struct pipeline *g, struct stream *in, const char *name)
 	if (report_parse(s, name, lim, &g->sink, &st, &err) == -1)
 		on_failure(g, &err);
 	g->reports += st.reports;
-	fate = st.reports > 0 ? UNIT_STORED : UNIT_REJECTED;
+	refused = g->failed;
+	/* a message leaves the mailbox only once its reports are
+	 * committed: its queue is written now */
+	if (g->is_mailbox)
+		flush(g);
+	refused = g->failed - refused;
+	fate = st.reports > refused ? UNIT_STORED : UNIT_REJECTED;
 out:
 	stream_free(s);
 	if (spool != NULL)
@@ -304,6 +331,7 @@ pipeline_drain(struct pipeline *g, struct source *src,
 		if (r == 1 && fate == UNIT_REJECTED && moved_to != NULL)
 			log_notice("%s: moved to %s", u.name, moved_to);
 	}
+	flush(g);
 	return source_flush(src, err);
 }
 
@@ -374,10 +402,11 @@ pipeline_text(const struct pipeline_counts *c, bool is_mailbox,
 }
 
 static void
-summary(const struct pipeline *g)
+summary(struct pipeline *g)
 {
 	struct pipeline_counts c;
 
+	flush(g);
 	pipeline_counts(g, &c);
 	if (log_want_progress())
 		fputc('\n', stderr);
@@ -436,6 +465,7 @@ open_store(struct pipeline *g)
 	}
 	/* the store's sink goes straight to the parser; failures are ours */
 	store_sink(g->store, &g->sink);
+	store_queue(g->store, on_refused, g);
 	g->sink.on_failure = on_failure;
 	g->sink.failure_ctx = g;
 	return 0;
@@ -492,6 +522,7 @@ pipeline_end(struct pipeline *g)
 {
 	int status = EXIT_OK;
 
+	flush(g);
 	if (!g->is_db_lost && g->store != NULL)
 		prune_failures(g);
 	if (g->is_db_lost) {

@@ -7,9 +7,10 @@
  * the transaction of its first report; a larger one is spooled to a
  * temporary file, archived as a stream in a transaction of its own, and
  * parsed from the file: memory stays flat whatever the size of the input.
- * Every report is one transaction; a unit that holds no valid report is
- * recorded in ingest_errors, and the run goes on; so is a report whose
- * values the database refuses (ERR_REFUSED).  A database failure stops
+ * Reports are stored whole, small ones queued many to a transaction (a
+ * mailbox's message is committed before it is acked); a unit that holds
+ * no valid report is recorded in ingest_errors, and the run goes on; so
+ * is a report whose values the database refuses (ERR_REFUSED).  A database failure stops
  * the run: what was committed stays.
  */
 #ifndef DMARC_CLI_PIPELINE_H

@@ -233,6 +233,92 @@ store_exec(struct store *s, const char *sql, struct err *err)
 	return ret;
 }
 
+static int
+prepare(struct store *s, enum stmt st, struct err *err)
+{
+	char name[32];
+	PGresult *res;
+	int ret = 0;
+
+	if (s->is_prepared[st])
+		return 0;
+	snprintf(name, sizeof(name), "dmarcctl_%d", (int)st);
+	res = PQprepare(s->conn, name, store_stmt_sql[st], 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		ret = store_db_error(s, err, "cannot prepare a statement", res);
+	else
+		s->is_prepared[st] = true;
+	PQclear(res);
+	return ret;
+}
+
+static bool
+send_q(struct store *s, const struct pipe_q *q)
+{
+	char name[32];
+
+	if (q->sql != NULL)
+		return PQsendQueryParams(s->conn, q->sql, 0, NULL, NULL, NULL,
+		    NULL, 0) == 1;
+	snprintf(name, sizeof(name), "dmarcctl_%d", (int)q->st);
+	return PQsendQueryPrepared(s->conn, name, q->n, q->params, q->lens,
+	    q->formats, 0) == 1;
+}
+
+int
+store_pipe(struct store *s, struct pipe_q *q, size_t n, struct err *err)
+{
+	PGresult *res;
+	size_t sent = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (q[i].sql == NULL && prepare(s, q[i].st, err) == -1)
+			return -1;
+	if (PQenterPipelineMode(s->conn) != 1)
+		return store_db_error(s, err, "database", NULL);
+	while (sent < n && send_q(s, &q[sent]))
+		sent++;
+	if (sent < n || PQpipelineSync(s->conn) != 1) {
+		/* the connection is gone: nothing more can be read */
+		store_db_error(s, err, "database", NULL);
+		PQexitPipelineMode(s->conn);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ExecStatusType st;
+
+		q[i].res = NULL;
+		if ((res = PQgetResult(s->conn)) == NULL)
+			return store_db_error(s, err, "database", NULL);
+		st = PQresultStatus(res);
+		/* an error, a statement aborted after one, or anything else
+		 * unlooked-for: the pipeline failed */
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+		    ret == 0)
+			ret = store_db_error(s, err, "database", res);
+		if (q[i].want_res && st == PGRES_TUPLES_OK)
+			q[i].res = res;
+		else
+			PQclear(res);
+		/* each statement's results end with a NULL */
+		while ((res = PQgetResult(s->conn)) != NULL)
+			PQclear(res);
+	}
+	res = PQgetResult(s->conn);
+	if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && ret == 0)
+		ret = store_db_error(s, err, "database", res);
+	PQclear(res);
+	if (PQexitPipelineMode(s->conn) != 1 && ret == 0)
+		ret = store_db_error(s, err, "database", NULL);
+	if (ret == -1)
+		for (size_t i = 0; i < n; i++) {
+			PQclear(q[i].res);
+			q[i].res = NULL;
+		}
+	return ret;
+}
+
 /* COPY text format: \N for NULL, and escapes for the specials; plain
  * runs are appended whole (this runs for every field of every record) */
 int
@@ -319,7 +405,6 @@ store_open(struct store **out, const char *conninfo, struct err *err)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 
-	s->ensured_month = -1;	/* no partitions made yet */
 	s->conn = PQconnectdb(conninfo != NULL ? conninfo : "");
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		store_db_error(s, err, "cannot connect to database", NULL);
@@ -355,6 +440,7 @@ store_free(struct store *s)
 		PQfinish(s->conn);
 	buf_release(&s->row);
 	free(s->unit_source);
+	store_queue_free(s);
 	free(s);
 }
 

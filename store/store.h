@@ -2,9 +2,10 @@
  * store: reports into PostgreSQL, exactly once.  The only module that
  * includes libpq-fe.h.
  *
- * Each report is one transaction: the report row, its records by COPY
- * (never an INSERT per record), its auth results and reasons by COPY, and
- * the daily rollup, committed together or not at all.  The same report in
+ * Each report is stored whole or not at all: the report row, its records
+ * by COPY (never an INSERT per record), its auth results and reasons by
+ * COPY, and the daily rollups, committed together; one transaction per
+ * report, or (store_queue) one for many small reports.  The same report in
  * any wrapping (.xml, .gz, inside an email) is stored once: it is keyed by
  * reporter (ASCII case-folded), report id, policy domain, period and a
  * hash of its normalized records that does not depend on their order; a
@@ -149,7 +150,30 @@ int store_archive_stream(struct store *s, const struct store_unit *u,
  */
 void store_sink(struct store *s, struct report_sink *out);
 
-/* What the sink loaded so far. */
+/*
+ * Queue reports (for a loader of many inputs): from now on the sink keeps
+ * each report (its rows in temporary files, its unit's original copied)
+ * and writes many in one transaction: a pipeline of prepared statements
+ * and one COPY per table.  Exactly once still holds report by report:
+ * the queue is checked against the store, and against itself, under the
+ * reports' advisory locks.  A report that grows past STORE_QUEUE_ROWS
+ * records (or policies) is loaded on its own instead, streamed, and one
+ * stored already is then left unread (its record callback returns 1).
+ *
+ * The queue is written when it is full and by store_flush; nothing queued
+ * is committed before.  When the database refuses a value, each report of
+ * the queue is written alone, and refused(ctx, why) is told of the one at
+ * fault with its unit current again (store_record_error records it); the
+ * others are stored.  Failure reports, and reports inside a batch, are
+ * never queued.
+ */
+enum { STORE_QUEUE_ROWS = 1024 };
+typedef void (*store_refused_fn)(void *ctx, const struct err *why);
+void store_queue(struct store *s, store_refused_fn refused, void *ctx);
+/* Write what the queue holds.  -1 ERR_DB: nothing of it is stored. */
+int store_flush(struct store *s, struct err *err);
+
+/* What the sink loaded so far (what a flush committed). */
 const struct store_stats *store_stats(const struct store *s);
 
 /*

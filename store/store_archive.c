@@ -16,6 +16,7 @@ store_set_unit(struct store *s, const struct store_unit *u)
 	s->unit.source = s->unit_source;
 	s->raw_id = u->archived_id;
 	s->is_unit_private = false;
+	s->has_qunit = false;	/* copied anew for the queue */
 }
 
 /* store the unit's bytes once (inside the caller's transaction) */
@@ -34,12 +35,8 @@ store_raw(struct store *s, struct err *err)
 	/* a concurrent loader may insert the same bytes: then read its row,
 	 * with a fresh snapshot if this statement's one cannot see it */
 	for (int tries = 0; tries < 2 && s->raw_id == 0; tries++) {
-		PGresult *res = PQexecParams(s->conn, "WITH ins AS (INSERT "
-		    "INTO raw_inputs (sha256, encoding, content, size, source) "
-		    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO "
-		    "NOTHING RETURNING id) SELECT id FROM ins UNION ALL SELECT "
-		    "id FROM raw_inputs WHERE sha256 = $1 LIMIT 1", 5, NULL,
-		    params, lens, formats, 0);
+		PGresult *res = PQexecParams(s->conn, store_stmt_sql[ST_RAW],
+		    5, NULL, params, lens, formats, 0);
 
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			store_db_error(s, err, "cannot archive the original",

@@ -9,24 +9,6 @@
 
 #include "model/orgdomain.h"
 
-static const char *const spool_copy[SP_COUNT] = {
-	[SP_REASONS] = "COPY record_reasons (domain, report, rec_no, "
-	    "begin_at, type, comment) FROM STDIN",
-	[SP_DKIM] = "COPY dkim_results (domain, report, rec_no, begin_at, "
-	    "dkim_domain, selector, result, human_result) FROM STDIN",
-	[SP_SPF] = "COPY spf_results (domain, report, rec_no, begin_at, "
-	    "spf_domain, scope, result, human_result) FROM STDIN",
-	[SP_TLS_FAILURES] = "COPY tls_failures (domain, report, pol_no, "
-	    "begin_at, result_type, sending_mta_ip, receiving_mx_hostname, "
-	    "receiving_mx_helo, receiving_ip, additional_information, "
-	    "failure_reason_code, failed_session_count) FROM STDIN",
-	[SP_SOURCE] = "COPY source_stage (source, messages, dmarc_pass, "
-	    "dkim_aligned, spf_aligned, dkim_foreign, spf_foreign, "
-	    "dkim_missing, own_dkim_broken, overridden, disagree, "
-	    "foreign_dkim, foreign_spf, from_domain) FROM STDIN",
-};
-
-
 void
 store_rollback(struct store *s)
 {
@@ -92,26 +74,6 @@ store_tx_commit(struct store *s, struct err *err)
 	return s->in_batch ? store_stage_mark(s, err) : 0;
 }
 
-static int
-ensure_partitions(struct store *s, int64_t begin, struct err *err)
-{
-	time_t t = (time_t)begin;
-	struct tm tm;
-	const char *params[1] = { s->begin };
-	int month;
-
-	gmtime_r(&t, &tm);
-	month = tm.tm_year * 12 + tm.tm_mon;
-	if (month == s->ensured_month)
-		return 0;
-	/* in a transaction of its own: DDL is not kept waiting by loads */
-	if (store_q(s, NULL, err, "SELECT dmarcctl_ensure_partitions($1)", 1,
-	    params) == -1)
-		return -1;
-	s->ensured_month = month;
-	return 0;
-}
-
 int
 store_spool_reset(struct store *s, struct err *err)
 {
@@ -124,8 +86,8 @@ store_spool_reset(struct store *s, struct err *err)
 		if (ftruncate(fileno(s->spool[i]), 0) == -1)
 			return err_set(err, ERR_IO, "cannot reset a temporary "
 			    "file");
-		s->has_spool_rows[i] = false;
 	}
+	memset(&s->cur, 0, sizeof(s->cur));
 	return 0;
 }
 
@@ -134,7 +96,6 @@ store_spool_row(struct store *s, enum spool sp, struct err *err)
 {
 	if (fwrite(s->row.data, 1, s->row.len, s->spool[sp]) != s->row.len)
 		return err_set(err, ERR_IO, "cannot write a temporary file");
-	s->has_spool_rows[sp] = true;
 	buf_reset(&s->row);
 	return 0;
 }
@@ -261,104 +222,18 @@ report_key(const struct store *s, unsigned char out[32])
 	sha256_done(&h, out);
 }
 
-/* one loader per report head at a time: no race, no deadlock */
-static int
-lock_head(struct store *s, struct err *err)
+/* the head's advisory lock key: its hash's first 8 bytes */
+static long long
+head_lock(const struct store *s)
 {
 	struct sha256 h = s->head;
 	unsigned char d[32];
-	char lock[24];
-	const char *params[1] = { lock };
 	uint64_t v = 0;
 
-	/* a batch holds the tables: loaders wait, and one lock per report
-	 * would fill the server's lock table */
-	if (s->in_batch)
-		return 0;
 	sha256_done(&h, d);
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | d[i];
-	snprintf(lock, sizeof(lock), "%lld", (long long)v);
-	return store_q(s, NULL, err, "SELECT pg_advisory_xact_lock("
-	    "$1::bigint)", 1, params);
-}
-
-/* the same bytes already gave this report: nothing to load again */
-static int
-is_known(struct store *s, const struct report *r, const char *begin,
-    const char *end, bool *out, struct err *err)
-{
-	const char *params[8] = { (const char *)s->unit.sha256, s->domain,
-		r->domain, report_kind_name(r->kind),
-		r->org_name ? r->org_name : "", r->report_id, begin, end };
-	int lens[8] = { 32 }, formats[8] = { 1 };
-
-	*out = false;
-	/* the hash of the original is known when it is held or archived */
-	if (s->unit.data == NULL && s->unit.archived_id == 0)
-		return 0;
-	/* the raw row by its index, then its few reports: never a scan */
-	return store_q_exists(s, out, err, "SELECT 1 FROM reports r JOIN "
-	    "raw_inputs w ON w.id = r.raw_id WHERE w.sha256 = $1 AND r.domain "
-	    "= $2 AND coalesce(r.domain_full, r.domain) = $3 AND r.kind = $4 "
-	    "AND translate(r.org_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
-	    "'abcdefghijklmnopqrstuvwxyz') = translate($5, "
-	    "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') AND "
-	    "r.report_id = $6 AND r.begin_at = $7 AND r.end_at = $8", 8,
-	    params, lens, formats);
-}
-
-static int
-insert_report(struct store *s, const struct report *r, const char *begin,
-    const char *end, struct err *err)
-{
-	const struct report_policy *p = &r->policy;
-	char pct[16], raw[32];
-	const char *params[23];
-	PGresult *res = NULL;
-
-	snprintf(pct, sizeof(pct), "%d", p->pct);
-	snprintf(raw, sizeof(raw), "%lld", s->raw_id);
-	params[0] = s->domain;
-	params[1] = report_kind_name(r->kind);
-	params[2] = r->org_name ? r->org_name : "";
-	params[3] = r->report_id;
-	params[4] = begin;
-	params[5] = end;
-	/* a failure report's reporter is its org_name under metadata: no
-	 * address with a local part is kept at that level, not even its */
-	params[6] = r->kind == REPORT_FAILURE &&
-	    s->failure_keep == KEEP_METADATA ? NULL : r->email;
-	params[7] = r->extra_contact_info;
-	params[8] = p->p;
-	params[9] = p->sp;
-	params[10] = p->np;
-	params[11] = p->pct >= 0 ? pct : NULL;
-	params[12] = p->fo;
-	params[13] = p->adkim;
-	params[14] = p->aspf;
-	params[15] = p->testing;
-	params[16] = p->discovery_method;
-	params[17] = r->version;
-	params[18] = r->xmlns;
-	params[19] = r->generator;
-	params[20] = s->raw_id != 0 && (r->kind != REPORT_FAILURE ||
-	    s->failure_keep == KEEP_FULL) ? raw : NULL;
-	params[21] = r->location;
-	/* the whole domain, when the keyed column holds a part of it */
-	params[22] = r->domain != NULL && strcmp(s->domain, r->domain) != 0 ?
-	    r->domain : NULL;
-	if (store_q(s, &res, err, "INSERT INTO reports (domain, kind, "
-	    "org_name, report_id, begin_at, end_at, email, extra_contact_info, "
-	    "p, sp, np, pct, fo, adkim, aspf, testing, discovery_method, "
-	    "version, xmlns, generator, raw_id, location, domain_full, "
-	    "content_sha256, records, messages) VALUES ($1, $2, $3, $4, $5, "
-	    "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
-	    "$20, $21, $22, $23, '\\x', 0, 0) RETURNING id", 23, params) == -1)
-		return -1;
-	s->report = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return 0;
+	return (long long)v;
 }
 
 int
@@ -441,7 +316,8 @@ store_ensure_stage(struct store *s, struct err *err)
 	if (s->has_stage)
 		return 0;
 	if (orgdomain_init(err) == -1 || store_exec(s, "CREATE TEMP TABLE IF "
-	    "NOT EXISTS source_stage (source text COLLATE \"C\" NOT NULL, "
+	    "NOT EXISTS source_stage (domain text COLLATE \"C\" NOT NULL, day "
+	    "date NOT NULL, source text COLLATE \"C\" NOT NULL, "
 	    "messages bigint, dmarc_pass bigint, dkim_aligned bigint, "
 	    "spf_aligned bigint, dkim_foreign bigint, spf_foreign bigint, "
 	    "dkim_missing bigint, own_dkim_broken bigint, overridden bigint, "
@@ -471,6 +347,20 @@ unarchive_unit(struct store *s, struct err *err)
 	if (s->in_batch)
 		return 0;
 	s->is_unit_private = true;
+	s->has_qunit = false;	/* its later reports: no original */
+	/* archived with a report of the queue: found by its hash */
+	if (s->raw_id == 0 && s->unit.data != NULL) {
+		const char *p[1] = { (const char *)s->unit.sha256 };
+		int lens[1] = { 32 }, formats[1] = { 1 };
+		PGresult *res = NULL;
+
+		if (store_q_bin(s, &res, err, "SELECT id FROM raw_inputs "
+		    "WHERE sha256 = $1", 1, p, lens, formats) == -1)
+			return -1;
+		if (PQntuples(res) == 1)
+			s->raw_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
 	if (s->raw_id == 0)
 		return 0;
 	snprintf(raw, sizeof(raw), "%lld", s->raw_id);
@@ -488,58 +378,134 @@ unarchive_unit(struct store *s, struct err *err)
 	return 0;
 }
 
-static int
-on_header(void *ctx, const struct report *r, struct err *err)
+/* the main rows' spool of a kind of report */
+static enum spool
+main_spool(enum report_kind kind)
 {
-	struct store *s = ctx;
-	char begin[32], end[32];
-	bool is_dup;
+	return kind == REPORT_TLSRPT ? SP_TLS_POLICIES : SP_RECORDS;
+}
 
-	timefmt_iso(r->begin, begin, sizeof(begin));
-	timefmt_iso(r->end, end, sizeof(end));
-	snprintf(s->begin, sizeof(s->begin), "%s", begin);
-	store_key_copy(r->domain ? r->domain : "", s->domain);
-	store_key_copy(r->org_name ? r->org_name : "", s->org);
-	report_head(r, begin, end, &s->head);
-	s->is_skip = false;
-	s->rec_no = 0;
-	memset(s->day_counts, 0, sizeof(s->day_counts));
-	memset(s->content, 0, sizeof(s->content));
-	if (r->kind == REPORT_FAILURE && s->failure_keep != KEEP_FULL &&
-	    unarchive_unit(s, err) == -1)
-		return -1;
-	if ((r->kind == REPORT_DMARC && store_ensure_stage(s, err) == -1) ||
-	    ensure_partitions(s, r->begin, err) == -1 ||
-	    store_spool_reset(s, err) == -1 || store_tx_begin(s, err) == -1)
-		return -1;
-	if (lock_head(s, err) == -1 ||
-	    is_known(s, r, begin, end, &is_dup, err) == -1)
+/*
+ * The current report, loaded on its own from here on: its transaction
+ * (a savepoint in a batch), its head locked, checked against the store
+ * (1: stored already, rolled back), and the COPY of its main rows open
+ * with those spooled so far sent.
+ */
+static int
+go_direct(struct store *s, const struct report *r, struct err *err)
+{
+	struct pipe_q q[4];
+	char lock[24];
+	bool has_sha = s->unit.data != NULL || s->unit.archived_id != 0;
+	const char *known[9] = { s->domain, NULL, has_sha ?
+		(const char *)s->unit.sha256 : NULL, r->domain ? r->domain : "",
+		report_kind_name(r->kind), r->org_name ? r->org_name : "",
+		r->report_id, s->begin, s->end };
+	size_t n = 0;
+	bool is_known;
+	enum spool sp = main_spool(r->kind);
+
+	memset(q, 0, sizeof(q));
+	snprintf(lock, sizeof(lock), "%lld", s->lock);
+	q[n++].sql = s->in_batch ? "SAVEPOINT report" : "BEGIN";
+	/* a batch holds the tables: no lock per report (they would fill
+	 * the server's lock table) */
+	if (!s->in_batch) {
+		q[n].st = ST_LOCK;
+		q[n].n = 1;
+		q[n++].params[0] = lock;
+		q[n++].sql = "SELECT pg_advisory_xact_lock_shared("
+		    "7301553520463411)";
+	}
+	q[n].st = ST_KNOWN;
+	q[n].n = 9;
+	for (int i = 0; i < 9; i++)
+		q[n].params[i] = known[i];
+	q[n].lens[2] = 32;
+	q[n].formats[2] = 1;
+	q[n++].want_res = true;
+	s->in_tx = true;
+	if (store_pipe(s, q, n, err) == -1)
 		goto fail;
-	if (is_dup) {
+	is_known = q[n - 1].res != NULL && PQntuples(q[n - 1].res) == 1 &&
+	    strcmp(PQgetvalue(q[n - 1].res, 0, 0), "t") == 0;
+	PQclear(q[n - 1].res);
+	if (is_known) {
+		store_rollback(s);
 		s->is_skip = true;	/* a rerun: skip the work */
 		return 1;
 	}
-	/* a failure report's original is a user's mail: archived only
-	 * when everything is to be kept */
-	if (r->kind == REPORT_FAILURE) {
-		if ((s->failure_keep == KEEP_FULL && store_raw(s, err) == -1) ||
-		    insert_report(s, r, begin, end, err) == -1)
-			goto fail;
-		return 0;
-	}
-	if (store_raw(s, err) == -1 ||
-	    insert_report(s, r, begin, end, err) == -1 ||
-	    store_start_copy(s, r->kind == REPORT_DMARC ? "COPY records "
-	    "(domain, report, rec_no, begin_at, source_ip, source_text, count, "
-	    "disposition, dkim, spf, header_from, envelope_from, envelope_to, "
-	    "flags) FROM STDIN" : "COPY tls_policies (domain, report, pol_no, "
-	    "begin_at, policy_type, policy_domain, policy_strings, mx_hosts, "
-	    "successful, failed) FROM STDIN", err) == -1)
+	s->is_direct = true;
+	if (r->kind == REPORT_FAILURE)
+		return 0;	/* one sample, one row: no COPY */
+	if (store_start_copy(s, store_spool_copy_sql(sp), err) == -1 ||
+	    store_copy_spooled(s, sp, s->cur.at[sp], err) == -1)
 		goto fail;
 	return 0;
 fail:
 	store_rollback(s);
 	return -1;
+}
+
+static int
+on_header(void *ctx, const struct report *r, struct err *err)
+{
+	struct store *s = ctx;
+	char begin[32];
+	bool is_direct = !s->is_queued || s->in_batch ||
+	    r->kind == REPORT_FAILURE;
+
+	timefmt_iso(r->begin, begin, sizeof(begin));
+	timefmt_iso(r->end, s->end, sizeof(s->end));
+	snprintf(s->begin, sizeof(s->begin), "%s", begin);
+	store_key_copy(r->domain ? r->domain : "", s->domain);
+	store_key_copy(r->org_name ? r->org_name : "", s->org);
+	report_head(r, begin, s->end, &s->head);
+	s->lock = head_lock(s);
+	s->is_skip = false;
+	s->is_direct = false;
+	s->rec_no = 0;
+	memset(s->day_counts, 0, sizeof(s->day_counts));
+	memset(s->content, 0, sizeof(s->content));
+	/* a report loaded on its own comes after those queued before it */
+	if (is_direct && store_flush(s, err) == -1)
+		return -1;
+	if (r->kind == REPORT_FAILURE && s->failure_keep != KEEP_FULL &&
+	    unarchive_unit(s, err) == -1)
+		return -1;
+	if ((r->kind == REPORT_DMARC && store_ensure_stage(s, err) == -1) ||
+	    store_ensure_partitions(s, r->begin, err) == -1 ||
+	    (s->n_queue == 0 && store_spool_reset(s, err) == -1) ||
+	    store_spool_at(s, &s->cur, err) == -1 ||
+	    store_take_id(s, err) == -1)
+		return -1;
+	return is_direct ? go_direct(s, r, err) : 0;
+}
+
+/*
+ * A queued report grown large: the queue is written, and the report goes
+ * on on its own, streamed (1: it is stored already, read no further).
+ */
+static int
+check_size(struct store *s, const struct report *r, struct err *err)
+{
+	if (s->is_direct || s->rec_no < STORE_QUEUE_ROWS)
+		return 0;
+	if (store_flush(s, err) == -1)
+		return -1;
+	return go_direct(s, r, err);
+}
+
+/* the main row in s->row: to the COPY, or to its spool */
+static int
+main_row(struct store *s, enum report_kind kind, struct err *err)
+{
+	if (!s->is_direct)
+		return store_spool_row(s, main_spool(kind), err);
+	if (store_put_copy(s, s->row.data, s->row.len, err) == -1)
+		return -1;
+	buf_reset(&s->row);
+	return 0;
 }
 
 /* "domain \t report \t no \t begin \t": the row's place, not its content */
@@ -643,13 +609,13 @@ on_dmarc_record(void *ctx, const struct report *r,
 	    store_copy_int(&s->row, rec->flags, true, err) == -1)
 		return -1;
 	hash_row(s, from);
-	if (store_put_copy(s, s->row.data, s->row.len, err) == -1)
-		return -1;
-	buf_reset(&s->row);
-	if (spool_children(s, r, rec, err) == -1)
+	if (main_row(s, r->kind, err) == -1 ||
+	    spool_children(s, r, rec, err) == -1)
 		return -1;
 	record_done(s);
-	return store_analysis_row(s, r, rec, err);
+	if (store_analysis_row(s, r, rec, err) == -1)
+		return -1;
+	return check_size(s, r, err);
 }
 
 static int
@@ -689,9 +655,8 @@ on_tls_policy(void *ctx, const struct report *r, const struct tls_policy *p,
 	    store_copy_int(&s->row, p->failed, true, err) == -1)
 		return -1;
 	hash_row(s, from);
-	if (store_put_copy(s, s->row.data, s->row.len, err) == -1)
+	if (main_row(s, r->kind, err) == -1)
 		return -1;
-	buf_reset(&s->row);
 	for (size_t i = 0; i < p->n_failures; i++) {
 		const struct tls_failure *f = &p->failures[i];
 		char count[32];
@@ -706,85 +671,18 @@ on_tls_policy(void *ctx, const struct report *r, const struct tls_policy *p,
 			return -1;
 	}
 	record_done(s);
-	return 0;
+	return check_size(s, r, err);
 }
 
-/* copy a spool file into its table */
+/* the current report's rows of sp so far, by COPY */
 int
 store_copy_spool(struct store *s, enum spool sp, struct err *err)
 {
-	char chunk[65536];
-	size_t n;
+	struct spans now;
 
-	if (!s->has_spool_rows[sp])
-		return 0;
-	if (fflush(s->spool[sp]) == EOF)
-		return err_set(err, ERR_IO, "cannot write a temporary file");
-	rewind(s->spool[sp]);
-	if (store_start_copy(s, spool_copy[sp], err) == -1)
+	if (store_spool_at(s, &now, err) == -1)
 		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), s->spool[sp])) > 0)
-		if (store_put_copy(s, chunk, n, err) == -1)
-			return -1;
-	if (ferror(s->spool[sp]))
-		return err_set(err, ERR_IO, "cannot read a temporary file");
-	return store_end_copy(s, err);
-}
-
-/* the same report from other bytes: records in another order, say */
-static int
-is_content_known(struct store *s, const unsigned char key[32], bool *out,
-    struct err *err)
-{
-	char id[32];
-	const char *params[3] = { s->domain, (const char *)key, id };
-	int lens[3] = { 0, 32, 0 }, formats[3] = { 0, 1, 0 };
-
-	snprintf(id, sizeof(id), "%lld", s->report);
-	return store_q_exists(s, out, err, "SELECT 1 FROM reports WHERE domain "
-	    "= $1 AND report_key = $2 AND id <> $3", 3, params, lens, formats);
-}
-
-static int
-finish_report(struct store *s, const struct report *r,
-    const unsigned char key[32], struct err *err)
-{
-	char id[32], records[32], messages[32];
-	const char *params[9];
-	int lens[9] = { 0 }, formats[9] = { 0 };
-	struct buf notes;
-	int ret;
-
-	snprintf(id, sizeof(id), "%lld", s->report);
-	/* the totals are unsigned sums, the columns bigint: they saturate */
-	snprintf(records, sizeof(records), "%llu", (unsigned long long)
-	    (r->records > INT64_MAX ? INT64_MAX : r->records));
-	snprintf(messages, sizeof(messages), "%llu", (unsigned long long)
-	    (r->messages > INT64_MAX ? INT64_MAX : r->messages));
-	buf_init(&notes, 1u << 20);
-	if (store_array_literal(&notes, r->notes, r->n_notes, err) == -1) {
-		buf_release(&notes);
-		return -1;
-	}
-	params[0] = s->domain;
-	params[1] = id;
-	params[2] = (const char *)s->content;
-	lens[2] = 32;
-	formats[2] = 1;
-	params[3] = records;
-	params[4] = messages;
-	params[5] = buf_str(&notes);
-	params[6] = r->error;
-	params[7] = r->is_rfc9990 ? "t" : "f";
-	params[8] = (const char *)key;
-	lens[8] = 32;
-	formats[8] = 1;
-	ret = store_q_bin(s, NULL, err, "UPDATE reports SET content_sha256 = "
-	    "$3, records = $4, messages = $5, notes = $6, error = $7, "
-	    "is_rfc9990 = $8, report_key = $9 WHERE domain = $1 AND id = $2",
-	    9, params, lens, formats);
-	buf_release(&notes);
-	return ret;
+	return store_copy_runs(s, sp, &s->cur, &now, 1, err);
 }
 
 static int
@@ -792,39 +690,27 @@ on_end(void *ctx, const struct report *r, struct err *err)
 {
 	struct store *s = ctx;
 	unsigned char key[32];
-	bool is_dup;
+	int ret;
 
 	if (s->is_skip) {
-		store_rollback(s);
 		s->stats.reports_duplicate++;
-		return 0;
+		s->is_skip = false;
+		return store_spool_cut(s, &s->cur, err);
 	}
-	/* a failure report copies nothing: its sample is one row */
-	if (r->kind != REPORT_FAILURE && store_end_copy(s, err) == -1)
-		goto fail;
-	for (int i = 0; i < SP_COUNT; i++)
-		if (store_copy_spool(s, (enum spool)i, err) == -1)
-			goto fail;
+	if (s->is_direct && r->kind != REPORT_FAILURE &&
+	    store_end_copy(s, err) == -1)
+		return -1;	/* on_abort rolls back */
 	report_key(s, key);
-	if (is_content_known(s, key, &is_dup, err) == -1)
-		goto fail;
-	if (is_dup) {
-		store_rollback(s);
-		s->stats.reports_duplicate++;
-		return 0;
-	}
-	if (finish_report(s, r, key, err) == -1 ||
-	    (r->kind == REPORT_TLSRPT &&
-	    store_tls_rollup_load(s, r, err) == -1) ||
-	    (r->kind == REPORT_DMARC && store_analysis_load(s, r, err) == -1) ||
-	    store_tx_commit(s, err) == -1)
-		goto fail;
-	s->stats.reports_new++;
-	s->stats.records += r->records;
-	return 0;
-fail:
-	store_rollback(s);
-	return -1;
+	if (store_queue_push(s, r, key, err) == -1)
+		return -1;
+	if (!s->is_direct)
+		return store_queue_is_full(s) ? store_flush(s, err) : 0;
+	/* alone in the queue: written now, in its transaction */
+	ret = store_write_current(s, err);
+	s->is_direct = false;
+	if (store_spool_reset(s, err) == -1)
+		return -1;
+	return ret;
 }
 
 /*
@@ -890,8 +776,17 @@ on_failure_sample(void *ctx, const struct report *r,
 static void
 on_abort(void *ctx, const struct report *r)
 {
+	struct store *s = ctx;
+	struct err err;
+
 	(void)r;
-	store_rollback(ctx);
+	store_rollback(s);
+	/* its rows are forgotten (a write failed: the spools may be gone
+	 * too, and the next report starts them again) */
+	if (store_spool_cut(s, &s->cur, &err) == -1)
+		(void)store_spool_reset(s, &err);
+	s->is_direct = false;
+	s->is_skip = false;
 }
 
 void

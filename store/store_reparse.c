@@ -40,6 +40,8 @@ store_batch_begin(struct store *s, struct err *err)
 		return -1;
 	s->in_batch = true;
 	s->old_max = -1;
+	/* ids reserved before are below the batch's old_max: not for it */
+	store_forget_ids(s);
 	if (store_exec(s, lock_derived, err) == -1) {
 		store_batch_end(s, false, NULL);
 		return -1;
@@ -132,7 +134,7 @@ store_batch_end(struct store *s, bool is_commit, struct err *err)
 	if (!is_commit || ret == -1) {
 		PQclear(PQexec(s->conn, "ROLLBACK"));
 		/* partitions made in the batch are gone with it */
-		s->ensured_month = -1;
+		store_forget_partitions(s);
 	}
 	s->in_batch = false;
 	s->old_max = -1;

@@ -32,6 +32,7 @@ store_analysis_row(struct store *s, const struct report *r,
 	bool is_dkim_proved, is_spf_proved, is_fail;
 	int64_t *d = s->day_counts;
 	char from[STORE_KEY_MAX + 1];	/* capped here: no call per row */
+	char day[16];
 
 	align_record(r, rec, &a);
 	is_dkim_proved = is_dkim || a.dkim == AUTH_ALIGNED_PASS;
@@ -64,7 +65,11 @@ store_analysis_row(struct store *s, const struct report *r,
 	c[SC_OVERRIDDEN] = is_fail && a.is_overridden ? n : 0;
 	c[SC_DISAGREE] = a.is_disagreement ? n : 0;
 	buf_reset(&s->row);
-	if (store_copy_field(&s->row, rec->ip_family ? rec->source_ip : "",
+	snprintf(day, sizeof(day), "%.*s", (int)strcspn(s->begin, "T"),
+	    s->begin);
+	if (store_copy_field(&s->row, s->domain, false, err) == -1 ||
+	    store_copy_field(&s->row, day, false, err) == -1 ||
+	    store_copy_field(&s->row, rec->ip_family ? rec->source_ip : "",
 	    false, err) == -1)
 		return -1;
 	for (int i = 0; i < SC_COUNT; i++)
@@ -103,96 +108,14 @@ store_analysis_load(struct store *s, const struct report *r, struct err *err)
 		    (long long)s->day_counts[i]);
 		params[3 + i] = num[i];
 	}
-	/* the sums saturate (sql/008): a poisoned row never blocks the
-	 * reports after it */
-	if (store_q(s, NULL, err, "INSERT INTO domain_daily AS t (domain, day, "
-	    "org_name, reports, messages, dmarc_pass, dkim_aligned, "
-	    "spf_aligned, quarantined, rejected, subdomain, subdomain_fail, "
-	    "disagree, overruled, unproved, records) VALUES ($1, $2, $3, 1, $4, "
-	    "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (domain, day, org_name) DO "
-	    "UPDATE SET reports = dmarcctl_add(t.reports, 1), records = "
-	    "dmarcctl_add(t.records, EXCLUDED.records), messages = "
-	    "dmarcctl_add(t.messages, EXCLUDED.messages), dmarc_pass = "
-	    "dmarcctl_add(t.dmarc_pass, EXCLUDED.dmarc_pass), dkim_aligned = "
-	    "dmarcctl_add(t.dkim_aligned, EXCLUDED.dkim_aligned), spf_aligned "
-	    "= dmarcctl_add(t.spf_aligned, EXCLUDED.spf_aligned), quarantined "
-	    "= dmarcctl_add(t.quarantined, EXCLUDED.quarantined), rejected = "
-	    "dmarcctl_add(t.rejected, EXCLUDED.rejected), subdomain = "
-	    "dmarcctl_add(t.subdomain, EXCLUDED.subdomain), subdomain_fail = "
-	    "dmarcctl_add(t.subdomain_fail, EXCLUDED.subdomain_fail), "
-	    "disagree = dmarcctl_add(t.disagree, EXCLUDED.disagree), "
-	    "overruled = dmarcctl_add(t.overruled, EXCLUDED.overruled), "
-	    "unproved = dmarcctl_add(t.unproved, EXCLUDED.unproved)",
-	    3 + DC_COUNT, params) == -1)
+	if (store_q(s, NULL, err, store_stmt_sql[ST_DAY], 3 + DC_COUNT,
+	    params) == -1)
 		return -1;
-	if (!s->has_spool_rows[SP_SOURCE])
-		return 0;
-	return store_q(s, NULL, err, "INSERT INTO source_daily AS t SELECT $1, "
-	    "$2::date, source, dmarcctl_clamp(sum(messages)), "
-	    "dmarcctl_clamp(sum(dmarc_pass)), "
-	    "dmarcctl_clamp(sum(dkim_aligned)), "
-	    "dmarcctl_clamp(sum(spf_aligned)), "
-	    "dmarcctl_clamp(sum(dkim_foreign)), "
-	    "dmarcctl_clamp(sum(spf_foreign)), "
-	    "dmarcctl_clamp(sum(dkim_missing)), "
-	    "dmarcctl_clamp(sum(own_dkim_broken)), "
-	    "dmarcctl_clamp(sum(overridden)), dmarcctl_clamp(sum(disagree)), "
-	    "max(foreign_dkim), max(foreign_spf), from_domain, "
-	    "min(foreign_spf), min(foreign_dkim) FROM source_stage WHERE n > $3 "
-	    "GROUP BY source, from_domain "
-	    "ORDER BY source, from_domain ON CONFLICT (domain, day, source, "
-	    "from_domain) "
-	    "DO UPDATE SET messages = dmarcctl_add(t.messages, "
-	    "EXCLUDED.messages), dmarc_pass = dmarcctl_add(t.dmarc_pass, "
-	    "EXCLUDED.dmarc_pass), dkim_aligned = "
-	    "dmarcctl_add(t.dkim_aligned, EXCLUDED.dkim_aligned), spf_aligned "
-	    "= dmarcctl_add(t.spf_aligned, EXCLUDED.spf_aligned), "
-	    "dkim_foreign = dmarcctl_add(t.dkim_foreign, "
-	    "EXCLUDED.dkim_foreign), spf_foreign = "
-	    "dmarcctl_add(t.spf_foreign, EXCLUDED.spf_foreign), dkim_missing "
-	    "= dmarcctl_add(t.dkim_missing, EXCLUDED.dkim_missing), "
-	    "own_dkim_broken = dmarcctl_add(t.own_dkim_broken, "
-	    "EXCLUDED.own_dkim_broken), overridden = "
-	    "dmarcctl_add(t.overridden, EXCLUDED.overridden), disagree = "
-	    "dmarcctl_add(t.disagree, EXCLUDED.disagree), foreign_dkim = "
-	    "greatest(t.foreign_dkim, EXCLUDED.foreign_dkim), foreign_spf = "
-	    "greatest(t.foreign_spf, EXCLUDED.foreign_spf), spf_low = "
-	    "least(t.spf_low, EXCLUDED.spf_low), dkim_low = "
-	    "least(t.dkim_low, EXCLUDED.dkim_low)", 3,
-	    (const char *const[]){ params[0], params[1], mark });
+	return store_q(s, NULL, err, store_stmt_sql[ST_SOURCE_DAY], 1,
+	    (const char *const[]){ mark });
 }
 
-/*
- * The TLS rollups, in the report's transaction, merged, rows locked in
- * key order so concurrent loaders cannot deadlock; the sums saturate
- * (sql/008), so a reporter's absurd counts never block later reports.
- * (The DMARC rollup rows are merged by analysis_load.)
- */
-static const char *const tls_rollup[] = {
-	"INSERT INTO tls_daily AS t (domain, day, org_name, policy_type, "
-	"successful, failed) SELECT coalesce(dmarcctl_cap(policy_domain), $1), "
-	"$5::date, $4, dmarcctl_cap(policy_type), "
-	"dmarcctl_clamp(sum(successful)), dmarcctl_clamp(sum(failed)) "
-	"FROM tls_policies WHERE "
-	"domain = $1 AND report = $2 AND begin_at = $3 GROUP BY 1, 4 "
-	"ORDER BY 1, 4 ON CONFLICT "
-	"(domain, day, org_name, policy_type) DO UPDATE SET successful = "
-	"dmarcctl_add(t.successful, EXCLUDED.successful), failed = "
-	"dmarcctl_add(t.failed, EXCLUDED.failed)",
-	"INSERT INTO tls_daily_failures AS t (domain, day, org_name, "
-	"policy_type, result_type, mx, sessions) SELECT coalesce(dmarcctl_cap("
-	"p.policy_domain), $1), $5::date, $4, dmarcctl_cap(p.policy_type), "
-	"dmarcctl_cap(f.result_type), "
-	"dmarcctl_cap(coalesce(f.receiving_mx_hostname, '')), "
-	"dmarcctl_clamp(sum(f.failed_session_count)) FROM tls_failures f "
-	"JOIN tls_policies p "
-	"ON p.domain = f.domain AND p.report = f.report AND p.pol_no = "
-	"f.pol_no WHERE f.domain = $1 AND f.report = $2 AND f.begin_at = $3 "
-	"GROUP BY 1, 4, 5, 6 ORDER BY 1, 4, 5, 6 ON CONFLICT (domain, day, "
-	"org_name, policy_type, result_type, mx) DO UPDATE SET sessions = "
-	"dmarcctl_add(t.sessions, EXCLUDED.sessions)",
-};
-
+/* a kept TLS report's rollups again (sql in store_queue.c) */
 int
 store_tls_rollup_load(struct store *s, const struct report *r, struct err *err)
 {
@@ -204,10 +127,11 @@ store_tls_rollup_load(struct store *s, const struct report *r, struct err *err)
 	/* the date part: up to the T, whatever the year's length */
 	snprintf(day, sizeof(day), "%.*s", (int)strcspn(s->begin, "T"),
 	    s->begin);
-	for (size_t i = 0; i < sizeof(tls_rollup) / sizeof(tls_rollup[0]); i++)
-		if (store_q(s, NULL, err, tls_rollup[i], 5, params) == -1)
-			return -1;
-	return 0;
+	if (store_q(s, NULL, err, store_stmt_sql[ST_TLS_DAY], 5,
+	    params) == -1)
+		return -1;
+	return store_q(s, NULL, err, store_stmt_sql[ST_TLS_FAIL_DAY], 5,
+	    params);
 }
 
 /* the rows of a kept report's children, walked along with its records */
