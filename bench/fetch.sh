@@ -84,6 +84,11 @@ ca_file = $work/imap/cert.pem
 EOF
 "$DMARCCTL" -c "$work/dmarcctl.conf" db migrate
 export DMARCCTL_IMAP_PASSWORD=secret
+# IMAP and parsing alone: a dry run reads every message, stores and moves
+# nothing
+res=$("$MEASURE" -o "$work/dry" "$DMARCCTL" -q -c "$work/dmarcctl.conf" \
+    fetch --dry-run --json)
+read -r dry_secs dry_rss <<<"$res"
 res=$("$MEASURE" -o "$work/out" "$DMARCCTL" -q -c "$work/dmarcctl.conf" fetch --json)
 read -r secs rss <<<"$res"
 summary=$(cat "$work/out")
@@ -91,9 +96,17 @@ archived=$(find "$md/.Archive.DMARC/new" "$md/.Archive.DMARC/cur" -type f | wc -
 left=$(find "$md/new" "$md/cur" -type f | wc -l)
 printf '\n%-36s %8s %10s %10s %8s\n' "fetch (Dovecot, TLS verified)" \
     "messages" "seconds" "msg/s" "rss_MB"
-awk -v n="$N" -v s="$secs" -v r="$rss" 'BEGIN {
-	printf "%-36s %8d %10.3f %10.0f %8.1f\n", "fetch + ingest + move", n, s,
-	    (s > 0 ? n / s : 0), r / 1024 }'
+awk -v n="$N" -v s="$secs" -v r="$rss" -v ds="$dry_secs" -v dr="$dry_rss" '
+function row(what, secs, kb) {
+	printf "%-36s %8d %10.3f %10.0f %8.1f\n", what, n, secs,
+	    (secs > 0 ? n / secs : 0), kb / 1024
+}
+BEGIN {
+	row("fetch --dry-run (IMAP + parse)", ds, dr)
+	row("fetch + ingest + move", s, r)
+	printf "the store and the moves: %.3f s, %.0f%% of the fetch\n",
+	    s - ds, (s > 0 ? 100 * (s - ds) / s : 0)
+}'
 printf 'summary: %s\n' "$summary"
 case "$summary" in
 *"\"new\":$N,"*) ;;
