@@ -55,9 +55,19 @@ pipeline_failure(struct pipeline *g, const struct err *why)
 
 /* a queued report the database refused, its unit current again */
 static void
-on_refused(void *ctx, const struct err *why)
+on_refused(void *ctx, const char *source, const struct err *why)
 {
-	pipeline_failure(ctx, why);
+	struct pipeline *g = ctx;
+	size_t i;
+
+	for (i = 0; i < g->n_held && strcmp(g->held[i].name, source) != 0;
+	    i++)
+		;
+	if (i < g->n_held)
+		g->held[i].refused++;
+	else
+		g->unit_refused++;	/* the unit at hand */
+	pipeline_failure(g, why);
 }
 
 /* what the store queued, written (a database failure stops the run) */
@@ -251,10 +261,10 @@ pipeline_unit(struct pipeline *g, struct stream *in, const char *name)
 	size_t len;
 	bool is_whole;
 	enum unit_fate fate = UNIT_REJECTED;
-	unsigned refused;
 	struct err err;
 
 	pipeline_begin_unit(g, name);
+	g->unit_reports = 0;
 	memset(&u, 0, sizeof(u));
 	u.source = name;
 	if (stream_read_upto(in, INLINE_MAX, &data, &len, &is_whole, &err) == -1 ||
@@ -275,16 +285,13 @@ pipeline_unit(struct pipeline *g, struct stream *in, const char *name)
 		stream_new_mem(&s, data, len, name);
 	if (g->store != NULL)
 		store_set_unit(g->store, &u);
+	g->unit_refused = 0;
 	if (report_parse(s, name, lim, &g->sink, &st, &err) == -1)
 		on_failure(g, &err);
 	g->reports += st.reports;
-	refused = g->failed;
-	/* a message leaves the mailbox only once its reports are
-	 * committed: its queue is written now */
-	if (g->is_mailbox)
-		flush(g);
-	refused = g->failed - refused;
-	fate = st.reports > refused ? UNIT_STORED : UNIT_REJECTED;
+	g->unit_reports = st.reports;
+	/* refused: when the queue was written while the unit was read */
+	fate = st.reports > g->unit_refused ? UNIT_STORED : UNIT_REJECTED;
 out:
 	stream_free(s);
 	if (spool != NULL)
@@ -305,13 +312,69 @@ source_failure(struct pipeline *g, const char *name, const struct err *why)
 	return g->is_db_lost ? UNIT_STOPPED : UNIT_REJECTED;
 }
 
+/* what became of a unit, told to its source */
+static int
+ack(struct pipeline *g, struct source *src, const char *id, const char *name,
+    bool is_stored, bool is_said, struct err *err)
+{
+	const char *moved_to;
+
+	(void)g;
+	if (source_ack(src, id, is_stored ? SOURCE_STORED : SOURCE_FAILED,
+	    &moved_to, err) == -1)
+		return -1;
+	if (is_said && !is_stored && moved_to != NULL)
+		log_notice("%s: moved to %s", name, moved_to);
+	return 0;
+}
+
+/* the held units, their reports committed now: acked */
+static int
+settle(struct pipeline *g, struct source *src, struct err *err)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < g->n_held; i++) {
+		struct held_unit *h = &g->held[i];
+
+		if (ret == 0 && ack(g, src, h->id, h->name, h->reports >
+		    h->refused, true, err) == -1)
+			ret = -1;
+		free(h->id);
+		free(h->name);
+	}
+	g->n_held = 0;
+	return ret;
+}
+
+static void
+hold(struct pipeline *g, const struct source_unit *u)
+{
+	struct held_unit *h;
+
+	if (g->n_held == g->cap_held) {
+		g->cap_held = g->cap_held ? g->cap_held * 2 : 64;
+		g->held = xreallocarray(g->held, g->cap_held,
+		    sizeof(*g->held));
+	}
+	h = &g->held[g->n_held++];
+	h->id = xstrdup(u->id);
+	h->name = xstrdup(u->name);
+	h->reports = g->unit_reports;
+	h->refused = g->unit_refused;
+}
+
+/*
+ * A unit whose reports wait in the store's queue is held, and acked (a
+ * message moved) once the queue is written: only what is committed
+ * leaves a mailbox.
+ */
 int
 pipeline_drain(struct pipeline *g, struct source *src,
     volatile sig_atomic_t *stop, struct err *err)
 {
 	struct source_unit u;
 	enum unit_fate fate;
-	const char *moved_to;
 	struct err why;
 	int r;
 
@@ -325,13 +388,21 @@ pipeline_drain(struct pipeline *g, struct source *src,
 		    source_failure(g, u.name, &why);
 		if (fate == UNIT_STOPPED)
 			break;	/* the database failed: this one stays */
-		if (source_ack(src, fate == UNIT_STORED ? SOURCE_STORED :
-		    SOURCE_FAILED, &moved_to, err) == -1)
+		/* the queue was written: what was held is committed */
+		if (g->store != NULL && store_queued(g->store) == 0 &&
+		    settle(g, src, err) == -1)
 			return -1;
-		if (r == 1 && fate == UNIT_REJECTED && moved_to != NULL)
-			log_notice("%s: moved to %s", u.name, moved_to);
+		if (r == 1 && fate == UNIT_STORED && u.id != NULL &&
+		    g->store != NULL && store_queued(g->store) > 0)
+			hold(g, &u);
+		else if (ack(g, src, u.id, u.name, fate == UNIT_STORED, r == 1,
+		    err) == -1)
+			return -1;
 	}
 	flush(g);
+	/* the database failed: what is held stays, seen again next time */
+	if (!g->is_db_lost && settle(g, src, err) == -1)
+		return -1;
 	return source_flush(src, err);
 }
 
@@ -536,6 +607,13 @@ pipeline_end(struct pipeline *g)
 	}
 	store_free(g->store);
 	g->store = NULL;
+	for (size_t i = 0; i < g->n_held; i++) {
+		free(g->held[i].id);
+		free(g->held[i].name);
+	}
+	free(g->held);
+	g->held = NULL;
+	g->n_held = 0;
 	return status;
 }
 

@@ -29,6 +29,15 @@
 
 struct store;
 
+/* a mailbox's unit whose reports wait in the store's queue: acked once
+ * they are committed */
+struct held_unit {
+	char *id;
+	char *name;
+	unsigned reports;	/* parsed */
+	unsigned refused;	/* of them, refused when the queue was written */
+};
+
 struct pipeline {
 	const struct config *cfg;
 	struct store *store;	/* NULL with --dry-run */
@@ -44,6 +53,10 @@ struct pipeline {
 	bool is_db_lost;	/* a database error: stop the run */
 	struct err db_err;
 	time_t last_progress;
+	unsigned unit_reports;	/* the last unit's, as parsed */
+	unsigned unit_refused;	/* the current unit's, refused */
+	struct held_unit *held;
+	size_t n_held, cap_held;
 	/* fetch: messages moved out of the mailbox */
 	bool is_mailbox;
 	unsigned archived;

@@ -220,10 +220,10 @@ dir_unit(void *impl, struct source_unit *out, struct err *err)
 
 /* a file stays where it is, whatever became of it */
 static int
-files_ack(void *impl, enum source_fate fate, const char **moved_to,
-    struct err *err)
+files_ack(void *impl, const char *id, enum source_fate fate,
+    const char **moved_to, struct err *err)
 {
-	(void)impl, (void)fate, (void)err;
+	(void)impl, (void)id, (void)fate, (void)err;
 	*moved_to = NULL;
 	return 0;
 }
@@ -305,10 +305,10 @@ source_next(struct source *s, struct source_unit *out, struct err *err)
 }
 
 int
-source_ack(struct source *s, enum source_fate fate, const char **moved_to,
-    struct err *err)
+source_ack(struct source *s, const char *id, enum source_fate fate,
+    const char **moved_to, struct err *err)
 {
-	return s->ops->ack(s->impl, fate, moved_to, err);
+	return s->ops->ack(s->impl, id, fate, moved_to, err);
 }
 
 int

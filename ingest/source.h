@@ -58,11 +58,13 @@ struct source_ops {
 	 */
 	int (*next)(void *impl, struct source_unit *out, struct err *err);
 	/*
-	 * The current unit is done with; *moved_to is set to where it went,
-	 * or NULL when it stays.  -1 ERR_NET when the source is lost.
+	 * A unit is done with: the current one (id NULL), or one handed out
+	 * before, by the id next gave it (a caller may hold acks until what
+	 * it stored is committed).  *moved_to is set to where it went, or
+	 * NULL when it stays.  -1 ERR_NET when the source is lost.
 	 */
-	int (*ack)(void *impl, enum source_fate fate, const char **moved_to,
-	    struct err *err);
+	int (*ack)(void *impl, const char *id, enum source_fate fate,
+	    const char **moved_to, struct err *err);
 	/* Optional (NULL: acks never wait): send what acks left waiting;
 	 * -1 ERR_NET when the source is lost. */
 	int (*flush)(void *impl, struct err *err);
@@ -88,7 +90,7 @@ int source_open_ops(struct source **out, const struct source_ops *ops,
 
 /* The ops' hooks, on s: see struct source_ops. */
 int source_next(struct source *s, struct source_unit *out, struct err *err);
-int source_ack(struct source *s, enum source_fate fate,
+int source_ack(struct source *s, const char *id, enum source_fate fate,
     const char **moved_to, struct err *err);
 int source_flush(struct source *s, struct err *err);
 int source_wait(struct source *s, unsigned seconds,

@@ -628,12 +628,12 @@ imap_flush(struct imap *m, struct err *err)
 }
 
 static int
-imap_ack(struct imap *m, bool is_stored, struct err *err)
+imap_ack(struct imap *m, uint32_t uid, bool is_stored, struct err *err)
 {
 	struct pending *p = is_stored ? &m->to_archive : &m->to_errors;
-	uint32_t uid = m->cur_uid;
 
-	drop_current(m);
+	if (uid == m->cur_uid)
+		drop_current(m);
 	if (uid == 0 || m->set->is_read_only)
 		return 0;
 	p->uids[p->n++] = uid;
@@ -766,14 +766,16 @@ src_next(void *impl, struct source_unit *out, struct err *err)
 }
 
 static int
-src_ack(void *impl, enum source_fate fate, const char **moved_to,
-    struct err *err)
+src_ack(void *impl, const char *id, enum source_fate fate,
+    const char **moved_to, struct err *err)
 {
 	struct imap *m = impl;
 	bool is_stored = fate == SOURCE_STORED;
+	uint32_t uid = id != NULL ? (uint32_t)strtoul(id, NULL, 10) :
+	    m->cur_uid;
 
 	*moved_to = m->set->is_read_only ? NULL : imap_folder(m, is_stored);
-	return imap_ack(m, is_stored, err);
+	return imap_ack(m, uid, is_stored, err);
 }
 
 static int

@@ -162,14 +162,17 @@ void store_sink(struct store *s, struct report_sink *out);
  *
  * The queue is written when it is full and by store_flush; nothing queued
  * is committed before.  When the database refuses a value, each report of
- * the queue is written alone, and refused(ctx, why) is told of the one at
- * fault with its unit current again (store_record_error records it); the
+ * the queue is written alone, and refused(ctx, source, why) is told of
+ * the one at fault (source: its unit's) with its unit current again (store_record_error records it); the
  * others are stored.  Failure reports, and reports inside a batch, are
  * never queued.
  */
 enum { STORE_QUEUE_ROWS = 1024 };
-typedef void (*store_refused_fn)(void *ctx, const struct err *why);
+typedef void (*store_refused_fn)(void *ctx, const char *source,
+    const struct err *why);
 void store_queue(struct store *s, store_refused_fn refused, void *ctx);
+/* How many reports wait in the queue (0: everything is committed). */
+size_t store_queued(const struct store *s);
 /* Write what the queue holds.  -1 ERR_DB: nothing of it is stored. */
 int store_flush(struct store *s, struct err *err);
 

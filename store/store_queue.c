@@ -170,6 +170,12 @@ store_queue(struct store *s, store_refused_fn refused, void *ctx)
 	s->refused_ctx = ctx;
 }
 
+size_t
+store_queued(const struct store *s)
+{
+	return s->n_queue;
+}
+
 /* --- ids and partitions --- */
 
 /*
@@ -917,7 +923,7 @@ tell_refused(struct store *s, const struct qreport *q, const struct err *e)
 	s->raw_id = u->raw_id;
 	s->is_unit_private = u->is_private;
 	if (s->on_refused != NULL)
-		s->on_refused(s->refused_ctx, &why);
+		s->on_refused(s->refused_ctx, u->source, &why);
 	s->unit = saved;
 	s->raw_id = saved_raw;
 	s->is_unit_private = saved_private;
