@@ -34,8 +34,8 @@ const char *const store_stmt_sql[ST_COUNT] = {
 	"r.report_id = $7 AND r.begin_at = $8 AND r.end_at = $9)",
 	[ST_LOCK] = "SELECT pg_advisory_xact_lock($1::bigint)",
 	/* a concurrent loader may insert the same bytes: then read its row
-	 * (this statement's snapshot may not see it: NULL, and the report
-	 * row finds it by its hash) */
+	 * (this statement's snapshot may not see it: no row, and the next
+	 * statement finds it) */
 	[ST_RAW] = "WITH ins AS (INSERT INTO raw_inputs (sha256, encoding, "
 	"content, size, source) VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
 	"(sha256) DO NOTHING RETURNING id) SELECT id FROM ins UNION ALL "
@@ -46,8 +46,7 @@ const char *const store_stmt_sql[ST_COUNT] = {
 	"generator, location, domain_full, records, messages, notes, error, "
 	"is_rfc9990, raw_id, content_sha256, report_key) VALUES ($1, $2, $3, "
 	"$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-	"$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, coalesce($29::"
-	"bigint, (SELECT id FROM raw_inputs WHERE sha256 = $30)), $31, $32)",
+	"$19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)",
 	/* the sums saturate (sql/008): a poisoned row never blocks the
 	 * reports after it */
 	[ST_DAY] = "INSERT INTO domain_daily AS t (domain, day, org_name, "
@@ -594,6 +593,7 @@ struct write {
 	bool is_open;		/* one report, its transaction open, its main
 				 * rows sent by COPY */
 	bool *is_dup;
+	long long *rid;		/* per unit: its original's row, or 0 */
 	char (*nums)[DC_COUNT][24];
 	char (*days)[16];
 	char (*rawid)[24];
@@ -674,14 +674,12 @@ add_report(struct write *w, struct pipe_q **qs, size_t *n, size_t *cap,
 	struct pipe_q *q = q_add(qs, n, cap, ST_REPORT, NULL);
 	bool is_kept = is_archived(s, r);
 
+	long long raw = u->raw_id != 0 ? u->raw_id : w->rid[r->unit];
+
 	for (int k = 0; k < QV_RAW_ID; k++)
 		q_param(q, r->v[k]);
-	snprintf(w->rawid[i], sizeof(w->rawid[i]), "%lld", u->raw_id);
-	q_param(q, is_kept && u->raw_id != 0 ? w->rawid[i] : NULL);
-	if (is_kept && u->raw_id == 0 && u->data != NULL)
-		q_bin(q, u->sha256, 32);
-	else
-		q_param(q, NULL);
+	snprintf(w->rawid[i], sizeof(w->rawid[i]), "%lld", raw);
+	q_param(q, is_kept && raw != 0 ? w->rawid[i] : NULL);
 	q_bin(q, r->content, 32);
 	q_bin(q, r->key, 32);
 }
@@ -716,17 +714,21 @@ cmp_idx_day(const void *a, const void *b)
 	return cmp_day(x, y);
 }
 
-/* the originals, the report rows and their day counts */
+/*
+ * The originals of the units with new reports, archived: a pipeline, and
+ * a look-up for one a concurrent loader archived meanwhile (its row was
+ * not in the insert's snapshot).  w->rid gets each one's id.
+ */
 static int
-write_rows(struct write *w, size_t *new_idx, size_t n_new, struct err *err)
+write_originals(struct write *w, size_t *new_idx, size_t n_new,
+    struct err *err)
 {
 	struct store *s = w->s;
 	struct pipe_q *qs = NULL;
 	size_t n = 0, cap = 0;
 	size_t *raw_q = xcalloc(s->n_qunits + 1, sizeof(*raw_q));
 	char (*sizes)[32] = xcalloc(s->n_qunits + 1, sizeof(*sizes));
-	size_t *by_day = xcalloc(n_new + 1, sizeof(*by_day));
-	int ret;
+	int ret = 0;
 
 	for (size_t i = 0; i < n_new; i++) {
 		const struct qreport *r = &s->queue[new_idx[i]];
@@ -738,6 +740,53 @@ write_rows(struct write *w, size_t *new_idx, size_t n_new, struct err *err)
 			raw_q[r->unit] = n;	/* its statement, plus one */
 		}
 	}
+	if (n > 0)
+		ret = store_pipe(s, qs, n, err);
+	for (size_t u = 0; ret == 0 && u < s->n_qunits; u++) {
+		PGresult *res = raw_q[u] ? qs[raw_q[u] - 1].res : NULL;
+		const char *p[1] = { (const char *)s->qunits[u].sha256 };
+		int lens[1] = { 32 }, formats[1] = { 1 };
+
+		if (raw_q[u] == 0)
+			continue;
+		if (res != NULL && PQntuples(res) == 1) {
+			w->rid[u] = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			continue;
+		}
+		if (store_q_bin(s, &res, err, "SELECT id FROM raw_inputs WHERE "
+		    "sha256 = $1", 1, p, lens, formats) == -1) {
+			ret = -1;
+			break;
+		}
+		if (PQntuples(res) == 1)
+			w->rid[u] = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		else
+			ret = err_set(err, ERR_DB, "cannot archive the "
+			    "original: no row");
+		PQclear(res);
+	}
+	for (size_t i = 0; i < n; i++)
+		PQclear(qs[i].res);
+	free(qs);
+	free(raw_q);
+	free(sizes);
+	return ret;
+}
+
+/* the report rows and their day counts */
+static int
+write_rows(struct write *w, size_t *new_idx, size_t n_new, struct err *err)
+{
+	struct store *s = w->s;
+	struct pipe_q *qs = NULL;
+	size_t n = 0, cap = 0;
+	size_t *by_day = xcalloc(n_new + 1, sizeof(*by_day));
+	int ret;
+
+	if (write_originals(w, new_idx, n_new, err) == -1) {
+		free(by_day);
+		return -1;
+	}
 	for (size_t i = 0; i < n_new; i++)
 		add_report(w, &qs, &n, &cap, &s->queue[new_idx[i]], i);
 	memcpy(by_day, new_idx, n_new * sizeof(*by_day));
@@ -747,19 +796,9 @@ write_rows(struct write *w, size_t *new_idx, size_t n_new, struct err *err)
 		if (s->queue[by_day[i]].kind == REPORT_DMARC)
 			add_day(w, &qs, &n, &cap, &s->queue[by_day[i]], i);
 	ret = store_pipe(s, qs, n, err);
-	/* the archive rows' ids: the unit's later reports refer to them */
-	for (size_t u = 0; ret == 0 && u < s->n_qunits; u++) {
-		PGresult *res = raw_q[u] ? qs[raw_q[u] - 1].res : NULL;
-
-		if (res != NULL && PQntuples(res) == 1)
-			s->qunits[u].new_raw_id = strtoll(PQgetvalue(res, 0,
-			    0), NULL, 10);
-	}
 	for (size_t i = 0; i < n; i++)
 		PQclear(qs[i].res);
 	free(qs);
-	free(raw_q);
-	free(sizes);
 	free(by_day);
 	return ret;
 }
@@ -820,7 +859,7 @@ static int
 write_reports(struct store *s, size_t *idx, size_t n, bool is_open,
     unsigned *dups, struct err *err)
 {
-	struct write w = { s, idx, n, is_open, NULL, NULL, NULL, NULL };
+	struct write w = { s, idx, n, is_open, NULL, NULL, NULL, NULL, NULL };
 	size_t *new_idx = xcalloc(n + 1, sizeof(*new_idx));
 	struct spans *from = xcalloc(n + 1, sizeof(*from));
 	struct spans *to = xcalloc(n + 1, sizeof(*to));
@@ -831,6 +870,7 @@ write_reports(struct store *s, size_t *idx, size_t n, bool is_open,
 	w.nums = xcalloc(n + 1, sizeof(*w.nums));
 	w.days = xcalloc(n + 1, sizeof(*w.days));
 	w.rawid = xcalloc(n + 1, sizeof(*w.rawid));
+	w.rid = xcalloc(s->n_qunits + 1, sizeof(*w.rid));
 	*dups = 0;
 	if (check_known(&w, err) == -1)
 		goto out;
@@ -866,6 +906,10 @@ write_reports(struct store *s, size_t *idx, size_t n, bool is_open,
 		s->stats.reports_new++;
 		s->stats.records += s->queue[new_idx[i]].records;
 	}
+	/* committed: the originals' rows are there for later reports */
+	for (size_t u = 0; u < s->n_qunits; u++)
+		if (w.rid[u] != 0)
+			s->qunits[u].new_raw_id = w.rid[u];
 	ret = 0;
 out:
 	if (ret == -1)
@@ -877,6 +921,7 @@ out:
 	free(w.nums);
 	free(w.days);
 	free(w.rawid);
+	free(w.rid);
 	return ret;
 }
 
