@@ -649,8 +649,8 @@ check_known(struct write *w, struct err *err)
 }
 
 static void
-add_raw(struct write *w, struct pipe_q **qs, size_t *n, size_t *cap,
-    struct qunit *u, size_t unit, char *size)
+add_raw(struct pipe_q **qs, size_t *n, size_t *cap, const struct qunit *u,
+    char *size)
 {
 	struct pipe_q *q = q_add(qs, n, cap, ST_RAW, NULL);
 
@@ -661,8 +661,6 @@ add_raw(struct write *w, struct pipe_q **qs, size_t *n, size_t *cap,
 	q_param(q, size);
 	q_param(q, u->source);
 	q->want_res = true;
-	(void)w;
-	(void)unit;
 }
 
 static void
@@ -736,7 +734,7 @@ write_originals(struct write *w, size_t *new_idx, size_t n_new,
 
 		if (is_archived(s, r) && u->raw_id == 0 && u->data != NULL &&
 		    raw_q[r->unit] == 0) {
-			add_raw(w, &qs, &n, &cap, u, r->unit, sizes[r->unit]);
+			add_raw(&qs, &n, &cap, u, sizes[r->unit]);
 			raw_q[r->unit] = n;	/* its statement, plus one */
 		}
 	}
