@@ -32,6 +32,12 @@ table_new(struct table **out, const char *const *numeric)
 	*out = t;
 }
 
+size_t
+table_rows(const struct table *t)
+{
+	return t->rows;
+}
+
 void
 table_free(struct table *t)
 {

@@ -23,6 +23,9 @@ struct table;
 void table_new(struct table **out, const char *const *numeric);
 void table_free(struct table *t);
 
+/* How many rows were added. */
+size_t table_rows(const struct table *t);
+
 /* A store_row_fn: add one row (copies the values). */
 int table_add_row(void *ctx, size_t ncols, const char *const *names,
     const char *const *values, struct err *err);

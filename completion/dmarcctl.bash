@@ -105,7 +105,7 @@ _dmarcctl()
 		fi
 		return
 		;;
-	reports) opts="$window_opts --format --help" ;;
+	reports) opts="$window_opts --domain --format --help" ;;
 	errors) opts="--format --help" ;;
 	summary | advise)
 		opts="$window_opts --domain --no-dns --format --help" ;;

@@ -257,12 +257,13 @@ int store_select(struct store *s, const char *sql, int nparams,
 /* --- what is stored: the listings and the checks --- */
 
 /*
- * The reports that began in [since, until) (ISO 8601, UTC), in begin
- * order; each row to fn with the columns kind, domain, reporter,
- * report_id, begin, end, records, messages (the names are the output's).
+ * The reports that began in [since, until) (ISO 8601, UTC), of domain
+ * (its policy domain; NULL: every one), in begin order; each row to fn
+ * with the columns kind, domain, reporter, report_id, begin, end,
+ * records, messages (the names are the output's).
  */
 int store_reports_list(struct store *s, const char *since, const char *until,
-    store_row_fn fn, void *ctx, struct err *err);
+    const char *domain, store_row_fn fn, void *ctx, struct err *err);
 
 /*
  * The ingest errors, oldest first; each row to fn with the columns id,

@@ -41,15 +41,19 @@ out:
 
 int
 store_reports_list(struct store *s, const char *since, const char *until,
-    store_row_fn fn, void *ctx, struct err *err)
+    const char *domain, store_row_fn fn, void *ctx, struct err *err)
 {
-	const char *params[2] = { since, until };
+	const char *params[3] = { since, until, domain };
 
-	return store_select(s, "SELECT kind, domain, org_name AS reporter, "
+	/* the domain as the report named it (the keyed column may hold a
+	 * part of a long one) */
+	return store_select(s, "SELECT kind, coalesce(domain_full, domain) AS "
+	    "domain, org_name AS reporter, "
 	    "report_id, to_char(begin_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
 	    "AS begin, to_char(end_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS "
 	    "end, records, messages FROM reports WHERE begin_at >= $1 AND "
-	    "begin_at < $2 ORDER BY begin_at, domain, org_name, report_id", 2,
+	    "begin_at < $2 AND ($3::text IS NULL OR lower(coalesce(domain_full, "
+	    "domain)) = $3) ORDER BY begin_at, domain, org_name, report_id", 3,
 	    params, fn, ctx, err);
 }
 

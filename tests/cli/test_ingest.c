@@ -1553,3 +1553,52 @@ Test(cli_ingest, unreadable_input_exits_74_and_the_rest_is_stored)
 	free(err);
 	test_db_drop(ci);
 }
+
+Test(cli_ingest, reports_of_one_domain_and_an_empty_window_said)
+{
+	char *ci = test_db_migrated(), *out, *err, *all;
+	long long n;
+
+	cr_expect_eq(dm(ci, "ingest " CORPUS_FILES, &out, &err), 65, "%s",
+	    err);
+	free(out);
+	free(err);
+	n = count(ci, "SELECT count(*) FROM reports WHERE lower(coalesce("
+	    "domain_full, domain)) = 'foo-bar.io'");
+	cr_assert_gt(n, 0);
+	/* any case: domain names ignore it */
+	cr_expect_eq(dm(ci, "reports --since 1970-01-01 --until 2100-01-01 "
+	    "--domain Foo-Bar.IO --format csv", &out, &err), 0, "%s", err);
+	cr_expect_str_eq(err, "");
+	all = out;
+	/* a header and one line per report, each of that domain */
+	{
+		long long lines = 0;
+
+		for (const char *p = all; (p = strchr(p, '\n')) != NULL; p++)
+			lines++;
+		cr_expect_eq(lines, n + 1, "%s", all);
+	}
+	cr_expect(strstr(all, ",foo-bar.io,") != NULL, "%s", all);
+	free(all);
+	free(err);
+	/* nothing there: an empty listing, and a line on stderr */
+	cr_expect_eq(dm(ci, "reports --since 1971-01-01 --until 1971-02-01 "
+	    "--format json", &out, &err), 0, "%s", err);
+	cr_expect(strstr(out, "\"reports\":[]") != NULL, "%s", out);
+	cr_expect(strstr(err, "no reports from 1971-01-01T00:00:00Z to "
+	    "1971-02-01T00:00:00Z") != NULL, "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(dm(ci, "reports --days 36500 --domain nothing.example",
+	    &out, &err), 0, "%s", err);
+	cr_expect(strstr(err, "no reports of nothing.example") != NULL, "%s",
+	    err);
+	free(out);
+	free(err);
+	cr_expect_eq(dm(ci, "reports --domain 'a b'", &out, &err), 64, "%s",
+	    err);
+	free(out);
+	free(err);
+	test_db_drop(ci);
+}
