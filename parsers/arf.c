@@ -457,7 +457,7 @@ read_fields(struct arf *a, struct fields *it, struct err *err)
 				continue;
 			if (k == F_AUTH) {
 				a->f[k] = list_add(a, a->f[k],
-				    str_trim(a->val.data), err);
+				    field_value(a), err);
 				if (a->f[k] == NULL)
 					return -1;
 			} else if (a->f[k] == NULL) {

@@ -644,8 +644,8 @@ Test(arf, an_empty_field_is_no_field)
 Test(arf, a_bad_selector_or_8bit_text_is_a_note_never_a_refusal)
 {
 	char *m = arf_mail(TOP, "Feedback-Type: auth-failure\nAuth-Failure: "
-	    "dkim\nReported-Domain: sender.example\nSource-IP: 192.0.2.7\n"
-	    "DKIM-Selector: sel\xff\nSPF-DNS: txt : sender.example : "
+	    "dkim, \xd0x\nReported-Domain: sender.example\n"
+	    "Source-IP: 192.0.2.7\nDKIM-Selector: sel\xff\nSPF-DNS: txt : sender.example : "
 	    "v=spf1 \xe9\n", "message/rfc822", ORIG);
 	struct got g;
 
@@ -655,6 +655,8 @@ Test(arf, a_bad_selector_or_8bit_text_is_a_note_never_a_refusal)
 	cr_expect(strstr(g.notes, "DKIM selector 'sel\xc3\xbf' is not a "
 	    "selector") != NULL, "%s", g.notes);
 	expect_s(&g, S_SPF, "txt : sender.example : v=spf1 \xc3\xa9");
+	/* an 8-bit keyword too: the database takes only UTF-8 */
+	expect_s(&g, S_AUTH, "dkim,\xc3\x90x");
 	got_release(&g);
 	free(m);
 }
