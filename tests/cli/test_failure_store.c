@@ -288,6 +288,23 @@ Test(failure_store, every_fixture_is_stored_as_its_expect_says)
 	test_db_drop(ci);
 }
 
+/* found by fuzz_store: 8-bit bytes in a notice's fields (Latin-1 in the
+ * wild) are read as Latin-1, never handed to the database as they are */
+Test(failure_store, an_8bit_notice_is_stored_as_utf8)
+{
+	char *ci = test_db_migrated(), *out, *err;
+
+	cr_expect_eq(dm(ci, "ingest ../fuzz/fuzz_store-8bit-auth-failure.eml",
+	    &out, &err), 0, "%s", err);
+	free(out);
+	free(err);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
+	    "auth_failure = 'dmarc,\xc3\x90x' AND delivery_result = "
+	    "'sp\xc3\xa4m'"), 1);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM ingest_errors"), 0);
+	test_db_drop(ci);
+}
+
 Test(failure_store, an_abuse_report_is_an_error_not_a_sample)
 {
 	char *ci = test_db_migrated(), *out, *err;
