@@ -88,7 +88,8 @@ TESTS_SRC   = tests/test_util.c \
 
 LIB_SRC  = $(COMMON_SRC) $(MODEL_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
            $(ANALYZE_SRC) $(DNS_SRC) $(CLI_SRC)
-LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/operators.o
+LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/operators.o \
+           $(B)/gen/version.o
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
 TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)
 
@@ -105,6 +106,16 @@ $(B)/dmarcctl: $(LIB_OBJ) $(MAIN_OBJ)
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# the version, from one place: the file VERSION
+$(B)/gen/version.c: VERSION
+	@mkdir -p $(@D)
+	@v=$$(tr -d ' \n' < VERSION); \
+	    printf '#include "cli/cmd.h"\n\nconst char dmarcctl_version[] = "%s";\n' \
+	    "$$v" > $@
+
+$(B)/gen/version.o: $(B)/gen/version.c cli/cmd.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # the migrations of sql/, compiled in: the binary carries its schema
 $(B)/gen/migrations.c: $(SQL_SRC) scripts/embed-sql.sh

@@ -21,6 +21,9 @@ enum {
 /* The exit status for an error code. */
 int cmd_exit_status(enum err_code code);
 
+/* "0.9.0": the file VERSION, compiled in */
+extern const char dmarcctl_version[];
+
 /* Each command: parse its options, do the work, return an exit status. */
 int cmd_parse(int argc, char **argv, const struct config *cfg);
 int cmd_ingest(int argc, char **argv, const struct config *cfg);

@@ -80,6 +80,7 @@ print_mode(struct store *s, struct err *err)
 
 	if (store_mode(s, &m, err) == -1)
 		return -1;
+	printf("version: %s\n", dmarcctl_version);
 	if (!m.is_citus)
 		printf("mode: single node\n");
 	else if (m.undistributed == 0)

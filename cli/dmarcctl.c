@@ -155,6 +155,7 @@ main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *cfgpath = NULL;
@@ -171,6 +172,8 @@ main(int argc, char **argv)
 		case 'q': log_set_level(LOG_QUIET); break;
 		case 'v': log_set_level(log_get_level() + 1); break;
 		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("dmarcctl %s\n", dmarcctl_version);
+			return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
@@ -182,6 +185,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "help") == 0)
 		return help(argc, argv);
+	if (strcmp(argv[0], "version") == 0 && argc == 1) {
+		printf("dmarcctl %s\n", dmarcctl_version);
+		return EXIT_OK;
+	}
 	c = find_command(argv[0]);
 	if (c == NULL) {
 		log_error("unknown command '%s' (see dmarcctl help)", argv[0]);

@@ -49,3 +49,27 @@ Test(cli_dmarcctl, one_v_prints_no_debugging_lines)
 	free(out);
 	free(err);
 }
+
+/* one version, from the file VERSION: --version and version say it */
+Test(cli_dmarcctl, version_is_the_version_file)
+{
+	static const char *const forms[] = { "--version", "version" };
+	size_t n;
+	char *v = test_slurp(FIXTURES "/../../VERSION", &n), want[64];
+
+	cr_assert(v != NULL);
+	v[strcspn(v, " \n")] = '\0';
+	cr_assert(strchr(v, '.') != NULL, "%s", v);
+	snprintf(want, sizeof(want), "dmarcctl %s\n", v);
+	for (size_t i = 0; i < 2; i++) {
+		char *out, *err;
+
+		cr_expect_eq(test_dmarcctl(NULL, "", forms[i], &out, &err),
+		    0, "%s: %s", forms[i], err);
+		cr_expect_str_eq(out, want, "%s", forms[i]);
+		cr_expect_str_eq(err, "", "%s", forms[i]);
+		free(out);
+		free(err);
+	}
+	free(v);
+}

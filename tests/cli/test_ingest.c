@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <sys/wait.h>
 
+#include "cli/cmd.h"
 #include "common/buf.h"
 #include "common/sha256.h"
 #include "common/xalloc.h"
@@ -303,12 +304,16 @@ Test(cli_ingest, db_migrate_is_idempotent_and_status_shows_it)
 	n = count(ci, "SELECT count(*) FROM dmarcctl_migrations");
 	cr_expect_gt(n, 0);
 	cr_expect_eq(dm(ci, "db status", &out, &err), 0, "%s", err);
-	/* the mode, then a line per migration */
-	cr_expect_eq(lines(out), n + 1, "%s", out);
-	cr_expect(starts(out, "mode: single node\n") ||
-	    starts(out, "mode: distributed (Citus, "), "%s", out);
+	/* the version, the mode, then a line per migration */
+	cr_expect_eq(lines(out), n + 2, "%s", out);
+	cr_expect(starts(out, "version: ") && (strstr(out, "\nmode: single "
+	    "node\n") != NULL || strstr(out, "\nmode: distributed (Citus, ") !=
+	    NULL), "%s", out);
+	cr_expect(strncmp(out + 9, dmarcctl_version, strlen(dmarcctl_version))
+	    == 0, "%s", out);
 	cr_expect(strstr(out, "pending") == NULL, "%s", out);
-	for (const char *l = strchr(out, '\n') + 1; *l != '\0';
+	for (const char *l = strchr(strchr(out, '\n') + 1, '\n') + 1;
+	    *l != '\0';
 	    l = strchr(l, '\n') + 1) {
 		const char *t = strchr(l, 'T');
 
