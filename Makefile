@@ -49,7 +49,7 @@ CLI_SRC     = cli/cmd.c cli/config.c cli/output.c cli/table.c cli/window.c \
               cli/cmd_list.c cli/cmd_fetch.c cli/analysis.c cli/analysis_tls.c \
               cli/query.c cli/cmd_summary.c cli/cmd_sources.c \
               cli/cmd_advise.c cli/cmd_tls.c cli/cmd_check.c \
-              cli/live.c cli/cmd_dns.c cli/cmd_failures.c
+              cli/live.c cli/cmd_dns.c cli/cmd_failures.c cli/help.c
 MAIN_SRC    = cli/dmarcctl.c
 TESTS_SRC   = tests/test_util.c \
               tests/common/test_buf.c tests/common/test_stream.c \
@@ -84,7 +84,8 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_analyze.c \
               tests/cli/test_install.c tests/cli/test_poison.c tests/poison.c \
               tests/cli/test_senders.c tests/grafana/test_dashboards.c \
-              tests/cli/test_dns.c tests/cli/test_dns_hostile.c
+              tests/cli/test_dns.c tests/cli/test_dns_hostile.c \
+              tests/cli/test_everyday.c
 
 LIB_SRC  = $(COMMON_SRC) $(MODEL_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
            $(ANALYZE_SRC) $(DNS_SRC) $(CLI_SRC)

@@ -32,6 +32,7 @@ int cmd_reparse(int argc, char **argv, const struct config *cfg);
 int cmd_db(int argc, char **argv, const struct config *cfg);
 int cmd_reports(int argc, char **argv, const struct config *cfg);
 int cmd_errors(int argc, char **argv, const struct config *cfg);
+int cmd_raw(int argc, char **argv, const struct config *cfg);
 int cmd_summary(int argc, char **argv, const struct config *cfg);
 int cmd_sources(int argc, char **argv, const struct config *cfg);
 int cmd_advise(int argc, char **argv, const struct config *cfg);

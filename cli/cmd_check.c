@@ -25,6 +25,7 @@
 #include "cli/analysis.h"
 #include "cli/analysis_tls.h"
 #include "cli/cmd.h"
+#include "cli/help.h"
 #include "cli/opt.h"
 #include "cli/window.h"
 #include "common/count.h"
@@ -255,8 +256,7 @@ out:
 static int
 usage(FILE *f)
 {
-	fprintf(f, "usage: dmarcctl check [--domain D] [--max-silence DAYS]\n");
-	return f == stdout ? EXIT_OK : EXIT_USAGE;
+	return help_usage(f, "check");
 }
 
 int

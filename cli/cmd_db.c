@@ -9,13 +9,12 @@
 #include <time.h>
 
 #include "cli/cmd.h"
+#include "cli/help.h"
 #include "cli/opt.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "store/store.h"
 
-#define DB_USAGE "usage: dmarcctl db migrate|status|prune --older-than " \
-	"DAYS [--dry-run]\n"
 
 /*
  * Delete the failure samples that arrived more than days ago (their
@@ -117,18 +116,15 @@ cmd_db(int argc, char **argv, const struct config *cfg)
 
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0)) {
-		printf(DB_USAGE);
-		return EXIT_OK;
+		return help_usage(stdout, "db");
 	}
 	if (is_prune && prune_args(argc, argv, &days, &is_dry, &err) == -1) {
 		log_error("%s", err.msg);
-		fprintf(stderr, DB_USAGE);
-		return EXIT_USAGE;
+		return help_usage(stderr, "db");
 	}
 	if (!is_prune && (argc != 2 || (strcmp(argv[1], "migrate") != 0 &&
 	    strcmp(argv[1], "status") != 0))) {
-		fprintf(stderr, DB_USAGE);
-		return EXIT_USAGE;
+		return help_usage(stderr, "db");
 	}
 	if (store_open(&s, cfg->database, &err) == -1 ||
 	    (is_prune && store_check_schema(s, &err) == -1)) {

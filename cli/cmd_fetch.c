@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/help.h"
 #include "cli/opt.h"
 #include "cli/pipeline.h"
 #include "common/log.h"
@@ -364,9 +365,7 @@ watch(struct fetch *f, struct source *m)
 static int
 usage(FILE *out)
 {
-	fprintf(out, "usage: dmarcctl fetch [--account NAME] [--dry-run] "
-	    "[--json] [--watch] [--insecure]\n");
-	return out == stdout ? EXIT_OK : EXIT_USAGE;
+	return help_usage(out, "fetch");
 }
 
 /* one fetch per mailbox at a time, across hosts sharing the database */

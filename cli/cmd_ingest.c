@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/help.h"
 #include "cli/pipeline.h"
 #include "common/log.h"
 #include "ingest/source.h"
@@ -35,8 +36,7 @@ ingest_path(struct pipeline *g, const char *path)
 static int
 usage(FILE *f)
 {
-	fprintf(f, "usage: dmarcctl ingest [--dry-run] [--json] PATH...|-\n");
-	return f == stdout ? EXIT_OK : EXIT_USAGE;
+	return help_usage(f, "ingest");
 }
 
 int
@@ -152,21 +152,24 @@ cmd_reparse(int argc, char **argv, const struct config *cfg)
 	struct reparse rp;
 	struct pipeline *g = &rp.g;
 	struct err err;
+	bool is_failed_only = argc == 2 && strcmp(argv[1], "--failed") == 0;
 
-	if (argc > 1) {
+	if (argc > 1 && !is_failed_only) {
 		bool is_help = argc == 2 && (strcmp(argv[1], "--help") == 0 ||
 		    strcmp(argv[1], "-h") == 0);
 
-		fprintf(is_help ? stdout : stderr, "usage: dmarcctl reparse\n");
-		return is_help ? EXIT_OK : EXIT_USAGE;
+		if (!is_help)
+			log_error("reparse: unexpected '%s'", argv[1]);
+		return help_usage(is_help ? stdout : stderr, "reparse");
 	}
 	memset(&rp, 0, sizeof(rp));
 	if (pipeline_init(g, cfg, false) == -1)
 		return EXIT_UNAVAILABLE;
+	/* --failed: only the inputs that failed, the rest untouched */
 	if (store_batch_begin(g->store, &err) == -1 ||
-	    store_clear_derived(g->store, &err) == -1 ||
-	    (store_each_raw(g->store, reparse_one, &rp, &err) == -1 &&
-	    !g->is_db_lost) ||
+	    (!is_failed_only && store_clear_derived(g->store, &err) == -1) ||
+	    (store_each_raw(g->store, is_failed_only, reparse_one, &rp,
+	    &err) == -1 && !g->is_db_lost) ||
 	    (!g->is_db_lost && store_batch_end(g->store, true, &err) == -1)) {
 		if (!g->is_db_lost)
 			g->db_err = err;

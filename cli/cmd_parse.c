@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/help.h"
 #include "cli/output.h"
 #include "common/buf.h"
 #include "common/jsonw.h"
@@ -216,13 +217,8 @@ cmd_parse(int argc, char **argv, const struct config *cfg)
 	while ((ch = getopt_long(argc, argv, "+rh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': o.want_records = true; break;
-		case 'h':
-			printf("usage: dmarcctl parse [--records] FILE...|-\n");
-			return EXIT_OK;
-		default:
-			fprintf(stderr, "usage: dmarcctl parse [--records] "
-			    "FILE...|-\n");
-			return EXIT_USAGE;
+		case 'h': return help_usage(stdout, "parse");
+		default: return help_usage(stderr, "parse");
 		}
 	}
 	if (optind >= argc) {

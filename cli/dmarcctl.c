@@ -9,75 +9,25 @@
 
 #include "cli/cmd.h"
 #include "cli/config.h"
+#include "cli/help.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
 #define DEFAULT_CONFIG "/etc/dmarcctl/dmarcctl.conf"
-#define USAGE_WIDTH 38	/* the column of the list of commands */
 
+/* what runs each command; its help is cli/help.c's */
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv, const struct config *cfg);
-	const char *usage;
-	const char *help;
 } commands[] = {
-	{ "parse", cmd_parse, "parse [--records] FILE...|-",
-	  "print the reports found in files (no database)" },
-	{ "ingest", cmd_ingest, "ingest [--dry-run] [--json] PATH...|-",
-	  "store the reports of files, directories, Maildirs, mbox" },
-	{ "fetch", cmd_fetch,
-	  "fetch [--account NAME] [--dry-run] [--json] [--watch] [--insecure]",
-	  "store the reports of the IMAP mailboxes of [imap], then move them" },
-	{ "reparse", cmd_reparse, "reparse",
-	  "rebuild every stored row from the archived originals" },
-	{ "db", cmd_db, "db migrate|status|prune --older-than DAYS",
-	  "apply / list the schema migrations" },
-	{ "reports", cmd_reports, "reports [WINDOW] [--format F]",
-	  "list the stored reports" },
-	{ "errors", cmd_errors, "errors [--format F]",
-	  "list the inputs that held no valid report" },
-	{ "summary", cmd_summary,
-	  "summary [WINDOW] [--domain D] [--no-dns] [--format F]",
-	  "per domain: volume, pass rates, policy, verdict" },
-	{ "sources", cmd_sources,
-	  "sources [WINDOW] [--domain D] [--class C] [--limit N] "
-	  "[--addresses] [--no-dns] [--format F]",
-	  "who sends as your domains: senders, named and classified" },
-	{ "advise", cmd_advise,
-	  "advise [WINDOW] [--domain D] [--no-dns] [--format F]",
-	  "ready for quarantine / reject? what to fix first" },
-	{ "tls", cmd_tls, "tls [WINDOW] [--domain D] [--format F]",
-	  "TLS-RPT per domain and MX; ready for MTA-STS enforce?" },
-	{ "check", cmd_check, "check [--domain D] [--max-silence DAYS]",
-	  "for monitoring: exit 1 when reports stop or mail starts failing" },
-	{ "failures", cmd_failures, "failures [WINDOW] [--domain D] [--format F]",
-	  "failure report samples per sender: what failed, and how" },
-	{ "dns", cmd_dns, "dns [--domain D] [--probe] [--format F]",
-	  "what each domain really publishes, checked: DMARC, SPF, DKIM, "
-	  "MTA-STS, TLS-RPT, MX" },
+	{ "parse", cmd_parse }, { "ingest", cmd_ingest },
+	{ "fetch", cmd_fetch }, { "reparse", cmd_reparse }, { "db", cmd_db },
+	{ "reports", cmd_reports }, { "errors", cmd_errors },
+	{ "raw", cmd_raw }, { "summary", cmd_summary },
+	{ "sources", cmd_sources }, { "advise", cmd_advise },
+	{ "tls", cmd_tls }, { "check", cmd_check },
+	{ "failures", cmd_failures }, { "dns", cmd_dns },
 };
-
-static void
-usage(FILE *f)
-{
-	fprintf(f, "usage: dmarcctl [--db CONNINFO] [-c FILE] [-q|-v] "
-	    "COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		const struct command *c = &commands[i];
-
-		/* a usage too long for its column: its help on the next line */
-		if (strlen(c->usage) > USAGE_WIDTH)
-			fprintf(f, "  %s\n  %-*s %s\n", c->usage, USAGE_WIDTH,
-			    "", c->help);
-		else
-			fprintf(f, "  %-*s %s\n", USAGE_WIDTH, c->usage,
-			    c->help);
-	}
-	fprintf(f, "  %-*s %s\n", USAGE_WIDTH, "help [COMMAND]",
-	    "show this help");
-	fprintf(f, "\nWINDOW: --days N, or --since DATE --until DATE (UTC); "
-	    "F: text, json or csv.\nSee dmarcctl(1).\n");
-}
 
 static const struct command *
 find_command(const char *name)
@@ -128,21 +78,46 @@ load_config(struct config *cfg, const char *path, const char *db,
 	return 0;
 }
 
+/* help and version take no options but --help */
+static int
+builtin_args(const char *name, int argc, char **argv, int max_args)
+{
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0))
+		return help_show(stdout, name);
+	if (argc > max_args + 1 || (argc > 1 && argv[1][0] == '-')) {
+		log_error("%s: unexpected '%s'", name, argv[1]);
+		return help_usage(stderr, name);
+	}
+	return -1;
+}
+
 static int
 help(int argc, char **argv)
 {
-	const struct command *c;
+	int status = builtin_args("help", argc, argv, 1);
 
+	if (status != -1)
+		return status;
 	if (argc < 2) {
-		usage(stdout);
+		help_overview(stdout);
 		return EXIT_OK;
 	}
-	c = find_command(argv[1]);
-	if (c == NULL) {
-		log_error("unknown command '%s'", argv[1]);
+	if (help_find(argv[1]) == NULL) {
+		log_error("unknown command '%s' (see dmarcctl help)", argv[1]);
 		return EXIT_USAGE;
 	}
-	printf("usage: dmarcctl %s\n%s\n", c->usage, c->help);
+	return help_show(stdout, argv[1]);
+}
+
+static int
+version(int argc, char **argv)
+{
+	int status = builtin_args("version", argc, argv, 0);
+
+	if (status != -1)
+		return status;
+	printf("dmarcctl %s\n", dmarcctl_version);
 	return EXIT_OK;
 }
 
@@ -171,24 +146,22 @@ main(int argc, char **argv)
 		case 'c': cfgpath = optarg; break;
 		case 'q': log_set_level(LOG_QUIET); break;
 		case 'v': log_set_level(log_get_level() + 1); break;
-		case 'h': usage(stdout); return EXIT_OK;
+		case 'h': help_overview(stdout); return EXIT_OK;
 		case 'V': printf("dmarcctl %s\n", dmarcctl_version);
 			return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		default: help_overview(stderr); return EXIT_USAGE;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
-		usage(stderr);
+		help_overview(stderr);
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[0], "help") == 0)
 		return help(argc, argv);
-	if (strcmp(argv[0], "version") == 0 && argc == 1) {
-		printf("dmarcctl %s\n", dmarcctl_version);
-		return EXIT_OK;
-	}
+	if (strcmp(argv[0], "version") == 0)
+		return version(argc, argv);
 	c = find_command(argv[0]);
 	if (c == NULL) {
 		log_error("unknown command '%s' (see dmarcctl help)", argv[0]);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/help.h"
 #include "cli/opt.h"
 #include "common/log.h"
 #include "common/timefmt.h"
@@ -13,8 +14,7 @@
 static int
 usage(const struct query *q, FILE *f)
 {
-	fprintf(f, "usage: dmarcctl %s %s\n", q->name, q->usage);
-	return f == stdout ? EXIT_OK : EXIT_USAGE;
+	return help_usage(f, q->name);
 }
 
 static int

@@ -16,8 +16,8 @@ _dmarcctl()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="parse ingest fetch reparse db reports errors summary
-		sources advise tls check dns failures help"
+	local commands="parse ingest fetch reparse db reports errors raw summary
+		sources advise tls check dns failures help version"
 	local global_opts="--db -c --config -q --quiet -v --verbose -h --help"
 	local window_opts="--days --since --until"
 
@@ -98,7 +98,8 @@ _dmarcctl()
 	parse) opts="--records --help" ;;
 	ingest) opts="--dry-run --json --help" ;;
 	fetch) opts="--account --dry-run --json --watch --insecure --help" ;;
-	reparse) opts="--help" ;;
+	reparse) opts="--failed --help" ;;
+	raw | version) opts="--help" ;;
 	db)
 		if ((cword == cmd_at + 1)); then
 			_dmarcctl_words "migrate status prune --help"
@@ -106,7 +107,7 @@ _dmarcctl()
 		return
 		;;
 	reports) opts="$window_opts --domain --format --help" ;;
-	errors) opts="--format --help" ;;
+	errors) opts="$window_opts --format --help" ;;
 	summary | advise)
 		opts="$window_opts --domain --no-dns --format --help" ;;
 	sources)

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libetpan/libetpan.h>
 
 #include "common/buf.h"
+#include "common/timefmt.h"
 #include "common/str.h"
 #include "common/xalloc.h"
 
@@ -806,4 +808,81 @@ mail_walk(struct stream *in, size_t max_message, const struct mail_walker *w,
 	ret = walk_message(w, data, len, &info, &is_stopped, err);
 	free(data);
 	return ret;
+}
+
+/* a header date as ISO 8601 UTC */
+static void
+head_date(const struct mailimf_date_time *d, char *out, size_t size)
+{
+	struct tm tm;
+	int64_t t;
+	int zone = d->dt_zone;	/* +hhmm as a number */
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = d->dt_year - 1900;
+	tm.tm_mon = d->dt_month - 1;
+	tm.tm_mday = d->dt_day;
+	tm.tm_hour = d->dt_hour;
+	tm.tm_min = d->dt_min;
+	tm.tm_sec = d->dt_sec;
+	if (d->dt_year < 1970 || d->dt_month < 1 || d->dt_month > 12 ||
+	    d->dt_day < 1 || d->dt_day > 31)
+		return;
+	t = (int64_t)timegm(&tm);
+	t -= (int64_t)(zone / 100 * 3600 + zone % 100 * 60);
+	timefmt_iso(t, out, size);
+}
+
+static void
+head_from(const struct mailimf_from *f, char *out, size_t size)
+{
+	struct mailimf_mailbox *mb;
+
+	if (f == NULL || f->frm_mb_list == NULL ||
+	    f->frm_mb_list->mb_list == NULL ||
+	    clist_begin(f->frm_mb_list->mb_list) == NULL)
+		return;
+	mb = clist_content(clist_begin(f->frm_mb_list->mb_list));
+	if (mb != NULL && mb->mb_addr_spec != NULL)
+		str_format(out, size, "%s", mb->mb_addr_spec);
+}
+
+bool
+mail_head(const char *p, size_t n, struct mail_head *out)
+{
+	struct mailimf_fields *f = NULL;
+	clistiter *it;
+	size_t idx = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (n >= 5 && memcmp(p, "From ", 5) == 0)
+		return false;	/* an mbox: which message? */
+	if (!mail_sniff((const unsigned char *)p, n) ||
+	    mailimf_fields_parse(p, n, &idx, &f) != MAILIMF_NO_ERROR)
+		return false;
+	for (it = clist_begin(f->fld_list); it != NULL; it = clist_next(it)) {
+		struct mailimf_field *fld = clist_content(it);
+
+		if (fld->fld_type == MAILIMF_FIELD_ORIG_DATE &&
+		    out->date[0] == '\0' &&
+		    fld->fld_data.fld_orig_date->dt_date_time != NULL)
+			head_date(fld->fld_data.fld_orig_date->dt_date_time,
+			    out->date, sizeof(out->date));
+		else if (fld->fld_type == MAILIMF_FIELD_FROM &&
+		    out->from[0] == '\0')
+			head_from(fld->fld_data.fld_from, out->from,
+			    sizeof(out->from));
+		else if (fld->fld_type == MAILIMF_FIELD_SUBJECT &&
+		    out->subject[0] == '\0' &&
+		    fld->fld_data.fld_subject->sbj_value != NULL) {
+			char *sj = subject_decode(
+			    fld->fld_data.fld_subject->sbj_value);
+
+			str_format(out->subject, sizeof(out->subject), "%s",
+			    sj);
+			free(sj);
+		}
+	}
+	mailimf_fields_free(f);
+	return true;
 }

@@ -92,4 +92,18 @@ bool mail_sniff(const unsigned char *p, size_t n);
 int mail_walk(struct stream *in, size_t max_message,
     const struct mail_walker *w, struct err *err);
 
+/* What a message says of itself, to find it in a mail folder. */
+struct mail_head {
+	char date[32];		/* ISO 8601 UTC, or "" */
+	char from[256];		/* the first From address, or "" */
+	char subject[256];	/* decoded, UTF-8, or "" */
+};
+
+/*
+ * The Date, From and Subject of the message whose header block starts at
+ * p (n bytes, the block need not be whole); every field absent is "".
+ * Returns false when p is not one message's header (an mbox, a report).
+ */
+bool mail_head(const char *p, size_t n, struct mail_head *out);
+
 #endif

@@ -145,6 +145,14 @@ int store_archive_stream(struct store *s, const struct store_unit *u,
     struct stream *content, int64_t *out_id, struct err *err);
 
 /*
+ * The original archived as raw_inputs id, read in chunks as it is stored
+ * (*is_gzip: gzip'd for the archive, the caller inflates it); the stream
+ * must be freed before s.  ERR_USAGE when there is no such id.
+ */
+int store_raw_open(struct store *s, int64_t id, struct stream **out,
+    bool *is_gzip, struct err *err);
+
+/*
  * A sink that loads reports into the store (on_failure is left NULL:
  * failures are the caller's to record with store_record_error).
  */
@@ -222,21 +230,23 @@ int store_clear_derived(struct store *s, struct err *err);
 
 /*
  * In a batch: the archived input raw_id is parsed again.  Begin takes a
- * savepoint and deletes the reports derived from that input; end with
- * is_kept keeps what the new parse stored, else rolls back to the
+ * savepoint and deletes the reports derived from that input (after
+ * store_clear_derived); end with is_kept keeps what the new parse stored
+ * and forgets the input's ingest errors, else rolls back to the
  * savepoint: the input's old reports are back, and the stats too.
  */
 int store_unit_begin(struct store *s, int64_t raw_id, struct err *err);
 int store_unit_end(struct store *s, bool is_kept, struct err *err);
 
 /*
- * Each archived input in arrival order, one at a time (data borrowed
- * for the call; encoding "identity" or "gzip").  fn returning -1 stops.
+ * Each archived input in arrival order (is_failed_only: only those an
+ * ingest error names), one at a time (data borrowed for the call;
+ * encoding "identity" or "gzip").  fn returning -1 stops.
  */
 typedef int (*store_raw_fn)(void *ctx, int64_t id, const char *source,
     const void *data, size_t len, struct err *err);
-int store_each_raw(struct store *s, store_raw_fn fn, void *ctx,
-    struct err *err);
+int store_each_raw(struct store *s, bool is_failed_only, store_raw_fn fn,
+    void *ctx, struct err *err);
 
 /* --- queries --- */
 
@@ -266,10 +276,12 @@ int store_reports_list(struct store *s, const char *since, const char *until,
     const char *domain, store_row_fn fn, void *ctx, struct err *err);
 
 /*
- * The ingest errors, oldest first; each row to fn with the columns id,
- * at, source, code, cause, original (where the input is kept).
+ * The ingest errors recorded in [since, until), oldest first; each row to
+ * fn with the columns id, at, source, code, cause, original (where the
+ * input is kept), raw_id (its raw_inputs id, or NULL).
  */
-int store_errors_list(struct store *s, store_row_fn fn, void *ctx,
+int store_errors_list(struct store *s, const char *since, const char *until,
+    store_row_fn fn, void *ctx,
     struct err *err);
 
 /* *out: how many reports were ever stored for domain. */

@@ -197,3 +197,85 @@ out:
 	buf_release(&tail);
 	return ret;
 }
+
+/* an archived original, read in chunks: memory stays flat */
+struct raw_reader {
+	struct store *s;
+	char id[32];
+	long long at, size;	/* the next byte (1-based), the length */
+};
+
+#define RAW_CHUNK (1 << 20)
+
+static ssize_t
+raw_read(void *impl, void *buf, size_t len, struct err *err)
+{
+	struct raw_reader *r = impl;
+	char at[32], n[32];
+	const char *params[3] = { r->id, at, n };
+	PGresult *res;
+	size_t got;
+
+	if (r->at > r->size)
+		return 0;
+	if (len > RAW_CHUNK)
+		len = RAW_CHUNK;
+	snprintf(at, sizeof(at), "%lld", r->at);
+	snprintf(n, sizeof(n), "%zu", len);
+	/* a binary result: the bytes as they are */
+	res = PQexecParams(r->s->conn, "SELECT substring(content FROM "
+	    "$2::int FOR $3::int) FROM raw_inputs WHERE id = $1", 3, NULL,
+	    params, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		store_db_error(r->s, err, "cannot read the original", res);
+		PQclear(res);
+		return -1;
+	}
+	got = PQntuples(res) == 1 ? (size_t)PQgetlength(res, 0, 0) : 0;
+	if (got > len)
+		got = len;
+	memcpy(buf, PQgetvalue(res, 0, 0), got);
+	PQclear(res);
+	r->at += (long long)got;
+	if (got == 0)
+		r->at = r->size + 1;
+	return (ssize_t)got;
+}
+
+static void
+raw_close(void *impl)
+{
+	free(impl);
+}
+
+int
+store_raw_open(struct store *s, int64_t id, struct stream **out,
+    bool *is_gzip, struct err *err)
+{
+	static const struct stream_ops ops = { raw_read, raw_close };
+	struct raw_reader *r = xcalloc(1, sizeof(*r));
+	const char *params[1] = { r->id };
+	PGresult *res = NULL;
+	char name[48];
+
+	r->s = s;
+	r->at = 1;
+	snprintf(r->id, sizeof(r->id), "%lld", (long long)id);
+	if (store_q(s, &res, err, "SELECT encoding, octet_length(content) "
+	    "FROM raw_inputs WHERE id = $1", 1, params) == -1) {
+		free(r);
+		return -1;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		free(r);
+		return err_set(err, ERR_USAGE, "no archived original with id "
+		    "%lld", (long long)id);
+	}
+	*is_gzip = strcmp(PQgetvalue(res, 0, 0), "gzip") == 0;
+	r->size = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	snprintf(name, sizeof(name), "raw_inputs.id=%lld", (long long)id);
+	stream_new_ops(out, &ops, r, name);
+	return 0;
+}

@@ -131,6 +131,7 @@ struct store {
 	bool in_batch;		/* one transaction, savepoints inside */
 	long long old_max;	/* reparse: the last report before, or -1 */
 	struct store_stats unit_stats;	/* at store_unit_begin */
+	char unit_raw[32];	/* its raw_inputs id, as text */
 	bool in_tx;
 	bool in_copy;
 	bool is_skip;		/* known duplicate: records are ignored */

@@ -58,14 +58,16 @@ store_reports_list(struct store *s, const char *since, const char *until,
 }
 
 int
-store_errors_list(struct store *s, store_row_fn fn, void *ctx,
-    struct err *err)
+store_errors_list(struct store *s, const char *since, const char *until,
+    store_row_fn fn, void *ctx, struct err *err)
 {
-	return store_select(s, "SELECT id, to_char(at, "
+	const char *params[2] = { since, until };
+
+	return store_select(s, "SELECT id, to_char(at AT TIME ZONE 'UTC', "
 	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at, source, code, cause, "
 	    "CASE WHEN raw_id IS NULL THEN source ELSE 'raw_inputs.id=' || "
-	    "raw_id END AS original FROM ingest_errors ORDER BY at, id", 0,
-	    NULL, fn, ctx, err);
+	    "raw_id END AS original, raw_id FROM ingest_errors WHERE at >= "
+	    "$1 AND at < $2 ORDER BY at, id", 2, params, fn, ctx, err);
 }
 
 int

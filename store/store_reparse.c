@@ -77,6 +77,7 @@ store_unit_begin(struct store *s, int64_t raw_id, struct err *err)
 	assert(s->in_batch);
 	s->unit_stats = s->stats;
 	snprintf(id, sizeof(id), "%lld", (long long)raw_id);
+	snprintf(s->unit_raw, sizeof(s->unit_raw), "%s", id);
 	if (store_exec(s, "SAVEPOINT unit", err) == -1)
 		return -1;
 	/* the children go in one sweep at the end (store_batch_end) */
@@ -87,9 +88,14 @@ store_unit_begin(struct store *s, int64_t raw_id, struct err *err)
 int
 store_unit_end(struct store *s, bool is_kept, struct err *err)
 {
+	const char *params[1] = { s->unit_raw };
+
 	assert(s->in_batch && !s->in_tx);
+	/* an input that reads whole now has no error left */
 	if (is_kept)
-		return store_exec(s, "RELEASE SAVEPOINT unit", err);
+		return store_q(s, NULL, err, "DELETE FROM ingest_errors WHERE "
+		    "raw_id = $1", 1, params) == -1 ? -1 :
+		    store_exec(s, "RELEASE SAVEPOINT unit", err);
 	s->stats = s->unit_stats;
 	return store_exec(s, "ROLLBACK TO SAVEPOINT unit; RELEASE SAVEPOINT "
 	    "unit",
@@ -142,16 +148,18 @@ store_batch_end(struct store *s, bool is_commit, struct err *err)
 }
 
 int
-store_each_raw(struct store *s, store_raw_fn fn, void *ctx, struct err *err)
+store_each_raw(struct store *s, bool is_failed_only, store_raw_fn fn,
+    void *ctx, struct err *err)
 {
 	char after[32] = "0";
-	const char *params[1] = { after };
+	const char *params[2] = { after, is_failed_only ? "t" : "f" };
 
 	/* one row at a time, by id: the archive may be large */
 	for (;;) {
 		PGresult *res = PQexecParams(s->conn, "SELECT id, source, "
-		    "content FROM raw_inputs WHERE id > $1 ORDER BY id LIMIT 1",
-		    1, NULL, params, NULL, NULL, 1);
+		    "content FROM raw_inputs WHERE id > $1 AND (NOT $2::bool OR "
+		    "id IN (SELECT raw_id FROM ingest_errors)) ORDER BY id "
+		    "LIMIT 1", 2, NULL, params, NULL, NULL, 1);
 		const unsigned char *b;
 		int64_t id = 0;
 		char *source;
