@@ -13,7 +13,11 @@
  *   the last days is at least twice the baseline's and 5 points above it;
  *   for TLS, the share of failed sessions likewise.
  *
- * All well: exit 0 and one "ok:" line.  Unreachable database: 69.
+ * - nothing at all: no report ever stored (fetch never worked), none
+ *   for the --domain asked for, or none in the whole baseline.
+ *
+ * All well: exit 0 and one "ok:" line (--format json: one object with
+ * "status" and the "problems").  Unreachable database: 69.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -31,6 +35,8 @@
 #include "common/count.h"
 #include "common/esc.h"
 #include "common/log.h"
+#include "common/jsonw.h"
+#include "common/str.h"
 #include "common/timefmt.h"
 #include "common/xalloc.h"
 #include "store/store.h"
@@ -53,23 +59,99 @@ struct check {
 	const char *domain;
 	long max_silence;
 	time_t now;
-	unsigned problems;
+	bool is_json;
+	unsigned heard;		/* domains heard from in the baseline */
+	/* the problems found, one line each, printed at the end */
+	char **problems;
+	char **problem_domains;
+	unsigned n_problems;
+	/* what the recent window held */
+	size_t recent_domains;
+	int64_t recent_messages;
 };
 
 static void
-problem(struct check *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+problem(struct check *c, const char *domain, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
+/* one problem: "domain: what" (or just what, for the whole store) */
 static void
-problem(struct check *c, const char *fmt, ...)
+problem(struct check *c, const char *domain, const char *fmt, ...)
 {
+	char line[1024];
+	size_t n = 0;
 	va_list ap;
 
-	/* one line per problem, whatever a reporter put in its names */
+	if (domain != NULL)
+		n = str_format(line, sizeof(line), "%s: ", domain);
 	va_start(ap, fmt);
-	esc_vlinef(stdout, fmt, ap);
+	str_vformat(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
-	c->problems++;
+	c->problems = xrealloc(c->problems, (c->n_problems + 1) *
+	    sizeof(*c->problems));
+	c->problem_domains = xrealloc(c->problem_domains,
+	    (c->n_problems + 1) * sizeof(*c->problem_domains));
+	c->problems[c->n_problems] = xstrdup(line);
+	c->problem_domains[c->n_problems] = domain != NULL ?
+	    xstrdup(domain) : NULL;
+	c->n_problems++;
+}
+
+/* text: one line per problem, whatever a reporter put in its names, or
+ * one "ok:" line */
+static void
+print_text(const struct check *c)
+{
+	for (unsigned i = 0; i < c->n_problems; i++)
+		esc_linef(stdout, "%s", c->problems[i]);
+	if (c->n_problems == 0)
+		printf("ok: %zu domain%s, %lld messages in the last %d days, "
+		    "nothing stopped, nothing started failing\n",
+		    c->recent_domains, c->recent_domains == 1 ? "" : "s",
+		    (long long)c->recent_messages, RECENT_DAYS);
+}
+
+/* JSON: one object, for monitoring systems */
+static int
+print_json(const struct check *c, struct err *err)
+{
+	struct buf b;
+	struct jsonw w;
+	int ret;
+
+	buf_init(&b, 64u << 20);
+	jsonw_init(&w, &b);
+	jsonw_raw(&w, "{");
+	jsonw_kv_str(&w, "status", c->n_problems > 0 ? "problem" : "ok",
+	    true);
+	jsonw_kv_int(&w, "recent_days", RECENT_DAYS, false, false);
+	jsonw_kv_int(&w, "domains", (int64_t)c->recent_domains, false, false);
+	jsonw_kv_int(&w, "messages", c->recent_messages, false, false);
+	jsonw_key(&w, "problems", false);
+	jsonw_raw(&w, "[");
+	for (unsigned i = 0; i < c->n_problems; i++) {
+		jsonw_raw(&w, i > 0 ? ",{" : "{");
+		jsonw_kv_str(&w, "domain", c->problem_domains[i], true);
+		jsonw_kv_str(&w, "problem", c->problems[i], false);
+		jsonw_raw(&w, "}");
+	}
+	jsonw_raw(&w, "]}\n");
+	if ((ret = jsonw_finish(&w, err)) == 0)
+		fwrite(b.data, 1, b.len, stdout);
+	buf_release(&b);
+	return ret;
+}
+
+static void
+check_release(struct check *c)
+{
+	for (unsigned i = 0; i < c->n_problems; i++) {
+		free(c->problems[i]);
+		free(c->problem_domains[i]);
+	}
+	free(c->problems);
+	free(c->problem_domains);
+	store_free(c->store);
 }
 
 /* the last RECENT_DAYS whole days (today's reports have not come yet),
@@ -96,9 +178,10 @@ silence_row(void *ctx, const struct store_heard *h, struct err *err)
 	long days = (long)h->days;
 
 	(void)err;
+	c->heard++;
 	if (days > c->max_silence)
-		problem(c, "%s: no %s report since %s (%ld days; at most %ld "
-		    "expected)", h->domain, h->is_tlsrpt ? "TLS" : "DMARC",
+		problem(c, h->domain, "no %s report since %s (%ld days; at "
+		    "most %ld expected)", h->is_tlsrpt ? "TLS" : "DMARC",
 		    h->last_end, days, c->max_silence);
 	return 0;
 }
@@ -159,9 +242,9 @@ check_domain(struct check *c, const struct analysis_domain *base,
 		    st->messages < MIN_RECENT_MESSAGES ||
 		    r >= th->source_pass_rate)
 			continue;
-		problem(c, "%s: source %s%s%s%s started failing DMARC: %.1f%% "
-		    "of %lld messages pass in the last %d days, %.1f%% before",
-		    d->domain, st->ip, st->name != NULL ? " (" : "",
+		problem(c, d->domain, "source %s%s%s%s started failing DMARC: "
+		    "%.1f%% of %lld messages pass in the last %d days, %.1f%% "
+		    "before", st->ip, st->name != NULL ? " (" : "",
 		    st->name != NULL ? st->name : "", st->name != NULL ? ")" :
 		    "", 100 * r, (long long)st->messages, RECENT_DAYS,
 		    100 * rate(b->st.dmarc_pass, b->st.messages));
@@ -173,8 +256,8 @@ check_domain(struct check *c, const struct analysis_domain *base,
 	before = 1 - rate(bp, bm);
 	now = 1 - rate(rp, rm);
 	if (now >= 2 * before && now >= before + JUMP_POINTS)
-		problem(c, "%s: the failure rate of legitimate mail jumped to "
-		    "%.1f%% in the last %d days (%.1f%% before)", d->domain,
+		problem(c, d->domain, "the failure rate of legitimate mail "
+		    "jumped to %.1f%% in the last %d days (%.1f%% before)",
 		    100 * now, RECENT_DAYS, 100 * before);
 }
 
@@ -188,8 +271,8 @@ check_tls_domain(struct check *c, const struct analysis_tls_domain *base,
 	if (d->sessions < MIN_RATE_MESSAGES || base->sessions == 0)
 		return;
 	if (now >= 2 * before && now >= before + JUMP_POINTS / 5)
-		problem(c, "%s: TLS failures jumped to %.2f%% of sessions in "
-		    "the last %d days (%.2f%% before)%s%s", d->domain,
+		problem(c, d->domain, "TLS failures jumped to %.2f%% of "
+		    "sessions in the last %d days (%.2f%% before)%s%s",
 		    100 * now, RECENT_DAYS, 100 * before,
 		    d->n_results > 0 ? "; most: " : "",
 		    d->n_results > 0 ? d->results[0].result_type : "");
@@ -232,17 +315,10 @@ check_rates(struct check *c, struct err *err)
 		if (b != NULL)
 			check_tls_domain(c, b, &trecent.domains[i]);
 	}
-	if (c->problems == 0) {
-		int64_t msgs = 0;
-
-		for (size_t i = 0; i < recent.n_domains; i++)
-			msgs = count_add(msgs, recent.domains[i].messages);
-		printf("ok: %zu domain%s, %lld messages in the last %d days, "
-		    "nothing stopped, nothing started failing\n",
-		    recent.n_domains, recent.n_domains == 1 ? "" : "s",
-		    (long long)msgs,
-		    RECENT_DAYS);
-	}
+	c->recent_domains = recent.n_domains;
+	for (size_t i = 0; i < recent.n_domains; i++)
+		c->recent_messages = count_add(c->recent_messages,
+		    recent.domains[i].messages);
 	ret = 0;
 out:
 	analysis_release(&base);
@@ -252,11 +328,31 @@ out:
 	return ret;
 }
 
-/* a domain asked for by name that never reported is a problem too */
 static int
 usage(FILE *f)
 {
 	return help_usage(f, "check");
+}
+
+/*
+ * Nothing stored at all (fetch never worked), nothing for the domain
+ * asked for, or nothing from any domain for the whole baseline: a set-up
+ * that receives no reports is the first problem to see.
+ */
+static int
+check_ever(struct check *c, struct err *err)
+{
+	bool is_any;
+
+	if (store_report_exists(c->store, c->domain, &is_any, err) == -1)
+		return -1;
+	if (!is_any && c->domain != NULL)
+		problem(c, c->domain, "no report was ever stored for this "
+		    "domain");
+	else if (!is_any)
+		problem(c, NULL, "no report was ever stored: check that "
+		    "fetch (or ingest) runs and reads the rua mailbox");
+	return is_any ? 1 : 0;
 }
 
 int
@@ -265,14 +361,14 @@ cmd_check(int argc, char **argv, const struct config *cfg)
 	static const struct option opts[] = {
 		{ "domain", required_argument, NULL, 'd' },
 		{ "max-silence", required_argument, NULL, 'm' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check c;
 	struct err err;
 	char domain[OPT_DOMAIN_SIZE];
-	int64_t known = 0;
-	int ch;
+	int ch, ever, status;
 
 	memset(&c, 0, sizeof(c));
 	c.cfg = cfg;
@@ -295,6 +391,15 @@ cmd_check(int argc, char **argv, const struct config *cfg)
 				return usage(stderr);
 			}
 			break;
+		case 'f':
+			if (strcmp(optarg, "json") != 0 &&
+			    strcmp(optarg, "text") != 0) {
+				log_error("--format '%s': expected text or "
+				    "json", optarg);
+				return usage(stderr);
+			}
+			c.is_json = strcmp(optarg, "json") == 0;
+			break;
 		case 'h': return usage(stdout);
 		default: return usage(stderr);
 		}
@@ -304,23 +409,27 @@ cmd_check(int argc, char **argv, const struct config *cfg)
 	if (store_open(&c.store, cfg->database, &err) == -1 ||
 	    store_check_schema(c.store, &err) == -1) {
 		log_error("%s", err.msg);
-		store_free(c.store);
+		check_release(&c);
 		return EXIT_UNAVAILABLE;
 	}
-	if (c.domain != NULL) {
-		if (store_report_count(c.store, c.domain, &known,
-		    &err) == -1)
-			goto db;
-		if (known == 0)
-			problem(&c, "%s: no report was ever stored for this "
-			    "domain", c.domain);
-	}
-	if (check_silence(&c, &err) == -1 || check_rates(&c, &err) == -1)
+	if ((ever = check_ever(&c, &err)) == -1 ||
+	    (ever == 1 && (check_silence(&c, &err) == -1 ||
+	    check_rates(&c, &err) == -1)))
 		goto db;
-	store_free(c.store);
-	return c.problems > 0 ? EXIT_PROBLEM : EXIT_OK;
+	if (ever == 1 && c.heard == 0)
+		problem(&c, c.domain, "no report in the last %d days",
+		    BASELINE_DAYS);
+	if (c.is_json) {
+		if (print_json(&c, &err) == -1)
+			goto db;
+	} else {
+		print_text(&c);
+	}
+	status = c.n_problems > 0 ? EXIT_PROBLEM : EXIT_OK;
+	check_release(&c);
+	return status;
 db:
 	log_error("%s", err.msg);
-	store_free(c.store);
+	check_release(&c);
 	return cmd_exit_status(err.code);
 }

@@ -115,7 +115,7 @@ _dmarcctl()
 	tls) opts="$window_opts --domain --no-dns --probe --format --help" ;;
 	dns) opts="$window_opts --domain --probe --format --help" ;;
 	failures) opts="$window_opts --domain --no-dns --format --help" ;;
-	check) opts="--domain --max-silence --help" ;;
+	check) opts="--domain --max-silence --format --help" ;;
 	help)
 		if ((cword == cmd_at + 1)); then
 			_dmarcctl_words "$commands"

@@ -284,8 +284,8 @@ int store_errors_list(struct store *s, const char *since, const char *until,
     store_row_fn fn, void *ctx,
     struct err *err);
 
-/* *out: how many reports were ever stored for domain. */
-int store_report_count(struct store *s, const char *domain, int64_t *out,
+/* *out: whether a report was ever stored for domain (NULL: any). */
+int store_report_exists(struct store *s, const char *domain, bool *out,
     struct err *err);
 
 /* A policy domain heard from: the latest end of its reports of a kind. */

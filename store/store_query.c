@@ -71,18 +71,13 @@ store_errors_list(struct store *s, const char *since, const char *until,
 }
 
 int
-store_report_count(struct store *s, const char *domain, int64_t *out,
+store_report_exists(struct store *s, const char *domain, bool *out,
     struct err *err)
 {
 	const char *params[1] = { domain };
-	PGresult *res = NULL;
 
-	if (store_q(s, &res, err, "SELECT count(*) FROM reports WHERE domain "
-	    "= $1", 1, params) == -1)
-		return -1;
-	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return 0;
+	return store_q_exists(s, out, err, "SELECT 1 FROM reports WHERE "
+	    "$1::text IS NULL OR domain = $1 LIMIT 1", 1, params, NULL, NULL);
 }
 
 int

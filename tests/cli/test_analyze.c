@@ -1981,6 +1981,74 @@ Test(check, a_source_that_starts_failing_is_a_problem)
 	test_db_drop(ci);
 }
 
+/* a set-up where fetch never worked must not stay green */
+Test(check, nothing_ever_stored_is_a_problem)
+{
+	static const struct scenario sc = { "old.example", "none", NULL, 0,
+		20, 2, { own, NULL }, NULL, false, NULL, 0, NULL };
+	const struct scenario *all[] = { &sc };
+	char *ci = test_db_migrated(), *out;
+	json_t *j;
+	json_error_t je;
+
+	cr_expect_eq(check(ci, "", &out), 1, "%s", out);
+	cr_expect(starts(out, "no report was ever stored: check that fetch"),
+	    "%s", out);
+	free(out);
+	cr_expect_eq(check(ci, "--format json", &out), 1, "%s", out);
+	j = json_loads(out, 0, &je);
+	cr_assert(j != NULL, "%s: %s", je.text, out);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "status")),
+	    "problem");
+	cr_expect(json_is_null(json_object_get(json_array_get(
+	    json_object_get(j, "problems"), 0), "domain")), "%s", out);
+	json_decref(j);
+	free(out);
+	test_db_drop(ci);
+
+	/* reports, but none for 40 days: every domain fell silent */
+	ci = db_with(all, 1, time(NULL) - 40 * DAY);
+	cr_expect_eq(check(ci, "", &out), 1, "%s", out);
+	cr_expect(strstr(out, "no report in the last 30 days") != NULL, "%s",
+	    out);
+	free(out);
+	test_db_drop(ci);
+}
+
+Test(check, json_for_monitoring)
+{
+	static const struct scenario sc = { "steady.example", "none", NULL, 0,
+		20, 2, { own, NULL }, NULL, false, NULL, 0, NULL };
+	const struct scenario *all[] = { &sc };
+	char *ci = db_with(all, 1, time(NULL)), *out, *err;
+	json_t *j;
+	json_error_t je;
+
+	cr_expect_eq(check(ci, "--format json", &out), 0, "%s", out);
+	j = json_loads(out, 0, &je);
+	cr_assert(j != NULL, "%s: %s", je.text, out);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "status")),
+	    "ok");
+	cr_expect_eq(json_integer_value(json_object_get(j, "domains")), 1);
+	cr_expect_gt(json_integer_value(json_object_get(j, "messages")), 0);
+	cr_expect_eq(json_array_size(json_object_get(j, "problems")), 0);
+	json_decref(j);
+	free(out);
+	cr_expect_eq(check(ci, "--domain never.example --format json", &out),
+	    1, "%s", out);
+	j = json_loads(out, 0, &je);
+	cr_assert(j != NULL, "%s: %s", je.text, out);
+	cr_expect_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(j, "problems"), 0), "domain")), "never.example");
+	json_decref(j);
+	free(out);
+	cr_expect_eq(dm(ci, "check --format csv", &out, &err), 64);
+	cr_expect(strstr(err, "expected text or json") != NULL, "%s", err);
+	free(out);
+	free(err);
+	test_db_drop(ci);
+}
+
 Test(check, unreachable_database_exits_69)
 {
 	char *out, *err;
