@@ -48,7 +48,7 @@ _dmarcctl()
 		;;
 	--format)
 		local formats="text json csv"
-		[ "$cmd" = advise ] && formats="text json"
+		case $cmd in advise | check | dns) formats="text json" ;; esac
 		_dmarcctl_words "$formats"
 		return
 		;;
@@ -72,7 +72,7 @@ _dmarcctl()
 	case $cur in
 	--format=*)
 		local formats="text json csv"
-		[ "$cmd" = advise ] && formats="text json"
+		case $cmd in advise | check | dns) formats="text json" ;; esac
 		cur=${cur#--format=}
 		_dmarcctl_words "$formats"
 		return
