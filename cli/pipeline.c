@@ -89,7 +89,20 @@ dry_end(void *ctx, const struct report *r, struct err *err)
 {
 	struct pipeline *g = ctx;
 
+	bool is_seen = false;
+	struct err why;
+
 	(void)err;
+	if (g->dry_store != NULL &&
+	    store_report_seen(g->dry_store, r, &is_seen, &why) == -1) {
+		log_warn("dry run: %s: every report counted as new", why.msg);
+		store_free(g->dry_store);
+		g->dry_store = NULL;
+	}
+	if (is_seen) {
+		g->dry_duplicates++;
+		return 0;
+	}
 	g->dry_reports++;
 	g->dry_records += r->records;
 	return 0;
@@ -413,6 +426,7 @@ pipeline_counts(const struct pipeline *g, struct pipeline_counts *out)
 	out->inputs = g->inputs;
 	out->reports = g->reports;
 	out->new_reports = g->dry_reports;
+	out->duplicate = g->dry_duplicates;
 	out->failed = g->failed;
 	out->records = g->dry_records;
 	out->archived = g->archived;
@@ -461,11 +475,11 @@ pipeline_text(const struct pipeline_counts *c, bool is_mailbox,
 	if (log_get_level() < LOG_NORMAL)
 		return;
 	fprintf(stderr, "dmarcctl: %s%s%u inputs, %u reports (%u new, %u "
-	    "duplicate%s), %u failed, %llu records stored",
+	    "duplicate), %u failed, %llu records %s",
 	    who != NULL ? who : "", who != NULL ? ": " : "",
 	    c->inputs, c->reports, c->new_reports, c->duplicate,
-	    c->is_dry ? ", dry run: nothing stored" : "",
-	    c->failed, (unsigned long long)c->records);
+	    c->failed, (unsigned long long)c->records, c->is_dry ?
+	    "would be stored (dry run: nothing stored)" : "stored");
 	if (is_mailbox)
 		fprintf(stderr, "; %u messages moved to the archive, %u to "
 		    "errors", c->archived, c->rejected);
@@ -548,8 +562,19 @@ pipeline_init(struct pipeline *g, const struct config *cfg, bool is_dry)
 	memset(g, 0, sizeof(*g));
 	g->cfg = cfg;
 	if (is_dry) {
+		struct err err;
+
 		g->sink = (struct report_sink){ g, NULL, NULL, NULL, dry_end,
 			NULL, on_failure, NULL, dry_sample };
+		/* the reports stored already are duplicates, as they would
+		 * be; no database is no reason not to parse */
+		if (store_open(&g->dry_store, cfg->database, &err) == -1 ||
+		    store_check_schema(g->dry_store, &err) == -1) {
+			log_info("dry run without the database (%s): every "
+			    "report counted as new", err.msg);
+			store_free(g->dry_store);
+			g->dry_store = NULL;
+		}
 		return 0;
 	}
 	return open_store(g);
@@ -606,6 +631,7 @@ pipeline_end(struct pipeline *g)
 		status = g->has_io_error ? EXIT_IOERR : EXIT_DATAERR;
 	}
 	store_free(g->store);
+	store_free(g->dry_store);
 	g->store = NULL;
 	for (size_t i = 0; i < g->n_held; i++) {
 		free(g->held[i].id);

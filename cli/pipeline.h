@@ -49,7 +49,11 @@ struct pipeline {
 	unsigned failed;
 	bool has_io_error;	/* an input could not be read at all: 74 */
 	unsigned dry_reports;
+	unsigned dry_duplicates;
 	uint64_t dry_records;
+	/* --dry-run: the database, when it answers, read only to tell the
+	 * reports already stored */
+	struct store *dry_store;
 	bool is_db_lost;	/* a database error: stop the run */
 	struct err db_err;
 	time_t last_progress;

@@ -284,6 +284,14 @@ int store_errors_list(struct store *s, const char *since, const char *until,
     store_row_fn fn, void *ctx,
     struct err *err);
 
+/*
+ * *out: whether a report with r's reporter, id, policy domain and period
+ * is stored (what a dry run counts as a duplicate; the store's own key
+ * also tells apart reports that differ in their records).
+ */
+int store_report_seen(struct store *s, const struct report *r, bool *out,
+    struct err *err);
+
 /* *out: whether a report was ever stored for domain (NULL: any). */
 int store_report_exists(struct store *s, const char *domain, bool *out,
     struct err *err);

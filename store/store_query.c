@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/timefmt.h"
 #include "common/xalloc.h"
 
 int
@@ -78,6 +79,27 @@ store_report_exists(struct store *s, const char *domain, bool *out,
 
 	return store_q_exists(s, out, err, "SELECT 1 FROM reports WHERE "
 	    "$1::text IS NULL OR domain = $1 LIMIT 1", 1, params, NULL, NULL);
+}
+
+int
+store_report_seen(struct store *s, const struct report *r, bool *out,
+    struct err *err)
+{
+	char domain[STORE_KEY_MAX + 1], begin[32], end[32];
+	const char *params[7] = { store_key_copy(r->domain ? r->domain : "",
+		domain), r->domain ? r->domain : "", report_kind_name(r->kind),
+		r->org_name ? r->org_name : "", r->report_id ? r->report_id :
+		"", begin, end };
+
+	timefmt_iso(r->begin, begin, sizeof(begin));
+	timefmt_iso(r->end, end, sizeof(end));
+	return store_q_exists(s, out, err, "SELECT 1 FROM reports WHERE "
+	    "domain = $1 AND coalesce(domain_full, domain) = $2 AND kind = $3 "
+	    "AND translate(org_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+	    "'abcdefghijklmnopqrstuvwxyz') = translate($4, "
+	    "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') AND "
+	    "report_id = $5 AND begin_at = $6 AND end_at = $7 LIMIT 1", 7,
+	    params, NULL, NULL);
 }
 
 int

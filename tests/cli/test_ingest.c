@@ -1249,6 +1249,27 @@ Test(cli_ingest, dry_run_needs_no_database_and_writes_nothing)
 	cr_expect_eq(count(ci, nothing_stored), 0);
 	free(out);
 	free(err);
+
+	/* once stored, a dry run counts them as the duplicates they are */
+	cr_expect_eq(dm(ci, "ingest " CORPUS_FILES, &out, &err), 65, "%s",
+	    err);
+	free(out);
+	free(err);
+	cr_expect_eq(dm(ci, "ingest --dry-run --json " CORPUS_FILES, &out,
+	    &err), 65, "%s", err);
+	s = summary(out);
+	cr_expect_eq(s.reports, 37);
+	cr_expect_eq(s.new_, 0, "%s", out);
+	cr_expect_eq(s.duplicate, 37, "%s", out);
+	cr_expect_eq(s.records, 0, "%s", out);
+	free(out);
+	free(err);
+	cr_expect_eq(dm(ci, "ingest --dry-run " CORPUS_FILES, &out, &err), 65,
+	    "%s", err);
+	cr_expect(strstr(err, "(0 new, 37 duplicate), 3 failed, 0 records "
+	    "would be stored (dry run: nothing stored)") != NULL, "%s", err);
+	free(out);
+	free(err);
 	free(rows);
 	test_db_drop(ci);
 }
