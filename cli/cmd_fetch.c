@@ -586,8 +586,7 @@ report(struct fetch **fs, size_t n, bool want_json)
 	memset(&sum, 0, sizeof(sum));
 	for (size_t i = 0; i < n; i++)
 		pipeline_counts_add(&sum, &fs[i]->counts);
-	if (log_want_progress())
-		fputc('\n', stderr);
+	log_progress_clear();
 	for (size_t i = 0; i < n; i++) {
 		char who[64];
 

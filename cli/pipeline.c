@@ -162,12 +162,24 @@ void
 pipeline_progress(struct pipeline *g)
 {
 	time_t now = time(NULL);
+	double secs;
+	char done[64];
 
 	if (!log_want_progress() || now == g->last_progress)
 		return;
+	if (g->started == 0)
+		g->started = now;
 	g->last_progress = now;
-	fprintf(stderr, "\rdmarcctl: %u inputs, %u reports, %u failed ",
-	    g->inputs, g->reports, g->failed);
+	secs = now > g->started ? (double)(now - g->started) : 1;
+	/* a mailbox says how many messages it holds; a tree of files
+	 * is counted as it is walked */
+	if (g->total > 0 && g->index <= g->total)
+		snprintf(done, sizeof(done), "message %zu of %zu", g->index,
+		    g->total);
+	else
+		snprintf(done, sizeof(done), "%u inputs", g->inputs);
+	log_progress("%s (%.0f/s), %u reports, %u failed", done,
+	    g->inputs / secs, g->reports, g->failed);
 }
 
 /*
@@ -397,6 +409,10 @@ pipeline_drain(struct pipeline *g, struct source *src,
 			*err = why;
 			return -1;	/* what waits to move is seen again */
 		}
+		g->index = u.index;
+		g->total = u.total;
+		if (g->started == 0)
+			g->started = time(NULL);
 		fate = r == 1 ? pipeline_unit(g, u.stream, u.name) :
 		    source_failure(g, u.name, &why);
 		if (fate == UNIT_STOPPED)
@@ -493,8 +509,7 @@ summary(struct pipeline *g)
 
 	flush(g);
 	pipeline_counts(g, &c);
-	if (log_want_progress())
-		fputc('\n', stderr);
+	log_progress_clear();
 	if (g->want_json) {
 		putchar('{');
 		pipeline_json_keys(&c, g->is_mailbox);

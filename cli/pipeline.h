@@ -57,6 +57,8 @@ struct pipeline {
 	bool is_db_lost;	/* a database error: stop the run */
 	struct err db_err;
 	time_t last_progress;
+	time_t started;		/* the first unit, for the rate */
+	size_t index, total;	/* the unit's place in its source's list */
 	unsigned unit_reports;	/* the last unit's, as parsed */
 	unsigned unit_refused;	/* the current unit's, refused */
 	struct held_unit *held;

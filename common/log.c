@@ -1,6 +1,7 @@
 #include "common/log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "common/xalloc.h"
 
 static enum log_level level = LOG_NORMAL;
+static bool is_progress_shown;	/* a progress line is on the terminal */
 
 void
 log_set_level(enum log_level l)
@@ -42,6 +44,7 @@ emit(const char *kind, const char *fmt, va_list ap)
 		vsnprintf(msg, (size_t)n + 1, fmt, again);
 	}
 	va_end(again);
+	log_progress_clear();
 	fputs("dmarcctl: ", stderr);
 	if (kind != NULL)
 		fputs(kind, stderr);
@@ -114,4 +117,29 @@ bool
 log_want_progress(void)
 {
 	return level >= LOG_NORMAL && isatty(STDERR_FILENO);
+}
+
+void
+log_progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_want_progress())
+		return;
+	fputs("\rdmarcctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr);	/* what a longer line left */
+	fflush(stderr);
+	is_progress_shown = true;
+}
+
+void
+log_progress_clear(void)
+{
+	if (!is_progress_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	is_progress_shown = false;
 }

@@ -30,4 +30,13 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* True when progress lines are wanted: stderr is a terminal, not quiet. */
 bool log_want_progress(void);
 
+/*
+ * The progress line (when wanted): redrawn in place on stderr.  Any other
+ * message clears it first and the next call draws it again, so a warning
+ * never lands in the middle of it; log_progress_clear() removes it for
+ * good (before a summary).
+ */
+void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_progress_clear(void);
+
 #endif

@@ -38,6 +38,9 @@ struct source_unit {
 	uint64_t size;		/* in bytes as the source announced it; 0:
 				 * not known before reading */
 	const char *id;		/* an IMAP UID, or NULL */
+	/* its place among the units the source listed (1-based) and how
+	 * many that was; 0: not known (files are found as they are read) */
+	size_t index, total;
 };
 
 /* What became of a unit, told to the source by ack. */

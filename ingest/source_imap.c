@@ -762,6 +762,8 @@ src_next(void *impl, struct source_unit *out, struct err *err)
 	out->stream = m->cur;
 	out->size = len;
 	out->id = m->id;
+	out->index = m->next;
+	out->total = m->n_uids;
 	return 1;
 }
 

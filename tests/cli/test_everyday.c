@@ -191,3 +191,42 @@ Test(everyday, reparse_failed_retries_only_the_failed_inputs)
 	test_db_drop(ci);
 	free(dir);
 }
+
+/* on a terminal the progress line is cleared before any other message:
+ * a warning never lands in the middle of it */
+Test(everyday, progress_line_never_collides_with_messages)
+{
+	char *ci = test_db_migrated(), *dir = test_tmpdir(), *q, *out, *err;
+	char path[512], cmd[2048];
+	static const char *const names[] = { "a.eml", "c.eml", "d.eml" };
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		test_write_file(path, bad_mail, strlen(bad_mail));
+	}
+	snprintf(path, sizeof(path), "%s/b.xml", dir);
+	test_write_file(path, "<feedback/>", 11);
+	q = test_shq(ci);
+	/* script(1): stderr is a terminal */
+	snprintf(cmd, sizeof(cmd), "script -qec \"%s --db %s ingest %s\" "
+	    "/dev/null", DMARCCTL_BIN, q, dir);
+	free(q);
+	cr_assert_eq(test_run(cmd, &out, &err), 65, "%s%s", out, err);
+	cr_expect(strstr(out, "inputs (") != NULL, "no progress: %s", out);
+	cr_expect(strstr(out, "failed dmarcctl") == NULL, "%s", out);
+	cr_expect(strstr(out, "failed\033[K\r\033[Kdmarcctl: ") != NULL,
+	    "%s", out);
+	/* the summary on a clean line of its own */
+	cr_expect(strstr(out, "\ndmarcctl: 4 inputs, 0 reports") != NULL ||
+	    strstr(out, "\r\033[Kdmarcctl: 4 inputs, 0 reports") != NULL,
+	    "%s", out);
+	drop(out, err);
+	/* not a terminal: no progress at all */
+	snprintf(cmd, sizeof(cmd), "ingest %s", dir);
+	cr_expect_eq(dm(ci, cmd, &out, &err), 65);
+	cr_expect(strchr(err, '\r') == NULL && strstr(err, "inputs (") ==
+	    NULL, "%s", err);
+	drop(out, err);
+	test_db_drop(ci);
+	free(dir);
+}
