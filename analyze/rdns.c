@@ -31,6 +31,7 @@ struct rdns {
 	ares_channel ch;
 	unsigned max_inflight;
 	uint64_t budget_ms;	/* a query's start to its hard deadline */
+	uint64_t stop_ms;	/* monotonic: nothing asked after; 0: none */
 };
 
 struct run;
@@ -148,6 +149,12 @@ rdns_new(struct rdns **out, const char *server, unsigned timeout_ms,
 	r->budget_ms = query_budget_ms(r->ch, timeout_ms);
 	*out = r;
 	return 0;
+}
+
+void
+rdns_set_budget(struct rdns *r, uint64_t ms)
+{
+	r->stop_ms = ms == 0 ? 0 : now_ms() + ms;
 }
 
 void
@@ -425,6 +432,20 @@ oldest_in_flight(struct run *run)
 	return run->oldest < run->next ? &run->q[run->oldest] : NULL;
 }
 
+/* Past the resolver's time budget: those in flight end as RDNS_FAIL,
+ * those not asked as RDNS_SKIPPED. */
+static bool
+stop_if_late(struct run *run)
+{
+	if (run->r->stop_ms == 0 || now_ms() < run->r->stop_ms)
+		return false;
+	while (run->next < run->n)
+		query_finish(&run->q[run->next++], RDNS_SKIPPED, NULL, 0);
+	if (run->inflight > 0)
+		ares_cancel(run->r->ch);
+	return true;
+}
+
 /* How long poll() may sleep: until c-ares's next timeout, and never past
  * the earliest deadline.  Rounded up: waking early would only spin. */
 static int
@@ -437,6 +458,13 @@ wait_ms(struct run *run)
 	assert(q != NULL);
 	if (q->deadline_ms > now)
 		left = q->deadline_ms - now;
+	if (run->r->stop_ms != 0) {
+		uint64_t to_stop = run->r->stop_ms > now ?
+		    run->r->stop_ms - now : 0;
+
+		if (to_stop < left)
+			left = to_stop;
+	}
 	max.tv_sec = (time_t)(left / 1000);
 	max.tv_usec = (suseconds_t)(left % 1000 * 1000);
 	tv = ares_timeout(run->r->ch, &max, &buf);
@@ -527,7 +555,8 @@ run_all(struct rdns *r, const char *const *ips, size_t n, bool is_exists,
 		run.q[i].ip = ips[i];
 	}
 	for (;;) {
-		start_queries(&run);
+		if (!stop_if_late(&run))
+			start_queries(&run);
 		if (run.done == n)
 			break;
 		if (wait_and_process(&run, err) == -1)

@@ -11,6 +11,7 @@
 #define DMARC_ANALYZE_RDNS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -20,6 +21,7 @@ enum rdns_status {
 	RDNS_OK,	/* a PTR name came back */
 	RDNS_NONE,	/* NXDOMAIN, no PTR record, or no IP address */
 	RDNS_FAIL,	/* timeout, SERVFAIL, refused, malformed answer */
+	RDNS_SKIPPED,	/* not asked: the time budget was spent */
 };
 
 /*
@@ -45,6 +47,13 @@ typedef void (*rdns_fn)(void *ctx, const char *ip, enum rdns_status st,
  */
 int rdns_new(struct rdns **out, const char *server, unsigned timeout_ms,
     unsigned max_inflight, struct err *err);
+
+/*
+ * A time budget for all the calls to come, from now (0: none): once it is
+ * spent, the queries in flight end as RDNS_FAIL and those not started as
+ * RDNS_SKIPPED, so a resolver that does not answer costs at most ms.
+ */
+void rdns_set_budget(struct rdns *r, uint64_t ms);
 
 /*
  * Resolve the n addresses of ips (IPv4 or IPv6 text, borrowed) and call

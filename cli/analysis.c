@@ -23,7 +23,75 @@ enum {
 	TTL_MAX = 7 * 86400,
 	TTL_NONE = 86400,		/* no PTR: ask again tomorrow */
 	TTL_FAIL = 600,			/* timeout: ask again soon */
+	TTL_DEAD = 3600,		/* the resolver answered nothing */
+	RDNS_BUDGET_S = 10,		/* all the lookups of a command */
 };
+
+/*
+ * The lookups of one command share one time budget ([analysis]
+ * rdns_budget) and one warning: a resolver that does not answer costs a
+ * few seconds once, is said once, and is not asked again for an hour.
+ */
+static struct {
+	uint64_t stop_ms;	/* monotonic; 0: no lookup yet */
+	size_t asked, unanswered;
+	bool has_warned;
+} dns_run;
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* a resolver for this command, with what is left of its budget */
+static int
+dns_open(const struct config *cfg, struct rdns **out, struct err *err)
+{
+	long timeout = DNS_TIMEOUT_MS, budget = RDNS_BUDGET_S;
+	uint64_t now = mono_ms();
+
+	*out = NULL;
+	if ((cfg->dns_timeout != NULL && str_to_long(cfg->dns_timeout, 1,
+	    60000, &timeout, "[analysis] dns_timeout", err) == -1) ||
+	    (cfg->rdns_budget != NULL && str_to_long(cfg->rdns_budget, 1,
+	    3600, &budget, "[analysis] rdns_budget", err) == -1))
+		return -1;
+	if (dns_run.stop_ms == 0)
+		dns_run.stop_ms = now + (uint64_t)budget * 1000;
+	if (rdns_new(out, cfg->dns_server, (unsigned)timeout, DNS_INFLIGHT,
+	    err) == -1)
+		return -1;
+	/* spent: what is asked now is skipped at once */
+	rdns_set_budget(*out, dns_run.stop_ms > now ? dns_run.stop_ms - now :
+	    1);
+	return 0;
+}
+
+/* the one warning of a command whose lookups went unanswered */
+static void
+dns_warn(const struct config *cfg)
+{
+	if (dns_run.unanswered == 0 || dns_run.has_warned)
+		return;
+	dns_run.has_warned = true;
+	log_warn("DNS: %zu of %zu lookups unanswered within %s s (resolver "
+	    "%s): those senders are shown by address, asked again later",
+	    dns_run.unanswered, dns_run.asked, cfg->rdns_budget != NULL ?
+	    cfg->rdns_budget : "10", cfg->dns_server != NULL ?
+	    cfg->dns_server : "of /etc/resolv.conf");
+}
+
+/* what a lookup with no answer is cached for: a resolver that answered
+ * nothing at all is left alone longer */
+static int
+fail_ttl(size_t answered)
+{
+	return answered == 0 ? TTL_DEAD : TTL_FAIL;
+}
 
 static int64_t
 num(const char *v)
@@ -249,6 +317,7 @@ struct names {
 	/* what the resolver said, to keep in the cache (names owned) */
 	struct store_rdns *save;
 	size_t n_save;
+	size_t n_answered;	/* a name, or surely none */
 };
 
 /* the index of s in v (n strings sorted with strcmp), or n */
@@ -297,18 +366,43 @@ resolved(void *ctx, const char *ip, enum rdns_status st, const char *name,
     unsigned ttl)
 {
 	static const char *const status[] = { [RDNS_OK] = "ok",
-		[RDNS_NONE] = "none", [RDNS_FAIL] = "fail" };
+		[RDNS_NONE] = "none", [RDNS_FAIL] = "fail",
+		[RDNS_SKIPPED] = "fail" };
 	struct names *nm = ctx;
 	size_t i = name_index(nm, ip), k = nm->n_save++;
 
+	dns_run.asked++;
+	if (st == RDNS_FAIL || st == RDNS_SKIPPED)
+		dns_run.unanswered++;
+	else
+		nm->n_answered++;
 	if (i < nm->n && st == RDNS_OK)
 		nm->name[i] = xstrdup(name);
 	nm->save[k].ip = ip;
 	nm->save[k].name = st == RDNS_OK ? xstrdup(name) : NULL;
 	nm->save[k].status = status[st];
-	nm->save[k].ttl = st == RDNS_FAIL ? TTL_FAIL : st == RDNS_NONE ?
-	    TTL_NONE : ttl < TTL_MIN ? TTL_MIN : ttl > TTL_MAX ? TTL_MAX :
-	    (int)ttl;
+	/* skipped: 0 until the run says whether it is kept */
+	nm->save[k].ttl = st == RDNS_SKIPPED ? 0 : st == RDNS_FAIL ?
+	    TTL_FAIL : st == RDNS_NONE ? TTL_NONE : ttl < TTL_MIN ? TTL_MIN :
+	    ttl > TTL_MAX ? TTL_MAX : (int)ttl;
+}
+
+/* A resolver that answered nothing: every address waits TTL_DEAD, asked
+ * or not.  Else the ones not asked are not kept: asked next time. */
+static void
+settle_unanswered(struct store_rdns *save, size_t *n, size_t answered)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(save[i].status, "fail") == 0 &&
+		    (save[i].ttl == 0 || answered == 0))
+			save[i].ttl = fail_ttl(answered);
+		if (save[i].ttl == 0)
+			continue;
+		save[k++] = save[i];
+	}
+	*n = k;
 }
 
 static int
@@ -324,7 +418,6 @@ resolve_missing(struct store *s, const struct config *cfg, struct names *nm,
 {
 	const char **ask = xcalloc(nm->n + 1, sizeof(*ask));
 	struct rdns *r = NULL;
-	long timeout = DNS_TIMEOUT_MS;
 	size_t n = 0;
 
 	for (size_t i = 0; i < nm->n; i++)
@@ -334,14 +427,16 @@ resolve_missing(struct store *s, const struct config *cfg, struct names *nm,
 		free(ask);
 		return 0;
 	}
-	if (cfg->dns_timeout != NULL && str_to_long(cfg->dns_timeout, 1,
-	    60000, &timeout, "[analysis] dns_timeout", err) == -1) {
-		free(ask);
-		return -1;
-	}
 	nm->save = xcalloc(n, sizeof(*nm->save));
-	if (rdns_new(&r, cfg->dns_server, (unsigned)timeout, DNS_INFLIGHT,
-	    err) == -1 || rdns_resolve(r, ask, n, resolved, nm, err) == -1) {
+	if (dns_open(cfg, &r, err) == -1) {
+		rdns_free(r);
+		free(ask);
+		if (err->code == ERR_USAGE)
+			return -1;
+		log_warn("reverse DNS: %s; sources stay unnamed", err->msg);
+		return 0;
+	}
+	if (rdns_resolve(r, ask, n, resolved, nm, err) == -1) {
 		log_warn("reverse DNS: %s; sources stay unnamed", err->msg);
 		rdns_free(r);
 		free(ask);
@@ -349,6 +444,8 @@ resolve_missing(struct store *s, const struct config *cfg, struct names *nm,
 	}
 	rdns_free(r);
 	free(ask);
+	dns_warn(cfg);
+	settle_unanswered(nm->save, &nm->n_save, nm->n_answered);
 	return store_rdns_save(s, nm->save, nm->n_save, err);
 }
 
@@ -437,6 +534,7 @@ struct subdomains {
 	signed char *state;	/* 1 exists, -1 does not, 0 not known */
 	struct store_rdns *save;	/* the resolver's answers */
 	size_t n_save;
+	size_t n_answered;
 	char **gone;		/* borrowed from names: NXDOMAIN */
 	size_t n_gone;
 };
@@ -481,13 +579,20 @@ existence(void *ctx, const char *name, enum rdns_status st,
 	struct store_rdns *row = &sd->save[sd->n_save++];
 
 	(void)ptr, (void)ttl;
+	dns_run.asked++;
+	if (st == RDNS_FAIL || st == RDNS_SKIPPED)
+		dns_run.unanswered++;
+	else
+		sd->n_answered++;
 	if (i < sd->n)
 		sd->state[i] = st == RDNS_NONE ? -1 : 1;
 	row->ip = name;
 	row->name = st == RDNS_NONE ? NULL : name;
 	row->status = st == RDNS_OK ? "ok" : st == RDNS_NONE ? "none" :
 	    "fail";
-	row->ttl = st == RDNS_FAIL ? TTL_FAIL : TTL_NONE;
+	/* skipped: 0 until the run says whether it is kept */
+	row->ttl = st == RDNS_SKIPPED ? 0 : st == RDNS_FAIL ? TTL_FAIL :
+	    TTL_NONE;
 }
 
 static void
@@ -509,25 +614,26 @@ ask_subdomains(struct store *s, const struct config *cfg,
 {
 	const char **ask = xcalloc(sd->n + 1, sizeof(*ask));
 	struct rdns *r = NULL;
-	long timeout = DNS_TIMEOUT_MS;
 	size_t n = 0;
 	int ret = 0;
 
 	for (size_t i = 0; i < sd->n; i++)
 		if (sd->state[i] == 0)
 			ask[n++] = sd->names[i];
-	if (n > 0 && cfg->dns_timeout != NULL && str_to_long(cfg->dns_timeout,
-	    1, 60000, &timeout, "[analysis] dns_timeout", err) == -1)
-		ret = -1;
-	else if (n > 0) {
+	if (n > 0) {
 		sd->save = xcalloc(n, sizeof(*sd->save));
-		if (rdns_new(&r, cfg->dns_server, (unsigned)timeout,
-		    DNS_INFLIGHT, err) == -1 || rdns_exists(r, ask, n,
-		    existence, sd, err) == -1)
+		if (dns_open(cfg, &r, err) == -1 && err->code == ERR_USAGE)
+			ret = -1;
+		else if (r == NULL || rdns_exists(r, ask, n, existence, sd,
+		    err) == -1)
 			log_warn("DNS: %s; subdomains are taken to exist",
 			    err->msg);
-		else
+		else {
+			dns_warn(cfg);
+			settle_unanswered(sd->save, &sd->n_save,
+			    sd->n_answered);
 			ret = store_rdns_save(s, sd->save, sd->n_save, err);
+		}
 		rdns_free(r);
 	}
 	free(ask);

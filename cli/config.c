@@ -90,6 +90,7 @@ static const struct key keys[] = {
 	STRN("failures", "keep", failures_keep, K_KEEP),
 	STRN("failures", "retention", failures_retention, K_DAYS),
 	STRN("analysis", "dns_budget", dns_budget, K_SECONDS),
+	STRN("analysis", "rdns_budget", rdns_budget, K_SECONDS),
 	STR("analysis", "tls_ca_file", tls_ca_file),
 	STRN("analysis", "mta_sts_port", mta_sts_port, K_PORT),
 	STRN("analysis", "smtp_port", smtp_port, K_PORT),

@@ -63,6 +63,7 @@ struct config {
 				 * domains, separated by commas or spaces */
 	char *dkim_selectors;	/* the user's DKIM selectors, separated by
 				 * commas or spaces (dmarcctl dns) */
+	char *rdns_budget;	/* seconds for the reverse DNS of a command */
 	char *dns_budget;	/* seconds for all of one domain's live
 				 * checks */
 	char *tls_ca_file;	/* trust store of the MTA-STS fetch and the

@@ -682,6 +682,22 @@ test_dmarcctl(const char *dir, const char *ci, const char *args,
 }
 
 unsigned
+test_silent_udp(int *fd)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (*fd == -1 || bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    getsockname(*fd, (struct sockaddr *)&sa, &len) == -1)
+		abort();
+	return ntohs(sa.sin_port);
+}
+
+unsigned
 test_free_port(int type)
 {
 	struct sockaddr_in sa;

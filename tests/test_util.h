@@ -74,6 +74,10 @@ int test_dmarcctl(const char *dir, const char *ci, const char *args,
  * SOCK_STREAM or SOCK_DGRAM. */
 unsigned test_free_port(int type);
 
+/* A UDP socket on 127.0.0.1 that takes queries and never answers (a
+ * resolver that is down but not refused): its port; *fd to close. */
+unsigned test_silent_udp(int *fd);
+
 /*
  * A private DNS server (dnsmasq through scripts/dns-rig.sh) answering PTR
  * queries from hosts ("IP name" lines), on a free UDP port of 127.0.0.1,

@@ -1744,6 +1744,58 @@ Test(analyze_cli, sources_are_named_by_reverse_dns_and_the_cache,
 	test_db_drop(ci);
 }
 
+/* A resolver that does not answer: the command keeps to its time budget,
+ * says so once, and the next one does not wait on it again. */
+Test(analyze_cli, an_unanswering_resolver_costs_one_budget_and_one_warning)
+{
+	const struct scenario *sc[] = { &with_esp };
+	int64_t now = time(NULL);
+	char *ci = db_with(sc, 1, now), *dir = test_tmpdir(), conf[512];
+	char text[256], args[1024], *out, *err;
+	int fd;
+	unsigned port = test_silent_udp(&fd);
+	struct timespec t0, t1;
+	double secs;
+
+	snprintf(conf, sizeof(conf), "%s/dmarcctl.conf", dir);
+	/* unbudgeted, 3 tries of 3 s: 10 s a name */
+	snprintf(text, sizeof(text), "[analysis]\ndns_server = 127.0.0.1:%u\n"
+	    "dns_timeout = 3000\nrdns_budget = 1\n", port);
+	test_write_file(conf, text, strlen(text));
+	snprintf(args, sizeof(args), "-c '%s' sources --format json", conf);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_expect_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) /
+	    1e9;
+	cr_expect_lt(secs, 6, "took %.1f s", secs);
+	cr_expect(strstr(err, "lookups unanswered within 1 s") != NULL, "%s",
+	    err);
+	cr_expect(strchr(err, '\n') == err + strlen(err) - 1, "one line: %s",
+	    err);
+	free(out);
+	free(err);
+	/* nothing answered: left alone for an hour, not ten minutes */
+	cr_expect_eq(test_db_count(ci, "SELECT count(*) FROM rdns_cache WHERE "
+	    "status <> 'fail' OR expires_at < now() + interval '50 minutes'"),
+	    0);
+	cr_expect_gt(test_db_count(ci, "SELECT count(*) FROM rdns_cache"), 0);
+	/* the next command does not wait, and has nothing new to say */
+	snprintf(args, sizeof(args), "-c '%s' summary", conf);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_expect_eq(dm(ci, args, &out, &err), 0, "%s", err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) /
+	    1e9;
+	cr_expect_lt(secs, 1, "took %.1f s", secs);
+	cr_expect(strstr(err, "unanswered") == NULL, "%s", err);
+	free(out);
+	free(err);
+	close(fd);
+	test_db_drop(ci);
+	free(dir);
+}
+
 /* The base of a name follows parsedmarc's PSL overrides: per-customer
  * names of a CDN or an ISP fold into one base, deeper than the PSL. */
 Test(analyze_cli, sources_base_follows_psl_overrides, .fini = rig_stop)
