@@ -194,7 +194,12 @@ check-citus:
 citus-rig-check:
 	tests/citus-rig-check.sh
 
-demo: deps all $(B)/demo-gen
+# the build's output only when it fails (V=1 shows it as it goes)
+demo: deps
+	@if [ '$(V)' = 1 ]; then $(MAKE) all $(B)/demo-gen; \
+	else mkdir -p $(B) && $(MAKE) --no-print-directory all $(B)/demo-gen \
+	    >$(B)/demo-build.log 2>&1 || { cat $(B)/demo-build.log; \
+	    echo 'make demo: the build failed' >&2; exit 1; }; fi
 	@scripts/demo.sh
 
 # the demo's mailbox generator
