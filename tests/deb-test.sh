@@ -96,8 +96,8 @@ step "man -w dmarcctl; the page renders; the completion is installed"
 m=$(man -w dmarcctl) || fail "man -w dmarcctl finds no page (does" \
     "/etc/dpkg/dpkg.cfg.d exclude /usr/share/man?)"
 [ "$m" = /usr/share/man/man1/dmarcctl.1.gz ] || fail "man -w dmarcctl: $m"
-MANWIDTH=80 man dmarcctl 2>/dev/null | grep -q 'db migrate' ||
-    fail "man dmarcctl does not show 'db migrate'"
+MANWIDTH=80 man dmarcctl >"$tmp/man" 2>/dev/null || fail "man dmarcctl failed"
+grep -q 'db migrate' "$tmp/man" || fail "man dmarcctl does not show 'db migrate'"
 [ -f /usr/share/bash-completion/completions/dmarcctl ] ||
     fail "no bash completion"
 [ -f /usr/share/doc/dmarcctl/examples/dmarcctl.conf.example ] ||
@@ -115,7 +115,7 @@ step "the units are installed, none enabled"
 for u in dmarcctl-fetch.service dmarcctl-fetch.timer dmarcctl-watch.service; do
 	[ -f "/lib/systemd/system/$u" ] || fail "no /lib/systemd/system/$u"
 done
-links=$(find /etc/systemd/system -name 'dmarcctl*' 2>/dev/null)
+links=$(find /etc/systemd/system -name 'dmarcctl*' 2>/dev/null || true)
 [ -z "$links" ] || fail "enabled on install: $links"
 
 # A port of our range with no socket in /run/postgresql yet.
@@ -163,11 +163,17 @@ if PGPORT=$port dmarcctl --db 'host=/run/postgresql dbname=dmarc user=dmarcctl' 
 fi
 grep -qi 'peer authentication failed' "$tmp/err" || fail "not refused by peer authentication: $(cat "$tmp/err")"
 
-# the service's command line and user, read from the installed unit
+# the service's command line and user, read from the installed unit that
+# the timer starts (a timer without Unit= starts the service of its name)
+timer_unit=$(sed -n 's/^Unit=//p' /lib/systemd/system/dmarcctl-fetch.timer)
+[ -z "$timer_unit" ] || [ "$timer_unit" = dmarcctl-fetch.service ] ||
+    fail "dmarcctl-fetch.timer starts $timer_unit, not $unit"
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 unit_user=$(sed -n 's/^User=//p' "$unit")
 ok_status=$(sed -n 's/^SuccessExitStatus=//p' "$unit")
-[ -n "$exec_start" ] && [ -n "$unit_user" ] || fail "no ExecStart or User in $unit"
+if [ -z "$exec_start" ] || [ -z "$unit_user" ]; then
+	fail "no ExecStart or User in $unit"
+fi
 case "$exec_start" in
 /usr/bin/dmarcctl\ *) ;;
 *) fail "ExecStart of $unit names no /usr/bin/dmarcctl: $exec_start" ;;
@@ -247,7 +253,7 @@ for d in /etc/dmarcctl /usr/share/dmarcctl /usr/share/doc/dmarcctl; do
 	[ ! -e "$d" ] || fail "left by purge: $d"
 done
 links=$(find /etc/systemd/system /var/lib/systemd/deb-systemd-helper-enabled \
-    -name '*dmarcctl*' 2>/dev/null)
+    -name '*dmarcctl*' 2>/dev/null || true)
 [ -z "$links" ] || fail "unit state left by purge: $links"
 id dmarcctl >/dev/null || fail "the user dmarcctl went with the package"
 echo "  nothing left; the system user dmarcctl stays (Debian keeps system" \
