@@ -94,7 +94,7 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/operators.o \
 MAIN_OBJ = $(MAIN_SRC:%.c=$(B)/%.o)
 TEST_OBJ = $(TESTS_SRC:%.c=$(B)/%.o)
 
-.PHONY: all deps demo demo-stop check check-asan check-senders check-citus citus-rig-check bench fuzz fuzz-build clean help install uninstall
+.PHONY: all deps demo demo-stop check check-asan check-senders check-citus citus-rig-check bench fuzz fuzz-build clean help install uninstall deb check-deb
 
 all: $(B)/dmarcctl dmarcctl
 
@@ -195,7 +195,12 @@ check-citus:
 citus-rig-check:
 	tests/citus-rig-check.sh
 
-demo: deps all $(B)/demo-gen
+# the build's output only when it fails (V=1 shows it as it goes)
+demo: deps
+	@if [ '$(V)' = 1 ]; then $(MAKE) all $(B)/demo-gen; \
+	else mkdir -p $(B) && $(MAKE) --no-print-directory all $(B)/demo-gen \
+	    >$(B)/demo-build.log 2>&1 || { cat $(B)/demo-build.log; \
+	    echo 'make demo: the build failed' >&2; exit 1; }; fi
 	@scripts/demo.sh
 
 # the demo's mailbox generator
@@ -301,6 +306,19 @@ uninstall:
 	    [ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; \
 	done
 
+# The Debian package, build/deb/dmarcctl_<VERSION>_<arch>.deb, built by
+# dpkg-buildpackage from a copy of the tree (scripts/deb.sh; the files it
+# holds are those of `make install PREFIX=/usr`), checked by lintian.
+# check-deb installs it, runs it against a throwaway PostgreSQL as the
+# README's server set-up says, and purges it again (as root).
+deb:
+	@scripts/deps.sh deb
+	@WERROR='$(WERROR)' scripts/deb.sh
+
+check-deb:
+	@scripts/deps.sh deb
+	WERROR='$(WERROR)' tests/deb-test.sh
+
 clean:
 	rm -rf build dmarcctl
 
@@ -316,5 +334,6 @@ help:
 	@echo 'make bench    speed and memory against xmllint --stream and zcat'
 	@echo 'make fuzz     run each libFuzzer harness for FUZZ_SECONDS'
 	@echo 'make install  install under PREFIX (/usr/local), staged in DESTDIR; uninstall'
+	@echo 'make deb      the Debian package, in build/deb/ (check-deb: install and test it)'
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

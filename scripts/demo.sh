@@ -30,8 +30,9 @@ count() {
 echo "== the demo database: .demo/pg (make demo-stop stops it)"
 cluster=$(scripts/demo-db.sh start)
 # a fresh database each run: the story starts from an empty store
-psql -X -q "$cluster" -c 'DROP DATABASE IF EXISTS dmarcctl_demo' \
-    -c 'CREATE DATABASE dmarcctl_demo'
+# (without the server's NOTICE that there was none to drop)
+PGOPTIONS='-c client_min_messages=warning' psql -X -q "$cluster" \
+    -c 'DROP DATABASE IF EXISTS dmarcctl_demo' -c 'CREATE DATABASE dmarcctl_demo'
 DMARCCTL_DB=$(printf '%s' "$cluster" | sed 's/dbname=postgres/dbname=dmarcctl_demo/')
 export DMARCCTL_DB
 "$bin" db migrate

@@ -7,6 +7,10 @@
 #   deps.sh [--check]          what dmarcctl needs
 #   deps.sh [--check] citus    what building Citus for the scale-out tests
 #                              needs (scripts/citus-rig.sh build runs it)
+#   deps.sh [--check] deb      what dmarcctl needs plus the tools of the
+#                              Debian package (make deb, make check-deb)
+#
+# apt's output goes to a log, shown whole when apt fails.
 set -eu
 
 check=
@@ -14,9 +18,9 @@ set_name=
 for a in "$@"; do
 	case "$a" in
 	--check) check=1 ;;
-	citus) set_name=citus ;;
+	citus | deb) set_name=$a ;;
 	*)
-		echo "usage: deps.sh [--check] [citus]" >&2
+		echo "usage: deps.sh [--check] [citus | deb]" >&2
 		exit 64 ;;
 	esac
 done
@@ -36,9 +40,14 @@ if [ "$set_name" = citus ]; then
 	PKGS="build-essential postgresql-15 postgresql-server-dev-15 \
 libkrb5-dev liblz4-dev libzstd-dev"
 fi
+# the package's build and check: debhelper (with dpkg-dev), lintian, and
+# adduser, which the package's postinst calls
+if [ "$set_name" = deb ]; then
+	PKGS="$PKGS debhelper lintian adduser"
+fi
 make_hint="run 'make deps' first (as root it installs them)"
-[ "$set_name" != citus ] ||
-    make_hint="run 'scripts/deps.sh citus' first (as root it installs them)"
+[ -z "$set_name" ] ||
+    make_hint="run 'scripts/deps.sh $set_name' first (as root it installs them)"
 
 missing=""
 for p in $PKGS; do
@@ -64,11 +73,26 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "dmarcctl: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+log=$(mktemp /tmp/dmarcctl-deps.XXXXXX)
+policy=
+cleanup() {
+	rm -f "$log"
+	[ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
+}
+trap cleanup EXIT
 # policy-rc.d keeps the packaged servers from starting: the tests run their own
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 	chmod 755 /usr/sbin/policy-rc.d
-	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	policy=1
 fi
-apt-get install -y -q --no-install-recommends$missing >/dev/null
+# quiet when it works; apt's own words when it does not
+apt_get() {
+	if ! apt-get "$@" >"$log" 2>&1; then
+		sed 's/^/  | /' "$log" >&2
+		echo "dmarcctl: apt-get $1 failed (its output is above)" >&2
+		exit 1
+	fi
+}
+apt_get update
+apt_get install -y --no-install-recommends$missing
