@@ -1,8 +1,8 @@
 /*
  * dmarcctl db migrate | status: the schema, versioned in sql/, and on
  * Citus its distribution.
- * dmarcctl db prune --older-than DAYS [--dry-run]: failure report
- * samples past their time.
+ * dmarcctl db prune --older-than DAYS [--dry-run]: reports, their
+ * originals and failure samples past their time.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,25 +17,43 @@
 
 
 /*
- * Delete the failure samples that arrived more than days ago (their
- * reports with them): what [failures] retention keeps, on demand.
+ * Retention, in whole months: the aggregate and TLS reports whose period
+ * began before the first of the month DAYS days ago falls in (so that
+ * the monthly partitions of their records are dropped whole), their
+ * rollups, the errors recorded before it and the originals nothing names
+ * any more; and the failure samples that arrived more than DAYS days ago.
  */
 static int
 prune(struct store *s, long days, bool is_dry, struct err *err)
 {
-	char before[32];
+	char cut[32], month[48];
+	time_t t = time(NULL) - (time_t)days * 86400;
+	struct tm tm;
+	struct store_pruned p;
 	long long n;
 
-	timefmt_iso((int64_t)time(NULL) - (int64_t)days * 86400, before,
-	    sizeof(before));
-	if (store_prune_failures(s, before, is_dry, &n, err) == -1)
+	gmtime_r(&t, &tm);
+	timefmt_iso((int64_t)t, cut, sizeof(cut));
+	snprintf(month, sizeof(month), "%04d-%02d-01T00:00:00Z",
+	    tm.tm_year + 1900, tm.tm_mon + 1);
+	if (store_prune_reports(s, month, is_dry, &p, err) == -1 ||
+	    store_prune_failures(s, cut, is_dry, &n, err) == -1)
 		return -1;
-	if (is_dry)
+	if (is_dry) {
 		printf("%lld failure report%s arrived before %s: would be "
-		    "deleted\n", n, n == 1 ? "" : "s", before);
-	else
+		    "deleted\n", n, n == 1 ? "" : "s", cut);
+		printf("%lld report%s begun before %s, %lld error%s and %lld "
+		    "partition%s of records: would be deleted\n", p.reports,
+		    p.reports == 1 ? "" : "s", month, p.errors, p.errors == 1 ?
+		    "" : "s", p.partitions, p.partitions == 1 ? "" : "s");
+	} else {
+		log_notice("deleted %lld report%s begun before %s, %lld "
+		    "error%s and %lld partition%s of records", p.reports,
+		    p.reports == 1 ? "" : "s", month, p.errors, p.errors == 1 ?
+		    "" : "s", p.partitions, p.partitions == 1 ? "" : "s");
 		log_notice("deleted %lld failure report%s that arrived before "
-		    "%s", n, n == 1 ? "" : "s", before);
+		    "%s", n, n == 1 ? "" : "s", cut);
+	}
 	return 0;
 }
 

@@ -135,6 +135,23 @@ void store_set_failure_keep(struct store *s, enum failure_keep keep);
 int store_prune_failures(struct store *s, const char *before, bool is_dry,
     long long *out, struct err *err);
 
+/* What store_prune_reports deleted (or, dry, would delete). */
+struct store_pruned {
+	long long reports;	/* aggregate and TLS reports */
+	long long errors;	/* ingest errors */
+	long long partitions;	/* monthly partitions of the record tables */
+};
+
+/*
+ * Delete the aggregate and TLS reports whose period began before the
+ * given time (ISO 8601: a month's first instant, so that the monthly
+ * partitions of their records go whole), their rows and daily rollups,
+ * the ingest errors recorded before it, and the originals nothing names
+ * any more; with is_dry only count them.  ERR_DB on failure.
+ */
+int store_prune_reports(struct store *s, const char *before, bool is_dry,
+    struct store_pruned *out, struct err *err);
+
 /*
  * Archive a unit too large to hold, from a stream of the bytes to store
  * (u->data is NULL; sha256, size, encoding and source are set), in a

@@ -515,6 +515,81 @@ store_prune_failures(struct store *s, const char *before, bool is_dry,
 	return 0;
 }
 
+/* the first value of a one-row result, as a number */
+static long long
+first_count(PGresult *res)
+{
+	return strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+}
+
+int
+store_prune_reports(struct store *s, const char *before, bool is_dry,
+    struct store_pruned *out, struct err *err)
+{
+	const char *params[2] = { before, is_dry ? "t" : "f" };
+	PGresult *res = NULL, *e = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (is_dry) {
+		if (store_q(s, &res, err, "SELECT (SELECT count(*) FROM "
+		    "reports WHERE begin_at < $1 AND kind <> 'failure'), "
+		    "(SELECT count(*) FROM ingest_errors WHERE at < $1), "
+		    "(SELECT count(*) FROM dmarcctl_prune_partitions($1, "
+		    "true))", 1, params) == -1)
+			return -1;
+		out->reports = first_count(res);
+		out->errors = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		out->partitions = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+		PQclear(res);
+		return 0;
+	}
+	/* the rows first, in one transaction (the originals no report or
+	 * error names any more go with them); then the partitions, which
+	 * hold only records of reports gone: a prune stopped between the
+	 * two leaves them to the next one */
+	if (store_exec(s, "BEGIN", err) == -1)
+		return -1;
+	if (store_q(s, &res, err, "WITH r AS (DELETE FROM reports WHERE "
+	    "begin_at < $1 AND kind <> 'failure' RETURNING raw_id) SELECT "
+	    "count(*), coalesce(array_agg(DISTINCT raw_id) FILTER (WHERE "
+	    "raw_id IS NOT NULL), '{}') FROM r", 1, params) == -1 ||
+	    store_q(s, &e, err, "WITH x AS (DELETE FROM ingest_errors WHERE "
+	    "at < $1 RETURNING raw_id) SELECT count(*), "
+	    "coalesce(array_agg(DISTINCT raw_id) FILTER (WHERE raw_id IS NOT "
+	    "NULL), '{}') FROM x", 1, params) == -1 ||
+	    store_q(s, NULL, err, "DELETE FROM tls_policies WHERE begin_at < "
+	    "$1", 1, params) == -1 ||
+	    store_q(s, NULL, err, "DELETE FROM tls_failures WHERE begin_at < "
+	    "$1", 1, params) == -1 ||
+	    store_q(s, NULL, err, "DELETE FROM domain_daily WHERE day < "
+	    "$1::timestamptz::date", 1, params) == -1 ||
+	    store_q(s, NULL, err, "DELETE FROM source_daily WHERE day < "
+	    "$1::timestamptz::date", 1, params) == -1 ||
+	    store_q(s, NULL, err, "DELETE FROM tls_daily WHERE day < "
+	    "$1::timestamptz::date", 1, params) == -1 ||
+	    store_q(s, NULL, err, "DELETE FROM tls_daily_failures WHERE day "
+	    "< $1::timestamptz::date", 1, params) == -1 ||
+	    prune_originals(s, PQgetvalue(res, 0, 1), err) == -1 ||
+	    prune_originals(s, PQgetvalue(e, 0, 1), err) == -1 ||
+	    store_exec(s, "COMMIT", err) == -1) {
+		PQclear(res);
+		PQclear(e);
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+		return -1;
+	}
+	out->reports = first_count(res);
+	out->errors = first_count(e);
+	PQclear(res);
+	PQclear(e);
+	res = NULL;
+	if (store_q(s, &res, err, "SELECT count(*) FROM "
+	    "dmarcctl_prune_partitions($1, $2)", 2, params) == -1)
+		return -1;
+	out->partitions = first_count(res);
+	PQclear(res);
+	return 0;
+}
+
 int
 store_reporters_overruled(struct store *s, const struct store_span *span,
     store_row_fn fn, void *ctx, struct err *err)

@@ -805,7 +805,9 @@ report_kinds(const char *ci)
 	    "GROUP BY kind) k");
 }
 
-Test(failure_store, db_prune_deletes_only_old_failure_reports)
+/* failure reports by their arrival; aggregate and TLS reports by the
+ * month their period began in, with their records' partitions whole */
+Test(failure_store, db_prune_deletes_old_reports_of_every_kind)
 {
 	char *ci = test_db_migrated(), *out, *err, *kinds, *before, args[256];
 	long days = days_to_2020();
@@ -823,8 +825,11 @@ Test(failure_store, db_prune_deletes_only_old_failure_reports)
 	    days);
 	cr_expect_eq(dm(ci, args, &out, &err), 0, "%s", err);
 	cr_expect(strncmp(out, "3 failure reports arrived before ", 33) == 0 &&
-	    strstr(out, ": would be deleted\n") != NULL && lines(out) == 1,
+	    strstr(out, ": would be deleted\n") != NULL && lines(out) == 2,
 	    "%s", out);
+	cr_expect(strstr(out, "\n2 reports begun before 2020-06-01T00:00:00Z, "
+	    "0 errors and ") != NULL && strstr(out, " partitions of records: "
+	    "would be deleted\n") != NULL, "%s", out);
 	cr_expect_str_eq(err, "");
 	free(out);
 	free(err);
@@ -842,7 +847,7 @@ Test(failure_store, db_prune_deletes_only_old_failure_reports)
 	free(out);
 	free(err);
 	kinds = report_kinds(ci);
-	cr_expect_str_eq(kinds, "dmarc=1 failure=3 tlsrpt=1");
+	cr_expect_str_eq(kinds, "failure=3");
 	free(kinds);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples"), 3);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples WHERE "
@@ -850,10 +855,19 @@ Test(failure_store, db_prune_deletes_only_old_failure_reports)
 	cr_expect_eq(count(ci, "SELECT count(*) FROM failure_samples f WHERE "
 	    "NOT EXISTS (SELECT 1 FROM reports r WHERE r.domain = f.domain "
 	    "AND r.id = f.report)"), 0);
-	/* the aggregate and TLS reports keep their records and originals */
-	cr_expect_eq(count(ci, "SELECT count(*) FROM records"), 1);
-	cr_expect_eq(count(ci, "SELECT count(*) FROM tls_policies"), 1);
-	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 2);
+	/* the aggregate (2018) and TLS (January 2020) reports went, with
+	 * their records, the partitions of October 2018, their rollups and
+	 * their originals */
+	cr_expect_eq(count(ci, "SELECT count(*) FROM records"), 0);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM tls_policies"), 0);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 0);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM domain_daily"), 0);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM tls_daily"), 0);
+	cr_expect_eq(count(ci, "SELECT count(*) FROM pg_class WHERE relname "
+	    "~ '_y[0-9]{4}m[0-9]{2}$' AND right(relname, 8) < 'y2020m06'"), 0);
+	cr_expect_gt(count(ci, "SELECT count(*) FROM pg_class WHERE relname "
+	    "~ '_y[0-9]{4}m[0-9]{2}$' AND right(relname, 8) >= 'y2020m06'"),
+	    0);
 	/* again: nothing left to delete */
 	cr_expect_eq(dm(ci, args, &out, &err), 0, "%s", err);
 	free(out);
@@ -874,8 +888,9 @@ Test(failure_store, db_prune_takes_the_originals_kept_in_full)
 	snprintf(args, sizeof(args), "db prune --older-than %ld",
 	    days_to_2020());
 	cr_expect_eq(dm_quiet(ci, args), 0);
-	/* the three pruned reports' originals are gone, the others kept */
-	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 5);
+	/* the three pruned failure reports' originals are gone, and the
+	 * old aggregate and TLS reports', the others kept */
+	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs"), 3);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs WHERE id NOT "
 	    "IN (SELECT raw_id FROM reports WHERE raw_id IS NOT NULL)"), 0);
 	cr_expect_eq(count(ci, "SELECT count(*) FROM raw_inputs WHERE source "
