@@ -6,6 +6,7 @@
 
 #include "cli/cmd.h"
 #include "cli/opt.h"
+#include "cli/output.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "store/store.h"
@@ -20,11 +21,8 @@ usage(const struct query *q, FILE *f)
 static int
 set_format(struct query *q, const char *arg, struct err *err)
 {
-	if (table_parse_format(arg, &q->format, err) == -1)
-		return -1;
-	if (q->format == TABLE_CSV && !q->has_csv)
-		return err_set(err, ERR_USAGE, "%s: no csv format", q->name);
-	return 0;
+	return output_parse_format(q->name, arg, OUTPUT_TEXT | OUTPUT_JSON |
+	    (q->has_csv ? OUTPUT_CSV : 0), &q->format, err);
 }
 
 /* --class, --limit, --addresses: the options of sources */
@@ -315,6 +313,20 @@ void
 query_window_head(struct jsonw *jw, const void *ctx)
 {
 	query_print_window(ctx, TABLE_JSON, jw);
+}
+
+void
+query_say_empty(const struct query *q, const char *what)
+{
+	char since[16], until[16];
+
+	timefmt_date(q->w.since, since, sizeof(since));
+	timefmt_date(q->w.until, until, sizeof(until));
+	if (q->domain != NULL)
+		log_notice("no %s of %s from %s to %s", what, q->domain, since,
+		    until);
+	else
+		log_notice("no %s from %s to %s", what, since, until);
 }
 
 int
