@@ -82,10 +82,8 @@ render_text(const struct summary *s, struct err *err)
 	query_print_window(&s->q->w, TABLE_TEXT, NULL);
 	if (print_table(s, err) == -1)
 		return -1;
-	if (s->a->n_domains == 0) {
-		printf("no DMARC reports in the window\n");
+	if (s->a->n_domains == 0)
 		return 0;
-	}
 	printf("\npass: DMARC pass (policy_evaluated dkim or spf); "
 	    "disagree: messages whose reporter's verdict differs from "
 	    "the alignment recomputed from auth_results; verdict: "
@@ -168,6 +166,8 @@ cmd_summary(int argc, char **argv, const struct config *cfg)
 		analysis_release(&a);
 		return query_failed(&q, &err);
 	}
+	if (a.n_domains == 0)
+		query_say_empty(&q, "DMARC reports");
 	if (renderers[q.format](&s, &err) == -1) {
 		log_error("%s", err.msg);
 		r = cmd_exit_status(err.code);

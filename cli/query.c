@@ -68,6 +68,7 @@ query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 		{ "limit", required_argument, NULL, 'l' },
 		{ "addresses", no_argument, NULL, 'a' },
 		{ "probe", no_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -97,6 +98,14 @@ query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 				goto bad;
 			}
 			q->want_probe = true;
+			break;
+		case 'A':
+			if (!q->has_all) {
+				err_set(&err, ERR_USAGE, "%s: --all is an "
+				    "option of advise", q->name);
+				goto bad;
+			}
+			q->want_all = true;
 			break;
 		case 'c': case 'l': case 'a':
 			if (sender_option(q, ch, optarg, &err) == -1)

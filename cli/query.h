@@ -35,6 +35,9 @@ struct query {
 	/* dns and tls: --probe connects to each MX */
 	bool has_probe;
 	bool want_probe;
+	/* advise: --all lists every blocker in text */
+	bool has_all;
+	bool want_all;
 	/* dns: with --domain, a database that cannot be opened leaves store
 	 * NULL (a warning) instead of failing */
 	bool is_store_optional;
