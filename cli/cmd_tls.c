@@ -271,11 +271,11 @@ span_text(const struct window *w, char *out, size_t size)
 	return out;
 }
 
-/* the rate as JSON has it (4 decimals), in percent */
+/* a rate in percent, as the verdict's lines print it */
 static const char *
 rate_text(double rate, char *out, size_t size)
 {
-	snprintf(out, size, "%.2f%%", 100.0 * rate);
+	snprintf(out, size, "%.3f%%", 100.0 * rate);
 	return out;
 }
 

@@ -48,7 +48,7 @@ _dmarcctl()
 		;;
 	--format)
 		local formats="text json csv"
-		[ "$cmd" = advise ] && formats="text json"
+		case $cmd in advise | dns) formats="text json" ;; esac
 		_dmarcctl_words "$formats"
 		return
 		;;
@@ -72,7 +72,7 @@ _dmarcctl()
 	case $cur in
 	--format=*)
 		local formats="text json csv"
-		[ "$cmd" = advise ] && formats="text json"
+		case $cmd in advise | dns) formats="text json" ;; esac
 		cur=${cur#--format=}
 		_dmarcctl_words "$formats"
 		return
@@ -107,8 +107,10 @@ _dmarcctl()
 		;;
 	reports) opts="$window_opts --domain --format --help" ;;
 	errors) opts="--format --help" ;;
-	summary | advise)
+	summary)
 		opts="$window_opts --domain --no-dns --format --help" ;;
+	advise)
+		opts="$window_opts --domain --no-dns --all --format --help" ;;
 	sources)
 		opts="$window_opts --domain --class --limit --addresses --no-dns --format --help" ;;
 	tls) opts="$window_opts --domain --no-dns --probe --format --help" ;;

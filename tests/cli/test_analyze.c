@@ -2208,7 +2208,9 @@ Test(window_cli, text_output_starts_with_the_window)
 	cr_assert_eq(dm(ci, "advise --since 2001-01-01 --until 2001-01-03",
 	    &out, &err), 0, "%s", err);
 	cr_expect_str_eq(out, "window: 2001-01-01 .. 2001-01-02 (2 days, "
-	    "UTC)\nno DMARC reports in the window\n");
+	    "UTC)\n");
+	cr_expect_str_eq(err, "dmarcctl: no DMARC reports from 2001-01-01 to "
+	    "2001-01-03\n");
 	free(out);
 	free(err);
 	snprintf(args, sizeof(args), "reports --format json --days %d",
