@@ -405,6 +405,8 @@ expect_no_tf(const char *args, char *csv)
 	}
 }
 
+/* every csv of a database with every kind of row; and each JSON one
+ * line (a listing, or the one domain) */
 Test(answers, csv_says_yes_or_no_never_t_or_f)
 {
 	static const char *const commands[] = {
@@ -414,6 +416,7 @@ Test(answers, csv_says_yes_or_no_never_t_or_f)
 	};
 	char *ci = db_with_reports(), *dir = test_tmpdir(), path[512];
 	char args[256], *out, *err;
+	json_t *j;
 
 	/* a failure report and an input that is none */
 	snprintf(path, sizeof(path), "%s/failure/rfc6591_dkim-failure-"
@@ -433,7 +436,15 @@ Test(answers, csv_says_yes_or_no_never_t_or_f)
 		expect_no_tf(args, out);
 		free(out);
 		free(err);
+		/* and JSON: one line, the listing or the domain */
+		snprintf(args, sizeof(args), "%s --format json", commands[i]);
+		cr_expect_eq(run_lines(ci, args, &j, NULL), 1, "%s", args);
+		json_decref(j);
 	}
+	cr_expect_eq(run_lines(ci, "advise --no-dns --format json " ALL, &j,
+	    NULL), 1);
+	cr_expect_str_eq(jstr(j, "domain"), DMARC_DOMAIN);
+	json_decref(j);
 	free(dir);
 	test_db_drop(ci);
 }
