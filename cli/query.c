@@ -327,15 +327,12 @@ query_window_head(struct jsonw *jw, const void *ctx)
 void
 query_say_empty(const struct query *q, const char *what)
 {
-	char since[16], until[16];
-
-	timefmt_date(q->w.since, since, sizeof(since));
-	timefmt_date(q->w.until, until, sizeof(until));
 	if (q->domain != NULL)
-		log_notice("no %s of %s from %s to %s", what, q->domain, since,
-		    until);
+		log_notice("no %s of %s from %s to %s", what, q->domain,
+		    q->w.since_text, q->w.until_text);
 	else
-		log_notice("no %s from %s to %s", what, since, until);
+		log_notice("no %s from %s to %s", what, q->w.since_text,
+		    q->w.until_text);
 }
 
 int

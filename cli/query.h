@@ -106,9 +106,9 @@ void query_print_window(const struct window *w, enum table_format format,
 /* The same as a table_head_fn: the JSON keys of the window ctx. */
 void query_window_head(struct jsonw *jw, const void *ctx);
 
-/* Nothing in the window: one notice on stderr, "no <what> from
- * 2026-11-19 to 2026-12-03" (until exclusive, as JSON's "until"), with
- * " of D" after what when --domain D. */
+/* Nothing in the window: one notice on stderr, as `reports` says it:
+ * "no <what> from 2026-11-19T00:00:00Z to 2026-12-03T00:00:00Z" (JSON's
+ * "since" and "until"), with " of D" after what when --domain D. */
 void query_say_empty(const struct query *q, const char *what);
 
 /* Write the JSON document in b to stdout; ERR_IO when it fails. */

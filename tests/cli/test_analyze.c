@@ -2209,8 +2209,8 @@ Test(window_cli, text_output_starts_with_the_window)
 	    &out, &err), 0, "%s", err);
 	cr_expect_str_eq(out, "window: 2001-01-01 .. 2001-01-02 (2 days, "
 	    "UTC)\n");
-	cr_expect_str_eq(err, "dmarcctl: no DMARC reports from 2001-01-01 to "
-	    "2001-01-03\n");
+	cr_expect_str_eq(err, "dmarcctl: no DMARC reports from "
+	    "2001-01-01T00:00:00Z to 2001-01-03T00:00:00Z\n");
 	free(out);
 	free(err);
 	snprintf(args, sizeof(args), "reports --format json --days %d",
