@@ -85,7 +85,7 @@ TESTS_SRC   = tests/test_util.c \
               tests/cli/test_install.c tests/cli/test_poison.c tests/poison.c \
               tests/cli/test_senders.c tests/grafana/test_dashboards.c \
               tests/cli/test_dns.c tests/cli/test_dns_hostile.c \
-              tests/cli/test_everyday.c
+              tests/cli/test_everyday.c tests/cli/test_answers.c
 
 LIB_SRC  = $(COMMON_SRC) $(MODEL_SRC) $(PARSERS_SRC) $(INGEST_SRC) $(STORE_SRC) \
            $(ANALYZE_SRC) $(DNS_SRC) $(CLI_SRC)

@@ -740,8 +740,10 @@ verdict_tls(const struct verdict_tls_input *in,
 		out->verdict = VERDICT_INSUFFICIENT_DATA;
 		return;
 	}
-	LINE(out, "%s: %.3f%% of %" PRId64 " sessions failed (at most "
-	    "%.3f%%; policy fetch problems, DANE, repaired and retired "
+	/* the rate as `tls` prints it elsewhere: three decimals of percent,
+	 * so that a rate just above the limit does not read as the limit */
+	LINE(out, "%s: %.3f%% of the %" PRId64 " sessions judged failed (at "
+	    "most %g%%; policy fetch problems, DANE, repaired and retired "
 	    "failures left out)", text_ok(is_rate_ok), 100.0 * out->failure_rate,
 	    out->counted_sessions, 100.0 * th->tls_failure_rate);
 	LINE(out, "%s: %" PRId64 " sessions with real STARTTLS, certificate "

@@ -2,8 +2,9 @@
  * dmarcctl advise: per policy domain, the verdict of analyze/verdict.c
  * with its evidence, the senders that block the next step, the verdict
  * of each gate (p, sp, np), warnings about reporters, and the DNS record
- * to publish.  Text is for a person; JSON is one object per
- * domain, one per line.  No csv: the advice is not a table.
+ * to publish.  Text is for a person, and short: the blockers with the
+ * most messages (--all: every one); JSON is one object per domain, one
+ * per line, with every blocker.  No csv: the advice is not a table.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,9 @@ struct advise_renderer {
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* the blockers text shows of each gate without --all */
+enum { TEXT_BLOCKERS = 5 };
 
 static int64_t
 overruled_of(const struct analysis_reporter *r)
@@ -242,26 +246,74 @@ render_json(const struct query *q, const struct analysis_domain *d,
 	return ret;
 }
 
+/* the blockers of a gate, most messages first */
 static int
-blockers_text(const struct analysis_domain *d, enum population g,
-    const struct verdict_advice *adv, struct err *err)
+cmp_blocker_messages(const void *pa, const void *pb)
+{
+	const struct verdict_blocker *a = *(const struct verdict_blocker *
+	    const *)pa, *b = *(const struct verdict_blocker *const *)pb;
+
+	if (a->messages != b->messages)
+		return a->messages > b->messages ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+/* the blockers in the analyzer's order (where they lie in its array) */
+static int
+cmp_pointer(const void *pa, const void *pb)
+{
+	const struct verdict_blocker *a = *(const struct verdict_blocker *
+	    const *)pa, *b = *(const struct verdict_blocker *const *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Text shows the blockers with the most messages, at most TEXT_BLOCKERS
+ * unless --all, in the analyzer's order; *more: how many it leaves out. */
+static size_t
+shown_blockers(const struct query *q, const struct verdict_advice *adv,
+    const struct verdict_blocker ***out, size_t *more)
+{
+	const struct verdict_blocker **v = xcalloc(adv->n_blockers + 1,
+	    sizeof(*v));
+	size_t n = adv->n_blockers;
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = &adv->blockers[i];
+	*more = 0;
+	if (!q->want_all && n > TEXT_BLOCKERS) {
+		qsort(v, n, sizeof(*v), cmp_blocker_messages);
+		*more = n - TEXT_BLOCKERS;
+		n = TEXT_BLOCKERS;
+		/* back to the analyzer's order, which the full list has */
+		qsort(v, n, sizeof(*v), cmp_pointer);
+	}
+	*out = v;
+	return n;
+}
+
+static int
+blockers_text(const struct query *q, const struct analysis_domain *d,
+    enum population g, const struct verdict_advice *adv, struct err *err)
 {
 	static const char *const names[] = { "sender", "name", "addresses",
 		"messages", "problem", "fix" };
 	static const char *const numbers[] = { "addresses", "messages", NULL };
+	const struct verdict_blocker **shown;
+	size_t more, n = shown_blockers(q, adv, &shown, &more);
 	struct table *t;
 	int ret = 0;
 
 	printf("  blockers (%s gate):\n", verdict_gate_name(g));
 	table_new(&t, numbers);
-	for (size_t i = 0; i < adv->n_blockers && ret == 0; i++) {
-		const struct verdict_blocker *bl = &adv->blockers[i];
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		const struct verdict_blocker *bl = shown[i];
 		const struct sender *snd = blocker_sender(d, g, bl);
-		char n[32], a[32];
-		const char *row[6] = { bl->source, bl->name, a, n,
+		char m[32], a[32];
+		const char *row[6] = { bl->source, bl->name, a, m,
 			bl->problem, bl->fix };
 
-		snprintf(n, sizeof(n), "%lld", (long long)bl->messages);
+		snprintf(m, sizeof(m), "%lld", (long long)bl->messages);
 		snprintf(a, sizeof(a), "%zu", snd != NULL ? snd->n_members :
 		    (size_t)1);
 		ret = table_add_row(t, 6, names, row, err);
@@ -269,9 +321,12 @@ blockers_text(const struct analysis_domain *d, enum population g,
 	if (ret == 0)
 		ret = table_print(t, TABLE_TEXT, "blockers", stdout, err);
 	table_free(t);
+	if (ret == 0 && more > 0)
+		printf("    ... and %zu more blocker%s (dmarcctl advise "
+		    "--all)\n", more, more == 1 ? "" : "s");
 	/* why they fail, as the failure reports say */
-	for (size_t i = 0; i < adv->n_blockers && ret == 0; i++) {
-		const struct verdict_blocker *bl = &adv->blockers[i];
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		const struct verdict_blocker *bl = shown[i];
 		struct failure_evidence ev;
 		char text[512];
 
@@ -280,16 +335,15 @@ blockers_text(const struct analysis_domain *d, enum population g,
 		if (*text != '\0')
 			esc_linef(stdout, "    %s: %s", bl->source, text);
 	}
+	free(shown);
 	return ret;
 }
 
 static void
 start_text(const struct query *q, const struct analysis *a)
 {
+	(void)a;
 	query_print_window(&q->w, TABLE_TEXT, NULL);
-	if (a->n_domains == 0)
-		esc_linef(stdout, "no DMARC reports in the window%s%s",
-		    q->domain ? " for " : "", q->domain ? q->domain : "");
 }
 
 static int
@@ -299,7 +353,6 @@ render_text(const struct query *q, const struct analysis_domain *d,
 	const struct verdict_evidence *e = &adv->evidence;
 	char pol[64], p1[16], p2[16];
 
-	(void)q;
 	esc_linef(stdout, "%s: %s (now %s)", d->domain,
 	    verdict_name(adv->verdict), query_policy_text(&d->policy, pol,
 	    sizeof(pol)));
@@ -320,7 +373,7 @@ render_text(const struct query *q, const struct analysis_domain *d,
 		    (long long)adv[g].evidence.legitimate_messages);
 	for (int g = 0; g < POP_COUNT; g++)
 		if (adv[g].n_blockers > 0 &&
-		    blockers_text(d, g, &adv[g], err) == -1)
+		    blockers_text(q, d, g, &adv[g], err) == -1)
 			return -1;
 	for (size_t i = 0; i < d->n_reporters_overruled; i++)
 		for (size_t k = 0; k < NELEM(reporter_warnings); k++) {
@@ -358,20 +411,40 @@ static const struct advise_renderer renderers[] = {
 };
 
 static int
+render_domain(const struct query *q, const struct analysis_domain *d,
+    struct err *err)
+{
+	const struct advise_renderer *r = &renderers[q->format];
+	struct verdict_advice adv[POP_COUNT];
+	int ret;
+
+	analysis_advise(d, &q->cfg->thresholds, adv);
+	ret = r->domain(q, d, adv, err);
+	for (int g = 0; g < POP_COUNT; g++)
+		verdict_advice_free(&adv[g]);
+	return ret;
+}
+
+/* No reports in the window: said on stderr; --domain D still answers
+ * for D, with nothing counted (insufficient data), so that monitoring
+ * gets its verdict. */
+static int
 render(const struct query *q, const struct analysis *a, struct err *err)
 {
 	const struct advise_renderer *r = &renderers[q->format];
+	struct analysis_domain none = { .policy = { .pct = -1 } };
 	int ret = 0;
 
+	if (a->n_domains == 0)
+		query_say_empty(q, "DMARC reports");
 	if (r->start != NULL)
 		r->start(q, a);
-	for (size_t i = 0; i < a->n_domains && ret == 0; i++) {
-		struct verdict_advice adv[POP_COUNT];
-
-		analysis_advise(&a->domains[i], &q->cfg->thresholds, adv);
-		ret = r->domain(q, &a->domains[i], adv, err);
-		for (int g = 0; g < POP_COUNT; g++)
-			verdict_advice_free(&adv[g]);
+	for (size_t i = 0; i < a->n_domains && ret == 0; i++)
+		ret = render_domain(q, &a->domains[i], err);
+	if (a->n_domains == 0 && q->domain != NULL) {
+		none.domain = xstrdup(q->domain);
+		ret = render_domain(q, &none, err);
+		free(none.domain);
 	}
 	return ret;
 }
@@ -431,10 +504,8 @@ read_live(const struct query *q, struct analysis *a)
 int
 cmd_advise(int argc, char **argv, const struct config *cfg)
 {
-	struct query q = { .name = "advise", .usage = "[--days N | --since "
-	    "DATE --until DATE] [--domain D] [--no-dns] [--format "
-	    "text|json]", .default_days = ADVISE_DAYS,
-	    .has_csv = renderers[TABLE_CSV].domain != NULL };
+	struct query q = { .name = "advise", .default_days = ADVISE_DAYS,
+	    .has_csv = renderers[TABLE_CSV].domain != NULL, .has_all = true };
 	struct analysis a;
 	struct advise_live *live = NULL;
 	struct err err;

@@ -31,6 +31,7 @@
 #include "cli/cmd.h"
 #include "cli/help.h"
 #include "cli/opt.h"
+#include "cli/output.h"
 #include "cli/window.h"
 #include "common/count.h"
 #include "common/esc.h"
@@ -368,6 +369,7 @@ cmd_check(int argc, char **argv, const struct config *cfg)
 	struct check c;
 	struct err err;
 	char domain[OPT_DOMAIN_SIZE];
+	enum table_format format;
 	int ch, ever, status;
 
 	memset(&c, 0, sizeof(c));
@@ -392,13 +394,12 @@ cmd_check(int argc, char **argv, const struct config *cfg)
 			}
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") != 0 &&
-			    strcmp(optarg, "text") != 0) {
-				log_error("--format '%s': expected text or "
-				    "json", optarg);
+			if (output_parse_format("check", optarg, OUTPUT_TEXT |
+			    OUTPUT_JSON, &format, &err) == -1) {
+				log_error("%s", err.msg);
 				return usage(stderr);
 			}
-			c.is_json = strcmp(optarg, "json") == 0;
+			c.is_json = format == TABLE_JSON;
 			break;
 		case 'h': return usage(stdout);
 		default: return usage(stderr);

@@ -448,10 +448,8 @@ domains_of(const struct query *q, const struct analysis *a,
 int
 cmd_dns(int argc, char **argv, const struct config *cfg)
 {
-	struct query q = { .name = "dns", .usage = "[--days N | --since DATE "
-	    "--until DATE] [--domain D] [--probe] [--format text|json]",
-	    .default_days = ADVISE_DAYS, .has_probe = true,
-	    .is_store_optional = true };
+	struct query q = { .name = "dns", .default_days = ADVISE_DAYS,
+	    .has_probe = true, .is_store_optional = true };
 	struct analysis a = { 0 };
 	const char **domains = NULL;
 	bool has_error = false, has_reached = false, has_a = false;

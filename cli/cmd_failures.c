@@ -361,12 +361,20 @@ static const failures_render_fn renderers[] = {
 	[TABLE_CSV] = render_table,
 };
 
+/* no rows: a notice on stderr (the output keeps its shape); 0 */
+static int
+say_if_empty(const struct query *q, const struct failures_out *o)
+{
+	if (o->n == 0)
+		query_say_empty(q, "failure reports");
+	return 0;
+}
+
 int
 cmd_failures(int argc, char **argv, const struct config *cfg)
 {
-	struct query q = { .name = "failures", .usage = "[--days N | --since "
-	    "DATE --until DATE] [--domain D] [--no-dns] [--format "
-	    "text|json|csv]", .default_days = 14, .has_csv = true };
+	struct query q = { .name = "failures", .default_days = 14,
+	    .has_csv = true };
 	struct analysis a;
 	struct failures_out o = { &a, NULL, 0, 0 };
 	struct store_span span;
@@ -380,6 +388,7 @@ cmd_failures(int argc, char **argv, const struct config *cfg)
 	span = (struct store_span){ .since = q.w.since_text,
 		.until = q.w.until_text, .domain = q.domain };
 	if (store_failures(q.store, &span, failure_row, &o, &err) == -1 ||
+	    say_if_empty(&q, &o) == -1 ||
 	    renderers[q.format](&q, &o, &err) == -1) {
 		log_error("%s", err.msg);
 		r = cmd_exit_status(err.code);

@@ -13,6 +13,7 @@
 #include "cli/cmd.h"
 #include "cli/help.h"
 #include "cli/opt.h"
+#include "cli/output.h"
 #include "cli/query.h"
 #include "cli/table.h"
 #include "cli/window.h"
@@ -182,7 +183,8 @@ run_listing(const struct listing *l, int argc, char **argv,
 		}
 		if (ch == 'd')
 			a.domain = a.domain_buf;
-		if ((ch == 'f' && table_parse_format(optarg, &format,
+		if ((ch == 'f' && output_parse_format(l->name, optarg,
+		    OUTPUT_TEXT | OUTPUT_JSON | OUTPUT_CSV, &format,
 		    &err) == -1) || ((ch == 'D' || ch == 'S' || ch == 'U') &&
 		    window_option(&a.w, ch, optarg, &err) == -1) ||
 		    (ch == 'd' && opt_domain("--domain", optarg, a.domain_buf,

@@ -165,6 +165,8 @@ render_text(const struct query *q, const struct analysis *a,
 	query_print_window(&q->w, TABLE_TEXT, NULL);
 	if (render_table(q, a, err) == -1)
 		return -1;
+	if (a->n_domains == 0)
+		return 0;
 	printf("\nclass: aligned (passes), partial (some mail fails), "
 	    "third-party (a service sending with its own domain), relay "
 	    "(your own relay, breaking your DKIM), indirect (forwarders, "
@@ -272,11 +274,8 @@ static const sources_render_fn renderers[] = {
 int
 cmd_sources(int argc, char **argv, const struct config *cfg)
 {
-	struct query q = { .name = "sources", .usage = "[--days N | --since "
-	    "DATE --until DATE] [--domain D] [--class CLASS] [--limit N] "
-	    "[--addresses] [--no-dns] [--format text|json|csv]",
-	    .default_days = 14, .has_sender_options = true,
-	    .has_csv = renderers[TABLE_CSV] != NULL };
+	struct query q = { .name = "sources", .default_days = 14,
+	    .has_sender_options = true, .has_csv = renderers[TABLE_CSV] != NULL };
 	struct analysis a;
 	struct err err;
 	int r = query_start(&q, argc, argv, cfg);
@@ -285,6 +284,8 @@ cmd_sources(int argc, char **argv, const struct config *cfg)
 		return r - 1;
 	if (query_load_judged(&q, &q.w, false, &a, &err) == -1)
 		return query_failed(&q, &err);
+	if (a.n_domains == 0)
+		query_say_empty(&q, "DMARC reports");
 	if (renderers[q.format](&q, &a, &err) == -1) {
 		log_error("%s", err.msg);
 		r = cmd_exit_status(err.code);

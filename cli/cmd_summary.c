@@ -82,10 +82,8 @@ render_text(const struct summary *s, struct err *err)
 	query_print_window(&s->q->w, TABLE_TEXT, NULL);
 	if (print_table(s, err) == -1)
 		return -1;
-	if (s->a->n_domains == 0) {
-		printf("no DMARC reports in the window\n");
+	if (s->a->n_domains == 0)
 		return 0;
-	}
 	printf("\npass: DMARC pass (policy_evaluated dkim or spf); "
 	    "disagree: messages whose reporter's verdict differs from "
 	    "the alignment recomputed from auth_results; verdict: "
@@ -147,9 +145,7 @@ static const summary_render_fn renderers[] = {
 int
 cmd_summary(int argc, char **argv, const struct config *cfg)
 {
-	struct query q = { .name = "summary", .usage = "[--days N | --since "
-	    "DATE --until DATE] [--domain D] [--no-dns] [--format "
-	    "text|json|csv]", .default_days = 14,
+	struct query q = { .name = "summary", .default_days = 14,
 	    .has_csv = renderers[TABLE_CSV] != NULL };
 	struct analysis_options opt = { NULL, false, false };
 	struct analysis a;
@@ -168,6 +164,8 @@ cmd_summary(int argc, char **argv, const struct config *cfg)
 		analysis_release(&a);
 		return query_failed(&q, &err);
 	}
+	if (a.n_domains == 0)
+		query_say_empty(&q, "DMARC reports");
 	if (renderers[q.format](&s, &err) == -1) {
 		log_error("%s", err.msg);
 		r = cmd_exit_status(err.code);

@@ -2,7 +2,14 @@
  * dmarcctl tls: per policy domain, the TLS-RPT sessions of the window,
  * their failures by receiving MX, and a verdict on the MTA-STS mode.
  * Text is for a person; JSON is one object per domain, one per line; csv
- * is one row per MX and result type (DANE policies apart).
+ * is one row per MX and result type (DANE policies apart), or one row
+ * without MX for a domain without failures.
+ *
+ * Two windows, each named where its figures are: sessions, failures and
+ * failure_rate (failures / sessions) count the window shown, the same in
+ * every format; the verdict looks at the verdict window (verdict_window)
+ * and counts only the sessions it judges ("judged" in JSON, "verdict
+ * over" in text).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +24,7 @@
 #include "common/esc.h"
 #include "common/jsonw.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "common/xalloc.h"
 
 /* what the renderers share: the window the verdict was judged over, the
@@ -159,6 +167,20 @@ warnings_json(struct jsonw *w, const struct verdict_tls_advice *adv)
 	jsonw_raw(w, "]");
 }
 
+/* what the verdict counted, over its own window */
+static void
+judged_json(struct jsonw *w, const struct window *vw,
+    const struct verdict_tls_advice *adv)
+{
+	jsonw_key(w, "judged", false);
+	jsonw_raw(w, "{");
+	query_print_window(vw, TABLE_JSON, w);
+	jsonw_kv_int(w, "sessions", adv->counted_sessions, false, false);
+	jsonw_kv_int(w, "failures", adv->counted_failures, false, false);
+	jsonw_kv_rate(w, "failure_rate", adv->failure_rate);
+	jsonw_raw(w, "}");
+}
+
 static int
 domain_json(struct tls_out *o, const struct analysis_tls_domain *d,
     const struct verdict_tls_advice *adv, struct err *err)
@@ -176,11 +198,13 @@ domain_json(struct tls_out *o, const struct analysis_tls_domain *d,
 	    false);
 	jsonw_kv_int(&w, "sessions", d->sessions, false, false);
 	jsonw_kv_int(&w, "failures", d->failures, false, false);
-	jsonw_kv_rate(&w, "failure_rate", adv->failure_rate);
+	jsonw_kv_rate(&w, "failure_rate", count_ratio(d->failures,
+	    d->sessions));
 	/* "days" is the window's */
 	jsonw_kv_int(&w, "days_reported", d->days, false, false);
 	jsonw_kv_int(&w, "reporters", d->reporters, false, false);
 	jsonw_kv_str(&w, "verdict", verdict_name(adv->verdict), false);
+	judged_json(&w, o->vw, adv);
 	types_json(&w, d);
 	by_result_json(&w, d);
 	blocker_list_json(&w, "blockers", adv->blockers, adv->n_blockers);
@@ -234,26 +258,52 @@ blocker_text(const char *what, const struct verdict_tls_blocker *bl)
 	    *bl->last_seen ? bl->last_seen : "unknown", bl->fix);
 }
 
+/* "2026-11-19 .. 2026-12-02 (14 days)": a window's first and last day */
+static const char *
+span_text(const struct window *w, char *out, size_t size)
+{
+	char first[16], last[16];
+
+	timefmt_date(w->since, first, sizeof(first));
+	timefmt_date(w->until - 86400, last, sizeof(last));
+	snprintf(out, size, "%s .. %s (%ld days)", first, last,
+	    window_days(w));
+	return out;
+}
+
+/* a rate in percent, as the verdict's lines print it */
+static const char *
+rate_text(double rate, char *out, size_t size)
+{
+	snprintf(out, size, "%.3f%%", 100.0 * rate);
+	return out;
+}
+
 static int
 domain_text(struct tls_out *o, const struct analysis_tls_domain *d,
     const struct verdict_tls_advice *adv, struct err *err)
 {
-	char p[16];
+	char p[32], span[64];
 
-	(void)o;
 	esc_linef(stdout, "%s: %s (MTA-STS mode %s)", d->domain,
 	    verdict_name(adv->verdict), adv->mode != NULL ? adv->mode :
 	    d->mode != NULL ? d->mode : "unknown");
-	esc_linef(stdout, "  sessions:    %lld over %d days from %d reporters, "
-	    "%lld failed (%s)", (long long)d->sessions, d->days, d->reporters,
-	    (long long)d->failures, query_pct_text(d->failures, d->sessions, p,
-	    sizeof(p)));
+	esc_linef(stdout, "  sessions %s: %lld, %lld failed (%s); reports "
+	    "on %d days from %d reporters", span_text(&o->q->w, span,
+	    sizeof(span)), (long long)d->sessions, (long long)d->failures,
+	    rate_text(count_ratio(d->failures, d->sessions), p, sizeof(p)),
+	    d->days, d->reporters);
 	for (size_t i = 0; i < d->n_types; i++)
 		esc_linef(stdout, "  %-12s %lld sessions, %lld failed",
 		    d->types[i].policy_type, (long long)d->types[i].sessions,
 		    (long long)d->types[i].failures);
 	if (d->n_results > 0 && results_text(d, err) == -1)
 		return -1;
+	esc_linef(stdout, "  verdict over %s: %lld sessions judged, %lld "
+	    "failed (%s)", span_text(o->vw, span, sizeof(span)),
+	    (long long)adv->counted_sessions,
+	    (long long)adv->counted_failures, rate_text(adv->failure_rate, p,
+	    sizeof(p)));
 	for (size_t i = 0; i < adv->n_dane; i++)
 		blocker_text("DANE FAILURE", &adv->dane[i]);
 	for (size_t i = 0; i < adv->n_blockers; i++)
@@ -277,40 +327,53 @@ start_text(struct tls_out *o)
 	query_print_window(&o->q->w, TABLE_TEXT, NULL);
 }
 
+
+/* one csv row: the domain's figures of the window (as text and JSON
+ * have them) on each, then one MX and result type, or none (r NULL) */
 static int
-end_text(struct tls_out *o, struct err *err)
+row_csv(struct tls_out *o, const struct analysis_tls_domain *d,
+    const struct tls_result_stats *r, struct err *err)
 {
-	(void)err;
-	if (o->a->n_domains == 0)
-		printf("no TLS reports in the window\n");
-	else
-		printf("verdict: over the last %ld days\n",
-		    window_days(o->vw));
-	return 0;
+	static const char *const names[] = { "domain", "mode", "mx",
+		"result_type", "sessions", "recent", "policy_type",
+		"recent_sessions", "last_seen", "domain_sessions",
+		"domain_failures", "domain_failure_rate" };
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	char n[32], recent[32], all[32], failed[32], rate[32];
+	const char *row[N] = { d->domain, d->mode, NULL, NULL, "0", "no",
+		NULL, "0", NULL, all, failed, rate };
+
+	snprintf(all, sizeof(all), "%lld", (long long)d->sessions);
+	snprintf(failed, sizeof(failed), "%lld", (long long)d->failures);
+	/* JSON's jsonw_kv_rate */
+	snprintf(rate, sizeof(rate), "%.4f", count_ratio(d->failures,
+	    d->sessions));
+	if (r != NULL) {
+		snprintf(n, sizeof(n), "%lld", (long long)r->sessions);
+		snprintf(recent, sizeof(recent), "%lld",
+		    (long long)r->recent_sessions);
+		row[2] = r->mx;
+		row[3] = r->result_type;
+		row[4] = n;
+		/* yes/no as text says it, not PostgreSQL's t/f */
+		row[5] = r->recent_sessions > 0 ? "yes" : "no";
+		row[6] = r->policy_type;
+		row[7] = recent;
+		row[8] = r->last_seen;
+	}
+	return table_add_row(o->t, N, names, row, err);
 }
 
 static int
 domain_csv(struct tls_out *o, const struct analysis_tls_domain *d,
     const struct verdict_tls_advice *adv, struct err *err)
 {
-	static const char *const names[] = { "domain", "mode", "mx",
-		"result_type", "sessions", "recent", "policy_type",
-		"recent_sessions", "last_seen" };
-
 	(void)adv;
-	for (size_t i = 0; i < d->n_results; i++) {
-		const struct tls_result_stats *r = &d->results[i];
-		char n[32], recent[32];
-		const char *row[9] = { d->domain, d->mode, r->mx,
-			r->result_type, n, r->recent_sessions > 0 ? "t" : "f",
-			r->policy_type, recent, r->last_seen };
-
-		snprintf(n, sizeof(n), "%lld", (long long)r->sessions);
-		snprintf(recent, sizeof(recent), "%lld",
-		    (long long)r->recent_sessions);
-		if (table_add_row(o->t, 9, names, row, err) == -1)
+	if (d->n_results == 0)
+		return row_csv(o, d, NULL, err);
+	for (size_t i = 0; i < d->n_results; i++)
+		if (row_csv(o, d, &d->results[i], err) == -1)
 			return -1;
-	}
 	return 0;
 }
 
@@ -321,7 +384,7 @@ end_csv(struct tls_out *o, struct err *err)
 }
 
 static const struct tls_renderer renderers[] = {
-	[TABLE_TEXT] = { start_text, domain_text, end_text },
+	[TABLE_TEXT] = { start_text, domain_text, NULL },
 	[TABLE_JSON] = { NULL, domain_json, NULL },
 	[TABLE_CSV] = { NULL, domain_csv, end_csv },
 };
@@ -380,19 +443,38 @@ tls_verdict(struct tls_out *o, const struct analysis_tls *judge,
 }
 
 static int
+render_domain(struct tls_out *o, const struct analysis_tls *judge,
+    const struct analysis_tls_domain *d, struct err *err)
+{
+	const struct tls_renderer *r = &renderers[o->q->format];
+	struct verdict_tls_advice adv;
+	int ret;
+
+	tls_verdict(o, judge, d->domain, &adv);
+	ret = r->domain(o, d, &adv, err);
+	verdict_tls_advice_free(&adv);
+	return ret;
+}
+
+/* No reports in the window: said on stderr; --domain D still answers
+ * for D, with nothing counted, so that monitoring gets its verdict. */
+static int
 render(struct tls_out *o, const struct analysis_tls *judge, struct err *err)
 {
 	const struct tls_renderer *r = &renderers[o->q->format];
+	struct analysis_tls_domain none = { 0 };
 	int ret = 0;
 
+	if (o->a->n_domains == 0)
+		query_say_empty(o->q, "TLS reports");
 	if (r->start != NULL)
 		r->start(o);
-	for (size_t i = 0; i < o->a->n_domains && ret == 0; i++) {
-		struct verdict_tls_advice adv;
-
-		tls_verdict(o, judge, o->a->domains[i].domain, &adv);
-		ret = r->domain(o, &o->a->domains[i], &adv, err);
-		verdict_tls_advice_free(&adv);
+	for (size_t i = 0; i < o->a->n_domains && ret == 0; i++)
+		ret = render_domain(o, judge, &o->a->domains[i], err);
+	if (o->a->n_domains == 0 && o->q->domain != NULL) {
+		none.domain = xstrdup(o->q->domain);
+		ret = render_domain(o, judge, &none, err);
+		free(none.domain);
 	}
 	if (ret == 0 && r->end != NULL)
 		ret = r->end(o, err);
@@ -414,10 +496,8 @@ int
 cmd_tls(int argc, char **argv, const struct config *cfg)
 {
 	static const char *const numbers[] = { "sessions", "recent_sessions",
-		NULL };
-	struct query q = { .name = "tls", .usage = "[--days N | --since DATE "
-	    "--until DATE] [--domain D] [--no-dns] [--probe] [--format "
-	    "text|json|csv]", .default_days = 14, .has_probe = true,
+		"domain_sessions", "domain_failures", NULL };
+	struct query q = { .name = "tls", .default_days = 14, .has_probe = true,
 	    .has_csv = renderers[TABLE_CSV].domain != NULL };
 	struct analysis_tls a, judge;
 	struct window vw;

@@ -1,6 +1,8 @@
 #include "cli/output.h"
 
+#include <assert.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "common/jsonw.h"
 #include "common/timefmt.h"
@@ -181,4 +183,33 @@ output_tls_policy_json(struct buf *b, const struct tls_policy *p,
 	}
 	jsonw_raw(&w, "]}}");
 	return jsonw_finish(&w, err);
+}
+
+int
+output_parse_format(const char *cmd, const char *arg, unsigned mask,
+    enum table_format *out, struct err *err)
+{
+	static const char *const names[] = { [TABLE_TEXT] = "text",
+		[TABLE_JSON] = "json", [TABLE_CSV] = "csv" };
+	const char *list[3];
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((mask & (1u << i)) == 0)
+			continue;
+		if (strcmp(arg, names[i]) == 0) {
+			*out = (enum table_format)i;
+			return 0;
+		}
+		list[n++] = names[i];
+	}
+	assert(n > 0);
+	if (n == 1)
+		return err_set(err, ERR_USAGE, "--format '%s': %s prints %s",
+		    arg, cmd, list[0]);
+	if (n == 2)
+		return err_set(err, ERR_USAGE, "--format '%s': %s prints %s "
+		    "or %s", arg, cmd, list[0], list[1]);
+	return err_set(err, ERR_USAGE, "--format '%s': %s prints %s, %s or "
+	    "%s", arg, cmd, list[0], list[1], list[2]);
 }

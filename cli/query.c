@@ -7,6 +7,7 @@
 #include "cli/cmd.h"
 #include "cli/help.h"
 #include "cli/opt.h"
+#include "cli/output.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "store/store.h"
@@ -20,11 +21,8 @@ usage(const struct query *q, FILE *f)
 static int
 set_format(struct query *q, const char *arg, struct err *err)
 {
-	if (table_parse_format(arg, &q->format, err) == -1)
-		return -1;
-	if (q->format == TABLE_CSV && !q->has_csv)
-		return err_set(err, ERR_USAGE, "%s: no csv format", q->name);
-	return 0;
+	return output_parse_format(q->name, arg, OUTPUT_TEXT | OUTPUT_JSON |
+	    (q->has_csv ? OUTPUT_CSV : 0), &q->format, err);
 }
 
 /* --class, --limit, --addresses: the options of sources */
@@ -70,6 +68,7 @@ query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 		{ "limit", required_argument, NULL, 'l' },
 		{ "addresses", no_argument, NULL, 'a' },
 		{ "probe", no_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,6 +98,14 @@ query_start(struct query *q, int argc, char **argv, const struct config *cfg)
 				goto bad;
 			}
 			q->want_probe = true;
+			break;
+		case 'A':
+			if (!q->has_all) {
+				err_set(&err, ERR_USAGE, "%s: --all is an "
+				    "option of advise", q->name);
+				goto bad;
+			}
+			q->want_all = true;
 			break;
 		case 'c': case 'l': case 'a':
 			if (sender_option(q, ch, optarg, &err) == -1)
@@ -315,6 +322,17 @@ void
 query_window_head(struct jsonw *jw, const void *ctx)
 {
 	query_print_window(ctx, TABLE_JSON, jw);
+}
+
+void
+query_say_empty(const struct query *q, const char *what)
+{
+	if (q->domain != NULL)
+		log_notice("no %s of %s from %s to %s", what, q->domain,
+		    q->w.since_text, q->w.until_text);
+	else
+		log_notice("no %s from %s to %s", what, q->w.since_text,
+		    q->w.until_text);
 }
 
 int

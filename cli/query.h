@@ -23,8 +23,7 @@
 enum { ADVISE_DAYS = 30 };
 
 struct query {
-	const char *name;
-	const char *usage;
+	const char *name;	/* its help page: cli/help.c */
 	long default_days;
 	bool has_csv;
 	struct window w;
@@ -35,6 +34,9 @@ struct query {
 	/* dns and tls: --probe connects to each MX */
 	bool has_probe;
 	bool want_probe;
+	/* advise: --all lists every blocker in text */
+	bool has_all;
+	bool want_all;
 	/* dns: with --domain, a database that cannot be opened leaves store
 	 * NULL (a warning) instead of failing */
 	bool is_store_optional;
@@ -49,7 +51,7 @@ struct query {
 
 /*
  * Options, window, database: 0 to go on, or an exit status + 1 (usage
- * and database errors are printed here).  The caller fills name, usage,
+ * and database errors are printed here).  The caller fills name,
  * default_days and has_csv first.
  */
 int query_start(struct query *q, int argc, char **argv,
@@ -102,6 +104,11 @@ void query_print_window(const struct window *w, enum table_format format,
     struct jsonw *jw);
 /* The same as a table_head_fn: the JSON keys of the window ctx. */
 void query_window_head(struct jsonw *jw, const void *ctx);
+
+/* Nothing in the window: one notice on stderr, as `reports` says it:
+ * "no <what> from 2026-11-19T00:00:00Z to 2026-12-03T00:00:00Z" (JSON's
+ * "since" and "until"), with " of D" after what when --domain D. */
+void query_say_empty(const struct query *q, const char *what);
 
 /* Write the JSON document in b to stdout; ERR_IO when it fails. */
 int query_print_json(const struct buf *b, struct err *err);

@@ -242,21 +242,3 @@ table_print(const struct table *t, enum table_format format,
 		return err_set(err, ERR_IO, "cannot write output");
 	return 0;
 }
-
-int
-table_parse_format(const char *s, enum table_format *out, struct err *err)
-{
-	static const struct {
-		const char *name;
-		enum table_format format;
-	} names[] = { { "text", TABLE_TEXT }, { "json", TABLE_JSON },
-		{ "csv", TABLE_CSV } };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(s, names[i].name) == 0) {
-			*out = names[i].format;
-			return 0;
-		}
-	return err_set(err, ERR_USAGE, "unknown format '%s' (text, json or "
-	    "csv)", s);
-}

@@ -40,8 +40,5 @@ void table_set_json_head(struct table *t, table_head_fn fn, const void *ctx);
 int table_print(const struct table *t, enum table_format format,
     const char *json_key, FILE *f, struct err *err);
 
-/* "text", "json", "csv" -> format; ERR_USAGE otherwise. */
-int table_parse_format(const char *s, enum table_format *out,
-    struct err *err);
 
 #endif

@@ -108,8 +108,10 @@ _dmarcctl()
 		;;
 	reports) opts="$window_opts --domain --format --help" ;;
 	errors) opts="$window_opts --format --help" ;;
-	summary | advise)
+	summary)
 		opts="$window_opts --domain --no-dns --format --help" ;;
+	advise)
+		opts="$window_opts --domain --no-dns --all --format --help" ;;
 	sources)
 		opts="$window_opts --domain --class --limit --addresses --no-dns --format --help" ;;
 	tls) opts="$window_opts --domain --no-dns --probe --format --help" ;;
