@@ -63,8 +63,8 @@ struct run {
 	void *ctx;
 };
 
-static uint64_t
-now_ms(void)
+uint64_t
+rdns_now_ms(void)
 {
 	struct timespec ts;
 
@@ -154,7 +154,7 @@ rdns_new(struct rdns **out, const char *server, unsigned timeout_ms,
 void
 rdns_set_budget(struct rdns *r, uint64_t ms)
 {
-	r->stop_ms = ms == 0 ? 0 : now_ms() + ms;
+	r->stop_ms = ms == 0 ? 0 : rdns_now_ms() + ms;
 }
 
 void
@@ -405,7 +405,7 @@ start_queries(struct run *run)
 				query_finish(q, RDNS_FAIL, NULL, 0);
 				continue;
 			}
-			q->deadline_ms = now_ms() + run->r->budget_ms;
+			q->deadline_ms = rdns_now_ms() + run->r->budget_ms;
 			run->inflight++;
 			ares_query(run->r->ch, q->ip, ns_c_in, ns_t_a, on_answer,
 			    q);
@@ -416,7 +416,7 @@ start_queries(struct run *run)
 			continue;
 		}
 		reverse_name(q, ptr);
-		q->deadline_ms = now_ms() + run->r->budget_ms;
+		q->deadline_ms = rdns_now_ms() + run->r->budget_ms;
 		/* counted first: c-ares may call on_answer() right away */
 		run->inflight++;
 		ares_query(run->r->ch, ptr, ns_c_in, ns_t_ptr, on_answer, q);
@@ -437,7 +437,7 @@ oldest_in_flight(struct run *run)
 static bool
 stop_if_late(struct run *run)
 {
-	if (run->r->stop_ms == 0 || now_ms() < run->r->stop_ms)
+	if (run->r->stop_ms == 0 || rdns_now_ms() < run->r->stop_ms)
 		return false;
 	while (run->next < run->n)
 		query_finish(&run->q[run->next++], RDNS_SKIPPED, NULL, 0);
@@ -453,7 +453,7 @@ wait_ms(struct run *run)
 {
 	const struct query *q = oldest_in_flight(run);
 	struct timeval max, buf, *tv;
-	uint64_t now = now_ms(), left = 0, ms;
+	uint64_t now = rdns_now_ms(), left = 0, ms;
 
 	assert(q != NULL);
 	if (q->deadline_ms > now)
@@ -535,7 +535,7 @@ enforce_deadline(struct run *run)
 {
 	const struct query *q = oldest_in_flight(run);
 
-	if (q != NULL && now_ms() >= q->deadline_ms)
+	if (q != NULL && rdns_now_ms() >= q->deadline_ms)
 		ares_cancel(run->r->ch);
 }
 

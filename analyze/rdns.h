@@ -55,6 +55,9 @@ int rdns_new(struct rdns **out, const char *server, unsigned timeout_ms,
  */
 void rdns_set_budget(struct rdns *r, uint64_t ms);
 
+/* The monotonic clock budgets are counted on, in milliseconds. */
+uint64_t rdns_now_ms(void);
+
 /*
  * Resolve the n addresses of ips (IPv4 or IPv6 text, borrowed) and call
  * fn once for each, in any order, as the answers come in.  Text that is no

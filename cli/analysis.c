@@ -38,21 +38,12 @@ static struct {
 	bool has_warned;
 } dns_run;
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* a resolver for this command, with what is left of its budget */
 static int
 dns_open(const struct config *cfg, struct rdns **out, struct err *err)
 {
 	long timeout = DNS_TIMEOUT_MS, budget = RDNS_BUDGET_S;
-	uint64_t now = mono_ms();
+	uint64_t now = rdns_now_ms();
 
 	*out = NULL;
 	if ((cfg->dns_timeout != NULL && str_to_long(cfg->dns_timeout, 1,

@@ -129,25 +129,13 @@ static const struct listing listings[] = {
 	{ "errors", 30, false, true, list_errors, error_numbers },
 };
 
-/* nothing to list: said on stderr (the output stays what it is) */
-static void
-say_empty(const struct listing *l, const struct ask *a)
-{
-	if (a->domain != NULL)
-		log_notice("no %s of %s from %s to %s", l->name, a->domain,
-		    a->w.since_text, a->w.until_text);
-	else
-		log_notice("no %s from %s to %s", l->name, a->w.since_text,
-		    a->w.until_text);
-}
-
 /* the table, after the window */
 static int
 print_listing(const struct listing *l, const struct ask *a,
     struct table *t, enum table_format format, struct err *err)
 {
 	if (table_rows(t) == 0)
-		say_empty(l, a);
+		query_say_empty_in(&a->w, a->domain, l->name);
 	query_print_window(&a->w, format, NULL);
 	table_set_json_head(t, query_window_head, &a->w);
 	return table_print(t, format, l->name, stdout, err);

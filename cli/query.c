@@ -325,14 +325,21 @@ query_window_head(struct jsonw *jw, const void *ctx)
 }
 
 void
+query_say_empty_in(const struct window *w, const char *domain,
+    const char *what)
+{
+	if (domain != NULL)
+		log_notice("no %s of %s from %s to %s", what, domain,
+		    w->since_text, w->until_text);
+	else
+		log_notice("no %s from %s to %s", what, w->since_text,
+		    w->until_text);
+}
+
+void
 query_say_empty(const struct query *q, const char *what)
 {
-	if (q->domain != NULL)
-		log_notice("no %s of %s from %s to %s", what, q->domain,
-		    q->w.since_text, q->w.until_text);
-	else
-		log_notice("no %s from %s to %s", what, q->w.since_text,
-		    q->w.until_text);
+	query_say_empty_in(&q->w, q->domain, what);
 }
 
 int

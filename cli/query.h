@@ -109,6 +109,9 @@ void query_window_head(struct jsonw *jw, const void *ctx);
  * "no <what> from 2026-11-19T00:00:00Z to 2026-12-03T00:00:00Z" (JSON's
  * "since" and "until"), with " of D" after what when --domain D. */
 void query_say_empty(const struct query *q, const char *what);
+/* The same for any window and domain (NULL: every one). */
+void query_say_empty_in(const struct window *w, const char *domain,
+    const char *what);
 
 /* Write the JSON document in b to stdout; ERR_IO when it fails. */
 int query_print_json(const struct buf *b, struct err *err);
